@@ -1,0 +1,78 @@
+// Infrastructure parameters: what ops configure once (config/*.yml -> Consul KV) and every
+// burst reads at synthesis. Keys are "<prefix><section>/<name>", e.g. "burst/aws/region".
+
+/** Where a parameter's effective value came from, in precedence order (first wins). */
+export type ParamSourceKind = "flag" | "env" | "spec" | "consul" | "file" | "default";
+
+export interface ParamProvenance {
+  readonly source: ParamSourceKind;
+  /** Human pointer: "--region", "BURST_AWS_REGION", "consul:burst/aws/region", "config/aws.yml:3". */
+  readonly where: string;
+}
+
+/** Spec defaults that ops set centrally (burst/defaults/...). */
+export interface SpecDefaults {
+  readonly results: string;
+  readonly workers: number;
+  readonly masterInstanceType: string;
+  readonly workerInstanceType: string;
+  readonly spark: string;
+  readonly ttlMinutes: number;
+  readonly diskGb: number;
+}
+
+/** burst/aws/... */
+export interface AwsParams {
+  readonly region: string;
+  /** Which VPC's outputs to use: burst/vpc/<vpcName>/... */
+  readonly vpcName: string;
+  /** Pre-baked AMI with Java + Spark installed; when set, bootstrap skips installation. */
+  readonly bakedAmi?: string;
+  /** Plain OS image (Debian/Ubuntu) the bootstrap installs Spark on. */
+  readonly baseAmi: string;
+  readonly sshUser: string;
+  /** CIDRs allowed to SSH to cluster nodes besides the caller's own address. */
+  readonly sshAllowedCidrs: readonly string[];
+  /** Where nodes download Spark from, e.g. https://archive.apache.org/dist/spark */
+  readonly sparkMirror: string;
+  /** Buckets cluster nodes may read and write (scopes the instance role). */
+  readonly buckets: readonly string[];
+  /** Remote state for stacks: S3 bucket + DynamoDB lock table. */
+  readonly stateBucket?: string;
+  readonly stateLockTable?: string;
+}
+
+/** burst/vpc/<name>/... — written by the VPC stack after deploy. */
+export interface VpcOutputs {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupId: string;
+  readonly instanceProfileName: string;
+}
+
+/** burst/vpc-config/... — inputs of the long-lived VPC stack. */
+export interface VpcConfig {
+  readonly cidr: string;
+  readonly azCount: number;
+  readonly privateSubnets: boolean;
+}
+
+/** burst/local/... */
+export interface LocalParams {
+  readonly workerCores: number;
+  readonly workerMemory: string;
+}
+
+export interface Params {
+  readonly prefix: string;
+  readonly defaults: SpecDefaults;
+  readonly aws: AwsParams;
+  readonly vpcConfig: VpcConfig;
+  /** Absent until ops ran the VPC stack; the aws target errors with the fixing command. */
+  readonly vpc?: VpcOutputs;
+  readonly local: LocalParams;
+  /** Optional webhook for run summaries. Secret: masked in every output. */
+  readonly notifyWebhook?: string;
+  /** Provenance of every leaf, keyed by the key relative to the prefix ("aws/region"). */
+  readonly provenance: ReadonlyMap<string, ParamProvenance>;
+}

@@ -1,0 +1,91 @@
+// The resolved shape of a spark.yml after parsing, validation and defaults.
+// Field names are the spec's own keys, so an error's key path reads like the file.
+
+export type TargetName = "local" | "aws";
+export type JobType = "pyspark" | "jar" | "shell";
+
+export interface CodeSpec {
+  /** git URL (https, ssh, file://) or a local path, resolved against the spec's folder. */
+  readonly repo: string;
+  /** Branch, tag or commit. */
+  readonly ref: string;
+  /** Folder inside the repo the job runs from; "" is the repo root. */
+  readonly subdirectory: string;
+}
+
+export interface JobSpec {
+  readonly type: JobType;
+  /** Path of the .py / .jar / shell command, relative to code.subdirectory. */
+  readonly entrypoint: string;
+  /** Main class, required for jar jobs. */
+  readonly class?: string;
+  readonly args: readonly string[];
+  /** Spark conf passed as --conf key=value. */
+  readonly conf: Readonly<Record<string, string>>;
+  /** Environment variables for the job process. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Kill the job after this many minutes (0 = only the cluster TTL applies). */
+  readonly timeoutMinutes: number;
+}
+
+export interface NodeSpec {
+  readonly instanceType: string;
+}
+
+export interface WorkerNodeSpec extends NodeSpec {
+  readonly spot: boolean;
+  /** Highest spot price in USD per hour; absent = on-demand price cap. */
+  readonly maxPrice?: number;
+  /** Fall back to on-demand when spot capacity is unavailable. */
+  readonly spotFallback: boolean;
+  /** Cores and memory each worker offers Spark (local target uses these directly). */
+  readonly cores?: number;
+  readonly memory?: string;
+}
+
+export interface ClusterSpec {
+  readonly workers: number;
+  readonly master: NodeSpec;
+  readonly worker: WorkerNodeSpec;
+  /** Spark version, e.g. "3.5.3". */
+  readonly spark: string;
+  readonly diskGb: number;
+  /** Nodes shut themselves down after this many minutes, whatever happens to the CLI. */
+  readonly ttlMinutes: number;
+}
+
+/** A local file or folder staged into S3 before the job runs. */
+export interface InputSpec {
+  /** Local path, resolved against the spec's folder. */
+  readonly from: string;
+  /** s3:// URI (a trailing "/" means "into this prefix"). */
+  readonly to: string;
+}
+
+export interface SpecSource {
+  /** Absolute path of the spec file. */
+  readonly file: string;
+  /** Folder relative paths in the spec are resolved against. */
+  readonly dir: string;
+  /** sha256 of the file's bytes. */
+  readonly sha256: string;
+}
+
+export interface Spec {
+  readonly name: string;
+  readonly target: TargetName;
+  readonly code: CodeSpec;
+  readonly job: JobSpec;
+  readonly cluster: ClusterSpec;
+  readonly inputs: readonly InputSpec[];
+  /** Files or folders (relative to the job's working folder on the master) copied to results. */
+  readonly outputs: readonly string[];
+  /** s3:// prefix; the run writes to <results>/<name>/<runId>/. */
+  readonly results: string;
+  /** Buckets the run uses (derived from inputs, results and s3a:// args; the local target creates them). */
+  readonly buckets: readonly string[];
+  readonly tags: Readonly<Record<string, string>>;
+  /** Refuse to launch when the cost estimate is above this (USD). */
+  readonly maxCostUsd?: number;
+  readonly source: SpecSource;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Helpers shared by the local node scripts. Sourced, never run.
+
+# wait_for_port HOST PORT SECONDS: true once something accepts TCP connections there.
+wait_for_port() {
+  local host=$1 port=$2 deadline=$((SECONDS + $3))
+  while ((SECONDS < deadline)); do
+    if (exec 3<>"/dev/tcp/${host}/${port}") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# start_daemon NODE_DIR NAME CMD...: run CMD detached in its own session, its output in
+# NODE_DIR/NAME.log, its process group id in NODE_DIR/NAME.pid. Terraform waits for the
+# provisioner's output pipes to close, so the daemon must not inherit them.
+start_daemon() {
+  local node_dir=$1 name=$2
+  shift 2
+  mkdir -p "$node_dir"
+  setsid "$@" >"$node_dir/$name.log" 2>&1 </dev/null &
+  echo $! >"$node_dir/$name.pid"
+}
+
+# fail_with_log NODE_DIR NAME MESSAGE: report a daemon that did not come up, with its log tail.
+fail_with_log() {
+  local node_dir=$1 name=$2 message=$3
+  echo "burst: $message" >&2
+  if [[ -f "$node_dir/$name.log" ]]; then
+    echo "--- last lines of $node_dir/$name.log ---" >&2
+    tail -n 30 "$node_dir/$name.log" >&2
+  fi
+  exit 1
+}

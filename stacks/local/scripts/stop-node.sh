@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Stops every process a local node started, waiting until they are gone so their ports are
+# free when destroy returns. Each *.pid in NODE_DIR (daemons) or NODE_DIR/work (the job the CLI
+# launched over SSH) names a process group; children in other sessions (sshd's per-connection
+# processes) are stopped through their parent.
+set -uo pipefail
+node_dir=${NODE_DIR:?NODE_DIR is required}
+[[ -d "$node_dir" ]] || exit 0
+
+alive() { kill -0 -- "-$1" 2>/dev/null || kill -0 "$1" 2>/dev/null; }
+
+pids=()
+for pid_file in "$node_dir"/*.pid "$node_dir"/work/*.pid; do
+  [[ -f "$pid_file" ]] || continue
+  pid=$(cat "$pid_file")
+  [[ "$pid" =~ ^[0-9]+$ ]] || continue
+  pids+=("$pid")
+  pkill -TERM -P "$pid" 2>/dev/null || true
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+done
+
+deadline=$((SECONDS + 15))
+for pid in "${pids[@]}"; do
+  while alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+  if alive "$pid"; then
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+done
+for pid in "${pids[@]}"; do
+  for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
+done
+rm -f "$node_dir"/*.pid "$node_dir"/work/*.pid
+exit 0

@@ -1,0 +1,80 @@
+// Spark configuration shared by every target: the local stack writes it to the run's
+// SPARK_CONF_DIR, the aws bootstrap writes the same text on each node. One renderer, so the
+// local end-to-end tests exercise the configuration AWS nodes get.
+
+export interface S3AccessConfig {
+  /** Custom S3 endpoint (local S3 server); absent on AWS, where the regional endpoint is used. */
+  readonly endpoint?: string;
+  /** Path-style addressing, needed by S3 servers that are not virtual-host aware. */
+  readonly pathStyle: boolean;
+}
+
+export interface SparkDefaultsInput {
+  readonly s3: S3AccessConfig;
+  /** Folder (absolute path on the master) for Spark's event log. */
+  readonly eventLogDir: string;
+  /** Extra settings from parameters; the job's own conf goes on spark-submit instead. */
+  readonly extra?: Readonly<Record<string, string>>;
+}
+
+/**
+ * spark-defaults.conf. Credentials are never written here: S3A's default provider chain reads
+ * them from the environment (local target) or the instance profile (aws).
+ */
+export function renderSparkDefaults(input: SparkDefaultsInput): string {
+  const conf: Record<string, string> = {
+    "spark.eventLog.enabled": "true",
+    "spark.eventLog.dir": `file://${input.eventLogDir}`,
+    "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+    "spark.hadoop.fs.s3a.fast.upload": "true",
+    "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
+    "spark.sql.sources.commitProtocolClass":
+      "org.apache.spark.sql.execution.datasources.SQLHadoopMapReduceCommitProtocol",
+  };
+  if (input.s3.endpoint !== undefined) {
+    conf["spark.hadoop.fs.s3a.endpoint"] = input.s3.endpoint;
+    conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] = String(input.s3.endpoint.startsWith("https:"));
+  }
+  conf["spark.hadoop.fs.s3a.path.style.access"] = String(input.s3.pathStyle);
+  Object.assign(conf, input.extra ?? {});
+  const lines = Object.entries(conf).map(([key, value]) => `${key} ${value}`);
+  return `# Written by burst. The job's own conf is passed on spark-submit.\n${lines.join("\n")}\n`;
+}
+
+export interface SparkEnvInput {
+  readonly javaHome?: string;
+  /** File with `export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...` (local target only, mode 0600). */
+  readonly credentialsFile?: string;
+  readonly pysparkPython: string;
+}
+
+/** spark-env.sh, sourced by every Spark launcher script on the node. */
+export function renderSparkEnv(input: SparkEnvInput): string {
+  const lines = ["# Written by burst.", `export PYSPARK_PYTHON=${shellQuote(input.pysparkPython)}`];
+  if (input.javaHome) lines.push(`export JAVA_HOME=${shellQuote(input.javaHome)}`);
+  if (input.credentialsFile) {
+    const file = shellQuote(input.credentialsFile);
+    lines.push(`# S3 credentials are read from a 0600 file, never written into this one.`);
+    lines.push(`if [ -r ${file} ]; then . ${file}; fi`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** log4j2.properties: Spark's own chatter at WARN so the job's output stays readable. */
+export function renderLog4j2(level: "error" | "warn" | "info" | "debug" = "warn"): string {
+  return [
+    "# Written by burst.",
+    `rootLogger.level = ${level}`,
+    "rootLogger.appenderRef.stdout.ref = console",
+    "appender.console.type = Console",
+    "appender.console.name = console",
+    "appender.console.target = SYSTEM_ERR",
+    "appender.console.layout.type = PatternLayout",
+    "appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n",
+    "",
+  ].join("\n");
+}
