@@ -1,0 +1,137 @@
+// `npm run vpc -- synth|plan|deploy|destroy|outputs [--yes] [--config <dir>]`: the long-lived
+// VPC stack, for ops. Synthesizes stacks/aws/vpc-stack.ts and drives the terraform CLI on it.
+
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { readAwsConfigFiles } from "../stacks/aws/config-files.ts";
+import { synthVpcStack } from "../stacks/aws/vpc-app.ts";
+import { vpcOutputNames } from "../stacks/aws/vpc-stack.ts";
+import { BurstError, ExitCode, badInput, infraError } from "../src/errors.ts";
+import { type RunResult, formatCommand, run, which } from "../src/util/exec.ts";
+
+const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>]
+
+  synth     write the VPC stack to cdktf.out/stacks/vpc and print where
+  plan      show what deploy would change
+  deploy    create or update the VPC (plans only, unless --yes), then print its outputs
+  destroy   delete the VPC (plans only, unless --yes)
+  outputs   print the deployed VPC's outputs (the burst/vpc/<vpcName>/... parameters)
+
+Environment: TERRAFORM_BINARY_NAME (terraform or tofu), AWS credentials as for the AWS CLI.`;
+
+const commands = ["synth", "plan", "deploy", "destroy", "outputs"] as const;
+type Command = (typeof commands)[number];
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { yes: { type: "boolean", default: false }, config: { type: "string", default: "config" }, help: { type: "boolean", short: "h" } },
+  });
+  const command = positionals[0] as Command | undefined;
+  if (values.help || command === undefined || !commands.includes(command)) {
+    console.log(usage);
+    return values.help ? ExitCode.ok : ExitCode.badInput;
+  }
+
+  const config = await readAwsConfigFiles(resolve(values.config));
+  const stackDir = synthVpcStack({
+    ...config,
+    outdir: resolve("cdktf.out"),
+    localStateDir: resolve(".burst", "state"),
+  });
+  if (command === "synth") {
+    console.log(`VPC stack "${config.aws.vpcName}" synthesized into ${stackDir}`);
+    return ExitCode.ok;
+  }
+
+  const terraform = new Terraform(process.env.TERRAFORM_BINARY_NAME || "terraform", stackDir);
+  await terraform.run(["init", "-input=false"]);
+  if (command === "outputs") {
+    console.log(JSON.stringify(await terraform.outputs(), null, 2));
+    return ExitCode.ok;
+  }
+  const destroy = command === "destroy";
+  if (command === "plan" || !values.yes) {
+    await terraform.run(["plan", "-input=false", ...(destroy ? ["-destroy"] : [])]);
+    if (command !== "plan") console.log(`\nNothing changed. Re-run with --yes to ${command}.`);
+    return ExitCode.ok;
+  }
+  await terraform.run([destroy ? "destroy" : "apply", "-input=false", "-auto-approve"]);
+  if (!destroy) publishVpcOutputs(config.aws.vpcName, await terraform.outputs());
+  return ExitCode.ok;
+}
+
+/**
+ * Hands the VPC's outputs to every burst: they become burst/vpc/<vpcName>/... in Consul.
+ * Until the params store's writer is wired in here, prints them for `config:push`.
+ */
+function publishVpcOutputs(vpcName: string, outputs: Record<string, unknown>): void {
+  const values = Object.fromEntries(vpcOutputNames.map((name) => [name, outputs[name]]));
+  console.log(`\nburst/vpc/${vpcName}/... parameters:\n${JSON.stringify(values, null, 2)}`);
+}
+
+/** The terraform CLI on the stack folder, output streamed; failures become BurstErrors. */
+class Terraform {
+  constructor(
+    private readonly binary: string,
+    private readonly stackDir: string,
+  ) {}
+
+  async run(args: string[], quiet = false): Promise<RunResult> {
+    if (which(this.binary) === undefined) {
+      throw infraError(`${this.binary} is not installed (or not on PATH)`, {
+        hint: "install terraform, or OpenTofu and set TERRAFORM_BINARY_NAME=tofu",
+      });
+    }
+    const cliConfig = process.env.TF_CLI_CONFIG_FILE;
+    const result = await run(this.binary, args, {
+      cwd: this.stackDir,
+      // A CLI config path that does not exist only makes terraform warn on every command.
+      env: {
+        TF_IN_AUTOMATION: "1",
+        CHECKPOINT_DISABLE: "1",
+        TF_CLI_CONFIG_FILE: cliConfig && existsSync(cliConfig) ? cliConfig : undefined,
+      },
+      onLine: quiet ? undefined : (line, stream) => (stream === "stdout" ? console.log(line) : console.error(line)),
+    }).catch((cause: unknown) => {
+      throw infraError(`cannot run ${this.binary}`, {
+        cause,
+        hint: "install terraform, or OpenTofu and set TERRAFORM_BINARY_NAME=tofu",
+      });
+    });
+    if (result.code !== 0) throw terraformFailure(formatCommand(this.binary, args.slice(0, 1)), result);
+    return result;
+  }
+
+  async outputs(): Promise<Record<string, unknown>> {
+    const result = await this.run(["output", "-json"], true);
+    const parsed = JSON.parse(result.stdout) as Record<string, { value: unknown }>;
+    const missing = vpcOutputNames.filter((name) => parsed[name] === undefined);
+    if (missing.length > 0) {
+      throw badInput(`the VPC is not deployed (no ${missing.join(", ")} in its state)`, { hint: "npm run vpc -- deploy --yes" });
+    }
+    return Object.fromEntries(Object.entries(parsed).map(([name, output]) => [name, output.value]));
+  }
+}
+
+/** Names the cause when terraform could not download the AWS provider, the usual first failure. */
+export function terraformFailure(command: string, result: RunResult): BurstError {
+  const text = `${result.stderr}\n${result.stdout}`;
+  if (/Failed to query available provider packages|Failed to install provider|could not connect to registry\.terraform\.io/.test(text)) {
+    return infraError(`${command} failed: the provider registry (registry.terraform.io) is unreachable, so the AWS provider cannot be downloaded`, {
+      hint: "run where registry.terraform.io is reachable, or point terraform at a provider mirror (provider_installation in ~/.terraformrc)",
+    });
+  }
+  const tail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-15).join("\n");
+  return infraError(`${command} failed (exit code ${result.code ?? result.signal}):\n${tail}`);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof BurstError)) throw error;
+  console.error(`vpc: ${error.render()}`);
+  process.exitCode = error.exitCode;
+}

@@ -1,0 +1,54 @@
+// What to try next when EC2 had no capacity for a run. Terraform cannot fall back from spot to
+// on-demand inside one apply (an instant fleet takes what it gets; the stack's postcondition
+// turns "short" into an error), so the lifecycle re-synthesizes with the attempt this returns
+// and applies again: terraform replaces only the part that failed. Plain TS, no CDKTF.
+
+/** The worker fleet's postcondition message: the fleet launched fewer workers than asked. */
+export const workersShortMessage = "burst: the fleet launched fewer workers than asked (capacity short)";
+
+export interface CapacityAttempt {
+  /** Workers on spot capacity. */
+  readonly spot: boolean;
+  /** Index into the VPC's subnets for the master's interface. */
+  readonly masterSubnetIndex: number;
+}
+
+export interface CapacityOptions {
+  readonly spotFallback: boolean;
+  readonly subnetCount: number;
+}
+
+/** EC2 error codes that mean "not now, not here", as opposed to a mistake in the request. */
+const capacityErrors = [
+  "InsufficientInstanceCapacity",
+  "InsufficientCapacity",
+  "InsufficientHostCapacity",
+  "UnfulfillableCapacity",
+  "MaxSpotInstanceCountExceeded",
+  "SpotMaxPriceTooLow",
+  "capacity-not-available",
+  "price-too-low",
+];
+
+export function isCapacityFailure(failure: string): boolean {
+  return failure.includes(workersShortMessage) || capacityErrors.some((code) => failure.includes(code));
+}
+
+/**
+ * The next attempt after `failure`, or undefined when there is nothing sensible left to try.
+ * Master short: move its interface to the next subnet (workers already span every subnet).
+ * Workers short on spot: on-demand, when the spec allows it.
+ */
+export function nextCapacityAttempt(
+  attempt: CapacityAttempt,
+  failure: string,
+  options: CapacityOptions,
+): CapacityAttempt | undefined {
+  if (!isCapacityFailure(failure)) return undefined;
+  if (/aws_instance\.master/.test(failure)) {
+    const next = attempt.masterSubnetIndex + 1;
+    return next < options.subnetCount ? { ...attempt, masterSubnetIndex: next } : undefined;
+  }
+  if (attempt.spot && options.spotFallback) return { ...attempt, spot: false };
+  return undefined;
+}

@@ -1,0 +1,27 @@
+import { badInput } from "../../../src/errors.ts";
+import type { SparkClusterProps } from "../spark-cluster-stack.ts";
+
+/** Refuses, at synthesis and with the spec's key, what EC2 would reject minutes later. */
+export function checkClusterProps(props: SparkClusterProps): void {
+  if (props.vpc.subnetIds.length === 0) {
+    throw badInput(`VPC ${props.params.vpcName} has no subnets in its parameters`, {
+      hint: `deploy it with \`npm run vpc -- deploy\` (it writes burst/vpc/${props.params.vpcName}/...)`,
+    });
+  }
+  const masterSubnet = props.masterSubnetIndex ?? 0;
+  if (!Number.isInteger(masterSubnet) || masterSubnet < 0 || masterSubnet >= props.vpc.subnetIds.length) {
+    throw new RangeError(`masterSubnetIndex ${masterSubnet} is outside the VPC's ${props.vpc.subnetIds.length} subnets`);
+  }
+  if (!Number.isInteger(props.workers) || props.workers < 0) {
+    throw badInput(`workers must be a whole number >= 0, got ${props.workers}`, { keyPath: "cluster.workers" });
+  }
+  if (!Number.isInteger(props.diskGb) || props.diskGb < 8 || props.diskGb > 16384) {
+    throw badInput(`diskGb must be between 8 and 16384, got ${props.diskGb}`, { keyPath: "cluster.diskGb" });
+  }
+  if (!Number.isInteger(props.ttlMinutes) || props.ttlMinutes < 1) {
+    throw badInput(`ttlMinutes must be a whole number >= 1, got ${props.ttlMinutes}`, { keyPath: "cluster.ttlMinutes" });
+  }
+  if (props.spot && props.maxPrice !== undefined && !(props.maxPrice > 0)) {
+    throw badInput(`maxPrice must be a positive USD amount, got ${props.maxPrice}`, { keyPath: "cluster.worker.maxPrice" });
+  }
+}

@@ -1,0 +1,134 @@
+import { Fn, TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import type { AwsParams, VpcOutputs } from "../../src/params/types.ts";
+import type { ClusterOutputs, ClusterShape, RunIdentity } from "../contract.ts";
+import { type NodeBootstrapInput, nodeLayout } from "./bootstrap.ts";
+import { checkClusterProps } from "./cluster/check-props.ts";
+import { NodeImage } from "./cluster/node-image.ts";
+import { RunAccess } from "./cluster/run-access.ts";
+import { SparkMaster } from "./cluster/spark-master.ts";
+import { SparkWorkers } from "./cluster/spark-workers.ts";
+import { awsProvider } from "./provider.ts";
+import { runTags } from "./tags.ts";
+
+export interface SparkClusterProps extends RunIdentity, ClusterShape {
+  readonly params: AwsParams;
+  /** The VPC the cluster launches into (burst/vpc/<vpcName>/... in Consul). */
+  readonly vpc: VpcOutputs;
+  /** Public half of the run's ephemeral SSH key. */
+  readonly sshPublicKey: string;
+  /** The launching machine's public address as a CIDR (x.x.x.x/32); SSH is open to it. */
+  readonly callerCidr: string;
+  /** Extra spark-defaults.conf settings every node gets (the job's own conf goes on spark-submit). */
+  readonly sparkConf: Readonly<Record<string, string>>;
+  /** The spec's tags, added to burst's on every resource. */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Which of the VPC's subnets the master's interface is in (a retry after a capacity error moves it). */
+  readonly masterSubnetIndex?: number;
+  /** Maven repository nodes fetch hadoop-aws and the AWS SDK bundle from. */
+  readonly mavenRepo?: string;
+}
+
+const mavenCentral = "https://repo1.maven.org/maven2";
+
+/** Terraform outputs beyond the ClusterOutputs contract. */
+export const awsExtraOutputNames = ["masterPrivateIp", "masterInstanceId", "workerInstanceIds", "runId"] as const;
+
+/**
+ * One run's Spark cluster on EC2: an on-demand master and `workers` spot or on-demand workers,
+ * all launched at once into the VPC's subnets, booting Spark from a script, reachable over SSH
+ * from the caller only, tagged with the run, and gone by themselves when the TTL runs out.
+ */
+export class SparkClusterStack extends TerraformStack {
+  readonly outputs: ClusterOutputs;
+
+  constructor(scope: Construct, id: string, props: SparkClusterProps) {
+    super(scope, id);
+    checkClusterProps(props);
+    const name = `burst-${resourceName(props.runId)}`;
+    const tags = runTags(props, props.tags);
+    awsProvider(this, props.params.region, tags);
+
+    const access = new RunAccess(this, "access", {
+      name,
+      vpcId: props.vpc.vpcId,
+      callerCidr: props.callerCidr,
+      sshAllowedCidrs: props.params.sshAllowedCidrs,
+      sshPublicKey: props.sshPublicKey,
+    });
+    const node = {
+      name,
+      image: new NodeImage(this, "image", { imageId: props.params.bakedAmi || props.params.baseAmi }),
+      instanceProfileName: props.vpc.instanceProfileName,
+      keyName: access.keyPair.keyName,
+      diskGb: props.diskGb,
+      tags,
+    };
+    const securityGroupIds = [props.vpc.securityGroupId, access.securityGroup.id];
+    const bootstrap = bootstrapSettings(props);
+
+    const master = new SparkMaster(this, "master", {
+      node,
+      instanceType: props.masterInstanceType,
+      subnetId: props.vpc.subnetIds[props.masterSubnetIndex ?? 0] ?? "",
+      securityGroupIds,
+      bootstrap,
+    });
+    const workers =
+      props.workers > 0
+        ? new SparkWorkers(this, "workers", {
+            node,
+            workers: props.workers,
+            instanceType: props.workerInstanceType,
+            spot: props.spot,
+            maxPrice: props.maxPrice,
+            subnetIds: props.vpc.subnetIds,
+            securityGroupIds,
+            masterHost: master.privateIp,
+            bootstrap,
+          })
+        : undefined;
+    const workerInstanceIds = workers?.instanceIds ?? [];
+
+    this.outputs = {
+      masterHost: master.publicIp,
+      sshPort: 22,
+      sshUser: props.params.sshUser,
+      // EC2 does not return host keys; the CLI reads them from the master's console output.
+      hostKey: "",
+      sparkMasterUrl: `spark://${master.privateIp}:${nodeLayout.masterPort}`,
+      uiUrl: `http://localhost:${nodeLayout.masterUiPort}`,
+      workDir: nodeLayout.workDir,
+      sparkHome: nodeLayout.sparkHome,
+      nodeIds: Fn.concat([[master.instanceId], workerInstanceIds]),
+    };
+    for (const [outputName, value] of Object.entries(this.outputs)) {
+      new TerraformOutput(this, outputName, { value });
+    }
+    new TerraformOutput(this, "masterPrivateIp", { value: master.privateIp });
+    new TerraformOutput(this, "masterInstanceId", { value: master.instanceId });
+    new TerraformOutput(this, "workerInstanceIds", { value: workerInstanceIds });
+    new TerraformOutput(this, "runId", { value: props.runId });
+  }
+}
+
+/** What every node's boot script needs to know, whatever its role. */
+function bootstrapSettings(props: SparkClusterProps): Omit<NodeBootstrapInput, "role" | "masterHost"> {
+  return {
+    sparkVersion: props.sparkVersion,
+    sparkMirror: props.params.sparkMirror,
+    mavenRepo: props.mavenRepo ?? mavenCentral,
+    bakedAmi: Boolean(props.params.bakedAmi),
+    ttlMinutes: props.ttlMinutes,
+    expiresAt: props.expiresAt,
+    sshUser: props.params.sshUser,
+    workerCores: props.workerCores,
+    workerMemory: props.workerMemory,
+    sparkConf: props.sparkConf,
+  };
+}
+
+/** AWS names (security group, key pair, launch template) allow letters, digits and ".-_". */
+export function resourceName(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9._-]+/g, "-").slice(0, 100);
+}

@@ -1,0 +1,25 @@
+import { App } from "cdktf";
+import { join } from "node:path";
+import type { AwsConfig } from "./config-files.ts";
+import { VpcStack } from "./vpc-stack.ts";
+
+export const vpcStackId = "vpc";
+
+export interface VpcSynthOptions extends AwsConfig {
+  /** cdktf's output folder; the stack lands in <outdir>/stacks/vpc (as with `cdktf synth`). */
+  readonly outdir: string;
+  /** Where the state file lives when no state bucket is configured. */
+  readonly localStateDir: string;
+}
+
+/** Synthesizes the VPC stack to disk; returns the folder terraform runs in. */
+export function synthVpcStack(options: VpcSynthOptions): string {
+  const app = new App({ outdir: options.outdir });
+  new VpcStack(app, vpcStackId, {
+    params: options.aws,
+    vpcConfig: options.vpcConfig,
+    localStateDir: options.localStateDir,
+  });
+  app.synth();
+  return join(options.outdir, "stacks", vpcStackId);
+}

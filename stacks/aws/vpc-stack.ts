@@ -1,0 +1,57 @@
+import { TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import type { AwsParams, VpcConfig, VpcOutputs } from "../../src/params/types.ts";
+import { awsProvider } from "./provider.ts";
+import { stateLocation, useStateBackend } from "./state-backend.ts";
+import { tagKeys } from "./tags.ts";
+import { ClusterSecurityGroup } from "./vpc/cluster-security-group.ts";
+import { Network } from "./vpc/network.ts";
+import { NodeInstanceProfile } from "./vpc/node-instance-profile.ts";
+
+export interface VpcStackProps {
+  readonly params: AwsParams;
+  readonly vpcConfig: VpcConfig;
+  /** Folder for the state file when no state bucket is configured. */
+  readonly localStateDir: string;
+}
+
+/** Terraform output names of the VPC stack: the VpcOutputs keys, plus what ops may want to see. */
+export const vpcOutputNames = ["vpcId", "subnetIds", "securityGroupId", "instanceProfileName"] as const satisfies readonly (keyof VpcOutputs)[];
+
+/**
+ * The long-lived network every burst cluster in a region launches into, managed by ops: a VPC
+ * across `azCount` zones, the cluster security baseline and the nodes' instance profile. Its
+ * outputs are what `burst/vpc/<vpcName>/...` holds in Consul. Carries no run id, so no sweeper
+ * ever deletes it.
+ */
+export class VpcStack extends TerraformStack {
+  readonly outputs: VpcOutputs;
+
+  constructor(scope: Construct, id: string, props: VpcStackProps) {
+    super(scope, id);
+    const name = props.params.vpcName;
+    useStateBackend(this, stateLocation(props.params, `vpc/${name}/terraform.tfstate`, props.localStateDir));
+    awsProvider(this, props.params.region, { [tagKeys.vpc]: name, "burst:managed-by": "burst vpc stack" });
+
+    const network = new Network(this, "network", { ...props.vpcConfig, name, region: props.params.region });
+    const cluster = new ClusterSecurityGroup(this, "cluster", {
+      name,
+      vpcId: network.vpc.id,
+      sshAllowedCidrs: props.params.sshAllowedCidrs,
+    });
+    const nodes = new NodeInstanceProfile(this, "nodes", { name, buckets: props.params.buckets });
+
+    this.outputs = {
+      vpcId: network.vpc.id,
+      subnetIds: network.publicSubnets.map((subnet) => subnet.id),
+      securityGroupId: cluster.group.id,
+      instanceProfileName: nodes.profile.name,
+    };
+    for (const [outputName, value] of Object.entries(this.outputs)) {
+      new TerraformOutput(this, outputName, { value });
+    }
+    new TerraformOutput(this, "privateSubnetIds", { value: network.privateSubnets.map((subnet) => subnet.id) });
+    new TerraformOutput(this, "nodeRoleArn", { value: nodes.role.arn });
+    new TerraformOutput(this, "region", { value: props.params.region });
+  }
+}

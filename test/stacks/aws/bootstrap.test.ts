@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import {
+  type NodeBootstrapInput,
+  bootstrapParts,
+  renderNodeBootstrap,
+  systemdCalendar,
+  variablesRead,
+} from "../../../stacks/aws/bootstrap.ts";
+import { renderSparkEnv } from "../../../stacks/shared/spark-conf.ts";
+import { synthCluster } from "./helpers.ts";
+
+const bootstrapDir = fileURLToPath(new URL("../../../stacks/aws/bootstrap/", import.meta.url));
+const scripts = readdirSync(bootstrapDir).filter((file) => file.endsWith(".sh"));
+
+const input: NodeBootstrapInput = {
+  role: "worker",
+  sparkVersion: "3.5.3",
+  sparkMirror: "https://archive.apache.org/dist/spark",
+  mavenRepo: "https://repo1.maven.org/maven2",
+  bakedAmi: false,
+  ttlMinutes: 90,
+  expiresAt: "2025-03-04T05:06:07.890Z",
+  masterHost: "10.42.0.10",
+  sshUser: "admin",
+  workerCores: 8,
+  workerMemory: "28g",
+  sparkConf: { "spark.executor.extraJavaOptions": "-Dx='y' ${not.a.template}" },
+};
+
+/** shellcheck's findings (empty when clean); the test fails loudly when shellcheck is missing. */
+function shellcheck(file: string): string {
+  const result = spawnSync("shellcheck", ["--shell=bash", "--severity=style", file], { encoding: "utf8" });
+  assert.ok(!result.error, `shellcheck could not run: ${result.error?.message}`);
+  return result.stdout;
+}
+
+function shellcheckText(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "burst-bootstrap-"));
+  try {
+    writeFileSync(join(dir, "user-data.sh"), text);
+    return shellcheck(join(dir, "user-data.sh"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("bootstrap scripts", () => {
+  it("are real files, each passing shellcheck", () => {
+    assert.deepEqual(scripts.sort(), ["configure-spark.sh", "install-spark.sh", "start-master.sh", "start-worker.sh", "ttl-guard.sh"]);
+    for (const script of scripts) assert.equal(shellcheck(join(bootstrapDir, script)), "", script);
+  });
+
+  it("declare in a header comment every variable they read", () => {
+    for (const script of scripts) {
+      const text = readFileSync(join(bootstrapDir, script), "utf8");
+      const declared = /^# Reads: (.*)$/m.exec(text)?.[1]?.split(" ") ?? [];
+      assert.deepEqual(variablesRead(text).sort(), declared.sort(), script);
+    }
+  });
+});
+
+describe("renderNodeBootstrap", () => {
+  for (const [role, bakedAmi] of [["master", false], ["worker", false], ["worker", true]] as const) {
+    it(`renders a ${role}${bakedAmi ? " (baked AMI)" : ""} script that passes shellcheck`, () => {
+      assert.equal(shellcheckText(renderNodeBootstrap({ ...input, role, bakedAmi })), "");
+    });
+  }
+
+  it("runs the parts in order: TTL guard, install (unless baked), configure, start", () => {
+    assert.deepEqual(bootstrapParts("worker", false), ["ttl-guard.sh", "install-spark.sh", "configure-spark.sh", "start-worker.sh"]);
+    assert.deepEqual(bootstrapParts("master", true), ["ttl-guard.sh", "configure-spark.sh", "start-master.sh"]);
+    const script = renderNodeBootstrap(input);
+    const order = ["# ---- ttl-guard.sh", "# ---- install-spark.sh", "# ---- configure-spark.sh", "# ---- start-worker.sh"];
+    assert.deepEqual(order.map((marker) => script.indexOf(marker)), order.map((marker) => script.indexOf(marker)).sort((a, b) => a - b));
+  });
+
+  it("assigns exactly the variables the parts read, quoted for the shell", () => {
+    const script = renderNodeBootstrap(input);
+    const header = script.split("\n# ---- ")[0] ?? "";
+    const assigned = [...header.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+    const parts = bootstrapParts("worker", false).map((part) => readFileSync(join(bootstrapDir, part), "utf8"));
+    assert.deepEqual(assigned, [...new Set(parts.flatMap(variablesRead))].sort());
+    assert.match(script, /^TTL_MINUTES='90'$/m);
+    assert.match(script, /^EXPIRES_AT_CALENDAR='2025-03-04 05:06:07 UTC'$/m);
+    assert.match(script, /^WORKER_RESOURCES='--cores 8 --memory 28g'$/m);
+    assert.match(script, /^MASTER_HOST='10\.42\.0\.10'$/m);
+    assert.ok(script.includes(`SPARK_ENV='${renderSparkEnv({ pysparkPython: "python3" }).replaceAll("'", `'\\''`)}'`));
+  });
+
+  it("lets Spark size workers itself when cores and memory are not given", () => {
+    assert.match(renderNodeBootstrap({ ...input, workerCores: 0, workerMemory: "" }), /^WORKER_RESOURCES=''$/m);
+  });
+
+  it("keeps the job-side values literal: a quote or ${...} in conf is data, not code", () => {
+    const dir = mkdtempSync(join(tmpdir(), "burst-bootstrap-"));
+    try {
+      const header = renderNodeBootstrap(input).split("\n# ---- ")[0] ?? "";
+      writeFileSync(join(dir, "header.sh"), `${header.replace("set -euo pipefail", "")}\nprintf '%s' "$SPARK_DEFAULTS"`);
+      const defaults = execFileSync("bash", [join(dir, "header.sh")], { encoding: "utf8" });
+      assert.match(defaults, /^spark\.executor\.extraJavaOptions -Dx='y' \$\{not\.a\.template\}$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("turns the run's expiry into a systemd calendar time in UTC", () => {
+    assert.equal(systemdCalendar("2025-01-01T23:59:59+02:00"), "2025-01-01 21:59:59 UTC");
+    assert.throws(() => systemdCalendar("tomorrow"), /ISO-8601/);
+  });
+});
+
+describe("user data in the synthesized stack", () => {
+  it("is exactly the rendered script once terraform evaluates it, and passes shellcheck", (t) => {
+    const terraform = process.env.TERRAFORM_BINARY_NAME || "terraform";
+    if (spawnSync(terraform, ["version"]).error) return t.skip(`${terraform} is not installed`);
+    const config = synthCluster({ sparkConf: { "spark.x": "${y} %{z}" } });
+    const dir = mkdtempSync(join(tmpdir(), "burst-userdata-"));
+    try {
+      // The same locals, with the master's interface replaced by a known address; no provider needed.
+      const locals: Record<string, string> = { master_ip: "10.42.0.10" };
+      for (const [name, value] of Object.entries(config.locals ?? {})) {
+        locals[name] = value.replace(/\$\{aws_network_interface\.[A-Za-z0-9_]+\.private_ip\}/g, "${local.master_ip}");
+      }
+      const outputs = Object.fromEntries(Object.keys(config.locals ?? {}).map((name) => [name, { value: `\${local.${name}}` }]));
+      writeFileSync(join(dir, "main.tf.json"), JSON.stringify({ locals, output: outputs }));
+      const env = { ...process.env, TF_CLI_CONFIG_FILE: "", CHECKPOINT_DISABLE: "1" };
+      execFileSync(terraform, ["init", "-input=false"], { cwd: dir, env, stdio: "pipe" });
+      execFileSync(terraform, ["apply", "-auto-approve", "-input=false"], { cwd: dir, env, stdio: "pipe" });
+      const evaluated = JSON.parse(execFileSync(terraform, ["output", "-json"], { cwd: dir, env, encoding: "utf8" })) as Record<string, { value: string }>;
+      const byRole = (role: string) => Object.entries(evaluated).find(([name]) => name.startsWith(role))?.[1].value;
+      const expected = (role: "master" | "worker") =>
+        renderNodeBootstrap({
+          ...input,
+          role,
+          ttlMinutes: 120,
+          expiresAt: "2025-01-01T04:00:00.000Z",
+          sparkConf: { "spark.x": "${y} %{z}" },
+        });
+      assert.equal(byRole("master"), expected("master"));
+      assert.equal(byRole("workers"), expected("worker"));
+      assert.equal(shellcheckText(byRole("master") ?? ""), "");
+      assert.equal(shellcheckText(byRole("workers") ?? ""), "");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,319 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { clusterOutputNames } from "../../../stacks/contract.ts";
+import { renderSparkDefaults } from "../../../stacks/shared/spark-conf.ts";
+import { awsExtraOutputNames } from "../../../stacks/aws/spark-cluster-stack.ts";
+import { requiredRunTagKeys } from "../../../stacks/aws/tags.ts";
+import { workersShortMessage } from "../../../stacks/aws/capacity.ts";
+import { BurstError } from "../../../src/errors.ts";
+import {
+  type Block,
+  type Json,
+  blocks,
+  clusterProps,
+  only,
+  params,
+  publicKey,
+  resources,
+  synthCluster,
+  transitiveDependencies,
+  userDataScript,
+  vpc,
+} from "./helpers.ts";
+
+const config = synthCluster();
+const address = (type: string) => `${type}.${Object.keys(config.resource[type] ?? {})[0]}`;
+const launchTemplate = (role: "master" | "worker") =>
+  blocks(config, "aws_launch_template").find((lt) => String(lt.name).endsWith(`-${role}`)) as Json;
+
+describe("SparkClusterStack: one master and N workers launched together", () => {
+  it("launches the master on-demand from its own template and workers from one instant EC2 Fleet", () => {
+    const master = only(config, "aws_instance") as Json;
+    assert.equal(master.instance_type, "m5.xlarge");
+    assert.equal(master.instance_market_options, undefined, "the master is never spot");
+    const fleet = only(config, "aws_ec2_fleet") as Json;
+    assert.equal(fleet.type, "instant");
+    assert.equal(fleet.terminate_instances, true, "deleting the fleet terminates its workers");
+    assert.equal(fleet.target_capacity_specification.total_target_capacity, 4);
+  });
+
+  it("lets no worker resource wait for the master instance, directly or through references", () => {
+    const workerSide = ["aws_ec2_fleet", "aws_launch_template"].flatMap((type) =>
+      Object.entries(config.resource[type] ?? {})
+        .filter(([name, block]) => type === "aws_ec2_fleet" || String(block.name).endsWith("-worker") || name.includes("worker"))
+        .map(([name]) => `${type}.${name}`),
+    );
+    assert.equal(workerSide.length, 2, "fleet and worker launch template");
+    for (const worker of workerSide) {
+      const needs = [...transitiveDependencies(config, worker)];
+      assert.deepEqual(needs.filter((dep) => dep.startsWith("aws_instance.")), [], `${worker} needs ${needs.join(", ")}`);
+    }
+  });
+
+  it("makes nothing but outputs depend on the master instance", () => {
+    const master = address("aws_instance");
+    for (const [type, name] of resources(config)) {
+      assert.ok(!transitiveDependencies(config, `${type}.${name}`).has(master), `${type}.${name} waits for the master`);
+    }
+  });
+
+  it("gives workers the master's address from its pre-made interface", () => {
+    const script = userDataScript(config, "worker", "10.42.0.99");
+    assert.match(script, /^MASTER_HOST='10\.42\.0\.99'$/m);
+    const ip = `\${${address("aws_network_interface")}.private_ip}`;
+    assert.equal(config.output.sparkMasterUrl?.value, `spark://${ip}:7077`);
+    assert.deepEqual((only(config, "aws_instance") as Json).primary_network_interface, {
+      network_interface_id: `\${${address("aws_network_interface")}.id}`,
+    });
+  });
+
+  it("scales workers without adding resources", () => {
+    const count = (workers: number) => resources(synthCluster({ workers })).length;
+    assert.equal(count(1000), count(1));
+  });
+
+  it("launches only a master when workers is 0", () => {
+    const masterOnly = synthCluster({ workers: 0 });
+    assert.equal(blocks(masterOnly, "aws_ec2_fleet").length, 0);
+    assert.equal(blocks(masterOnly, "aws_instance").length, 1);
+  });
+});
+
+describe("SparkClusterStack: spot workers and capacity fallback", () => {
+  const fleet = only(config, "aws_ec2_fleet") as Json;
+
+  it("asks for spot capacity with a price cap and the price-capacity-optimized strategy", () => {
+    assert.deepEqual(fleet.target_capacity_specification, {
+      default_target_capacity_type: "spot",
+      total_target_capacity: 4,
+      spot_target_capacity: 4,
+    });
+    assert.equal(fleet.spot_options.allocation_strategy, "price-capacity-optimized");
+    assert.equal(fleet.spot_options.instance_interruption_behavior, "terminate");
+    for (const override of fleet.launch_template_config[0].override) assert.equal(override.max_price, "0.2");
+  });
+
+  it("lets EC2 place workers in any of the VPC's subnets (one override per subnet and AZ)", () => {
+    const overrides = fleet.launch_template_config[0].override as Record<string, string>[];
+    assert.deepEqual(
+      overrides.map((o) => o.subnet_id),
+      vpc.subnetIds,
+    );
+    assert.ok(overrides.every((o) => o.instance_type === "m5.2xlarge"));
+  });
+
+  it("fails the apply when the fleet comes back short, with the message the lifecycle falls back on", () => {
+    assert.deepEqual(fleet.lifecycle.postcondition, [
+      {
+        condition: "${length(flatten(self.fleet_instance_set[*].instance_ids)) == 4}",
+        error_message: workersShortMessage,
+      },
+    ]);
+  });
+
+  it("asks for on-demand workers, without price caps, when spot is off", () => {
+    const onDemand = only(synthCluster({ spot: false }), "aws_ec2_fleet") as Json;
+    assert.deepEqual(onDemand.target_capacity_specification, {
+      default_target_capacity_type: "on-demand",
+      total_target_capacity: 4,
+      on_demand_target_capacity: 4,
+    });
+    assert.equal(onDemand.spot_options, undefined);
+    assert.ok(onDemand.launch_template_config[0].override.every((o: Block) => o.max_price === undefined));
+  });
+
+  it("moves the master to another subnet on request (after a capacity error there)", () => {
+    const moved = only(synthCluster({ masterSubnetIndex: 2 }), "aws_network_interface");
+    assert.equal(moved.subnet_id, "subnet-0ccc");
+  });
+});
+
+describe("SparkClusterStack: node hardening", () => {
+  for (const role of ["master", "worker"] as const) {
+    it(`${role}: requires IMDSv2 tokens and keeps them on the host`, () => {
+      assert.deepEqual(launchTemplate(role).metadata_options, {
+        http_endpoint: "enabled",
+        http_tokens: "required",
+        http_put_response_hop_limit: 1,
+        instance_metadata_tags: "disabled",
+      });
+    });
+
+    it(`${role}: boots from an encrypted gp3 root volume of diskGb on the image's own root device`, () => {
+      const [mapping] = launchTemplate(role).block_device_mappings;
+      assert.match(mapping.device_name, /^\$\{data\.aws_ami\.[^.]+\.root_device_name\}$/);
+      assert.deepEqual(mapping.ebs, { volume_size: 80, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" });
+    });
+
+    it(`${role}: runs as the VPC's instance profile, terminates on shutdown, uses the run's key`, () => {
+      const lt = launchTemplate(role);
+      assert.deepEqual(lt.iam_instance_profile, { name: vpc.instanceProfileName });
+      assert.equal(lt.instance_initiated_shutdown_behavior, "terminate");
+      assert.equal(lt.key_name, `\${${address("aws_key_pair")}.key_name}`);
+    });
+  }
+
+  it("boots the base AMI, or the baked one when set", () => {
+    assert.deepEqual((Object.values(config.data?.aws_ami ?? {})[0] as Json).filter, [{ name: "image-id", values: [params.baseAmi] }]);
+    const baked = synthCluster({ params: { ...params, bakedAmi: "ami-0baked" } });
+    assert.deepEqual((Object.values(baked.data?.aws_ami ?? {})[0] as Json).filter[0].values, ["ami-0baked"]);
+  });
+});
+
+describe("SparkClusterStack: network access", () => {
+  const sshRuleSources = (c = config) =>
+    blocks(c, "aws_vpc_security_group_ingress_rule").map((rule) => rule.cidr_ipv4 ?? rule.cidr_ipv6);
+
+  it("puts nodes in the VPC's subnets and in both the VPC's cluster group and the run's SSH group", () => {
+    const runGroup = `\${${address("aws_security_group")}.id}`;
+    assert.deepEqual(launchTemplate("worker").vpc_security_group_ids, [vpc.securityGroupId, runGroup]);
+    const networkInterface = only(config, "aws_network_interface");
+    assert.deepEqual(networkInterface.security_groups, [vpc.securityGroupId, runGroup]);
+    assert.equal(networkInterface.subnet_id, vpc.subnetIds[0]);
+    assert.equal(only(config, "aws_security_group").vpc_id, vpc.vpcId);
+  });
+
+  it("opens SSH to the caller and the configured ranges, and nothing else", () => {
+    assert.deepEqual(sshRuleSources(), ["198.51.100.7/32", "203.0.113.0/24"]);
+    for (const rule of blocks(config, "aws_vpc_security_group_ingress_rule")) {
+      assert.deepEqual([rule.ip_protocol, rule.from_port, rule.to_port], ["tcp", 22, 22]);
+    }
+  });
+
+  it("has no ingress from 0.0.0.0/0 or ::/0 anywhere", () => {
+    const text = JSON.stringify(config.resource);
+    assert.doesNotMatch(text, /0\.0\.0\.0\/0|::\/0/);
+  });
+
+  it("refuses a caller or allowed range that is the whole internet", () => {
+    assert.throws(() => synthCluster({ callerCidr: "0.0.0.0/0" }), BurstError);
+    assert.throws(() => synthCluster({ callerCidr: "::/0" }), BurstError);
+    assert.throws(() => synthCluster({ params: { ...params, sshAllowedCidrs: ["0.0.0.0/0"] } }), BurstError);
+  });
+
+  it("accepts IPv6 callers and bare addresses", () => {
+    const v6 = synthCluster({ callerCidr: "2001:db8::7", params: { ...params, sshAllowedCidrs: [] } });
+    assert.deepEqual(sshRuleSources(v6), ["2001:db8::7/128"]);
+  });
+});
+
+describe("SparkClusterStack: identity, names and secrets", () => {
+  it("names everything after the run id", () => {
+    assert.equal(only(config, "aws_security_group").name, "burst-20250101-0200-wordcount-ab12");
+    assert.equal(only(config, "aws_key_pair").key_name, "burst-20250101-0200-wordcount-ab12");
+    assert.deepEqual(
+      blocks(config, "aws_launch_template").map((lt) => lt.name).sort(),
+      ["burst-20250101-0200-wordcount-ab12-master", "burst-20250101-0200-wordcount-ab12-worker"],
+    );
+  });
+
+  it("holds only the public key: no private key, no credentials", () => {
+    assert.equal(only(config, "aws_key_pair").public_key, publicKey);
+    const text = JSON.stringify(config);
+    assert.doesNotMatch(text, /PRIVATE KEY|aws_secret_access_key|AWS_SECRET_ACCESS_KEY|AKIA[0-9A-Z]{16}/);
+    assert.equal(blocks(config, "aws_iam_access_key").length, 0);
+  });
+
+  it("refuses anything but an OpenSSH public key", () => {
+    const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----";
+    assert.throws(() => synthCluster({ sshPublicKey: privateKey }), /not an OpenSSH public key/);
+  });
+
+  it("tags every taggable resource with the run, by provider default tags", async () => {
+    const defaults = config.provider.aws[0]?.default_tags[0]?.tags ?? {};
+    assert.deepEqual(
+      requiredRunTagKeys.map((key) => [key, defaults[key]]),
+      [
+        ["burst:run-id", "20250101-0200-wordcount-ab12"],
+        ["burst:name", "wordcount"],
+        ["burst:owner", "alice"],
+        ["burst:commit", "0123abc"],
+        ["burst:expires-at", "2025-01-01T04:00:00.000Z"],
+      ],
+    );
+    assert.equal(defaults.team, "data", "spec tags ride along");
+    for (const type of Object.keys(config.resource)) {
+      const { taggable, defaultTagged } = await tagSupport(type);
+      if (taggable) assert.ok(defaultTagged, `${type} takes tags but not the provider's default tags`);
+    }
+  });
+
+  it("tags what the launch templates launch: instances, volumes and interfaces", () => {
+    for (const role of ["master", "worker"] as const) {
+      const specs = launchTemplate(role).tag_specifications as { resource_type: string; tags: Record<string, string> }[];
+      assert.deepEqual(specs.map((s) => s.resource_type), ["instance", "volume", "network-interface"]);
+      for (const spec of specs) {
+        for (const key of requiredRunTagKeys) assert.ok(spec.tags[key], `${role} ${spec.resource_type} lacks ${key}`);
+        assert.equal(spec.tags["burst:role"], role);
+      }
+    }
+  });
+
+  it("records 'unknown' when the commit is not known before launch", () => {
+    const noCommit = synthCluster({ commit: undefined });
+    assert.equal(noCommit.provider.aws[0]?.default_tags[0]?.tags["burst:commit"], "unknown");
+  });
+});
+
+describe("SparkClusterStack: bootstrap and outputs", () => {
+  it("starts the TTL guard first thing on every node", () => {
+    for (const role of ["master", "worker"] as const) {
+      const script = userDataScript(config, role);
+      assert.match(script, /^TTL_MINUTES='120'$/m);
+      assert.match(script, /shutdown -h "\+\$\{TTL_MINUTES\}"/);
+      assert.ok(script.indexOf("ttl-guard.sh") < script.indexOf("install-spark.sh"));
+    }
+  });
+
+  it("writes the shared spark-defaults rendering, with the params' extra conf", () => {
+    const expected = renderSparkDefaults({
+      s3: { pathStyle: false },
+      eventLogDir: "/opt/burst/run/eventlog",
+      extra: { "spark.sql.shuffle.partitions": "64" },
+    });
+    for (const role of ["master", "worker"] as const) {
+      assert.ok(userDataScript(config, role).includes(`SPARK_DEFAULTS='${expected.replaceAll("'", `'\\''`)}'`));
+    }
+  });
+
+  it("starts the role's service and installs Spark unless the AMI is baked", () => {
+    assert.match(userDataScript(config, "master"), /burst-spark-master\.service/);
+    assert.match(userDataScript(config, "worker"), /burst-spark-worker\.service/);
+    assert.match(userDataScript(config, "worker"), /^SPARK_VERSION='3\.5\.3'$/m);
+    const baked = synthCluster({ params: { ...params, bakedAmi: "ami-0baked" } });
+    assert.doesNotMatch(userDataScript(baked, "worker"), /install-spark\.sh|apt-get/);
+  });
+
+  it("defines every contract output, plus the master's private IP and instance ids", () => {
+    assert.deepEqual(Object.keys(config.output).sort(), [...clusterOutputNames, ...awsExtraOutputNames].sort());
+    const value = (name: string) => config.output[name]?.value;
+    assert.match(String(value("masterHost")), /^\$\{aws_eip\.[^.]+\.public_ip\}$/);
+    assert.equal(value("sshPort"), 22);
+    assert.equal(value("sshUser"), "admin");
+    assert.equal(value("hostKey"), "");
+    assert.equal(value("uiUrl"), "http://localhost:8080");
+    assert.equal(value("workDir"), "/opt/burst/run");
+    assert.equal(value("sparkHome"), "/opt/spark");
+    assert.match(String(value("nodeIds")), /^\$\{concat\(\[aws_instance\.[^.]+\.id\], flatten\(aws_ec2_fleet\.[^.]+\.fleet_instance_set\[\*\]\.instance_ids\)\)\}$/);
+    assert.equal(value("runId"), clusterProps().runId);
+  });
+
+  it("refuses shapes EC2 would reject later", () => {
+    assert.throws(() => synthCluster({ diskGb: 4 }), /diskGb/);
+    assert.throws(() => synthCluster({ ttlMinutes: 0 }), /ttlMinutes/);
+    assert.throws(() => synthCluster({ workers: -1 }), /workers/);
+    assert.throws(() => synthCluster({ vpc: { ...vpc, subnetIds: [] } }), /no subnets/);
+  });
+});
+
+/** Whether a resource type takes tags, and whether the provider's default_tags reach it (tags_all). */
+async function tagSupport(type: string): Promise<{ taggable: boolean; defaultTagged: boolean }> {
+  const module = (await import(`@cdktf/provider-aws/lib/${type.replace(/^aws_/, "").replaceAll("_", "-")}/index.js`)) as Record<string, unknown>;
+  const resourceClass = Object.values(module).find(
+    (value): value is { prototype: object; tfResourceType: string } =>
+      typeof value === "function" && (value as { tfResourceType?: string }).tfResourceType === type,
+  );
+  assert.ok(resourceClass, `no provider class for ${type}`);
+  const has = (property: string) => Object.getOwnPropertyDescriptor(resourceClass.prototype, property) !== undefined;
+  return { taggable: has("tagsInput"), defaultTagged: has("tagsAll") };
+}

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const workDir = mkdtempSync(join(tmpdir(), "burst-vpc-script-"));
+after(() => rmSync(workDir, { recursive: true, force: true }));
+
+/** `npm run vpc -- <args>` from a scratch folder, with the repository's config. */
+function vpc(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), join(root, "scripts/vpc.ts"), ...args, "--config", join(root, "config")], {
+    cwd: workDir,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  });
+}
+
+/** A stand-in terraform that fails `init` the way terraform does without access to the registry. */
+function offlineTerraform(): string {
+  const file = join(workDir, "terraform-offline");
+  writeFileSync(
+    file,
+    [
+      "#!/bin/sh",
+      'if [ "$1" = init ]; then',
+      "  echo 'Error: Failed to query available provider packages' >&2",
+      "  echo 'could not connect to registry.terraform.io: failed to request discovery document' >&2",
+      "  exit 1",
+      "fi",
+      "exit 0",
+    ].join("\n"),
+  );
+  chmodSync(file, 0o755);
+  return file;
+}
+
+describe("npm run vpc", () => {
+  it("synth writes the stack folder and says where", () => {
+    const result = vpc(["synth"]);
+    assert.equal(result.status, 0, result.stderr);
+    const stackDir = join(workDir, "cdktf.out", "stacks", "vpc");
+    assert.match(result.stdout, new RegExp(`synthesized into ${stackDir}`));
+    assert.ok(existsSync(join(stackDir, "cdk.tf.json")));
+  });
+
+  for (const command of ["plan", "deploy", "destroy", "outputs"]) {
+    it(`${command} exits 3 naming the unreachable provider registry, without a stack trace`, () => {
+      const result = vpc([command], { TERRAFORM_BINARY_NAME: offlineTerraform() });
+      assert.equal(result.status, 3);
+      assert.match(result.stderr, /provider registry \(registry\.terraform\.io\) is unreachable/);
+      assert.doesNotMatch(result.stderr, /\n\s+at /);
+    });
+  }
+
+  it("exits 3 with a hint when terraform is not installed", () => {
+    const result = vpc(["plan"], { TERRAFORM_BINARY_NAME: "no-such-terraform" });
+    assert.equal(result.status, 3);
+    assert.match(result.stderr, /no-such-terraform is not installed[\s\S]*hint:/);
+  });
+
+  it("prints usage and exits 2 on an unknown command", () => {
+    const result = vpc(["launch"]);
+    assert.equal(result.status, 2);
+    assert.match(result.stdout, /Usage: npm run vpc/);
+  });
+});

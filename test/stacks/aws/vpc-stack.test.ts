@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { BurstError } from "../../../src/errors.ts";
+import { bucketActions, objectActions } from "../../../stacks/aws/node-access-policy.ts";
+import { vpcOutputNames } from "../../../stacks/aws/vpc-stack.ts";
+import { blocks, only, params, referencesOf, synthVpc } from "./helpers.ts";
+
+const config = synthVpc();
+const ref = (type: string, attribute = "id") => `\${${type}.${Object.keys(config.resource[type] ?? {})[0]}.${attribute}}`;
+
+describe("VpcStack: network", () => {
+  it("creates a VPC with DNS support and hostnames", () => {
+    assert.deepEqual(only(config, "aws_vpc"), {
+      cidr_block: "10.42.0.0/16",
+      enable_dns_support: true,
+      enable_dns_hostnames: true,
+      tags: { Name: "burst-main-vpc" },
+    });
+  });
+
+  it("puts one public subnet in each of azCount zones, mapping public IPs", () => {
+    const subnets = blocks(config, "aws_subnet");
+    assert.deepEqual(
+      subnets.map((s) => [s.cidr_block, s.availability_zone, s.map_public_ip_on_launch]),
+      [0, 1, 2].map((i) => [
+        `10.42.${i * 16}.0/20`,
+        `\${element(data.aws_availability_zones.${Object.keys(config.data?.aws_availability_zones ?? {})[0]}.names, ${i})}`,
+        true,
+      ]),
+    );
+  });
+
+  it("routes public subnets to an internet gateway", () => {
+    assert.equal(only(config, "aws_internet_gateway").vpc_id, ref("aws_vpc"));
+    assert.deepEqual(only(config, "aws_route"), {
+      route_table_id: ref("aws_route_table"),
+      destination_cidr_block: "0.0.0.0/0",
+      gateway_id: ref("aws_internet_gateway"),
+    });
+    assert.equal(blocks(config, "aws_route_table_association").length, 3);
+    assert.equal(blocks(config, "aws_nat_gateway").length, 0, "no NAT unless private subnets are asked for");
+  });
+
+  it("keeps S3 traffic on a gateway endpoint on every route table", () => {
+    const endpoint = only(config, "aws_vpc_endpoint");
+    assert.equal(endpoint.service_name, "com.amazonaws.eu-west-1.s3");
+    assert.equal(endpoint.vpc_endpoint_type, "Gateway");
+    assert.deepEqual(endpoint.route_table_ids, [ref("aws_route_table")]);
+  });
+
+  it("adds private subnets behind one NAT gateway when asked", () => {
+    const withPrivate = synthVpc({}, { privateSubnets: true, azCount: 2 });
+    const privateSubnets = blocks(withPrivate, "aws_subnet").filter((s) => s.map_public_ip_on_launch === undefined);
+    assert.deepEqual(privateSubnets.map((s) => s.cidr_block), ["10.42.128.0/20", "10.42.144.0/20"]);
+    assert.equal(blocks(withPrivate, "aws_nat_gateway").length, 1);
+    assert.equal(blocks(withPrivate, "aws_route_table").length, 2);
+    assert.equal((only(withPrivate, "aws_vpc_endpoint").route_table_ids as string[]).length, 2);
+    assert.equal((withPrivate.output.privateSubnetIds?.value as string[]).length, 2);
+  });
+
+  it("refuses fewer than two zones and malformed CIDRs", () => {
+    assert.throws(() => synthVpc({}, { azCount: 1 }), BurstError);
+    assert.throws(() => synthVpc({}, { cidr: "10.42.0.1/16" }), /host bits/);
+    assert.throws(() => synthVpc({}, { cidr: "10.42.0.0/27" }), /too small/);
+  });
+});
+
+describe("VpcStack: cluster security baseline", () => {
+  const group = ref("aws_security_group");
+  const ingress = blocks(config, "aws_vpc_security_group_ingress_rule");
+
+  it("lets members of the cluster group talk to each other on every port", () => {
+    assert.ok(ingress.some((r) => r.referenced_security_group_id === group && r.ip_protocol === "-1"));
+  });
+
+  it("allows SSH only from the configured ranges, and nothing else from outside", () => {
+    const fromOutside = ingress.filter((r) => r.referenced_security_group_id === undefined);
+    assert.deepEqual(
+      fromOutside.map((r) => [r.cidr_ipv4, r.ip_protocol, r.from_port, r.to_port]),
+      [["203.0.113.0/24", "tcp", 22, 22]],
+    );
+  });
+
+  it("has no ingress from 0.0.0.0/0 or ::/0", () => {
+    for (const rule of ingress) {
+      assert.ok(rule.cidr_ipv4 !== "0.0.0.0/0" && rule.cidr_ipv6 !== "::/0");
+    }
+    for (const sg of blocks(config, "aws_security_group")) assert.equal(sg.ingress, undefined, "no inline rules");
+    assert.throws(() => synthVpc({ params: { ...params, sshAllowedCidrs: ["0.0.0.0/0"] } }), BurstError);
+  });
+});
+
+describe("VpcStack: node identity", () => {
+  const policy = JSON.parse(String(only(config, "aws_iam_role_policy").policy)) as {
+    Statement: { Action: string[]; Resource: string[] }[];
+  };
+
+  it("lets EC2 assume the node role, nothing else", () => {
+    assert.deepEqual(JSON.parse(String(only(config, "aws_iam_role").assume_role_policy)).Statement, [
+      { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ]);
+  });
+
+  it("scopes S3 access to the configured buckets: list them, read and write their objects", () => {
+    assert.deepEqual(policy.Statement.map((s) => [s.Action, s.Resource]), [
+      [[...bucketActions], ["arn:aws:s3:::burst-results", "arn:aws:s3:::burst-data"]],
+      [[...objectActions], ["arn:aws:s3:::burst-results/*", "arn:aws:s3:::burst-data/*"]],
+    ]);
+    const actions = policy.Statement.flatMap((s) => s.Action);
+    assert.ok(actions.every((a) => a.startsWith("s3:") && !a.includes("*")));
+  });
+
+  it("refuses bucket names that would widen the grant", () => {
+    assert.throws(() => synthVpc({ params: { ...params, buckets: ["*"] } }), /bucket name/);
+    assert.throws(() => synthVpc({ params: { ...params, buckets: [] } }), /empty/);
+  });
+
+  it("hands nodes the role through an instance profile, never access keys", () => {
+    assert.equal(only(config, "aws_iam_instance_profile").role, ref("aws_iam_role", "name"));
+    assert.equal(blocks(config, "aws_iam_access_key").length, 0);
+    assert.equal(blocks(config, "aws_iam_user").length, 0);
+  });
+});
+
+describe("VpcStack: outputs and state", () => {
+  it("outputs what burst/vpc/<name>/... holds", () => {
+    for (const name of vpcOutputNames) assert.ok(config.output[name], `missing output ${name}`);
+    assert.equal(config.output.vpcId?.value, ref("aws_vpc"));
+    assert.equal((config.output.subnetIds?.value as string[]).length, 3);
+    assert.equal(config.output.securityGroupId?.value, ref("aws_security_group"));
+    assert.equal(config.output.instanceProfileName?.value, ref("aws_iam_instance_profile", "name"));
+  });
+
+  it("keeps state in a local file when no state bucket is configured", () => {
+    assert.deepEqual(config.terraform.backend, { local: { path: "/var/lib/burst/state/vpc-main-terraform.tfstate" } });
+  });
+
+  it("keeps state in S3 with a DynamoDB lock when configured", () => {
+    const remote = synthVpc({ params: { ...params, stateBucket: "acme-tfstate", stateLockTable: "acme-tflock" } });
+    assert.deepEqual(remote.terraform.backend, {
+      s3: { bucket: "acme-tfstate", key: "vpc/main/terraform.tfstate", region: "eu-west-1", dynamodb_table: "acme-tflock", encrypt: true },
+    });
+  });
+
+  it("refuses a state bucket without a lock table", () => {
+    assert.throws(() => synthVpc({ params: { ...params, stateBucket: "acme-tfstate" } }), /stateLockTable/);
+  });
+
+  it("tags its resources with the VPC, never with a run id (the sweeper must not touch them)", () => {
+    const tags = config.provider.aws[0]?.default_tags[0]?.tags ?? {};
+    assert.equal(tags["burst:vpc"], "main");
+    assert.equal(tags["burst:run-id"], undefined);
+  });
+
+  it("references only its own resources", () => {
+    const known = new Set([
+      ...Object.entries(config.resource).flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`)),
+      ...Object.entries(config.data ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((name) => `data.${type}.${name}`)),
+    ]);
+    for (const reference of referencesOf(config)) assert.ok(known.has(reference), `dangling ${reference}`);
+  });
+});
