@@ -1,0 +1,80 @@
+// npm run config:push -- [--dry-run] [--prune] [--config-dir config] [--prefix burst/]
+// Publishes config/*.yml to Consul KV under the prefix: prints the diff, then applies it in
+// check-and-set transactions. Exit codes: 0 ok, 2 bad input, 3 Consul failure.
+
+import { parseArgs } from "node:util";
+import { BurstError, badInput, ExitCode } from "../src/errors.ts";
+import { desiredFromFiles } from "../src/params/config-files.ts";
+import { ConsulStore, FileStore, normalizePrefix, prefixFromEnv, pushParams } from "../src/params/index.ts";
+import { formatPlan } from "../src/params/report.ts";
+
+const usage = `Usage: npm run config:push -- [options]
+  --dry-run           print the diff, write nothing
+  --prune             also remove keys under the prefix that the files no longer define
+                      (never the VPC stack's vpc/<name>/ outputs or operator-set secrets,
+                      unless the files define them)
+  --config-dir <dir>  folder of *.yml files (default: config/ of this checkout)
+  --prefix <prefix>   Consul key prefix (default: $BURST_CONSUL_PREFIX or burst/)
+Consul: CONSUL_HTTP_ADDR (default 127.0.0.1:8500), CONSUL_HTTP_TOKEN, CONSUL_HTTP_SSL, CONSUL_CACERT.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseOrExplain(argv);
+  if (values.help) {
+    console.log(usage);
+    return ExitCode.ok;
+  }
+  const prefix = values.prefix !== undefined ? normalizePrefix(values.prefix) : prefixFromEnv(process.env);
+  const files = new FileStore(values["config-dir"]);
+  const desired = await desiredFromFiles(files);
+  const consul = ConsulStore.fromEnv(process.env);
+  const prune = values.prune ?? false;
+  const dryRun = values["dry-run"] ?? false;
+
+  console.log(`${files.description} -> ${consul.description}, prefix ${prefix || "(root)"} (${desired.size} keys)`);
+  const result = await pushParams(consul, prefix, desired, {
+    prune,
+    dryRun,
+    onPlan: (plan, attempt) => {
+      if (attempt > 1) console.log(`\nre-planned against the current Consul state (attempt ${attempt}):`);
+      console.log(formatPlan(plan, prefix));
+    },
+    onConflict: (keys, attempt) =>
+      console.log(
+        `\nconflict: ${keys.length} key(s) changed in Consul while pushing (attempt ${attempt}): ${keys.slice(0, 5).join(", ")}${keys.length > 5 ? ", ..." : ""}`,
+      ),
+  });
+  if (dryRun) console.log("dry run: nothing written");
+  else if (result.applied) console.log(`applied in ${result.transactions} transaction(s)`);
+  return ExitCode.ok;
+}
+
+function parseOrExplain(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        "dry-run": { type: "boolean" },
+        prune: { type: "boolean" },
+        "config-dir": { type: "string" },
+        prefix: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (cause) {
+    throw badInput(cause instanceof Error ? cause.message : String(cause), { hint: usage, cause });
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof BurstError) {
+      console.error(`config:push: ${error.render()}`);
+      process.exit(error.exitCode);
+    }
+    console.error(error);
+    process.exit(ExitCode.infrastructure);
+  },
+);

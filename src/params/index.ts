@@ -1,0 +1,49 @@
+// Parameters: what ops configure once (config/*.yml -> Consul KV) and every burst reads.
+// Pick the store with storeFromEnv, then resolveParams; the VPC stack publishes with writeParams.
+
+import { ConsulStore } from "./consul-store.ts";
+import { FileStore } from "./file-store.ts";
+import type { Env } from "./resolve.ts";
+import { LayeredStore, type ParamStore } from "./store.ts";
+
+export { type ConsulConnection, consulConnectionFromEnv } from "./consul-http.ts";
+export { ConsulStore, type KvBackend, type KvEntry, MAX_TXN_OPS } from "./consul-store.ts";
+export { defaultConfigDir, FileStore } from "./file-store.ts";
+export { DEFAULT_PREFIX, normalizePrefix, prefixFromEnv } from "./layout.ts";
+export { maskValue } from "./mask.ts";
+export { type ParamValue, type PushPlan, type PushResult, pushParams, vpcOutputEntries, writeParams } from "./push.ts";
+export {
+  CONFIG_PUSH_COMMAND,
+  type Env,
+  type ParamOverride,
+  type ParamOverrides,
+  type ResolveOptions,
+  requireVpcOutputs,
+  resolveParams,
+  VPC_DEPLOY_COMMAND,
+} from "./resolve.ts";
+export { envNameFor, isSecretParam } from "./schema.ts";
+export { LayeredStore, type ParamStore, type StoredParam, type StoredParams } from "./store.ts";
+export type * from "./types.ts";
+
+export interface StoreChoice {
+  /** What resolveParams reads: Consul over the config files, or the files alone. */
+  readonly store: ParamStore;
+  /** Present when CONSUL_HTTP_ADDR is set: the store writers (config:push, the VPC stack) use. */
+  readonly consul?: ConsulStore;
+  readonly files: FileStore;
+}
+
+/**
+ * Consul when CONSUL_HTTP_ADDR is set (keys missing there fall back to the config files),
+ * otherwise the config files alone.
+ */
+export function storeFromEnv(
+  env: Env,
+  options: { readonly configDir?: string; readonly timeoutMs?: number } = {},
+): StoreChoice {
+  const files = new FileStore(options.configDir);
+  if (!env.CONSUL_HTTP_ADDR) return { store: files, files };
+  const consul = ConsulStore.fromEnv(env, { timeoutMs: options.timeoutMs });
+  return { store: new LayeredStore([consul, files]), consul, files };
+}

@@ -1,0 +1,216 @@
+// resolveParams: every parameter from the first source that has it — CLI flag, environment,
+// spec, store (Consul over config files), built-in default — validated into the typed Params,
+// with the provenance of every leaf.
+
+import { type BurstError, badInput, type SourceLocation } from "../errors.ts";
+import type { TargetName } from "../spec/types.ts";
+import { normalizePrefix, prefixFromEnv } from "./layout.ts";
+import {
+  type AnyLeaf,
+  awsLeaves,
+  defaultsLeaves,
+  type LeafValue,
+  localLeaves,
+  notifyLeaves,
+  vpcConfigLeaves,
+  vpcOutputLeaves,
+} from "./schema.ts";
+import type { ParamStore, StoredParams } from "./store.ts";
+import type { ParamProvenance, ParamSourceKind, Params, VpcOutputs } from "./types.ts";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A value given by a CLI flag or the spec; `where` names it for people: "--region", "spark.yml: cluster.workers". */
+export interface ParamOverride {
+  readonly value: unknown;
+  readonly where: string;
+}
+
+/** Keyed like the store, relative to the prefix: { "aws/region": { value: "eu-west-1", where: "--region" } }. */
+export type ParamOverrides = Readonly<Record<string, ParamOverride | undefined>>;
+
+export interface ResolveOptions {
+  readonly store: ParamStore;
+  /** The environment consulted for BURST_<SECTION>_<KEY> (and BURST_CONSUL_PREFIX). */
+  readonly env: Env;
+  readonly flags?: ParamOverrides;
+  readonly spec?: ParamOverrides;
+  /** Defaults to BURST_CONSUL_PREFIX, else "burst/". */
+  readonly prefix?: string;
+  /** "aws" requires the VPC outputs, "local" ignores them; without a target they are read when present. */
+  readonly target?: TargetName;
+}
+
+export const VPC_DEPLOY_COMMAND = "npm run vpc -- deploy";
+export const CONFIG_PUSH_COMMAND = "npm run config:push";
+
+interface Candidate {
+  readonly raw: unknown;
+  readonly source: ParamSourceKind;
+  readonly where: string;
+  readonly location?: SourceLocation;
+}
+
+interface Problem {
+  readonly key: string;
+  readonly message: string;
+  readonly hint: string;
+  readonly location?: SourceLocation;
+}
+
+export async function resolveParams(options: ResolveOptions): Promise<Params> {
+  const prefix = options.prefix === undefined ? prefixFromEnv(options.env) : normalizePrefix(options.prefix);
+  const stored = await options.store.read(prefix);
+  const resolution = new Resolution(prefix, stored, options);
+
+  const defaults = resolution.section(defaultsLeaves);
+  const aws = resolution.section(awsLeaves);
+  const vpcConfig = resolution.section(vpcConfigLeaves);
+  const local = resolution.section(localLeaves);
+  const notify = resolution.section(notifyLeaves);
+  // The local target never uses the VPC: a half-written VPC must not block local runs.
+  const vpc =
+    aws.vpcName === undefined || options.target === "local"
+      ? undefined
+      : resolution.vpcOutputs(aws.vpcName, options.target === "aws");
+
+  resolution.throwProblems();
+  return {
+    prefix,
+    defaults,
+    aws,
+    vpcConfig,
+    vpc,
+    local,
+    notifyWebhook: notify.webhook,
+    provenance: resolution.provenance,
+  };
+}
+
+/** The VPC outputs the aws target needs, or the error that says how to produce them. */
+export function requireVpcOutputs(params: Params): VpcOutputs {
+  if (params.vpc) return params.vpc;
+  throw badInput(
+    `the VPC outputs for "${params.aws.vpcName}" are missing (${params.prefix}vpc/${params.aws.vpcName}/...)`,
+    {
+      keyPath: `vpc/${params.aws.vpcName}`,
+      hint: `run \`${VPC_DEPLOY_COMMAND}\` to create the VPC and publish its outputs`,
+    },
+  );
+}
+
+class Resolution {
+  readonly provenance = new Map<string, ParamProvenance>();
+  private readonly problems: Problem[] = [];
+
+  constructor(
+    private readonly prefix: string,
+    private readonly stored: StoredParams,
+    private readonly options: ResolveOptions,
+  ) {}
+
+  /** Resolves each leaf of a section; missing or invalid ones are collected, not thrown one by one. */
+  section<S extends Record<string, AnyLeaf>>(leaves: S): { [K in keyof S]: LeafValue<S[K]> } {
+    const values: Record<string, unknown> = {};
+    for (const [name, leaf] of Object.entries(leaves)) values[name] = this.value(leaf);
+    return values as { [K in keyof S]: LeafValue<S[K]> };
+  }
+
+  vpcOutputs(vpcName: string, required: boolean): VpcOutputs | undefined {
+    const leaves = vpcOutputLeaves(vpcName);
+    const anyPresent = Object.values(leaves).some((leaf) => this.candidate(leaf) !== undefined);
+    if (!anyPresent) {
+      if (required) {
+        this.problems.push({
+          key: `vpc/${vpcName}`,
+          message: `the VPC outputs for "${vpcName}" are missing (looked for ${this.prefix}vpc/${vpcName}/... in ${this.options.store.description})`,
+          hint: `run \`${VPC_DEPLOY_COMMAND}\` to create the VPC and publish its outputs`,
+        });
+      }
+      return undefined;
+    }
+    return this.section(leaves);
+  }
+
+  throwProblems(): void {
+    const [first, ...rest] = this.problems;
+    if (!first) return;
+    if (rest.length === 0) throw problemError(first);
+    const lines = this.problems.map((problem) => `  ${problem.key}: ${problem.message}\n    fix: ${problem.hint}`);
+    throw badInput(`${this.problems.length} parameters are invalid or missing:\n${lines.join("\n")}`);
+  }
+
+  private value(leaf: AnyLeaf): unknown {
+    const found = this.candidate(leaf);
+    const candidate: Candidate | undefined =
+      found ??
+      (leaf.fallback !== undefined ? { raw: leaf.fallback, source: "default", where: "built-in default" } : undefined);
+    if (!candidate) {
+      this.provenance.set(leaf.key, { source: "default", where: "built-in default (unset)" });
+      if (leaf.required) {
+        this.problems.push({
+          key: leaf.key,
+          message: `is not set (looked at ${leaf.env} and ${this.options.store.description})`,
+          hint: missingHint(leaf, this.prefix),
+        });
+      }
+      return undefined;
+    }
+    this.provenance.set(leaf.key, { source: candidate.source, where: candidate.where });
+    if (!leaf.required && typeof candidate.raw === "string" && candidate.raw.trim() === "") return undefined;
+    const decoded = leaf.codec.decode(candidate.raw);
+    if (decoded.ok) return decoded.value;
+    this.problems.push({
+      key: leaf.key,
+      message: `${decoded.problem} (from ${candidate.where})`,
+      hint: fixHint(leaf, candidate, this.prefix),
+      location: candidate.location,
+    });
+    return undefined;
+  }
+
+  /** The highest-precedence source that has the leaf; an empty environment variable counts as unset. */
+  private candidate(leaf: AnyLeaf): Candidate | undefined {
+    const flag = this.options.flags?.[leaf.key];
+    if (flag) return { raw: flag.value, source: "flag", where: flag.where };
+    const fromEnv = this.options.env[leaf.env];
+    if (fromEnv !== undefined && fromEnv !== "") return { raw: fromEnv, source: "env", where: leaf.env };
+    const fromSpec = this.options.spec?.[leaf.key];
+    if (fromSpec) return { raw: fromSpec.value, source: "spec", where: fromSpec.where };
+    const fromStore = this.stored.get(leaf.key);
+    if (fromStore)
+      return { raw: fromStore.value, source: fromStore.source, where: fromStore.where, location: fromStore.location };
+    return undefined;
+  }
+}
+
+const yamlPath = (key: string): string => key.split("/").join(".");
+
+function fixHint(leaf: AnyLeaf, candidate: Candidate, prefix: string): string {
+  switch (candidate.source) {
+    case "flag":
+    case "spec":
+      return `fix ${candidate.where}`;
+    case "env":
+      return `fix or unset ${leaf.env}`;
+    case "file":
+      return leaf.owner === "files"
+        ? `fix ${candidate.where}, then run \`${CONFIG_PUSH_COMMAND}\``
+        : `fix ${candidate.where}`;
+    case "consul":
+      if (leaf.owner === "vpc-stack") return `run \`${VPC_DEPLOY_COMMAND}\` to rewrite the VPC outputs`;
+      if (leaf.owner === "operator") return `consul kv put ${prefix}${leaf.key} <value>, or set ${leaf.env}`;
+      return `fix ${yamlPath(leaf.key)} in config/${leaf.file}, then run \`${CONFIG_PUSH_COMMAND}\``;
+    case "default":
+      return "burst's built-in default is invalid: report this bug";
+  }
+}
+
+function missingHint(leaf: AnyLeaf, prefix: string): string {
+  if (leaf.owner === "vpc-stack") return `run \`${VPC_DEPLOY_COMMAND}\` to publish the VPC outputs`;
+  if (leaf.owner === "operator") return `consul kv put ${prefix}${leaf.key} <value>, or set ${leaf.env}`;
+  return `set ${yamlPath(leaf.key)} in config/${leaf.file} and run \`${CONFIG_PUSH_COMMAND}\`, or set ${leaf.env}`;
+}
+
+const problemError = (problem: Problem): BurstError =>
+  badInput(problem.message, { keyPath: problem.key, location: problem.location, hint: problem.hint });
