@@ -1,0 +1,78 @@
+// Installs (or finds) the local target's real parts into the burst cache and says where they are:
+// terraform/OpenTofu, the S3 API server, Spark with s3a, and checks sshd.
+//
+//   node --import tsx scripts/setup-runtimes.ts [--spark 3.5.3] [--json]
+//
+// The Spark version defaults to `defaults.spark` in config/defaults.yml. Called by scripts/setup.sh.
+
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { parse } from "yaml";
+import { BurstError } from "../src/errors.ts";
+import { cacheRoot, ensureS3Server, ensureSpark, ensureSshd, ensureTerraform } from "../src/targets/local/runtime.ts";
+
+function defaultSparkVersion(): string {
+  const text = readFileSync(new URL("../config/defaults.yml", import.meta.url), "utf8");
+  const version = (parse(text) as { defaults?: { spark?: unknown } })?.defaults?.spark;
+  if (version === undefined) throw new Error("config/defaults.yml has no defaults.spark");
+  return String(version);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      spark: { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const sparkVersion = values.spark ?? defaultSparkVersion();
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t = Date.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = Date.now() - t;
+      log(`[setup-runtimes] ${name}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    }
+  };
+
+  log(`[setup-runtimes] cache: ${cacheRoot()}`);
+  const sshd = await timed("sshd", () => ensureSshd());
+  const terraform = await timed("terraform", () => ensureTerraform(log));
+  const s3 = await timed("s3server", () => ensureS3Server(log));
+  const spark = await timed("spark", () => ensureSpark(sparkVersion, log));
+
+  const summary = {
+    cache: cacheRoot(),
+    sshd,
+    terraform,
+    s3server: s3,
+    spark,
+    timingsMs: timings,
+  };
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  } else {
+    process.stdout.write(
+      [
+        `terraform  ${terraform.name} ${terraform.version}  ${terraform.binary}`,
+        `s3 server  versitygw ${s3.version}  ${s3.binary}`,
+        `spark      ${spark.sparkVersion} (hadoop ${spark.hadoopVersion}, ${spark.source})  SPARK_HOME=${spark.sparkHome}`,
+        `python     ${spark.pythonExec}`,
+        `sshd       ${sshd.sshd}`,
+        "",
+      ].join("\n"),
+    );
+  }
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof BurstError) {
+    process.stderr.write(`burst setup: ${e.render()}\n`);
+    process.exit(e.exitCode);
+  }
+  process.stderr.write(`burst setup: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});
