@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
-import { SparkClusterStack, type SparkClusterProps } from "./spark-cluster-stack.ts";
+import { type SparkClusterProps, SparkClusterStack } from "./spark-cluster-stack.ts";
 
 export function benchClusterProps(workers: number): SparkClusterProps {
   return {

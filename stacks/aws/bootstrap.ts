@@ -41,6 +41,7 @@ export interface NodeBootstrapInput {
 export function bootstrapParts(role: NodeRole, bakedAmi: boolean): string[] {
   return [
     "ttl-guard.sh",
+    "announce-host-key.sh",
     ...(bakedAmi ? [] : ["install-spark.sh"]),
     "configure-spark.sh",
     role === "master" ? "start-master.sh" : "start-worker.sh",
@@ -73,7 +74,11 @@ export function renderNodeBootstrap(input: NodeBootstrapInput): string {
 }
 
 /** Header of the variables the parts read, then the parts (shebang and `set` lines dropped). */
-export function renderScript(title: string, parts: readonly string[], variables: Readonly<Record<string, string>>): string {
+export function renderScript(
+  title: string,
+  parts: readonly string[],
+  variables: Readonly<Record<string, string>>,
+): string {
   const bodies = parts.map((part) => ({ part, body: readFileSync(`${bootstrapDir}${part}`, "utf8") }));
   const read = new Set(bodies.flatMap(({ body }) => variablesRead(body)));
   const missing = [...read].filter((name) => variables[name] === undefined);

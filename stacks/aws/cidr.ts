@@ -16,7 +16,10 @@ export function parseIpv4Cidr(cidr: string, keyPath: string): Ipv4Cidr {
   }
   const base = address.split(".").reduce((value, octet) => value * 256 + Number(octet), 0);
   if (base % 2 ** (32 - prefix) !== 0) {
-    throw badInput(`${cidr} has host bits set`, { keyPath, hint: `did you mean ${formatIpv4(alignDown(base, prefix))}/${prefix}?` });
+    throw badInput(`${cidr} has host bits set`, {
+      keyPath,
+      hint: `did you mean ${formatIpv4(alignDown(base, prefix))}/${prefix}?`,
+    });
   }
   return { base, prefix };
 }
@@ -24,7 +27,10 @@ export function parseIpv4Cidr(cidr: string, keyPath: string): Ipv4Cidr {
 /** The `index`-th subnet of `cidr` that is `newBits` longer (terraform's cidrsubnet). */
 export function subnetCidr(cidr: Ipv4Cidr, newBits: number, index: number): string {
   const prefix = cidr.prefix + newBits;
-  if (prefix > 28) throw badInput(`the VPC CIDR /${cidr.prefix} is too small to split into /${prefix} subnets`, { keyPath: "vpc-config.cidr" });
+  if (prefix > 28)
+    throw badInput(`the VPC CIDR /${cidr.prefix} is too small to split into /${prefix} subnets`, {
+      keyPath: "vpc-config.cidr",
+    });
   if (index >= 2 ** newBits) throw new RangeError(`subnet ${index} does not fit in ${newBits} bits`);
   return `${formatIpv4(cidr.base + index * 2 ** (32 - prefix))}/${prefix}`;
 }

@@ -21,14 +21,16 @@ export async function readAwsConfigFiles(configDir: string): Promise<AwsConfig> 
   const doc = (parse(text) ?? {}) as Record<string, unknown>;
   const section = (name: string) => {
     const value = doc[name];
-    if (typeof value !== "object" || value === null) throw badInput(`missing section "${name}:"`, { location: { file } });
+    if (typeof value !== "object" || value === null)
+      throw badInput(`missing section "${name}:"`, { location: { file } });
     return value as Record<string, unknown>;
   };
   const aws = section("aws");
   const vpc = section("vpc-config");
   const field = <T>(values: Record<string, unknown>, key: string, type: string, prefix: string): T => {
     const value = values[key];
-    const ok = type === "string[]" ? Array.isArray(value) && value.every((v) => typeof v === "string") : typeof value === type;
+    const ok =
+      type === "string[]" ? Array.isArray(value) && value.every((v) => typeof v === "string") : typeof value === type;
     if (!ok) throw badInput(`expected ${type}`, { location: { file }, keyPath: `${prefix}.${key}` });
     return value as T;
   };

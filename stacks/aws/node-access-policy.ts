@@ -41,8 +41,18 @@ export function nodeS3Policy(buckets: readonly string[]): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
-      { Sid: "ListTheBuckets", Effect: "Allow", Action: bucketActions, Resource: buckets.map((b) => `arn:aws:s3:::${b}`) },
-      { Sid: "ReadWriteObjects", Effect: "Allow", Action: objectActions, Resource: buckets.map((b) => `arn:aws:s3:::${b}/*`) },
+      {
+        Sid: "ListTheBuckets",
+        Effect: "Allow",
+        Action: bucketActions,
+        Resource: buckets.map((b) => `arn:aws:s3:::${b}`),
+      },
+      {
+        Sid: "ReadWriteObjects",
+        Effect: "Allow",
+        Action: objectActions,
+        Resource: buckets.map((b) => `arn:aws:s3:::${b}/*`),
+      },
     ],
   };
 }

@@ -3,7 +3,13 @@ import { badInput } from "../../src/errors.ts";
 import type { AwsParams } from "../../src/params/types.ts";
 
 export type StateLocation =
-  | { readonly kind: "s3"; readonly bucket: string; readonly key: string; readonly lockTable: string; readonly region: string }
+  | {
+      readonly kind: "s3";
+      readonly bucket: string;
+      readonly key: string;
+      readonly lockTable: string;
+      readonly region: string;
+    }
   | { readonly kind: "local"; readonly path: string };
 
 /**

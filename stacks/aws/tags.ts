@@ -28,4 +28,10 @@ export function runTags(run: RunIdentity, specTags: Readonly<Record<string, stri
 }
 
 /** Required on every taggable resource of a run. */
-export const requiredRunTagKeys = [tagKeys.runId, tagKeys.name, tagKeys.owner, tagKeys.commit, tagKeys.expiresAt] as const;
+export const requiredRunTagKeys = [
+  tagKeys.runId,
+  tagKeys.name,
+  tagKeys.owner,
+  tagKeys.commit,
+  tagKeys.expiresAt,
+] as const;

@@ -1,5 +1,5 @@
-import { App } from "cdktf";
 import { join } from "node:path";
+import { App } from "cdktf";
 import type { AwsConfig } from "./config-files.ts";
 import { VpcStack } from "./vpc-stack.ts";
 

@@ -16,7 +16,12 @@ export interface VpcStackProps {
 }
 
 /** Terraform output names of the VPC stack: the VpcOutputs keys, plus what ops may want to see. */
-export const vpcOutputNames = ["vpcId", "subnetIds", "securityGroupId", "instanceProfileName"] as const satisfies readonly (keyof VpcOutputs)[];
+export const vpcOutputNames = [
+  "vpcId",
+  "subnetIds",
+  "securityGroupId",
+  "instanceProfileName",
+] as const satisfies readonly (keyof VpcOutputs)[];
 
 /**
  * The long-lived network every burst cluster in a region launches into, managed by ops: a VPC

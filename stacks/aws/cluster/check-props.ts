@@ -10,7 +10,9 @@ export function checkClusterProps(props: SparkClusterProps): void {
   }
   const masterSubnet = props.masterSubnetIndex ?? 0;
   if (!Number.isInteger(masterSubnet) || masterSubnet < 0 || masterSubnet >= props.vpc.subnetIds.length) {
-    throw new RangeError(`masterSubnetIndex ${masterSubnet} is outside the VPC's ${props.vpc.subnetIds.length} subnets`);
+    throw new RangeError(
+      `masterSubnetIndex ${masterSubnet} is outside the VPC's ${props.vpc.subnetIds.length} subnets`,
+    );
   }
   if (!Number.isInteger(props.workers) || props.workers < 0) {
     throw badInput(`workers must be a whole number >= 0, got ${props.workers}`, { keyPath: "cluster.workers" });
@@ -19,9 +21,13 @@ export function checkClusterProps(props: SparkClusterProps): void {
     throw badInput(`diskGb must be between 8 and 16384, got ${props.diskGb}`, { keyPath: "cluster.diskGb" });
   }
   if (!Number.isInteger(props.ttlMinutes) || props.ttlMinutes < 1) {
-    throw badInput(`ttlMinutes must be a whole number >= 1, got ${props.ttlMinutes}`, { keyPath: "cluster.ttlMinutes" });
+    throw badInput(`ttlMinutes must be a whole number >= 1, got ${props.ttlMinutes}`, {
+      keyPath: "cluster.ttlMinutes",
+    });
   }
   if (props.spot && props.maxPrice !== undefined && !(props.maxPrice > 0)) {
-    throw badInput(`maxPrice must be a positive USD amount, got ${props.maxPrice}`, { keyPath: "cluster.worker.maxPrice" });
+    throw badInput(`maxPrice must be a positive USD amount, got ${props.maxPrice}`, {
+      keyPath: "cluster.worker.maxPrice",
+    });
   }
 }

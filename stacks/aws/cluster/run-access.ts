@@ -53,7 +53,10 @@ export class RunAccess extends Construct {
 /** An OpenSSH public key line; anything else (above all a private key) is refused. */
 export function publicKeyOnly(key: string): string {
   const line = key.trim();
-  if (line.includes("PRIVATE KEY") || !/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( \S.*)?$/.test(line)) {
+  if (
+    line.includes("PRIVATE KEY") ||
+    !/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( \S.*)?$/.test(line)
+  ) {
     throw badInput("sshPublicKey is not an OpenSSH public key line", {
       hint: "pass the contents of the .pub file; the private key must never reach a stack",
     });

@@ -1,5 +1,5 @@
 import { Ec2Fleet } from "@cdktf/provider-aws/lib/ec2-fleet/index.js";
-import { Fn, TerraformStack, Token, ref } from "cdktf";
+import { Fn, ref, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import type { NodeBootstrapInput } from "../bootstrap.ts";
 import { workersShortMessage } from "../capacity.ts";
@@ -69,7 +69,10 @@ export class SparkWorkers extends Construct {
         ],
       },
     });
-    const launched = ref(`${fleet.terraformResourceType}.${fleet.friendlyUniqueId}.fleet_instance_set[*].instance_ids`, TerraformStack.of(this));
+    const launched = ref(
+      `${fleet.terraformResourceType}.${fleet.friendlyUniqueId}.fleet_instance_set[*].instance_ids`,
+      TerraformStack.of(this),
+    );
     this.instanceIds = Token.asList(Fn.flatten(launched));
   }
 }

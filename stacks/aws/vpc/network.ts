@@ -102,7 +102,10 @@ export class Network extends Construct {
           availabilityZone: zone(index),
           tags: named(`private-${index}`),
         });
-        new RouteTableAssociation(this, `private_${index}_routes`, { subnetId: subnet.id, routeTableId: privateRoutes.id });
+        new RouteTableAssociation(this, `private_${index}_routes`, {
+          subnetId: subnet.id,
+          routeTableId: privateRoutes.id,
+        });
         this.privateSubnets.push(subnet);
       }
     }

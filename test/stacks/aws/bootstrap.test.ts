@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
-  type NodeBootstrapInput,
   bootstrapParts,
+  type NodeBootstrapInput,
   renderNodeBootstrap,
   systemdCalendar,
   variablesRead,
@@ -52,7 +52,14 @@ function shellcheckText(text: string): string {
 
 describe("bootstrap scripts", () => {
   it("are real files, each passing shellcheck", () => {
-    assert.deepEqual(scripts.sort(), ["configure-spark.sh", "install-spark.sh", "start-master.sh", "start-worker.sh", "ttl-guard.sh"]);
+    assert.deepEqual(scripts.sort(), [
+      "announce-host-key.sh",
+      "configure-spark.sh",
+      "install-spark.sh",
+      "start-master.sh",
+      "start-worker.sh",
+      "ttl-guard.sh",
+    ]);
     for (const script of scripts) assert.equal(shellcheck(join(bootstrapDir, script)), "", script);
   });
 
@@ -66,18 +73,53 @@ describe("bootstrap scripts", () => {
 });
 
 describe("renderNodeBootstrap", () => {
-  for (const [role, bakedAmi] of [["master", false], ["worker", false], ["worker", true]] as const) {
+  for (const [role, bakedAmi] of [
+    ["master", false],
+    ["worker", false],
+    ["worker", true],
+  ] as const) {
     it(`renders a ${role}${bakedAmi ? " (baked AMI)" : ""} script that passes shellcheck`, () => {
       assert.equal(shellcheckText(renderNodeBootstrap({ ...input, role, bakedAmi })), "");
     });
   }
 
-  it("runs the parts in order: TTL guard, install (unless baked), configure, start", () => {
-    assert.deepEqual(bootstrapParts("worker", false), ["ttl-guard.sh", "install-spark.sh", "configure-spark.sh", "start-worker.sh"]);
-    assert.deepEqual(bootstrapParts("master", true), ["ttl-guard.sh", "configure-spark.sh", "start-master.sh"]);
+  it("runs the parts in order: TTL guard, host key to the console, install (unless baked), configure, start", () => {
+    assert.deepEqual(bootstrapParts("worker", false), [
+      "ttl-guard.sh",
+      "announce-host-key.sh",
+      "install-spark.sh",
+      "configure-spark.sh",
+      "start-worker.sh",
+    ]);
+    assert.deepEqual(bootstrapParts("master", true), [
+      "ttl-guard.sh",
+      "announce-host-key.sh",
+      "configure-spark.sh",
+      "start-master.sh",
+    ]);
     const script = renderNodeBootstrap(input);
-    const order = ["# ---- ttl-guard.sh", "# ---- install-spark.sh", "# ---- configure-spark.sh", "# ---- start-worker.sh"];
-    assert.deepEqual(order.map((marker) => script.indexOf(marker)), order.map((marker) => script.indexOf(marker)).sort((a, b) => a - b));
+    const order = [
+      "# ---- ttl-guard.sh",
+      "# ---- announce-host-key.sh",
+      "# ---- install-spark.sh",
+      "# ---- configure-spark.sh",
+      "# ---- start-worker.sh",
+    ];
+    assert.deepEqual(
+      order.map((marker) => script.indexOf(marker)),
+      order.map((marker) => script.indexOf(marker)).sort((a, b) => a - b),
+    );
+  });
+
+  it("prints the host key line the CLI pins (burst-host-key: ...) to the console on every node", () => {
+    for (const role of ["master", "worker"] as const) {
+      const script = renderNodeBootstrap({ ...input, role });
+      assert.match(script, /^echo "burst-host-key: \$key_type \$key_blob" > \/dev\/console /m, role);
+      assert.ok(
+        script.indexOf("# ---- announce-host-key.sh") < script.indexOf("# ---- install-spark.sh"),
+        "before the long install",
+      );
+    }
   });
 
   it("assigns exactly the variables the parts read, quoted for the shell", () => {
@@ -101,7 +143,10 @@ describe("renderNodeBootstrap", () => {
     const dir = mkdtempSync(join(tmpdir(), "burst-bootstrap-"));
     try {
       const header = renderNodeBootstrap(input).split("\n# ---- ")[0] ?? "";
-      writeFileSync(join(dir, "header.sh"), `${header.replace("set -euo pipefail", "")}\nprintf '%s' "$SPARK_DEFAULTS"`);
+      writeFileSync(
+        join(dir, "header.sh"),
+        `${header.replace("set -euo pipefail", "")}\nprintf '%s' "$SPARK_DEFAULTS"`,
+      );
       const defaults = execFileSync("bash", [join(dir, "header.sh")], { encoding: "utf8" });
       assert.match(defaults, /^spark\.executor\.extraJavaOptions -Dx='y' \$\{not\.a\.template\}$/m);
     } finally {
@@ -127,12 +172,16 @@ describe("user data in the synthesized stack", () => {
       for (const [name, value] of Object.entries(config.locals ?? {})) {
         locals[name] = value.replace(/\$\{aws_network_interface\.[A-Za-z0-9_]+\.private_ip\}/g, "${local.master_ip}");
       }
-      const outputs = Object.fromEntries(Object.keys(config.locals ?? {}).map((name) => [name, { value: `\${local.${name}}` }]));
+      const outputs = Object.fromEntries(
+        Object.keys(config.locals ?? {}).map((name) => [name, { value: `\${local.${name}}` }]),
+      );
       writeFileSync(join(dir, "main.tf.json"), JSON.stringify({ locals, output: outputs }));
       const env = { ...process.env, TF_CLI_CONFIG_FILE: "", CHECKPOINT_DISABLE: "1" };
       execFileSync(terraform, ["init", "-input=false"], { cwd: dir, env, stdio: "pipe" });
       execFileSync(terraform, ["apply", "-auto-approve", "-input=false"], { cwd: dir, env, stdio: "pipe" });
-      const evaluated = JSON.parse(execFileSync(terraform, ["output", "-json"], { cwd: dir, env, encoding: "utf8" })) as Record<string, { value: string }>;
+      const evaluated = JSON.parse(
+        execFileSync(terraform, ["output", "-json"], { cwd: dir, env, encoding: "utf8" }),
+      ) as Record<string, { value: string }>;
       const byRole = (role: string) => Object.entries(evaluated).find(([name]) => name.startsWith(role))?.[1].value;
       const expected = (role: "master" | "worker") =>
         renderNodeBootstrap({

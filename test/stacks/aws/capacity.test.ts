@@ -24,13 +24,19 @@ describe("nextCapacityAttempt", () => {
   });
 
   it("does not retry failures that are not about capacity", () => {
-    const denied = "Error: creating EC2 Fleet: UnauthorizedOperation: You are not authorized to perform this operation.";
+    const denied =
+      "Error: creating EC2 Fleet: UnauthorizedOperation: You are not authorized to perform this operation.";
     assert.equal(isCapacityFailure(denied), false);
     assert.equal(nextCapacityAttempt(spotAttempt, denied, options), undefined);
   });
 
   it("recognises EC2's capacity error codes", () => {
-    for (const code of ["InsufficientInstanceCapacity", "MaxSpotInstanceCountExceeded", "SpotMaxPriceTooLow", "UnfulfillableCapacity"]) {
+    for (const code of [
+      "InsufficientInstanceCapacity",
+      "MaxSpotInstanceCountExceeded",
+      "SpotMaxPriceTooLow",
+      "UnfulfillableCapacity",
+    ]) {
       assert.ok(isCapacityFailure(`Error: ${code}: ...`), code);
     }
   });

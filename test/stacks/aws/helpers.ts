@@ -1,10 +1,10 @@
 // Shared by the AWS stack tests: example props, synthesis to parsed cdk.tf.json, and a walk of
 // the references between resources (depends_on and ${...} interpolations alike).
 
-import { Testing } from "cdktf";
 import type { TerraformStack } from "cdktf";
+import { Testing } from "cdktf";
 import type { AwsParams, VpcConfig } from "../../../src/params/types.ts";
-import { SparkClusterStack, type SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
+import { type SparkClusterProps, SparkClusterStack } from "../../../stacks/aws/spark-cluster-stack.ts";
 import { VpcStack, type VpcStackProps } from "../../../stacks/aws/vpc-stack.ts";
 
 export const params: AwsParams = {
@@ -116,7 +116,9 @@ export function referencesOf(block: unknown): Set<string> {
       // "$${" is an escaped, literal "${": not a reference.
       const live = value.replaceAll("$${", "");
       for (const [, expression = ""] of live.matchAll(/\$\{([^}]*)\}/g)) {
-        for (const [address = ""] of expression.matchAll(/\b(?:data\.aws_[a-z0-9_]+|aws_[a-z0-9_]+|local)\.[A-Za-z0-9_-]+/g)) {
+        for (const [address = ""] of expression.matchAll(
+          /\b(?:data\.aws_[a-z0-9_]+|aws_[a-z0-9_]+|local)\.[A-Za-z0-9_-]+/g,
+        )) {
           found.add(address);
         }
       }

@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { clusterOutputNames } from "../../../stacks/contract.ts";
-import { renderSparkDefaults } from "../../../stacks/shared/spark-conf.ts";
+import { BurstError } from "../../../src/errors.ts";
+import { workersShortMessage } from "../../../stacks/aws/capacity.ts";
 import { awsExtraOutputNames } from "../../../stacks/aws/spark-cluster-stack.ts";
 import { requiredRunTagKeys } from "../../../stacks/aws/tags.ts";
-import { workersShortMessage } from "../../../stacks/aws/capacity.ts";
-import { BurstError } from "../../../src/errors.ts";
+import { clusterOutputNames } from "../../../stacks/contract.ts";
+import { renderSparkDefaults } from "../../../stacks/shared/spark-conf.ts";
 import {
   type Block,
-  type Json,
   blocks,
   clusterProps,
+  type Json,
   only,
   params,
   publicKey,
@@ -40,13 +40,20 @@ describe("SparkClusterStack: one master and N workers launched together", () => 
   it("lets no worker resource wait for the master instance, directly or through references", () => {
     const workerSide = ["aws_ec2_fleet", "aws_launch_template"].flatMap((type) =>
       Object.entries(config.resource[type] ?? {})
-        .filter(([name, block]) => type === "aws_ec2_fleet" || String(block.name).endsWith("-worker") || name.includes("worker"))
+        .filter(
+          ([name, block]) =>
+            type === "aws_ec2_fleet" || String(block.name).endsWith("-worker") || name.includes("worker"),
+        )
         .map(([name]) => `${type}.${name}`),
     );
     assert.equal(workerSide.length, 2, "fleet and worker launch template");
     for (const worker of workerSide) {
       const needs = [...transitiveDependencies(config, worker)];
-      assert.deepEqual(needs.filter((dep) => dep.startsWith("aws_instance.")), [], `${worker} needs ${needs.join(", ")}`);
+      assert.deepEqual(
+        needs.filter((dep) => dep.startsWith("aws_instance.")),
+        [],
+        `${worker} needs ${needs.join(", ")}`,
+      );
     }
   });
 
@@ -142,7 +149,12 @@ describe("SparkClusterStack: node hardening", () => {
     it(`${role}: boots from an encrypted gp3 root volume of diskGb on the image's own root device`, () => {
       const [mapping] = launchTemplate(role).block_device_mappings;
       assert.match(mapping.device_name, /^\$\{data\.aws_ami\.[^.]+\.root_device_name\}$/);
-      assert.deepEqual(mapping.ebs, { volume_size: 80, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" });
+      assert.deepEqual(mapping.ebs, {
+        volume_size: 80,
+        volume_type: "gp3",
+        encrypted: "true",
+        delete_on_termination: "true",
+      });
     });
 
     it(`${role}: runs as the VPC's instance profile, terminates on shutdown, uses the run's key`, () => {
@@ -154,7 +166,9 @@ describe("SparkClusterStack: node hardening", () => {
   }
 
   it("boots the base AMI, or the baked one when set", () => {
-    assert.deepEqual((Object.values(config.data?.aws_ami ?? {})[0] as Json).filter, [{ name: "image-id", values: [params.baseAmi] }]);
+    assert.deepEqual((Object.values(config.data?.aws_ami ?? {})[0] as Json).filter, [
+      { name: "image-id", values: [params.baseAmi] },
+    ]);
     const baked = synthCluster({ params: { ...params, bakedAmi: "ami-0baked" } });
     assert.deepEqual((Object.values(baked.data?.aws_ami ?? {})[0] as Json).filter[0].values, ["ami-0baked"]);
   });
@@ -202,7 +216,9 @@ describe("SparkClusterStack: identity, names and secrets", () => {
     assert.equal(only(config, "aws_security_group").name, "burst-20250101-0200-wordcount-ab12");
     assert.equal(only(config, "aws_key_pair").key_name, "burst-20250101-0200-wordcount-ab12");
     assert.deepEqual(
-      blocks(config, "aws_launch_template").map((lt) => lt.name).sort(),
+      blocks(config, "aws_launch_template")
+        .map((lt) => lt.name)
+        .sort(),
       ["burst-20250101-0200-wordcount-ab12-master", "burst-20250101-0200-wordcount-ab12-worker"],
     );
   });
@@ -215,7 +231,8 @@ describe("SparkClusterStack: identity, names and secrets", () => {
   });
 
   it("refuses anything but an OpenSSH public key", () => {
-    const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----";
+    const privateKey =
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----";
     assert.throws(() => synthCluster({ sshPublicKey: privateKey }), /not an OpenSSH public key/);
   });
 
@@ -240,8 +257,14 @@ describe("SparkClusterStack: identity, names and secrets", () => {
 
   it("tags what the launch templates launch: instances, volumes and interfaces", () => {
     for (const role of ["master", "worker"] as const) {
-      const specs = launchTemplate(role).tag_specifications as { resource_type: string; tags: Record<string, string> }[];
-      assert.deepEqual(specs.map((s) => s.resource_type), ["instance", "volume", "network-interface"]);
+      const specs = launchTemplate(role).tag_specifications as {
+        resource_type: string;
+        tags: Record<string, string>;
+      }[];
+      assert.deepEqual(
+        specs.map((s) => s.resource_type),
+        ["instance", "volume", "network-interface"],
+      );
       for (const spec of specs) {
         for (const key of requiredRunTagKeys) assert.ok(spec.tags[key], `${role} ${spec.resource_type} lacks ${key}`);
         assert.equal(spec.tags["burst:role"], role);
@@ -294,7 +317,10 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     assert.equal(value("uiUrl"), "http://localhost:8080");
     assert.equal(value("workDir"), "/opt/burst/run");
     assert.equal(value("sparkHome"), "/opt/spark");
-    assert.match(String(value("nodeIds")), /^\$\{concat\(\[aws_instance\.[^.]+\.id\], flatten\(aws_ec2_fleet\.[^.]+\.fleet_instance_set\[\*\]\.instance_ids\)\)\}$/);
+    assert.match(
+      String(value("nodeIds")),
+      /^\$\{concat\(\[aws_instance\.[^.]+\.id\], flatten\(aws_ec2_fleet\.[^.]+\.fleet_instance_set\[\*\]\.instance_ids\)\)\}$/,
+    );
     assert.equal(value("runId"), clusterProps().runId);
   });
 
@@ -308,7 +334,9 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
 
 /** Whether a resource type takes tags, and whether the provider's default_tags reach it (tags_all). */
 async function tagSupport(type: string): Promise<{ taggable: boolean; defaultTagged: boolean }> {
-  const module = (await import(`@cdktf/provider-aws/lib/${type.replace(/^aws_/, "").replaceAll("_", "-")}/index.js`)) as Record<string, unknown>;
+  const module = (await import(
+    `@cdktf/provider-aws/lib/${type.replace(/^aws_/, "").replaceAll("_", "-")}/index.js`
+  )) as Record<string, unknown>;
   const resourceClass = Object.values(module).find(
     (value): value is { prototype: object; tfResourceType: string } =>
       typeof value === "function" && (value as { tfResourceType?: string }).tfResourceType === type,

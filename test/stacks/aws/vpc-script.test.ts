@@ -12,11 +12,15 @@ after(() => rmSync(workDir, { recursive: true, force: true }));
 
 /** `npm run vpc -- <args>` from a scratch folder, with the repository's config. */
 function vpc(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), join(root, "scripts/vpc.ts"), ...args, "--config", join(root, "config")], {
-    cwd: workDir,
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-  });
+  return spawnSync(
+    process.execPath,
+    ["--import", import.meta.resolve("tsx"), join(root, "scripts/vpc.ts"), ...args, "--config", join(root, "config")],
+    {
+      cwd: workDir,
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+    },
+  );
 }
 
 /** A stand-in terraform that fails `init` the way terraform does without access to the registry. */

@@ -6,7 +6,8 @@ import { vpcOutputNames } from "../../../stacks/aws/vpc-stack.ts";
 import { blocks, only, params, referencesOf, synthVpc } from "./helpers.ts";
 
 const config = synthVpc();
-const ref = (type: string, attribute = "id") => `\${${type}.${Object.keys(config.resource[type] ?? {})[0]}.${attribute}}`;
+const ref = (type: string, attribute = "id") =>
+  `\${${type}.${Object.keys(config.resource[type] ?? {})[0]}.${attribute}}`;
 
 describe("VpcStack: network", () => {
   it("creates a VPC with DNS support and hostnames", () => {
@@ -51,7 +52,10 @@ describe("VpcStack: network", () => {
   it("adds private subnets behind one NAT gateway when asked", () => {
     const withPrivate = synthVpc({}, { privateSubnets: true, azCount: 2 });
     const privateSubnets = blocks(withPrivate, "aws_subnet").filter((s) => s.map_public_ip_on_launch === undefined);
-    assert.deepEqual(privateSubnets.map((s) => s.cidr_block), ["10.42.128.0/20", "10.42.144.0/20"]);
+    assert.deepEqual(
+      privateSubnets.map((s) => s.cidr_block),
+      ["10.42.128.0/20", "10.42.144.0/20"],
+    );
     assert.equal(blocks(withPrivate, "aws_nat_gateway").length, 1);
     assert.equal(blocks(withPrivate, "aws_route_table").length, 2);
     assert.equal((only(withPrivate, "aws_vpc_endpoint").route_table_ids as string[]).length, 2);
@@ -102,10 +106,13 @@ describe("VpcStack: node identity", () => {
   });
 
   it("scopes S3 access to the configured buckets: list them, read and write their objects", () => {
-    assert.deepEqual(policy.Statement.map((s) => [s.Action, s.Resource]), [
-      [[...bucketActions], ["arn:aws:s3:::burst-results", "arn:aws:s3:::burst-data"]],
-      [[...objectActions], ["arn:aws:s3:::burst-results/*", "arn:aws:s3:::burst-data/*"]],
-    ]);
+    assert.deepEqual(
+      policy.Statement.map((s) => [s.Action, s.Resource]),
+      [
+        [[...bucketActions], ["arn:aws:s3:::burst-results", "arn:aws:s3:::burst-data"]],
+        [[...objectActions], ["arn:aws:s3:::burst-results/*", "arn:aws:s3:::burst-data/*"]],
+      ],
+    );
     const actions = policy.Statement.flatMap((s) => s.Action);
     assert.ok(actions.every((a) => a.startsWith("s3:") && !a.includes("*")));
   });
@@ -138,7 +145,13 @@ describe("VpcStack: outputs and state", () => {
   it("keeps state in S3 with a DynamoDB lock when configured", () => {
     const remote = synthVpc({ params: { ...params, stateBucket: "acme-tfstate", stateLockTable: "acme-tflock" } });
     assert.deepEqual(remote.terraform.backend, {
-      s3: { bucket: "acme-tfstate", key: "vpc/main/terraform.tfstate", region: "eu-west-1", dynamodb_table: "acme-tflock", encrypt: true },
+      s3: {
+        bucket: "acme-tfstate",
+        key: "vpc/main/terraform.tfstate",
+        region: "eu-west-1",
+        dynamodb_table: "acme-tflock",
+        encrypt: true,
+      },
     });
   });
 
@@ -154,8 +167,12 @@ describe("VpcStack: outputs and state", () => {
 
   it("references only its own resources", () => {
     const known = new Set([
-      ...Object.entries(config.resource).flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`)),
-      ...Object.entries(config.data ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((name) => `data.${type}.${name}`)),
+      ...Object.entries(config.resource).flatMap(([type, byName]) =>
+        Object.keys(byName).map((name) => `${type}.${name}`),
+      ),
+      ...Object.entries(config.data ?? {}).flatMap(([type, byName]) =>
+        Object.keys(byName).map((name) => `data.${type}.${name}`),
+      ),
     ]);
     for (const reference of referencesOf(config)) assert.ok(known.has(reference), `dangling ${reference}`);
   });

@@ -1,0 +1,183 @@
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import ssh2 from "ssh2";
+import { type CapacityAttempt, nextCapacityAttempt } from "../../../stacks/aws/capacity.ts";
+import { synthSparkCluster } from "../../../stacks/aws/cluster-app.ts";
+import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
+import type { ClusterOutputs } from "../../../stacks/contract.ts";
+import { infraError } from "../../errors.ts";
+import { requireVpcOutputs } from "../../params/index.ts";
+import { parseS3Uri } from "../../storage/s3.ts";
+import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
+import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
+import { readHostKeyFromConsole } from "./host-key.ts";
+import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
+
+export interface AwsTargetOptions {
+  /** Where BURST_CALLER_CIDR is read from; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The caller's public address as a CIDR; default: ask checkip.amazonaws.com. */
+  readonly detectCallerCidr?: () => Promise<string>;
+  /** How the master's host key is found; default: its console output through the EC2 API. */
+  readonly readHostKey?: typeof readHostKeyFromConsole;
+  /** How long to wait for the master to print its host key, and how often to look. */
+  readonly hostKeyTimeoutMs?: number;
+  readonly hostKeyPollMs?: number;
+}
+
+/** Boot to the bootstrap's second part is a minute or two; EC2 posts console output with some delay. */
+const defaultHostKeyTimeoutMs = 10 * 60_000;
+const defaultHostKeyPollMs = 5_000;
+
+/** The aws target: one run's Spark cluster on EC2 in the VPC ops deployed (docs/aws.md). */
+export function createAwsTarget(options: AwsTargetOptions = {}): Target {
+  return {
+    name: "aws",
+    prepare: (context, mode) => prepareAws(context, mode, options),
+  };
+}
+
+export const awsTarget: Target = createAwsTarget();
+
+async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTargetOptions): Promise<PreparedCluster> {
+  const { spec, params } = context;
+  const vpc = requireVpcOutputs(params);
+  const caller = await resolveCallerCidr(mode, {
+    env: options.env ?? process.env,
+    detect: options.detectCallerCidr ?? (() => detectPublicIp()),
+  });
+  const key = await writeRunKey(join(context.runDir, "keys"), `burst-${context.runId}`);
+  const worker = spec.cluster.worker;
+  const baseProps: SparkClusterProps = {
+    ...context.identity,
+    workers: spec.cluster.workers,
+    masterInstanceType: spec.cluster.master.instanceType,
+    workerInstanceType: worker.instanceType,
+    spot: worker.spot,
+    maxPrice: worker.maxPrice,
+    spotFallback: worker.spotFallback,
+    sparkVersion: spec.cluster.spark,
+    diskGb: spec.cluster.diskGb,
+    ttlMinutes: spec.cluster.ttlMinutes,
+    // 0 and "" let Spark offer all of an instance's cores and memory.
+    workerCores: worker.cores ?? 0,
+    workerMemory: worker.memory ?? "",
+    params: params.aws,
+    vpc,
+    sshPublicKey: key.publicKey,
+    callerCidr: caller.cidr,
+    // The job's conf goes on spark-submit; nodes need no cluster-level extras yet.
+    sparkConf: {},
+    tags: spec.tags,
+    masterSubnetIndex: 0,
+  };
+  const basis = costBasis(spec);
+  const cost = clusterCost(baseProps, basis);
+
+  let attempt: CapacityAttempt = { spot: baseProps.spot, masterSubnetIndex: 0 };
+  let lastOutdir: string | undefined;
+  const propsFor = (next: CapacityAttempt): SparkClusterProps => ({
+    ...baseProps,
+    spot: next.spot,
+    masterSubnetIndex: next.masterSubnetIndex,
+  });
+
+  return {
+    synth(outdir: string) {
+      lastOutdir = outdir;
+      return synthSparkCluster(propsFor(attempt), outdir);
+    },
+    async retryAfterApplyFailure(errorText: string) {
+      if (lastOutdir === undefined) return false;
+      const next = nextCapacityAttempt(attempt, asCapacityFailure(errorText), {
+        spotFallback: baseProps.spotFallback,
+        subnetCount: vpc.subnetIds.length,
+      });
+      if (next === undefined) return false;
+      const nextCost = clusterCost(propsFor(next), basis);
+      if (spec.maxCostUsd !== undefined && nextCost.totalUsd > spec.maxCostUsd) {
+        context.log(
+          `EC2 capacity is short, but the fallback (${describeAttempt(next, vpc.subnetIds)}) is estimated at ${usd(nextCost.totalUsd)}, above maxCostUsd ${usd(spec.maxCostUsd)}: not retrying`,
+        );
+        return false;
+      }
+      attempt = next;
+      synthSparkCluster(propsFor(attempt), lastOutdir);
+      context.log(
+        `EC2 capacity is short; applying again with ${describeAttempt(attempt, vpc.subnetIds)} (estimate now ${usd(nextCost.totalUsd)})`,
+      );
+      return true;
+    },
+    /** `signal` (optional, beyond the contract) stops the wait for the host key on Ctrl-C. */
+    async sshEndpoint(outputs: ClusterOutputs, signal?: AbortSignal) {
+      // The stack lists the master first in nodeIds.
+      const masterInstanceId = outputs.nodeIds[0];
+      if (!masterInstanceId) throw infraError("the cluster stack reported no master instance id (nodeIds is empty)");
+      const readHostKey = options.readHostKey ?? readHostKeyFromConsole;
+      const hostKey =
+        outputs.hostKey ||
+        (await readHostKey({
+          region: params.aws.region,
+          instanceId: masterInstanceId,
+          timeoutMs: options.hostKeyTimeoutMs ?? defaultHostKeyTimeoutMs,
+          intervalMs: options.hostKeyPollMs ?? defaultHostKeyPollMs,
+          log: context.log,
+          signal,
+        }));
+      return {
+        host: outputs.masterHost,
+        port: outputs.sshPort,
+        user: outputs.sshUser,
+        privateKeyPath: key.privateKeyPath,
+        hostKey,
+      };
+    },
+    // Credentials come from the SDK's default chain (profile, environment, instance role).
+    objectStore: { region: params.aws.region, forcePathStyle: false },
+    createBuckets: false,
+    // Nothing secret passes through burst on aws: the private key stays in a 0600 file.
+    secrets: [],
+    plan: planLines(baseProps, caller, basis, cost),
+    costUsd: cost.totalUsd,
+    browse(uri: string) {
+      try {
+        const { bucket, key: prefix } = parseS3Uri(uri);
+        const query = new URLSearchParams({ region: params.aws.region, prefix, showversions: "false" });
+        return `https://s3.console.aws.amazon.com/s3/buckets/${encodeURIComponent(bucket)}?${query}`;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/**
+ * Terraform's error text names the failed call, not always the resource address that
+ * nextCapacityAttempt looks for; RunInstances is only ever the master (workers are one fleet).
+ */
+function asCapacityFailure(errorText: string): string {
+  return /RunInstances|creating EC2 Instance/.test(errorText) && !/aws_instance\.master/.test(errorText)
+    ? `aws_instance.master: ${errorText}`
+    : errorText;
+}
+
+function describeAttempt(attempt: CapacityAttempt, subnetIds: readonly string[]): string {
+  const workers = attempt.spot ? "spot workers" : "on-demand workers";
+  return `${workers}, master in ${subnetIds[attempt.masterSubnetIndex] ?? `subnet #${attempt.masterSubnetIndex}`}`;
+}
+
+interface RunKey {
+  readonly privateKeyPath: string;
+  readonly publicKey: string;
+}
+
+/** The run's ed25519 key: the private half 0600 in the run folder, only the public half reaches the stack. */
+async function writeRunKey(dir: string, comment: string): Promise<RunKey> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
+  const privateKeyPath = join(dir, "id_ed25519");
+  await writeFile(privateKeyPath, pair.private, { mode: 0o600 });
+  await chmod(privateKeyPath, 0o600);
+  await writeFile(`${privateKeyPath}.pub`, `${pair.public}\n`, { mode: 0o644 });
+  return { privateKeyPath, publicKey: pair.public.trim() };
+}

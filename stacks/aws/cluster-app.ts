@@ -1,0 +1,32 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { App } from "cdktf";
+import { type SparkClusterProps, SparkClusterStack } from "./spark-cluster-stack.ts";
+
+export const clusterStackId = "cluster";
+
+export interface ClusterSynth {
+  /** <outdir>/stacks/cluster: cdk.tf.json, and the run's local state once terraform ran. */
+  readonly stackDir: string;
+  readonly resourceCount: number;
+}
+
+/**
+ * Synthesizes one run's cluster stack into `outdir` (the engine's only door to CDKTF for aws).
+ * Synthesizing again into the same folder rewrites cdk.tf.json and leaves terraform's state and
+ * working files alone: that is how a capacity retry changes the cluster before the next apply.
+ */
+export function synthSparkCluster(props: SparkClusterProps, outdir: string): ClusterSynth {
+  const app = new App({ outdir });
+  new SparkClusterStack(app, clusterStackId, props);
+  app.synth();
+  const stackDir = join(outdir, "stacks", clusterStackId);
+  const config = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as {
+    resource?: Record<string, Record<string, unknown>>;
+  };
+  const resourceCount = Object.values(config.resource ?? {}).reduce(
+    (sum, byName) => sum + Object.keys(byName).length,
+    0,
+  );
+  return { stackDir, resourceCount };
+}

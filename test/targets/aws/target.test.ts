@@ -1,0 +1,408 @@
+import assert from "node:assert/strict";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { estimateCost } from "../../../src/cost/estimate.ts";
+import { BurstError, ExitCode } from "../../../src/errors.ts";
+import { type AwsTargetOptions, createAwsTarget } from "../../../src/targets/aws/target.ts";
+import type { PreparedCluster, PrepareMode } from "../../../src/targets/contract.ts";
+import { workersShortMessage } from "../../../stacks/aws/capacity.ts";
+import type { ClusterOutputs } from "../../../stacks/contract.ts";
+import { consulVpc, params, spec, type TestRun, testRun } from "./fixtures.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: assertions read the synthesized JSON by path.
+type Json = any;
+
+/** No environment, and a detector that fails the test if a dry run tries to reach the network. */
+const offline: AwsTargetOptions = {
+  env: {},
+  detectCallerCidr: () => assert.fail("the caller's address must not be detected here"),
+};
+
+async function prepare(run: TestRun, mode: PrepareMode = "plan", options: AwsTargetOptions = offline) {
+  return createAwsTarget(options).prepare(run.context, mode);
+}
+
+function synthesized(prepared: PreparedCluster, run: TestRun): { config: Json; text: string; stackDir: string } {
+  const { stackDir, resourceCount } = prepared.synth(join(run.context.runDir, "stack"));
+  const text = readFileSync(join(stackDir, "cdk.tf.json"), "utf8");
+  const config = JSON.parse(text) as Json;
+  const counted = Object.values(config.resource as Record<string, object>).reduce(
+    (n, byName) => n + Object.keys(byName).length,
+    0,
+  );
+  assert.equal(resourceCount, counted);
+  return { config, text, stackDir };
+}
+
+const only = (config: Json, type: string): Json => {
+  const found = Object.values(config.resource[type] ?? {});
+  assert.equal(found.length, 1, type);
+  return found[0];
+};
+
+async function rejection(action: () => Promise<unknown>): Promise<BurstError> {
+  try {
+    await action();
+  } catch (error) {
+    assert.ok(error instanceof BurstError, `expected a BurstError, got ${String(error)}`);
+    return error;
+  }
+  return assert.fail("expected a rejection");
+}
+
+const outputs: ClusterOutputs = {
+  masterHost: "198.51.100.20",
+  sshPort: 22,
+  sshUser: "admin",
+  hostKey: "",
+  sparkMasterUrl: "spark://10.42.0.10:7077",
+  uiUrl: "http://localhost:8080",
+  workDir: "/opt/burst/run",
+  sparkHome: "/opt/spark",
+  nodeIds: ["i-0master000000000", "i-0worker000000001"],
+};
+
+describe("aws target, dry run (no AWS credentials, no network)", () => {
+  let run: TestRun;
+  let prepared: PreparedCluster;
+  before(async () => {
+    run = await testRun();
+    prepared = await prepare(run);
+  });
+  after(() => run.remove());
+
+  it("plans the nodes, their types and market, the region and the VPC's subnets", () => {
+    const plan = prepared.plan.join("\n");
+    assert.match(
+      plan,
+      /target aws in eu-west-1: 1 master m5\.xlarge \(on-demand\) \+ 4 workers m5\.2xlarge \(spot, max \$0\.20\/h, on-demand if spot is short\)/,
+    );
+    assert.ok(plan.includes(`VPC ${consulVpc.vpcId} ("main"), subnets ${consulVpc.subnetIds.join(", ")}`));
+    assert.match(plan, /master in subnet-0c0nsu1aaaaaaaaa, workers in any/);
+    assert.match(plan, /image ami-0base000000000000 \(Java 17 \+ Spark 3\.5\.3 installed at boot\)/);
+    assert.match(plan, /workers offer Spark all their cores and memory \(Spark sizes them\)/);
+    assert.match(plan, /host key: read from the master's console output/);
+  });
+
+  it("estimates the cost per hour and in total, up to the TTL when the job has no timeout", () => {
+    const expected = estimateCost({
+      region: "eu-west-1",
+      masterInstanceType: "m5.xlarge",
+      workerInstanceType: "m5.2xlarge",
+      workers: 4,
+      spot: true,
+      expectedMinutes: 120,
+      diskGb: 50,
+    });
+    assert.equal(prepared.costUsd, expected.totalUsd);
+    assert.ok(expected.totalUsd > 0);
+    const costLine = prepared.plan.find((line) => line.includes("cost: about")) ?? "";
+    assert.equal(
+      costLine.trim(),
+      `cost: about $${expected.perHourUsd.toFixed(2)}/h; $${expected.totalUsd.toFixed(2)} for 120 min (upper bound: ttlMinutes)`,
+    );
+  });
+
+  it("labels the caller's address as a TEST-NET placeholder that launch replaces", () => {
+    assert.match(
+      prepared.plan.join("\n"),
+      /SSH as admin from 192\.0\.2\.1\/32 \(a TEST-NET placeholder .*detected at launch/,
+    );
+  });
+
+  it("synthesizes a stack that uses the VPC ids from Consul and the run's public key, never its private key", () => {
+    const { config, text } = synthesized(prepared, run);
+    const keyPath = join(run.context.runDir, "keys", "id_ed25519");
+    const publicKey = readFileSync(`${keyPath}.pub`, "utf8").trim();
+    assert.match(publicKey, /^ssh-ed25519 AAAA\S+ burst-20250101-0200-wordcount-ab12$/);
+    assert.equal(only(config, "aws_key_pair").public_key, publicKey);
+    assert.equal(statSync(keyPath).mode & 0o777, 0o600);
+    const privateKey = readFileSync(keyPath, "utf8");
+    const privateBody = privateKey.split("\n").filter((line) => line !== "" && !line.startsWith("-----"));
+    assert.ok(!text.includes("PRIVATE KEY"));
+    for (const line of privateBody) assert.ok(!text.includes(line), "a line of the private key is in the stack");
+
+    assert.equal(only(config, "aws_security_group").vpc_id, consulVpc.vpcId);
+    assert.equal(only(config, "aws_network_interface").subnet_id, consulVpc.subnetIds[0]);
+    const fleet = only(config, "aws_ec2_fleet");
+    assert.deepEqual(
+      fleet.launch_template_config[0].override.map((override: Json) => override.subnet_id),
+      consulVpc.subnetIds,
+    );
+    assert.ok(text.includes(consulVpc.securityGroupId));
+    assert.ok(text.includes(consulVpc.instanceProfileName));
+    const ingress = Object.values(config.resource.aws_vpc_security_group_ingress_rule) as Json[];
+    assert.ok(ingress.some((rule) => rule.cidr_ipv4 === "192.0.2.1/32"));
+  });
+
+  it("launches what the spec says: spot workers at the max price, its tags, Spark sizing left to Spark", () => {
+    const { config, text } = synthesized(prepared, run);
+    const fleet = only(config, "aws_ec2_fleet");
+    assert.equal(fleet.target_capacity_specification.default_target_capacity_type, "spot");
+    assert.equal(fleet.target_capacity_specification.total_target_capacity, 4);
+    assert.equal(fleet.launch_template_config[0].override[0].max_price, "0.2");
+    assert.equal(config.provider.aws[0].default_tags[0].tags.team, "data");
+    assert.equal(config.provider.aws[0].default_tags[0].tags["burst:run-id"], "20250101-0200-wordcount-ab12");
+    assert.match(text, /WORKER_RESOURCES=''/);
+    assert.ok(
+      !text.includes("spark.executor.memory"),
+      "the job's conf goes on spark-submit, not into the nodes' defaults",
+    );
+  });
+
+  it("reads and writes S3 through the SDK's credential chain, creating no buckets, with console links", () => {
+    assert.deepEqual(prepared.objectStore, { region: "eu-west-1", forcePathStyle: false });
+    assert.equal(prepared.createBuckets, false);
+    assert.deepEqual(prepared.secrets, []);
+    assert.equal(
+      prepared.browse("s3://burst-results/runs/wordcount/r1/"),
+      "https://s3.console.aws.amazon.com/s3/buckets/burst-results?region=eu-west-1&prefix=runs%2Fwordcount%2Fr1%2F&showversions=false",
+    );
+    assert.equal(prepared.browse("not-a-uri"), undefined);
+  });
+});
+
+describe("aws target, what the plan says about other specs", () => {
+  it("bounds the cost by job.timeoutMinutes when the job has one", async () => {
+    const run = await testRun({ spec: spec({ job: { timeoutMinutes: 30 } }) });
+    try {
+      const prepared = await prepare(run);
+      assert.match(prepared.plan.join("\n"), /for 30 min \(upper bound: job\.timeoutMinutes\)/);
+    } finally {
+      await run.remove();
+    }
+  });
+
+  it("bounds it by every attempt of every step, and never beyond ttlMinutes", async () => {
+    const step = (name: string, timeoutMinutes: number, retries: number) => ({
+      ...spec().job,
+      name,
+      timeoutMinutes,
+      retries,
+    });
+    const cases = [
+      {
+        steps: [step("ingest", 10, 1), step("train", 20, 0)],
+        expected: /for 40 min \(upper bound: the steps' timeoutMinutes × attempts\)/,
+      },
+      { steps: [step("ingest", 10, 0), step("train", 0, 0)], expected: /for 120 min \(upper bound: ttlMinutes\)/ },
+      { steps: [step("ingest", 100, 1)], expected: /for 120 min \(upper bound: ttlMinutes\)/ },
+    ];
+    for (const { steps, expected } of cases) {
+      const run = await testRun({ spec: spec({ steps }) });
+      try {
+        assert.match((await prepare(run)).plan.join("\n"), expected);
+      } finally {
+        await run.remove();
+      }
+    }
+  });
+
+  it("warns about instance types it has no price for, and says the estimate is a lower bound", async () => {
+    const run = await testRun({ spec: spec({ worker: { instanceType: "x9z.mega" } }) });
+    try {
+      const prepared = await prepare(run);
+      assert.match(prepared.plan.join("\n"), /warning: no price known for x9z\.mega: .*lower bound/);
+    } finally {
+      await run.remove();
+    }
+  });
+});
+
+describe("aws target without the VPC outputs", () => {
+  for (const mode of ["plan", "launch"] as const) {
+    it(`refuses in ${mode} mode with bad-input (exit 2) naming \`npm run vpc -- deploy\``, async () => {
+      const run = await testRun({ params: params({ vpc: undefined }) });
+      try {
+        const error = await rejection(() => prepare(run, mode));
+        assert.equal(error.exitCode, ExitCode.badInput);
+        assert.equal(error.exitCode, 2);
+        assert.match(error.render(), /npm run vpc -- deploy/);
+        assert.match(error.render(), /"main"/);
+      } finally {
+        await run.remove();
+      }
+    });
+  }
+});
+
+describe("aws target: the caller's CIDR", () => {
+  const ingressOf = async (mode: PrepareMode, options: AwsTargetOptions) => {
+    const run = await testRun();
+    try {
+      const prepared = await prepare(run, mode, options);
+      const { config } = synthesized(prepared, run);
+      const rules = Object.values(config.resource.aws_vpc_security_group_ingress_rule) as Json[];
+      return { sources: rules.map((rule) => rule.cidr_ipv4 ?? rule.cidr_ipv6), plan: prepared.plan.join("\n") };
+    } finally {
+      await run.remove();
+    }
+  };
+
+  it("takes BURST_CALLER_CIDR when set (a bare address becomes a /32), in both modes", async () => {
+    for (const mode of ["plan", "launch"] as const) {
+      const { sources, plan } = await ingressOf(mode, { ...offline, env: { BURST_CALLER_CIDR: "198.51.100.7" } });
+      assert.deepEqual(sources, ["198.51.100.7/32", "203.0.113.0/24"]);
+      assert.match(plan, /from 198\.51\.100\.7\/32 \(BURST_CALLER_CIDR\)/);
+    }
+  });
+
+  for (const [value, reason] of [
+    ["not-an-address", /not a CIDR/],
+    ["198.51.100.7/33", /not a CIDR/],
+    ["0.0.0.0/0", /large part of the internet/],
+  ] as const) {
+    it(`refuses BURST_CALLER_CIDR=${value} with bad-input`, async () => {
+      const run = await testRun();
+      try {
+        const error = await rejection(() => prepare(run, "plan", { ...offline, env: { BURST_CALLER_CIDR: value } }));
+        assert.equal(error.exitCode, ExitCode.badInput);
+        assert.equal(error.keyPath, "BURST_CALLER_CIDR");
+        assert.match(error.message, reason);
+      } finally {
+        await run.remove();
+      }
+    });
+  }
+
+  it("detects the caller's public address at launch when BURST_CALLER_CIDR is not set", async () => {
+    const { sources, plan } = await ingressOf("launch", { env: {}, detectCallerCidr: async () => "198.51.100.99/32" });
+    assert.deepEqual(sources, ["198.51.100.99/32", "203.0.113.0/24"]);
+    assert.match(plan, /from 198\.51\.100\.99\/32 \(this machine's public address\)/);
+  });
+});
+
+describe("aws target: capacity fallback by re-synthesis", () => {
+  const spotShort = `Error: Resource postcondition failed\n\n${workersShortMessage}`;
+
+  it("after a spot capacity failure, re-synthesizes the same folder with on-demand workers and asks for another apply", async () => {
+    const run = await testRun();
+    try {
+      const prepared = await prepare(run);
+      const { stackDir, config } = synthesized(prepared, run);
+      assert.equal(only(config, "aws_ec2_fleet").target_capacity_specification.default_target_capacity_type, "spot");
+      writeFileSync(join(stackDir, "terraform.tfstate"), '{"version":4}');
+
+      assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), true);
+      const again = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as Json;
+      const fleet = only(again, "aws_ec2_fleet");
+      assert.equal(fleet.target_capacity_specification.default_target_capacity_type, "on-demand");
+      assert.equal(fleet.target_capacity_specification.total_target_capacity, 4);
+      assert.equal(
+        readFileSync(join(stackDir, "terraform.tfstate"), "utf8"),
+        '{"version":4}',
+        "the run's state is kept",
+      );
+      assert.match(run.logs.join("\n"), /applying again with on-demand workers/);
+
+      assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), false, "nothing is left to fall back to");
+    } finally {
+      await run.remove();
+    }
+  });
+
+  it("moves the master to the next subnet when RunInstances had no capacity for it", async () => {
+    const run = await testRun();
+    try {
+      const prepared = await prepare(run);
+      const { stackDir } = synthesized(prepared, run);
+      const failure =
+        "creating EC2 Instance: operation error EC2: RunInstances, api error InsufficientInstanceCapacity: We currently do not have sufficient m5.xlarge capacity";
+      assert.equal(await prepared.retryAfterApplyFailure?.(failure), true);
+      const again = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as Json;
+      assert.equal(only(again, "aws_network_interface").subnet_id, consulVpc.subnetIds[1]);
+      assert.equal(only(again, "aws_ec2_fleet").target_capacity_specification.default_target_capacity_type, "spot");
+      assert.equal(await prepared.retryAfterApplyFailure?.(failure), false, "the VPC has only two subnets");
+    } finally {
+      await run.remove();
+    }
+  });
+
+  it("does not retry other failures, a spec without spotFallback, or before anything was synthesized", async () => {
+    const run = await testRun();
+    const strict = await testRun({ spec: spec({ worker: { spotFallback: false } }) });
+    try {
+      const prepared = await prepare(run);
+      assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), false, "no synth yet");
+      synthesized(prepared, run);
+      assert.equal(await prepared.retryAfterApplyFailure?.("Error: UnauthorizedOperation: not allowed"), false);
+      const noFallback = await prepare(strict);
+      synthesized(noFallback, strict);
+      assert.equal(await noFallback.retryAfterApplyFailure?.(spotShort), false);
+    } finally {
+      await run.remove();
+      await strict.remove();
+    }
+  });
+
+  it("does not fall back to on-demand when that would cost more than maxCostUsd", async () => {
+    const run = await testRun({ spec: spec({ maxCostUsd: 3 }) });
+    try {
+      const prepared = await prepare(run);
+      assert.ok((prepared.costUsd ?? 0) < 3, "spot fits the limit");
+      synthesized(prepared, run);
+      assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), false);
+      assert.match(run.logs.join("\n"), /above maxCostUsd \$3\.00: not retrying/);
+    } finally {
+      await run.remove();
+    }
+  });
+});
+
+describe("aws target: how the CLI reaches the master", () => {
+  it("SSHes to the master's public address as the AMI's user with the run's key, pinning the host key it read", async () => {
+    const run = await testRun();
+    const asked: unknown[] = [];
+    try {
+      const prepared = await prepare(run, "plan", {
+        ...offline,
+        hostKeyTimeoutMs: 1234,
+        hostKeyPollMs: 56,
+        readHostKey: async (options) => {
+          asked.push({
+            region: options.region,
+            instanceId: options.instanceId,
+            timeoutMs: options.timeoutMs,
+            intervalMs: options.intervalMs,
+            signal: options.signal,
+          });
+          return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyHostKeyHostKeyHostKeyHostKeyHostKey";
+        },
+      });
+      // The aws target also takes the run's interrupt signal (not yet in the contract's signature).
+      const interrupts = new AbortController();
+      const sshEndpoint = prepared.sshEndpoint as (outputs: ClusterOutputs, signal?: AbortSignal) => Promise<unknown>;
+      const endpoint = await sshEndpoint(outputs, interrupts.signal);
+      assert.deepEqual(endpoint, {
+        host: "198.51.100.20",
+        port: 22,
+        user: "admin",
+        privateKeyPath: join(run.context.runDir, "keys", "id_ed25519"),
+        hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyHostKeyHostKeyHostKeyHostKeyHostKey",
+      });
+      assert.deepEqual(asked, [
+        {
+          region: "eu-west-1",
+          instanceId: "i-0master000000000",
+          timeoutMs: 1234,
+          intervalMs: 56,
+          signal: interrupts.signal,
+        },
+      ]);
+    } finally {
+      await run.remove();
+    }
+  });
+
+  it("fails with an infrastructure error when the stack reported no instance ids", async () => {
+    const run = await testRun();
+    try {
+      const prepared = await prepare(run);
+      const error = await rejection(() => prepared.sshEndpoint({ ...outputs, nodeIds: [] }));
+      assert.equal(error.exitCode, ExitCode.infrastructure);
+    } finally {
+      await run.remove();
+    }
+  });
+});
