@@ -20,7 +20,8 @@ const matches = (
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 
-const slugify = (text: string): string =>
+/** "My Job_2" -> "my-job-2": the nearest valid name (may be "" when nothing is left). */
+export const slugify = (text: string): string =>
   text
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
@@ -36,6 +37,19 @@ export const dnsLabel = matches(
   (value) => {
     const slug = slugify(value);
     return DNS_LABEL.test(slug) ? `it names cloud resources; try ${slug}` : undefined;
+  },
+);
+
+/** Environment names appear in file names (spark.<env>.yml) and on the command line (--env). */
+export const ENVIRONMENT_NAME = /^[a-z0-9]([a-z0-9_-]{0,30}[a-z0-9])?$/;
+
+export const environmentName = matches(
+  ENVIRONMENT_NAME,
+  "1-32 lowercase letters, digits, _ and -, starting and ending with a letter or digit",
+  "an environment name of 1-32 lowercase letters, digits, _ and - (e.g. prod, staging)",
+  (value) => {
+    const slug = slugify(value);
+    return slug && slug !== value ? `try ${slug}` : undefined;
   },
 );
 
@@ -123,6 +137,45 @@ export const tagKey: Check<string> = {
 };
 
 export const tagValue = tagText(256, "value", 0);
+
+// ---- dependencies -------------------------------------------------------------------------
+
+const MAVEN_PART = "[A-Za-z0-9_.-]+";
+const MAVEN_COORDINATE = new RegExp(`^${MAVEN_PART}:${MAVEN_PART}:[A-Za-z0-9_.+-]+$`);
+
+/** What spark-submit --packages accepts: groupId:artifactId:version. */
+export const mavenCoordinate: Check<string> = {
+  doc: "Maven coordinates group:artifact:version, e.g. org.apache.spark:spark-avro_2.12:3.5.3",
+  test: (value) => {
+    if (MAVEN_COORDINATE.test(value)) return undefined;
+    const parts = value.split(":");
+    const hint = value.endsWith(".jar")
+      ? "a jar file in the repository belongs in dependencies.jars"
+      : /%/.test(value)
+        ? 'write sbt\'s "group" %% "artifact" % "version" as group:artifact_2.12:version'
+        : parts.length === 2 && parts.every((part) => part !== "")
+          ? `add the version: ${value}:<version>`
+          : undefined;
+    return { expected: "Maven coordinates group:artifact:version", hint };
+  },
+};
+
+export const jarFile: Check<string> = {
+  doc: "a path ending in .jar",
+  test: (value) =>
+    value.endsWith(".jar")
+      ? undefined
+      : {
+          expected: "a path to a .jar file",
+          hint: MAVEN_COORDINATE.test(value) ? "Maven coordinates belong in dependencies.packages" : undefined,
+        },
+};
+
+/** A file inside the repository, so not the repository itself. */
+export const notRepoRoot: Check<string> = {
+  doc: "a file, not the repository root",
+  test: (value) => (normaliseRelative(value) === "" ? { expected: "a file inside the repository" } : undefined),
+};
 
 // ---- paths ----------------------------------------------------------------------------------
 

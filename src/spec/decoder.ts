@@ -1,10 +1,11 @@
 // The decoding machinery behind the schema language: where the walk over the YAML AST stands
 // (Cursor), what it has found so far (Session), and the contract every field fulfils (Field).
 
-import { type Document, isAlias, isScalar, type LineCounter, type Node } from "yaml";
+import { isScalar, type Node } from "yaml";
 import type { SourceLocation } from "../errors.ts";
 import type { SpecDefaults } from "../params/types.ts";
 import { describeNode, type Problem, type SpecIssue } from "./issues.ts";
+import type { NodeOrigins } from "./sources.ts";
 import { closeMatches, didYouMean } from "./suggest.ts";
 
 export const INVALID: unique symbol = Symbol("invalid");
@@ -37,6 +38,10 @@ export interface FieldDoc {
   readonly constraints: readonly string[];
   readonly fields?: Readonly<Record<string, FieldDoc>>;
   readonly item?: FieldDoc;
+  /** An optional section that is simply off when absent (its own keys may be required). */
+  readonly offWhenAbsent?: boolean;
+  /** Sibling keys this one excludes; `required` means exactly one of them must be written. */
+  readonly alternatives?: { readonly others: readonly string[]; readonly required: boolean };
 }
 
 export interface Field<T> {
@@ -62,23 +67,21 @@ export class Session {
   readonly keyIndex: ReadonlyMap<string, readonly string[]>;
 
   constructor(
-    readonly file: string,
-    readonly doc: Document,
-    readonly lineCounter: LineCounter,
+    readonly origins: NodeOrigins,
     readonly env: DecodeEnv,
     rootDoc: FieldDoc,
   ) {
     this.keyIndex = indexKeys(rootDoc);
   }
 
-  locate(offset: number): SourceLocation {
-    const { line, col } = this.lineCounter.linePos(offset);
-    return { file: this.file, line, column: col };
+  /** Where the node starts in the file that wrote it. */
+  locate(node: Node): SourceLocation | undefined {
+    return this.origins.locate(node);
   }
 
   /** Aliases (*name) stand for the node their anchor (&name) labels. */
   deref(node: Node): Node {
-    return isAlias(node) ? (node.resolve(this.doc) ?? node) : node;
+    return this.origins.deref(node);
   }
 
   hasIssueUnder(keyPath: string): boolean {
@@ -119,7 +122,7 @@ export class Cursor {
   }
 
   static root(session: Session, node: Node): Cursor {
-    return new Cursor(session, [], undefined, node, session.locate(node.range?.[0] ?? 0));
+    return new Cursor(session, [], undefined, node, session.locate(node) ?? session.origins.start());
   }
 
   get env(): DecodeEnv {
@@ -138,8 +141,7 @@ export class Cursor {
   here(node?: Node): SourceLocation {
     const candidates = [node, this.valueNode, this.keyNode];
     const target = candidates.find((n) => n?.range && !isEmptyNull(n)) ?? this.keyNode ?? this.valueNode;
-    const offset = target?.range?.[0];
-    return offset === undefined ? this.parentLocation : this.session.locate(offset);
+    return (target && this.session.locate(target)) ?? this.parentLocation;
   }
 
   report(problem: Problem, node?: Node): void {

@@ -211,18 +211,21 @@ export function boolean<const O extends ScalarOptions<boolean>>(options: O): Fie
 interface ListOptions<T> extends Documented {
   readonly typeHint?: string;
   readonly checks?: readonly Check<readonly T[]>[];
+  /** The value when absent; empty unless given. */
+  readonly default?: readonly T[];
 }
 
-/** A list; absent means empty. Items are never absent: a null item is reported. */
+/** A list; absent means empty (or the default). Items are never absent: a null item is reported. */
 export function list<T>(item: Field<T>, options: ListOptions<Exclude<T, undefined>>): Field<Exclude<T, undefined>[]> {
   const checks = options.checks ?? [];
+  const fallback = options.default ?? [];
   const doc: FieldDoc = {
     kind: "list",
     type: `list of ${item.doc.kind === "object" ? "mappings" : item.doc.type}`,
     description: options.description,
     example: options.example,
     required: false,
-    defaultText: "`[]`",
+    defaultText: `\`[${fallback.join(", ")}]\``,
     constraints: [
       ...(item.doc.fields ? [] : item.doc.constraints.map((c) => `each item: ${c}`)),
       ...checks.map((c) => c.doc),
@@ -242,7 +245,7 @@ export function list<T>(item: Field<T>, options: ListOptions<Exclude<T, undefine
     }
     return values;
   };
-  return { doc, decode, absent: () => [] };
+  return { doc, decode, absent: () => [...fallback] };
 }
 
 function decodeItem<T>(item: Field<T>, raw: unknown, at: Cursor, index: number): T | Invalid {
@@ -332,21 +335,44 @@ function keyText(keyNode: Node, at: Cursor): string | Invalid {
 }
 
 type Shape = Readonly<Record<string, Field<unknown>>>;
-type ShapeValue<S extends Shape> = { [K in keyof S]: S[K] extends Field<infer V> ? V : never };
+type FieldValue<F> = F extends Field<infer V> ? V : never;
+/** Decoded fields; keys of an exclusive group (X) may be absent. */
+type ShapeValue<S extends Shape, X extends keyof S = never> = {
+  [K in Exclude<keyof S, X>]: FieldValue<S[K]>;
+} & { [K in X]?: FieldValue<S[K]> };
 
-interface ObjectOptions<S extends Shape> extends Documented {
+/** Sibling keys of which at most one may be written (exactly one when required). */
+interface Exclusive<K extends string> {
+  readonly keys: readonly K[];
+  readonly required: boolean;
+  /** Shown when more than one is written. */
+  readonly hint: string;
+}
+
+interface ObjectOptions<S extends Shape, X extends keyof S & string> extends Documented {
   readonly fields: S;
   /** When absent: required reports it, otherwise every field takes its default. */
   readonly required?: boolean;
   /** Unknown key -> custom hint (e.g. why it is not allowed here). */
   readonly hints?: Readonly<Record<string, string>>;
   readonly typeHint?: string;
+  readonly exclusive?: Exclusive<X>;
 }
 
-export function object<const S extends Shape>(options: ObjectOptions<S>): Field<ShapeValue<S>> {
+export function object<const S extends Shape, const X extends keyof S & string = never>(
+  options: ObjectOptions<S, X>,
+): Field<ShapeValue<S, X>> {
   const names = Object.keys(options.fields);
+  const exclusive = options.exclusive;
+  const grouped = new Set<string>(exclusive?.keys ?? []);
   const fieldDocs: Record<string, FieldDoc> = {};
-  for (const name of names) fieldDocs[name] = (options.fields[name] as Field<unknown>).doc;
+  for (const name of names) {
+    const own = (options.fields[name] as Field<unknown>).doc;
+    const others = exclusive?.keys.filter((key) => key !== name) ?? [];
+    fieldDocs[name] = grouped.has(name)
+      ? { ...own, alternatives: { others, required: exclusive?.required ?? false } }
+      : own;
+  }
   const doc: FieldDoc = {
     kind: "object",
     type: "mapping",
@@ -356,7 +382,7 @@ export function object<const S extends Shape>(options: ObjectOptions<S>): Field<
     constraints: [],
     fields: fieldDocs,
   };
-  const decodeFields = (pairs: readonly Pair<Node, Node | null>[], at: Cursor): ShapeValue<S> | Invalid => {
+  const decodeFields = (pairs: readonly Pair<Node, Node | null>[], at: Cursor): ShapeValue<S, X> | Invalid => {
     const byKey = new Map<string, Pair<Node, Node | null>>();
     const misspelled = new Set<string>();
     for (const pair of pairs) {
@@ -365,9 +391,12 @@ export function object<const S extends Shape>(options: ObjectOptions<S>): Field<
       if (Object.hasOwn(options.fields, key)) byKey.set(key, pair);
       else for (const typoOf of at.unknownKey(key, pair.key, names, options.hints ?? {})) misspelled.add(typoOf);
     }
+    const group = exclusive ? checkExclusive(exclusive, byKey, misspelled, fieldDocs, at) : { ok: true, chosen: "" };
     const out: Record<string, unknown> = {};
-    let ok = true;
+    let ok = group.ok;
     for (const name of names) {
+      // Only the chosen key of an exclusive group is decoded; the others are not merely absent.
+      if (grouped.has(name) && name !== group.chosen) continue;
       const field = options.fields[name] as Field<unknown>;
       const pair = byKey.get(name);
       // "tpye" already says "did you mean 'type'?"; a second "type is missing" is noise.
@@ -377,15 +406,71 @@ export function object<const S extends Shape>(options: ObjectOptions<S>): Field<
       else if (value !== undefined) out[name] = value;
     }
     // Every declared field was decoded into `out` by its own Field<V>.
-    return ok ? (out as ShapeValue<S>) : INVALID;
+    return ok ? (out as ShapeValue<S, X>) : INVALID;
   };
-  const decode = (node: Node, at: Cursor): ShapeValue<S> | Invalid => {
+  const decode = (node: Node, at: Cursor): ShapeValue<S, X> | Invalid => {
     const map = at.session.deref(node);
     if (!isMap(map)) return at.fail({ expected: "a mapping", hint: options.typeHint }, map);
     return decodeFields(map.items as Pair<Node, Node | null>[], at);
   };
-  const absent = (at: Cursor): ShapeValue<S> | Invalid => (options.required ? at.missing(doc) : decodeFields([], at));
+  const absent = (at: Cursor): ShapeValue<S, X> | Invalid =>
+    options.required ? at.missing(doc) : decodeFields([], at);
   return { doc, decode, absent };
+}
+
+/** A section that is off unless written; its own keys may be required. */
+export function optionalObject<const S extends Shape>(
+  options: Omit<ObjectOptions<S, never>, "required" | "exclusive">,
+): Field<ShapeValue<S> | undefined> {
+  const inner = object(options);
+  return { doc: { ...inner.doc, offWhenAbsent: true }, decode: inner.decode, absent: () => undefined };
+}
+
+interface ExclusiveOutcome {
+  readonly ok: boolean;
+  /** The one key of the group that is decoded ("" when none is written). */
+  readonly chosen: string;
+}
+
+/** Reports a second key of the group at its own position, or (when required) that none is written. */
+function checkExclusive<K extends string>(
+  exclusive: Exclusive<K>,
+  byKey: ReadonlyMap<string, Pair<Node, Node | null>>,
+  misspelled: ReadonlySet<string>,
+  docs: Readonly<Record<string, FieldDoc>>,
+  at: Cursor,
+): ExclusiveOutcome {
+  const written = [...byKey.keys()].filter((key) => (exclusive.keys as readonly string[]).includes(key));
+  const [first, ...extra] = written;
+  const firstPair = first === undefined ? undefined : byKey.get(first);
+  if (first === undefined || !firstPair) {
+    const keys = exclusive.keys;
+    if (!exclusive.required || keys.some((key) => misspelled.has(key))) return { ok: true, chosen: "" };
+    const wanted = keys.map((key) => `"${key}" (${docs[key]?.type ?? "mapping"})`).join(" or ");
+    const [key = ""] = keys;
+    const example = docs[key]?.example;
+    const where = at.keyPath ? `under ${at.keyPath}` : "at the top level";
+    at.child(key, undefined, undefined).report({
+      expected: `required key ${wanted}`,
+      found: "neither",
+      hint: example ? `add one ${where}, e.g. ${key}: ${example}` : `add one ${where}`,
+    });
+    return { ok: false, chosen: "" };
+  }
+  const firstLine = at.session.locate(firstPair.key)?.line;
+  for (const key of extra) {
+    const pair = byKey.get(key);
+    if (!pair) continue;
+    at.child(key, pair.key, pair.value ?? undefined).report(
+      {
+        expected: `either ${exclusive.keys.join(" or ")}`,
+        found: `both (${first} at line ${firstLine ?? "?"})`,
+        hint: exclusive.hint,
+      },
+      pair.key,
+    );
+  }
+  return { ok: extra.length === 0, chosen: first };
 }
 
 function decodeField(

@@ -26,8 +26,15 @@ export function renderIssue(issue: SpecIssue): string {
   return issue.hint ? `${head}\n  hint: ${issue.hint}` : head;
 }
 
-const byPosition = (a: SpecIssue, b: SpecIssue): number =>
-  (a.location.line ?? 0) - (b.location.line ?? 0) || (a.location.column ?? 0) - (b.location.column ?? 0);
+/** Top to bottom within a file; files (a spec and its overlays) in the order their first problem was found. */
+function byPosition(issues: readonly SpecIssue[]): (a: SpecIssue, b: SpecIssue) => number {
+  const files = [...new Set(issues.map((issue) => issue.location.file))];
+  const rank = (issue: SpecIssue) => files.indexOf(issue.location.file);
+  return (a, b) =>
+    rank(a) - rank(b) ||
+    (a.location.line ?? 0) - (b.location.line ?? 0) ||
+    (a.location.column ?? 0) - (b.location.column ?? 0);
+}
 
 /**
  * A bad-input BurstError carrying every problem found in one spec file.
@@ -38,7 +45,7 @@ export class SpecError extends BurstError {
   readonly issues: readonly SpecIssue[];
 
   constructor(issues: readonly SpecIssue[]) {
-    const sorted = [...issues].sort(byPosition);
+    const sorted = [...issues].sort(byPosition(issues));
     const first = sorted[0];
     if (!first) throw new Error("SpecError needs at least one issue");
     super("bad-input", sorted.map(renderIssue).join("\n"), {

@@ -1,26 +1,34 @@
-// spark.yml -> Spec: read the file, parse YAML with positions, validate against the schema,
-// fill defaults, derive buckets. Every problem in the file is reported in one SpecError.
+// spark.yml -> Spec: read the file, parse YAML with positions, translate a legacy file, merge the
+// chosen environment, validate against the schema, fill defaults, derive buckets. Every problem
+// in the files is reported in one SpecError.
 
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type YAMLError } from "yaml";
+import { isSeq, type Node } from "yaml";
+import { formatLocation } from "../errors.ts";
 import type { SpecDefaults } from "../params/types.ts";
 import { Cursor, type DecodeEnv, INVALID, Session } from "./decoder.ts";
+import { applyEnvironment, type OverlayFile } from "./environments.ts";
 import { fileProblem, SpecError, type SpecIssue } from "./issues.ts";
+import { isLegacySpec, type LegacyTranslation, translateLegacySource, withLegacyKeyPaths } from "./legacy.ts";
 import { applyRules } from "./rules.ts";
 import { bucketOf, bucketsInText } from "./s3.ts";
-import { specRules, specSchema } from "./schema.ts";
-import type { Spec, TargetName } from "./types.ts";
+import { ON_ERROR_STEP, SINGLE_JOB_STEP, type SpecShape, specRules, specSchema } from "./schema.ts";
+import { NodeOrigins, parseYaml } from "./sources.ts";
+import type { JobSpec, Spec, StepSpec, TargetName } from "./types.ts";
 
 export interface LoadOptions {
   /** What ops set centrally; the spec falls back to these. */
   readonly defaults: SpecDefaults;
   /** CLI flags, which beat the spec. */
   readonly overrides?: { readonly target?: TargetName };
+  /** Environment whose overlay is merged over the spec (--env): inline environments.<name> and/or <spec>.<name>.yml. */
+  readonly environment?: string;
+  /** Block of a legacy spec file to run (--block); may be omitted when the file has a single block. */
+  readonly block?: string;
 }
-
 const REFERENCE = "see docs/spec-reference.md";
 
 /** Reads, validates and resolves a spark.yml. Throws SpecError (bad-input, exit 2) listing every problem. */
@@ -60,99 +68,119 @@ function fileError(path: string, error: unknown): SpecError {
 function resolveSpec(text: string, file: string, options: LoadOptions, digest: string): Spec {
   const absolute = resolve(file);
   const env: DecodeEnv = { dir: dirname(absolute), defaults: options.defaults };
-  const raw = decodeSpec(text, file, env);
+  const { raw, overlays, legacy } = decodeSpec(text, file, env, options);
+  const steps: StepSpec[] = raw.steps ?? (raw.job ? [{ name: SINGLE_JOB_STEP, ...raw.job, retries: 0 }] : []);
+  const first = steps[0];
+  if (!first) throw new Error("a decoded spec has a job or at least one step");
+  const onError = raw.onError && { name: ON_ERROR_STEP, ...raw.onError, retries: 0 };
+  const source = {
+    file: absolute,
+    dir: env.dir,
+    sha256: digest,
+    ...(overlays.length > 0 ? { overlays: overlays.map((o) => ({ file: resolve(o.file), sha256: o.sha256 })) } : {}),
+    ...(legacy ? { legacyBlock: legacy.block } : {}),
+  };
   return {
     name: raw.name,
     target: options.overrides?.target ?? raw.target,
+    ...(options.environment === undefined ? {} : { environment: options.environment }),
     code: raw.code,
-    job: raw.job,
+    job: jobOf(first),
+    steps,
+    ...(onError ? { onError } : {}),
+    dependencies: raw.dependencies,
     cluster: raw.cluster,
     inputs: raw.inputs,
     outputs: raw.outputs,
     results: raw.results,
-    buckets: bucketsOf(raw),
+    buckets: bucketsOf(raw.results, raw.inputs, onError ? [...steps, onError] : steps),
     tags: raw.tags,
     ...(raw.maxCostUsd === undefined ? {} : { maxCostUsd: raw.maxCostUsd }),
-    source: { file: absolute, dir: env.dir, sha256: digest },
+    ...(raw.notify ? { notify: raw.notify } : {}),
+    warnings: legacy?.warnings ?? [],
+    source,
   };
+}
+
+/** A step as the one job older code expects: everything but its name and retries. */
+function jobOf(step: StepSpec): JobSpec {
+  const { name: _name, retries: _retries, ...job } = step;
+  return job;
 }
 
 type DecodedSpec = Exclude<ReturnType<typeof specSchema.decode>, typeof INVALID>;
 
-function decodeSpec(text: string, file: string, env: DecodeEnv): DecodedSpec {
+interface Decoded {
+  readonly raw: DecodedSpec;
+  readonly overlays: readonly OverlayFile[];
+  readonly legacy?: LegacyTranslation;
+}
+
+function decodeSpec(text: string, file: string, env: DecodeEnv, options: LoadOptions): Decoded {
   if (text.trim() === "") {
     const needs = "a spec needs at least name, code.repo, job.type and job.entrypoint";
     throw fileProblem(file, "the spec file is empty", `${needs}; ${REFERENCE}`);
   }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const keys = keyOffsets(doc);
-    throw new SpecError(doc.errors.map((error) => yamlIssue(error, file, lineCounter, keys)));
-  }
-  const contents = doc.contents;
+  const source = parseYaml(text, file);
+  const contents = source.doc.contents;
   if (contents === null) throw fileProblem(file, "the spec file has no content (only comments)", REFERENCE);
-  const session = new Session(file, doc, lineCounter, env, specSchema.doc);
-  const value = specSchema.decode(contents, Cursor.root(session, contents));
-  applyRules(specRules, session);
-  if (session.issues.length > 0 || value === INVALID) throw new SpecError(session.issues);
-  return value;
-}
-
-function yamlIssue(error: YAMLError, file: string, lineCounter: LineCounter, keys: KeyOffsets): SpecIssue {
-  const offset = error.pos[0];
-  const { line, col } = lineCounter.linePos(offset);
-  const location = { file, line, column: col };
-  const keyPath = keys.pathAt.get(offset);
-  if (error.code === "DUPLICATE_KEY" && keyPath !== undefined) {
-    const key = keyPath.split(".").at(-1) ?? keyPath;
-    const first = lineCounter.linePos(keys.firstOffset.get(keyPath) ?? offset).line;
-    return {
-      location,
-      keyPath,
-      message: `expected each key once, found "${key}" again (first at line ${first})`,
-      hint: "remove or merge one of them",
-    };
+  const origins = new NodeOrigins(source);
+  let root: Node = contents;
+  let legacy: LegacyTranslation | undefined;
+  if (isLegacySpec(contents, origins)) {
+    legacy = translateLegacySource(source, origins, env, options.block);
+    root = legacy.root;
+  } else if (options.block !== undefined) {
+    throw fileProblem(
+      file,
+      `--block ${options.block}: expected a legacy spec (named blocks with exec_path, git_repo, ...), found a native spec`,
+      "remove --block; it chooses a block of a legacy spec",
+    );
   }
-  // Other syntax errors are noticed wherever the parser gave up, often on an innocent key: name none.
-  const hint = error.code === "TAB_AS_INDENT" ? "indent with spaces; YAML does not allow tabs" : undefined;
-  return { location, message: `invalid YAML: ${error.message.split("\n")[0]}`, hint };
+  let overlayIssues: readonly SpecIssue[] = [];
+  let overlays: readonly OverlayFile[] = [];
+  if (options.environment !== undefined) {
+    const context = { specFile: file, origins, env, rootDoc: specSchema.doc };
+    const outcome = applyEnvironment(root, options.environment, context);
+    root = outcome.root;
+    overlays = outcome.overlays;
+    overlayIssues = outcome.issues;
+  }
+  const session = new Session(origins, env, specSchema.doc);
+  const value = specSchema.decode(root, Cursor.root(session, root));
+  applyRules(specRules(shapeOf(session)), session);
+  // The spec's own problems first: its file is listed before its overlays'.
+  const issues = [...session.issues, ...overlayIssues];
+  const reported = legacy ? withLegacyKeyPaths(issues, legacy, file) : issues;
+  if (reported.length > 0 || value === INVALID) throw new SpecError(distinct(reported));
+  return { raw: value, overlays, legacy };
 }
 
-interface KeyOffsets {
-  /** Offset of a key -> its dotted path. */
-  readonly pathAt: ReadonlyMap<number, string>;
-  /** Dotted path -> offset of its first occurrence (duplicates come later). */
-  readonly firstOffset: ReadonlyMap<string, number>;
-}
-
-/** Where every key of the (possibly broken) document is, to name the key a YAML error is at. */
-function keyOffsets(doc: Document): KeyOffsets {
-  const pathAt = new Map<number, string>();
-  const firstOffset = new Map<string, number>();
-  const visit = (node: unknown, path: string): void => {
-    if (isSeq(node)) {
-      for (const [index, item] of node.items.entries()) visit(item, `${path}[${index}]`);
-    }
-    if (!isMap(node)) return;
-    for (const pair of node.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      const childPath = path ? `${path}.${key}` : key;
-      const offset = isNode(pair.key) ? pair.key.range?.[0] : undefined;
-      if (offset !== undefined) {
-        pathAt.set(offset, childPath);
-        if (!firstOffset.has(childPath)) firstOffset.set(childPath, offset);
-      }
-      visit(pair.value, childPath);
-    }
+/** Which job-shaped sections were written, so their cross-field rules can run. */
+function shapeOf(session: Session): SpecShape {
+  const steps = session.nodes.get("steps");
+  const list = steps && session.deref(steps);
+  return {
+    job: session.nodes.has("job"),
+    stepCount: isSeq(list) ? list.items.length : 0,
+    onError: session.nodes.has("onError"),
   };
-  visit(doc.contents, "");
-  return { pathAt, firstOffset };
 }
 
-/** Buckets the run touches: results, inputs[].to and any s3(a):// URI in the job's args. */
-function bucketsOf(raw: DecodedSpec): string[] {
-  const uris = [raw.results, ...raw.inputs.map((input) => input.to)];
-  const named = [...uris.map(bucketOf), ...raw.job.args.flatMap(bucketsInText)];
+/** An inline overlay is checked before merging and again with the spec: report each problem once. */
+function distinct(issues: readonly SpecIssue[]): SpecIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${formatLocation(issue.location)}|${issue.keyPath ?? ""}|${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Buckets the run touches: results, inputs[].to and any s3(a):// URI in a step's args. */
+function bucketsOf(results: string, inputs: readonly { readonly to: string }[], steps: readonly JobSpec[]): string[] {
+  const uris = [results, ...inputs.map((input) => input.to)];
+  const named = [...uris.map(bucketOf), ...steps.flatMap((step) => step.args.flatMap(bucketsInText))];
   return [...new Set(named.filter((b): b is string => b !== undefined && b !== ""))].sort();
 }

@@ -1,11 +1,13 @@
 // docs/spec-reference.md, rendered from the schema so the doc cannot drift from the validator.
 
+import { stringify } from "yaml";
 import type { SpecDefaults } from "../params/types.ts";
 import type { FieldDoc } from "./decoder.ts";
+import { JOB_OVERLAY_KEYS, OVERLAY_KEYS } from "./environments.ts";
 import { SpecError } from "./issues.ts";
+import { EXAMPLE_LEGACY_SPEC, LEGACY_RULE_DOCS, legacyBlockSchema, translateLegacy } from "./legacy.ts";
 import { parseSpec } from "./load.ts";
-import type { Rule } from "./rules.ts";
-import { EXAMPLE_SPEC, specRules, specSchema } from "./schema.ts";
+import { EXAMPLE_SPEC, EXAMPLE_STEPS_SPEC, RULE_DOCS, specSchema } from "./schema.ts";
 
 const BAD_EXAMPLE = `name: wordcount
 code: { repo: https://github.com/org/jobs.git }
@@ -54,10 +56,18 @@ function entries(doc: FieldDoc, prefix = ""): Entry[] {
 
 const cell = (text: string): string => text.replace(/\|/g, "\\|");
 
+const alternativesText = (doc: FieldDoc): string | undefined => {
+  const group = doc.alternatives;
+  if (!group) return undefined;
+  const others = group.others.map((key) => `\`${key}\``).join(" or ");
+  return group.required ? `**required** unless ${others} is written` : `optional; not with ${others}`;
+};
+
 const presence = (doc: FieldDoc): string =>
-  doc.required
+  alternativesText(doc) ??
+  (doc.required
     ? "**required**"
-    : (doc.defaultText ?? (doc.kind === "object" ? "(its keys have defaults)" : "optional"));
+    : (doc.defaultText ?? (doc.kind === "object" && !doc.offWhenAbsent ? "(its keys have defaults)" : "optional")));
 
 const anchor = (path: string): string => path.toLowerCase().replace(/[^a-z0-9]+/g, "");
 
@@ -70,8 +80,11 @@ function summaryTable(all: readonly Entry[]): string[] {
 }
 
 function presenceLine(doc: FieldDoc): string {
+  const alternatives = alternativesText(doc);
+  if (alternatives) return alternatives.replace("**required**", "Required").replace(/^optional/, "Optional");
   if (doc.required) return "Required";
   if (doc.defaultText) return `Default: ${doc.defaultText}`;
+  if (doc.offWhenAbsent) return "Optional; off when absent";
   return doc.kind === "object" ? "Optional; its keys have defaults" : "Optional";
 }
 
@@ -83,21 +96,99 @@ function section({ path, doc }: Entry): string[] {
   return [...lines, ""];
 }
 
-const ruleLines = (rules: readonly Rule[]): string[] => rules.map((rule) => `- ${rule.doc}`);
+const bullets = (lines: readonly string[]): string[] => lines.map((line) => `- ${line}`);
+
+const LEGACY_DOC_FILE = "spark.yml";
+
+/** The legacy section: each old key and what it becomes, and a real translation. */
+function legacySection(): string[] {
+  const keys = Object.entries(legacyBlockSchema.doc.fields ?? {});
+  const translation = translateLegacy(EXAMPLE_LEGACY_SPEC, LEGACY_DOC_FILE, {
+    block: "wordcount",
+    defaults: DOC_DEFAULTS,
+  });
+  return [
+    "## Legacy spec files",
+    "",
+    "burst also runs the flat `spark.yml` of the old Terraform + Consul + Ansible setup: a mapping of",
+    "named blocks, one job each. A file is legacy when its top-level values are mappings with the keys",
+    "below and it has none of `name`, `code`, `job`, `steps`. `--block <name>` chooses the block (it may be",
+    "omitted when the file has only one). The block is translated into a native spec, which is then",
+    "validated like any other; errors point at the legacy file's lines and name its keys",
+    "(`wordcount.no_workers`), and keys that no longer apply are reported as warnings. `burst validate`",
+    "and `--dry-run` print the native form: paste it into a new spark.yml to migrate.",
+    "",
+    "| Legacy key | Type | Required | What burst does with it |",
+    "| --- | --- | --- | --- |",
+    ...keys.map(
+      ([key, doc]) =>
+        `| \`${key}\` | ${cell(doc.type)} | ${doc.required ? "**required**" : "optional"} | ${cell(doc.description)} |`,
+    ),
+    "",
+    ...bullets(LEGACY_RULE_DOCS),
+    "",
+    "This legacy file:",
+    "",
+    "```yaml",
+    EXAMPLE_LEGACY_SPEC.trimEnd(),
+    "```",
+    "",
+    "with `--block wordcount` runs as this native spec (before defaults):",
+    "",
+    "```yaml",
+    stringify(translation.spec, { lineWidth: 0 }).trimEnd(),
+    "```",
+    "",
+    "and warns:",
+    "",
+    "```",
+    ...translation.warnings,
+    "```",
+    "",
+  ];
+}
+
+function environmentsSection(): string[] {
+  const plain = OVERLAY_KEYS.filter((key) => key !== "job" && key !== "steps").map((key) => `\`${key}\``);
+  const jobKeys = JOB_OVERLAY_KEYS.map((key) => `\`${key}\``).join(" and ");
+  return [
+    "## Environments",
+    "",
+    "`--env <name>` merges an overlay over the spec before it is validated: `environments.<name>` in the",
+    "spec, and/or a file `<spec>.<name>.yml` beside it (`spark.prod.yml` for `spark.yml`); when both exist",
+    "the inline overlay is merged first, then the file. The merge rules, in full, are in",
+    "[environments.md](environments.md); in short:",
+    "",
+    ...bullets([
+      `An overlay may change ${plain.join(", ")}, and ${jobKeys} of \`job\`, or of \`steps\` by step name (\`steps: { ingest: { args: [...] } }\`).`,
+      "Mappings merge key by key, at any depth (so `cluster`, `tags` and `conf` keep the keys the overlay does not mention).",
+      "Scalars and lists replace the spec's value (`args`, `inputs` and `outputs` are not appended to).",
+      "`null` removes the key, so its default applies (`notify: null` turns notifications off).",
+      "The merged spec is validated as a whole; a problem points at the file and line that wrote the offending value.",
+    ]),
+    "",
+  ];
+}
 
 /** The whole reference document, deterministic so a test can compare it with the committed file. */
 export function renderSpecReference(): string {
   const all = entries(specSchema.doc);
   return [
-    "<!-- Generated by scripts/gen-spec-reference.ts from src/spec/schema.ts; do not edit by hand. -->",
+    "<!-- Generated by scripts/gen-spec-reference.ts from src/spec/ (schema.ts, environments.ts, legacy.ts); do not edit by hand. -->",
     "# spark.yml reference",
     "",
-    `${specSchema.doc.description} Only \`name\`, \`code.repo\`, \`job.type\` and \`job.entrypoint\` are required; everything else has a default.`,
+    `${specSchema.doc.description} Only \`name\`, \`code.repo\` and either \`job\` (its \`type\` and \`entrypoint\`) or \`steps\` are required; everything else has a default.`,
     "",
     "## Example",
     "",
     "```yaml",
     EXAMPLE_SPEC.trimEnd(),
+    "```",
+    "",
+    "A run of several steps on one cluster, with a retry, an error handler and a notification:",
+    "",
+    "```yaml",
+    EXAMPLE_STEPS_SPEC.trimEnd(),
     "```",
     "",
     "## Keys",
@@ -111,7 +202,7 @@ export function renderSpecReference(): string {
     "",
     "## Rules across keys",
     "",
-    ...ruleLines(specRules),
+    ...bullets(["Write exactly one of `job` and `steps`.", ...RULE_DOCS]),
     "",
     "## Errors",
     "",
@@ -130,6 +221,8 @@ export function renderSpecReference(): string {
     "",
     "Unknown keys are errors (a typo must never silently fall back to a default).",
     "",
+    ...environmentsSection(),
+    ...legacySection(),
     "## Key details",
     "",
     ...all.flatMap(section),

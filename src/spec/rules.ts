@@ -34,7 +34,7 @@ export function applyRules(rules: readonly Rule[], session: Session): void {
     if (!violation) continue;
     const written = session.nodes.get(violation.at);
     const node = written && session.deref(written);
-    const location = session.locations.get(violation.at) ?? session.locate(0);
+    const location = session.locations.get(violation.at) ?? session.origins.start();
     session.issues.push({
       location,
       keyPath: violation.at,

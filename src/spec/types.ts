@@ -28,6 +28,32 @@ export interface JobSpec {
   readonly timeoutMinutes: number;
 }
 
+/** One step of a run: a job with a name, run in order with the others on the same cluster. */
+export interface StepSpec extends JobSpec {
+  /** Unique within the spec; "job" for a spec written with a single job:, "on-error" for onError. */
+  readonly name: string;
+  /** Run the step again up to this many times when it fails (0-10). */
+  readonly retries: number;
+}
+
+/** Cluster-wide dependencies of every step, given to spark-submit. */
+export interface DependenciesSpec {
+  /** Maven coordinates group:artifact:version (spark-submit --packages). */
+  readonly packages: readonly string[];
+  /** Paths of .jar files relative to the repository root (spark-submit --jars). */
+  readonly jars: readonly string[];
+  /** Path of a pip requirements file relative to the repository root, installed on every node. */
+  readonly requirements?: string;
+}
+
+export type NotifyEvent = "success" | "failure";
+
+export interface NotifySpec {
+  /** An https URL, or "${NAME}": read the URL from environment variable NAME (see resolveWebhook). A secret. */
+  readonly webhook: string;
+  readonly on: readonly NotifyEvent[];
+}
+
 export interface NodeSpec {
   readonly instanceType: string;
 }
@@ -69,13 +95,28 @@ export interface SpecSource {
   readonly dir: string;
   /** sha256 of the file's bytes. */
   readonly sha256: string;
+  /** Environment overlay files merged over the spec, in the order applied (absent: none). */
+  readonly overlays?: readonly { readonly file: string; readonly sha256: string }[];
+  /** The block of a legacy (Terraform + Consul + Ansible) spec file this spec was translated from. */
+  readonly legacyBlock?: string;
 }
 
 export interface Spec {
   readonly name: string;
   readonly target: TargetName;
+  /** The environment whose overlay was merged in (--env); absent: the spec as written. */
+  readonly environment?: string;
   readonly code: CodeSpec;
+  /**
+   * The first step (steps[0]) without its name and retries. Kept for code written when a
+   * spec ran exactly one job; code that runs steps reads `steps`.
+   */
   readonly job: JobSpec;
+  /** What to run, in order, on one cluster; never empty. A spec written with job: has one step named "job". */
+  readonly steps: readonly StepSpec[];
+  /** Run once, after the failing step, when a step fails (its retries used up). */
+  readonly onError?: StepSpec;
+  readonly dependencies: DependenciesSpec;
   readonly cluster: ClusterSpec;
   readonly inputs: readonly InputSpec[];
   /** Files or folders (relative to the job's working folder on the master) copied to results. */
@@ -87,5 +128,9 @@ export interface Spec {
   readonly tags: Readonly<Record<string, string>>;
   /** Refuse to launch when the cost estimate is above this (USD). */
   readonly maxCostUsd?: number;
+  /** Webhook told about the run's outcome; absent: no notifications. */
+  readonly notify?: NotifySpec;
+  /** Things the user should know that are not errors (keys of a legacy spec that no longer apply), each "file:line:col: key: sentence". */
+  readonly warnings: readonly string[];
   readonly source: SpecSource;
 }

@@ -47,7 +47,7 @@ const catalogue: readonly Case[] = [
     yaml: `nmae: wordcount\n${REPO}\njob: { type: pyspark, entrypoint: main.py }\n`,
     at: "1:1",
     key: "nmae",
-    says: 'expected one of name, target, code, job, cluster, inputs, outputs, results, tags, maxCostUsd, found unknown key "nmae"',
+    says: 'expected one of name, target, code, job, steps, onError, dependencies, cluster, inputs, outputs, results, tags, maxCostUsd, notify, environments, found unknown key "nmae"',
     hint: "did you mean 'name'?",
   },
   {
