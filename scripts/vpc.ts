@@ -4,11 +4,11 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { BurstError, badInput, ExitCode, infraError } from "../src/errors.ts";
+import { formatCommand, type RunResult, run, which } from "../src/util/exec.ts";
 import { readAwsConfigFiles } from "../stacks/aws/config-files.ts";
 import { synthVpcStack } from "../stacks/aws/vpc-app.ts";
 import { vpcOutputNames } from "../stacks/aws/vpc-stack.ts";
-import { BurstError, ExitCode, badInput, infraError } from "../src/errors.ts";
-import { type RunResult, formatCommand, run, which } from "../src/util/exec.ts";
 
 const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>]
 
@@ -27,7 +27,11 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { yes: { type: "boolean", default: false }, config: { type: "string", default: "config" }, help: { type: "boolean", short: "h" } },
+    options: {
+      yes: { type: "boolean", default: false },
+      config: { type: "string", default: "config" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   const command = positionals[0] as Command | undefined;
   if (values.help || command === undefined || !commands.includes(command)) {
@@ -110,7 +114,9 @@ class Terraform {
     const parsed = JSON.parse(result.stdout) as Record<string, { value: unknown }>;
     const missing = vpcOutputNames.filter((name) => parsed[name] === undefined);
     if (missing.length > 0) {
-      throw badInput(`the VPC is not deployed (no ${missing.join(", ")} in its state)`, { hint: "npm run vpc -- deploy --yes" });
+      throw badInput(`the VPC is not deployed (no ${missing.join(", ")} in its state)`, {
+        hint: "npm run vpc -- deploy --yes",
+      });
     }
     return Object.fromEntries(Object.entries(parsed).map(([name, output]) => [name, output.value]));
   }
@@ -119,10 +125,17 @@ class Terraform {
 /** Names the cause when terraform could not download the AWS provider, the usual first failure. */
 export function terraformFailure(command: string, result: RunResult): BurstError {
   const text = `${result.stderr}\n${result.stdout}`;
-  if (/Failed to query available provider packages|Failed to install provider|could not connect to registry\.terraform\.io/.test(text)) {
-    return infraError(`${command} failed: the provider registry (registry.terraform.io) is unreachable, so the AWS provider cannot be downloaded`, {
-      hint: "run where registry.terraform.io is reachable, or point terraform at a provider mirror (provider_installation in ~/.terraformrc)",
-    });
+  if (
+    /Failed to query available provider packages|Failed to install provider|could not connect to registry\.terraform\.io/.test(
+      text,
+    )
+  ) {
+    return infraError(
+      `${command} failed: the provider registry (registry.terraform.io) is unreachable, so the AWS provider cannot be downloaded`,
+      {
+        hint: "run where registry.terraform.io is reachable, or point terraform at a provider mirror (provider_installation in ~/.terraformrc)",
+      },
+    );
   }
   const tail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-15).join("\n");
   return infraError(`${command} failed (exit code ${result.code ?? result.signal}):\n${tail}`);

@@ -69,7 +69,6 @@ export function formatLocation(location: SourceLocation): string {
   return `${location.file}:${location.line}:${location.column}`;
 }
 
-export const badInput = (message: string, options?: BurstErrorOptions) =>
-  new BurstError("bad-input", message, options);
+export const badInput = (message: string, options?: BurstErrorOptions) => new BurstError("bad-input", message, options);
 export const infraError = (message: string, options?: BurstErrorOptions) =>
   new BurstError("infrastructure", message, options);

@@ -2,10 +2,10 @@
 // maxCostUsd. Instance types missing from the price table are reported, never guessed.
 
 import {
-  type PricedRegion,
   gp3PerGbMonthUsd,
   isPricedRegion,
   onDemandPerHourUsd,
+  type PricedRegion,
   publicIpv4PerHourUsd,
   typicalSpotFraction,
 } from "./prices.ts";
@@ -61,12 +61,23 @@ export function estimateCost(input: CostInput): CostEstimate {
     lines.push(line(`${item} ${instanceType}`, count, onDemand * fraction));
   };
   instances("master on-demand", input.masterInstanceType, 1, 1);
-  instances(input.spot ? "workers spot" : "workers on-demand", input.workerInstanceType, input.workers, input.spot ? typicalSpotFraction : 1);
-  if (input.spot && input.workers > 0) notes.push(`spot priced at a typical ${Math.round((1 - typicalSpotFraction) * 100)} % discount; on-demand fallback costs more`);
+  instances(
+    input.spot ? "workers spot" : "workers on-demand",
+    input.workerInstanceType,
+    input.workers,
+    input.spot ? typicalSpotFraction : 1,
+  );
+  if (input.spot && input.workers > 0)
+    notes.push(
+      `spot priced at a typical ${Math.round((1 - typicalSpotFraction) * 100)} % discount; on-demand fallback costs more`,
+    );
 
   const nodes = input.workers + 1;
   lines.push(line("public IPv4 addresses", nodes, publicIpv4PerHourUsd));
-  if (input.diskGb !== undefined) lines.push(line(`gp3 root disks ${input.diskGb} GB`, nodes, (input.diskGb * gp3PerGbMonthUsd[region]) / hoursPerMonth));
+  if (input.diskGb !== undefined)
+    lines.push(
+      line(`gp3 root disks ${input.diskGb} GB`, nodes, (input.diskGb * gp3PerGbMonthUsd[region]) / hoursPerMonth),
+    );
 
   const perHourUsd = lines.reduce((sum, each) => sum + each.perHourUsd, 0);
   const hours = Math.max(input.expectedMinutes, minimumBilledMinutes) / 60;

@@ -1,4 +1,4 @@
-import { Fn, TerraformOutput, TerraformStack } from "cdktf";
+import { Fn, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AwsParams, VpcOutputs } from "../../src/params/types.ts";
 import type { ClusterOutputs, ClusterShape, RunIdentity } from "../contract.ts";
@@ -44,6 +44,9 @@ export class SparkClusterStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: SparkClusterProps) {
     super(scope, id);
+    // One state per run, beside the stack in the run folder (CDKTF's default path is absolute to
+    // the synthesizing process's cwd, which concurrent runs would share).
+    new LocalBackend(this, { path: "terraform.tfstate" });
     checkClusterProps(props);
     const name = `burst-${resourceName(props.runId)}`;
     const tags = runTags(props, props.tags);

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { DataResource, TerraformOutput, TerraformStack } from "cdktf";
+import { DataResource, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { ClusterOutputs, ClusterShape, RunIdentity } from "../contract.ts";
 import { renderLog4j2, renderSparkDefaults, renderSparkEnv } from "../shared/spark-conf.ts";
@@ -51,6 +51,9 @@ export class LocalClusterStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: LocalClusterProps) {
     super(scope, id);
+    // State beside the stack, in the run's own folder. Without this, CDKTF's default backend
+    // path is absolute to the synthesizing process's cwd, and every run would share one state.
+    new LocalBackend(this, { path: "terraform.tfstate" });
     const nodesDir = `${props.runDir}/nodes`;
     const workDir = `${nodesDir}/master/work`;
     const s3Endpoint = `http://127.0.0.1:${props.s3.port}`;
@@ -153,7 +156,8 @@ function localNode(
 
 /** Terraform reads "${" and "%{" in JSON strings as templates; these values are literal text. */
 function literal(value: string): string {
-  return value.replaceAll("${", "$${").replaceAll("%{", "%%{");
+  // Replacer functions: in a replacement *string*, "$$" would mean a single "$".
+  return value.replaceAll("${", () => "$${").replaceAll("%{", () => "%%{");
 }
 
 function literalValues(values: Record<string, string>): Record<string, string> {

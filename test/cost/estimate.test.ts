@@ -11,7 +11,8 @@ const base = {
   spot: false,
   expectedMinutes: 30,
 };
-const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) < 1e-9, `${actual} != ${expected}`);
+const close = (actual: number, expected: number) =>
+  assert.ok(Math.abs(actual - expected) < 1e-9, `${actual} != ${expected}`);
 
 describe("estimateCost", () => {
   it("prices an on-demand cluster per hour and for the expected minutes", () => {
@@ -47,7 +48,10 @@ describe("estimateCost", () => {
   it("reports unknown instance types instead of guessing them", () => {
     const estimate = estimateCost({ ...base, masterInstanceType: "x9z.mega", workerInstanceType: "x9z.mega" });
     assert.deepEqual(estimate.unknownTypes, ["x9z.mega"]);
-    assert.deepEqual(estimate.lines.map((line) => line.item), ["public IPv4 addresses"]);
+    assert.deepEqual(
+      estimate.lines.map((line) => line.item),
+      ["public IPv4 addresses"],
+    );
   });
 
   it("says when it priced an unlisted region as another", () => {

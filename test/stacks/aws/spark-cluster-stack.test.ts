@@ -345,3 +345,9 @@ async function tagSupport(type: string): Promise<{ taggable: boolean; defaultTag
   const has = (property: string) => Object.getOwnPropertyDescriptor(resourceClass.prototype, property) !== undefined;
   return { taggable: has("tagsInput"), defaultTagged: has("tagsAll") };
 }
+
+describe("SparkClusterStack: state", () => {
+  it("keeps its state beside the stack, so concurrent runs never share one", () => {
+    assert.deepEqual(config.terraform.backend, { local: { path: "terraform.tfstate" } });
+  });
+});

@@ -1,0 +1,231 @@
+// The `burst` command line: parses arguments, picks a reporter, runs one command and turns
+// its result into an exit code. Everything it calls lives in the engine; nothing imports this.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { BurstError, badInput, ExitCode } from "../errors.ts";
+import { logsOf } from "../fleet/logs.ts";
+import { showStatus } from "../fleet/status.ts";
+import { guardCrashes } from "../lifecycle/crash-guard.ts";
+import type { EventSink } from "../lifecycle/events.ts";
+import { watchInterrupts } from "../lifecycle/interrupts.ts";
+import { humanReporter, jsonReporter } from "../lifecycle/reporters.ts";
+import { runBurst } from "../lifecycle/run.ts";
+import { runsRoot } from "../lifecycle/run-record.ts";
+import type { TargetName } from "../spec/types.ts";
+import { burstHome } from "../targets/local/runtime.ts";
+import { collectGarbage, downRun, listRuns } from "./runs.ts";
+import { resolveCliParams, validateSpec } from "./validate.ts";
+
+export const usage = `burst: rent a Spark cluster for one job and give it back.
+
+Usage:
+  npm run burst -- <spark.yml> [options]     run the job on a fresh cluster, then destroy it
+  npm run burst -- validate <spark.yml>      check the spec and print it resolved
+  npm run burst -- list                      runs on this machine, newest last
+  npm run burst -- status <run-id>           one run: phase, cluster, age, time left
+  npm run burst -- logs <run-id> [--follow]  a run's job logs (live with --follow)
+  npm run burst -- down <run-id>             destroy a run's cluster (after --keep or a crash)
+  npm run burst -- gc [--dry-run]            remove clusters whose CLI died or whose TTL passed
+                                             (and, with an AWS region configured, tagged leftovers)
+
+Options:
+  --target local|aws   where the cluster runs (overrides the spec's target)
+  --env NAME           apply the spec's environment overlay NAME (environments: or spark.NAME.yml)
+  --block NAME         the block to run from a legacy multi-block spark.yml
+  --dry-run            validate, resolve parameters, synthesize, print the plan and cost; provision nothing
+  --keep               do not destroy the cluster after the job; prints how to destroy it later
+  --json               newline-delimited JSON events on stdout (for CI), nothing else on stdout
+  --yes                never ask for confirmation
+  --verbose            show every resource and provisioner line
+  -h, --help           this help
+  -v, --version        the burst version
+
+Exit codes: 0 job succeeded · 1 job failed · 2 bad input · 3 infrastructure failure · 130 interrupted
+Environment: BURST_HOME (default ~/.burst), CONSUL_HTTP_ADDR / CONSUL_HTTP_TOKEN (parameters),
+  TERRAFORM_BINARY_NAME (terraform or tofu), SPARK_HOME (use an existing Spark), NO_COLOR, CI.
+`;
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "package.json"), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+interface Io {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+}
+
+/** Runs the CLI and returns the exit code (the entry script calls process.exit with it). */
+export async function main(argv: readonly string[], io: Io = process): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    io.stderr.write(`burst: ${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+    return ExitCode.badInput;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(usage);
+    return ExitCode.ok;
+  }
+  if (values.version) {
+    io.stdout.write(`${version()}\n`);
+    return ExitCode.ok;
+  }
+  const secrets: string[] = [];
+  let runId: string | undefined;
+  // A closed pipe (`burst ... | head`) must not kill a run before it has torn down its cluster.
+  for (const stream of [io.stdout, io.stderr]) stream.on("error", () => {});
+  const json = values.json === true;
+  const color = !json && io.stderr.isTTY === true && !process.env.NO_COLOR && !process.env.CI;
+  const reporterOptions = { runId: () => runId, secrets: () => secrets, stdout: io.stdout, stderr: io.stderr };
+  const sink: EventSink = json
+    ? jsonReporter(reporterOptions)
+    : humanReporter({ ...reporterOptions, color, verbose: values.verbose === true });
+  const fail = (error: unknown): number => {
+    const burstError =
+      error instanceof BurstError ? error : new BurstError("infrastructure", String(error), { cause: error });
+    if (json)
+      sink({
+        type: "run-end",
+        outcome: "bad-input",
+        exitCode: burstError.exitCode,
+        seconds: 0,
+        message: burstError.render(),
+      });
+    else io.stderr.write(`burst: ${burstError.render()}\n`);
+    return burstError.exitCode;
+  };
+
+  const target = values.target as TargetName | undefined;
+  const [command, ...rest] = positionals;
+  try {
+    if (target !== undefined && target !== "local" && target !== "aws") {
+      throw badInput(`--target must be "local" or "aws", found "${target}"`);
+    }
+    switch (command) {
+      case undefined:
+        throw badInput("a spec file is required, e.g. npm run burst -- examples/wordcount/spark.yml");
+      case "validate":
+        return await validateSpec(requireArg(rest, "validate <spark.yml>"), target, io.stdout, {
+          environment: values.env,
+          block: values.block,
+        });
+      case "list":
+        return await listRuns(burstHome(), json, io.stdout);
+      case "status":
+        return await showStatus(burstHome(), requireArg(rest, "status <run-id>"), { json, out: io.stdout });
+      case "logs": {
+        const interrupts = watchInterrupts({ onSecond: () => {}, onThird: () => process.exit(ExitCode.interrupted) });
+        try {
+          return await logsOf(burstHome(), requireArg(rest, "logs <run-id>"), {
+            follow: values.follow === true,
+            stdout: io.stdout,
+            stderr: io.stderr,
+            sink,
+            signal: interrupts.signal,
+          });
+        } finally {
+          interrupts.dispose();
+        }
+      }
+      case "gc":
+        if (rest.length > 0) throw badInput(`unexpected argument "${rest[0]}" after gc`);
+        return await collectGarbage(burstHome(), {
+          dryRun: values["dry-run"] === true,
+          allOwners: values["all-owners"] === true,
+          sink,
+        });
+      case "down":
+        return await downRun(burstHome(), requireArg(rest, "down <run-id>"), sink);
+    }
+    if (rest.length > 0) throw badInput(`unexpected argument "${rest[0]}"; one spec file per run`);
+    const interrupts = watchInterrupts({
+      onSecond: () =>
+        io.stderr.write(
+          `\nburst: still tearing down${runId ? ` run ${runId}` : ""}; press Ctrl-C again to quit now and leave it running.\n` +
+            `  Remove it later with: npm run burst -- down ${runId ?? "<run-id>"}  (or: npm run burst -- list)\n`,
+        ),
+      onThird: () => {
+        io.stderr.write(
+          `burst: quitting; the cluster may still be running: npm run burst -- down ${runId ?? "<run-id>"}\n`,
+        );
+        process.exit(ExitCode.interrupted);
+      },
+    });
+    const unguard = guardCrashes(
+      () => (runId ? join(runsRoot(burstHome()), runId) : undefined),
+      (message) => io.stderr.write(`${message}\n`),
+    );
+    try {
+      const result = await runBurst({
+        specPath: command,
+        target,
+        dryRun: values["dry-run"] === true,
+        keep: values.keep === true,
+        environment: values.env,
+        block: values.block,
+        burstHome: burstHome(),
+        version: version(),
+        sink,
+        secrets,
+        resolveParams: () => resolveCliParams(target),
+        interrupts,
+        onRunId: (id) => {
+          runId = id;
+        },
+        confirm: values.yes || json || !process.stdin.isTTY ? undefined : (question) => ask(question, io),
+      });
+      return result.exitCode;
+    } finally {
+      interrupts.dispose();
+      unguard();
+    }
+  } catch (error) {
+    return fail(error);
+  }
+}
+
+/** A yes/no question on the terminal; anything but "y"/"yes" is no. */
+async function ask(question: string, io: Io): Promise<boolean> {
+  const { createInterface } = await import("node:readline/promises");
+  const prompt = createInterface({ input: process.stdin, output: io.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      target: { type: "string" },
+      "dry-run": { type: "boolean" },
+      keep: { type: "boolean" },
+      json: { type: "boolean" },
+      yes: { type: "boolean" },
+      env: { type: "string" },
+      block: { type: "string" },
+      follow: { type: "boolean" },
+      "all-owners": { type: "boolean" },
+      verbose: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+  });
+}
+
+function requireArg(rest: readonly string[], what: string): string {
+  const [value, extra] = rest;
+  if (value === undefined) throw badInput(`usage: npm run burst -- ${what}`);
+  if (extra !== undefined) throw badInput(`unexpected argument "${extra}" after ${what}`);
+  return value;
+}

@@ -1,0 +1,91 @@
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { ExitCode } from "../errors.ts";
+import { gc } from "../fleet/gc.ts";
+import { destroyRun, findRun } from "../lifecycle/down.ts";
+import type { EventSink } from "../lifecycle/events.ts";
+import { listRecords, ownerAlive } from "../lifecycle/run-record.ts";
+import { resolveCliParams } from "./validate.ts";
+
+/** `burst list`: every run recorded on this machine, with whether its cluster still exists. */
+export async function listRuns(burstHome: string, json: boolean, out: NodeJS.WritableStream): Promise<number> {
+  const records = await listRecords(burstHome);
+  const rows = records.map((record) => ({
+    runId: record.runId,
+    name: record.name,
+    target: record.target,
+    owner: record.owner,
+    phase: record.phase,
+    outcome: record.outcome ?? (ownerAlive(record) ? "running" : "orphaned"),
+    cluster: record.destroyed ? "destroyed" : record.kept ? "kept" : "up",
+    startedAt: record.startedAt,
+    expiresAt: record.expiresAt,
+    results: record.resultsUri,
+  }));
+  if (json) {
+    for (const row of rows) out.write(`${JSON.stringify(row)}\n`);
+    return ExitCode.ok;
+  }
+  if (rows.length === 0) {
+    out.write("no runs yet\n");
+    return ExitCode.ok;
+  }
+  const header = ["RUN ID", "NAME", "TARGET", "PHASE", "OUTCOME", "CLUSTER", "STARTED"];
+  const table = [header, ...rows.map((r) => [r.runId, r.name, r.target, r.phase, r.outcome, r.cluster, r.startedAt])];
+  const widths = header.map((_, column) => Math.max(...table.map((row) => (row[column] ?? "").length)));
+  for (const row of table)
+    out.write(
+      `${row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd()}\n`,
+    );
+  return ExitCode.ok;
+}
+
+/** `burst down <run-id>`. */
+export async function downRun(burstHome: string, runId: string, sink: EventSink): Promise<number> {
+  const record = await findRun(burstHome, runId);
+  if (record.destroyed) {
+    sink({ type: "info", message: `run ${runId}: cluster already destroyed` });
+    return ExitCode.ok;
+  }
+  await destroyRun(record, sink);
+  sink({ type: "info", message: `run ${runId}: cluster destroyed` });
+  return ExitCode.ok;
+}
+
+export interface GcCliOptions {
+  readonly dryRun: boolean;
+  readonly allOwners: boolean;
+  readonly sink: EventSink;
+}
+
+/**
+ * `burst gc`: local runs always; AWS leftovers too when a region is configured (BURST_AWS_REGION,
+ * AWS_REGION, or burst/aws/region in Consul or config/).
+ */
+export async function collectGarbage(burstHome: string, options: GcCliOptions): Promise<number> {
+  const region = await awsRegion();
+  const ec2 = region ? new EC2Client({ region }) : undefined;
+  try {
+    const report = await gc({
+      burstHome,
+      dryRun: options.dryRun,
+      sink: options.sink,
+      ec2,
+      orphansOf: options.allOwners ? "everyone" : undefined,
+    });
+    return report.exitCode;
+  } finally {
+    ec2?.destroy();
+  }
+}
+
+async function awsRegion(): Promise<string | undefined> {
+  if (process.env.BURST_GC_AWS === "0") return undefined;
+  const fromEnv = process.env.BURST_AWS_REGION || process.env.AWS_REGION;
+  if (fromEnv) return fromEnv;
+  // Only sweep AWS when credentials are configured at all; the region alone is in config/.
+  if (!process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE && !process.env.AWS_ENDPOINT_URL_EC2) return undefined;
+  return (await resolveCliParams(undefined)).aws.region;
+}

@@ -1,0 +1,29 @@
+import { ExitCode } from "../errors.ts";
+import { resolveParams, storeFromEnv } from "../params/index.ts";
+import type { Params } from "../params/types.ts";
+import { describeSpec } from "../spec/describe.ts";
+import { loadSpec } from "../spec/load.ts";
+import type { TargetName } from "../spec/types.ts";
+
+/** Parameters from Consul (CONSUL_HTTP_ADDR set) or config/*.yml, with the environment on top. */
+export function resolveCliParams(target: TargetName | undefined): Promise<Params> {
+  const { store } = storeFromEnv(process.env);
+  return resolveParams({ store, env: process.env, target });
+}
+
+/** `burst validate <spec>`: the resolved spec on stdout, or the errors (exit 2). */
+export async function validateSpec(
+  specPath: string,
+  target: TargetName | undefined,
+  out: NodeJS.WritableStream,
+  selection: { readonly environment?: string; readonly block?: string } = {},
+): Promise<number> {
+  const params = await resolveCliParams(target);
+  const spec = await loadSpec(specPath, {
+    defaults: params.defaults,
+    overrides: target ? { target } : undefined,
+    ...selection,
+  });
+  out.write(describeSpec(spec));
+  return ExitCode.ok;
+}

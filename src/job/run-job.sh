@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs a burst job on the master node, detached from the SSH session that launched it, so a
+# dropped connection does not kill the job: the CLI reconnects and resumes reading the logs.
+#
+# Usage: run-job.sh ATTEMPT_DIR WORK_DIR CWD   (one folder per attempt of a step)
+#   ATTEMPT_DIR/argv     the command, NUL-separated (no shell quoting involved)
+#   ATTEMPT_DIR/job.env  optional, 0600: exports for the job (may hold secrets)
+#   WORK_DIR/env.sh  written by the node's bootstrap: SPARK_HOME, SPARK_CONF_DIR, PATH
+# Writes ATTEMPT_DIR/stdout.log, stderr.log, then exit_code (atomically, last).
+# WORK_DIR/job.pid holds this process group while it runs (node teardown stops it).
+set -uo pipefail
+job_dir=$1 work_dir=$2 cwd=$3
+
+echo "$$" >"$work_dir/job.pid"
+finish() {
+  echo "$1" >"$job_dir/exit_code.tmp" && mv "$job_dir/exit_code.tmp" "$job_dir/exit_code"
+  rm -f "$work_dir/job.pid"
+  exit "$1"
+}
+
+# shellcheck source=/dev/null
+. "$work_dir/env.sh"
+if [[ -f "$job_dir/job.env" ]]; then
+  # shellcheck source=/dev/null
+  . "$job_dir/job.env"
+fi
+mapfile -d '' argv <"$job_dir/argv"
+cd "$cwd" || { echo "burst: job folder $cwd does not exist" >"$job_dir/stderr.log"; finish 127; }
+
+"${argv[@]}" >"$job_dir/stdout.log" 2>"$job_dir/stderr.log" </dev/null &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
+# wait returns early when a trapped signal arrives; keep waiting until the job has exited.
+while true; do
+  wait "$child"
+  code=$?
+  kill -0 "$child" 2>/dev/null || break
+done
+finish "$code"

@@ -1,0 +1,45 @@
+/**
+ * Ctrl-C and SIGTERM during a run. The first asks the run to stop: the job is stopped, logs are
+ * collected and the cluster destroyed. The second says what is still running and how to remove
+ * it, and teardown continues; a third exits at once.
+ */
+export interface Interrupts {
+  readonly signal: AbortSignal;
+  /** Which signal stopped the run, if any. */
+  readonly received: () => NodeJS.Signals | undefined;
+  dispose(): void;
+}
+
+export interface InterruptOptions {
+  /** What to tell the user on the second signal. */
+  readonly onSecond: () => void;
+  /** Called on the third signal; must end the process. */
+  readonly onThird: () => void;
+}
+
+export function watchInterrupts(options: InterruptOptions): Interrupts {
+  const controller = new AbortController();
+  let count = 0;
+  let first: NodeJS.Signals | undefined;
+  const handler = (signal: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      first = signal;
+      controller.abort(new Error(`received ${signal}`));
+    } else if (count === 2) {
+      options.onSecond();
+    } else {
+      options.onThird();
+    }
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return {
+    signal: controller.signal,
+    received: () => first,
+    dispose() {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import type { ClusterOutputs } from "../../stacks/contract.ts";
+import type { ResolvedCode } from "../job/code.ts";
+import type { Params } from "../params/types.ts";
+import type { Spec } from "../spec/types.ts";
+import type { Outcome, Phase } from "./events.ts";
+import type { StepRecord, StepsResult } from "./steps.ts";
+
+export interface PhaseTiming {
+  readonly phase: Phase;
+  readonly startedAt: string;
+  readonly seconds: number;
+  readonly ok: boolean;
+}
+
+/** manifest.json: the durable record of a run, uploaded beside its logs and outputs. */
+export interface RunManifest {
+  readonly burstVersion: string;
+  readonly runId: string;
+  readonly name: string;
+  readonly owner: string;
+  readonly target: string;
+  readonly spec: {
+    readonly file: string;
+    readonly sha256: string;
+    readonly resolved: string;
+    readonly environment?: string;
+    readonly legacyBlock?: string;
+    readonly overlays?: readonly { readonly file: string; readonly sha256: string }[];
+  };
+  readonly code: { readonly repo: string; readonly ref: string; readonly commit: string };
+  readonly cluster: {
+    readonly workers: number;
+    readonly sparkVersion: string;
+    readonly masterHost?: string;
+    readonly sparkMasterUrl?: string;
+    readonly nodeIds?: readonly string[];
+  };
+  readonly params: Readonly<Record<string, { readonly value: string; readonly source: string }>>;
+  readonly phases: readonly PhaseTiming[];
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly outcome: Outcome;
+  readonly exitCode: number | null;
+  readonly jobExitCode: number | null;
+  readonly steps: readonly StepRecord[];
+  readonly onError?: StepRecord;
+  readonly costEstimateUsd?: number;
+  readonly results: string;
+  readonly files: readonly string[];
+  readonly missingOutputs: readonly string[];
+}
+
+export interface ManifestInput {
+  readonly version: string;
+  readonly runId: string;
+  readonly owner: string;
+  readonly spec: Spec;
+  readonly resolvedSpec: string;
+  readonly code: ResolvedCode;
+  readonly params: Params;
+  readonly outputs?: ClusterOutputs;
+  readonly phases: readonly PhaseTiming[];
+  readonly startedAt: Date;
+  readonly outcome: Outcome;
+  readonly exitCode: number | null;
+  readonly jobExitCode: number | null;
+  readonly steps?: StepsResult;
+  readonly costUsd?: number;
+  readonly resultsUri: string;
+  readonly files: readonly string[];
+  readonly missingOutputs: readonly string[];
+}
+
+export function buildManifest(input: ManifestInput): RunManifest {
+  const params: Record<string, { value: string; source: string }> = {};
+  for (const [key, provenance] of input.params.provenance) {
+    params[key] = { value: paramValue(input.params, key), source: provenance.where };
+  }
+  return {
+    burstVersion: input.version,
+    runId: input.runId,
+    name: input.spec.name,
+    owner: input.owner,
+    target: input.spec.target,
+    spec: {
+      file: input.spec.source.file,
+      sha256: input.spec.source.sha256,
+      resolved: input.resolvedSpec,
+      environment: input.spec.environment,
+      legacyBlock: input.spec.source.legacyBlock,
+      overlays: input.spec.source.overlays,
+    },
+    code: { repo: input.code.displayRepo, ref: input.code.ref, commit: input.code.sha },
+    cluster: {
+      workers: input.spec.cluster.workers,
+      sparkVersion: input.spec.cluster.spark,
+      masterHost: input.outputs?.masterHost,
+      sparkMasterUrl: input.outputs?.sparkMasterUrl,
+      nodeIds: input.outputs?.nodeIds,
+    },
+    params,
+    phases: input.phases,
+    startedAt: input.startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    outcome: input.outcome,
+    exitCode: input.exitCode,
+    jobExitCode: input.jobExitCode,
+    steps: input.steps?.steps ?? [],
+    onError: input.steps?.onError,
+    costEstimateUsd: input.costUsd,
+    results: input.resultsUri,
+    files: input.files,
+    missingOutputs: input.missingOutputs,
+  };
+}
+
+/** The value of "section/name" in the typed params, as text. */
+function paramValue(params: Params, key: string): string {
+  let node: unknown = params;
+  for (const part of key.split("/")) {
+    node = node !== null && typeof node === "object" ? (node as Record<string, unknown>)[part] : undefined;
+  }
+  return typeof node === "string" ? node : JSON.stringify(node ?? null);
+}

@@ -1,0 +1,131 @@
+import { appendFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { BurstError } from "../errors.ts";
+import { type JobDependencies, jobLaunch } from "../job/command.ts";
+import type { RemoteJob } from "../job/remote-job.ts";
+import type { Spec, StepSpec } from "../spec/types.ts";
+import type { EventSink } from "./events.ts";
+
+export interface AttemptRecord {
+  /** Folder name of the attempt's logs under results/logs/. */
+  readonly folder: string;
+  readonly exitCode: number | null;
+  readonly seconds: number;
+  readonly timedOut: boolean;
+}
+
+export interface StepRecord {
+  readonly name: string;
+  readonly outcome: "succeeded" | "failed" | "interrupted";
+  readonly attempts: readonly AttemptRecord[];
+}
+
+export interface StepsResult {
+  readonly steps: readonly StepRecord[];
+  readonly onError?: StepRecord;
+  /** Why the run failed, if a step failed for good or was interrupted. */
+  readonly failure?: BurstError;
+}
+
+export interface StepsContext {
+  readonly job: RemoteJob;
+  readonly spec: Spec;
+  readonly runId: string;
+  readonly sparkMasterUrl: string;
+  readonly resultsUri: string;
+  readonly deps: JobDependencies;
+  readonly sink: EventSink;
+  readonly signal: AbortSignal;
+  readonly interruptedBy: () => string | undefined;
+  /** Local folder where each attempt's streamed lines are appended as they arrive. */
+  readonly logsDir: string;
+  readonly reconnect: () => Promise<void>;
+  /** Called with each attempt's folder as it starts (collect downloads them all). */
+  readonly onAttempt: (folder: string) => void;
+}
+
+/**
+ * Run the spec's steps in order on the one cluster, each retried up to its `retries`; when a
+ * step fails for good, run `onError` once (its own outcome does not change the run's).
+ */
+export async function runSteps(context: StepsContext): Promise<StepsResult> {
+  const steps: StepRecord[] = [];
+  let failure: BurstError | undefined;
+  for (const step of context.spec.steps) {
+    const record = await runStep(step, context);
+    steps.push(record);
+    if (record.outcome === "interrupted") {
+      return { steps, failure: new BurstError("interrupted", `interrupted by ${context.interruptedBy()}`) };
+    }
+    if (record.outcome === "failed") {
+      failure = new BurstError("job-failed", describeFailure(step, record));
+      break;
+    }
+  }
+  if (!failure || !context.spec.onError) return { steps, failure };
+  context.sink({ type: "warning", message: `running onError step "${context.spec.onError.name}"` });
+  const onError = await runStep(context.spec.onError, context);
+  if (onError.outcome !== "succeeded") {
+    context.sink({ type: "warning", message: `the onError step did not succeed (${onError.outcome})` });
+  }
+  return { steps, onError, failure };
+}
+
+async function runStep(step: StepSpec, context: StepsContext): Promise<StepRecord> {
+  const attempts: AttemptRecord[] = [];
+  const total = step.retries + 1;
+  for (let attempt = 1; attempt <= total; attempt++) {
+    const folder = `${step.name}/attempt-${attempt}`;
+    const localDir = join(context.logsDir, step.name, `attempt-${attempt}`);
+    await mkdir(localDir, { recursive: true });
+    const began = Date.now();
+    const launch = jobLaunch(
+      step,
+      {
+        name: context.spec.name,
+        runId: context.runId,
+        step: step.name,
+        sparkMasterUrl: context.sparkMasterUrl,
+        resultsUri: context.resultsUri,
+      },
+      context.deps,
+    );
+    await context.job.launch(launch, folder);
+    context.onAttempt(folder);
+    const outcome = await context.job.follow({
+      onLine: (stream, line) => {
+        appendFileSync(join(localDir, `${stream}.log`), `${line}\n`);
+        // The whole run's output in one file per stream, for `burst logs --follow`.
+        appendFileSync(join(context.logsDir, `job-${stream}.log`), `${line}\n`);
+        context.sink({ type: "job-log", stream, line });
+      },
+      timeoutMs: step.timeoutMinutes * 60_000,
+      signal: context.signal,
+      reconnect: context.reconnect,
+    });
+    attempts.push({
+      folder,
+      exitCode: outcome.exitCode,
+      seconds: (Date.now() - began) / 1000,
+      timedOut: outcome.timedOut,
+    });
+    if (outcome.interrupted) return { name: step.name, outcome: "interrupted", attempts };
+    if (outcome.exitCode === 0 && !outcome.timedOut) return { name: step.name, outcome: "succeeded", attempts };
+    if (attempt < total) {
+      const why = outcome.timedOut ? "timed out" : `exited with code ${outcome.exitCode ?? "unknown"}`;
+      context.sink({ type: "warning", message: `step "${step.name}" ${why}; retry ${attempt} of ${step.retries}` });
+    }
+  }
+  return { name: step.name, outcome: "failed", attempts };
+}
+
+function describeFailure(step: StepSpec, record: StepRecord): string {
+  const last = record.attempts[record.attempts.length - 1];
+  const subject = step.name === "job" ? "the job" : `step "${step.name}"`;
+  const tries = record.attempts.length > 1 ? ` (after ${record.attempts.length} attempts)` : "";
+  if (last?.timedOut) {
+    return `${subject} ran longer than timeoutMinutes (${step.timeoutMinutes}) and was stopped${tries}`;
+  }
+  return `${subject} exited with code ${last?.exitCode ?? "unknown (killed)"}${tries}`;
+}

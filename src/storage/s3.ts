@@ -1,0 +1,178 @@
+import { createReadStream } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { badInput, infraError } from "../errors.ts";
+
+/** How to reach S3: the real service (aws target) or the local S3 server. */
+export interface S3Access {
+  readonly region: string;
+  /** Custom endpoint (local S3 server); absent for AWS. */
+  readonly endpoint?: string;
+  readonly forcePathStyle: boolean;
+  /** Static credentials (local server); absent = the SDK's default provider chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+export interface S3Location {
+  readonly bucket: string;
+  /** Key prefix without a leading "/"; "" for the bucket root. */
+  readonly key: string;
+}
+
+export function parseS3Uri(uri: string): S3Location {
+  const match = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!match?.[1]) throw badInput(`"${uri}" is not an s3:// URI`);
+  return { bucket: match[1], key: match[2] ?? "" };
+}
+
+export function joinKey(...parts: string[]): string {
+  return parts
+    .map((part) => part.replace(/^\/+|\/+$/g, ""))
+    .filter((part) => part !== "")
+    .join("/");
+}
+
+export interface UploadReport {
+  readonly files: number;
+  readonly bytes: number;
+}
+
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly firstDelayMs: number;
+  readonly onRetry?: (attempt: number, error: unknown, delayMs: number) => void;
+}
+
+const defaultRetry: RetryPolicy = { attempts: 5, firstDelayMs: 1000 };
+const multipartPartSize = 8 * 1024 * 1024;
+
+/**
+ * The object store a run reads inputs from and writes results to. Large files go up in
+ * parallel multipart uploads; whole operations are retried with backoff, so a store that is
+ * briefly down does not lose a run's logs.
+ */
+export class ObjectStore {
+  readonly client: S3Client;
+
+  constructor(
+    readonly access: S3Access,
+    private readonly retry: RetryPolicy = defaultRetry,
+  ) {
+    const config: S3ClientConfig = {
+      region: access.region,
+      endpoint: access.endpoint,
+      forcePathStyle: access.forcePathStyle,
+      credentials: access.credentials ? { ...access.credentials } : undefined,
+      // S3-compatible servers may not accept the SDK's default flexible checksums.
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+      maxAttempts: 2,
+    };
+    this.client = new S3Client(config);
+  }
+
+  /** Create the buckets that do not exist yet (local S3 server). */
+  async ensureBuckets(buckets: readonly string[]): Promise<void> {
+    for (const bucket of buckets) {
+      await this.withRetry(`create bucket ${bucket}`, async () => {
+        try {
+          await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+        } catch {
+          await this.client.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: unknown) => {
+            if ((error as { name?: string }).name === "BucketAlreadyOwnedByYou") return;
+            throw error;
+          });
+        }
+      });
+    }
+  }
+
+  async putText(location: S3Location, body: string, contentType = "application/json"): Promise<void> {
+    await this.withRetry(`write s3://${location.bucket}/${location.key}`, () =>
+      this.client.send(
+        new PutObjectCommand({ Bucket: location.bucket, Key: location.key, Body: body, ContentType: contentType }),
+      ),
+    );
+  }
+
+  /** Upload a file, or a folder recursively, under `location` (a folder's own name is not kept). */
+  async uploadPath(localPath: string, location: S3Location, concurrency = 8): Promise<UploadReport> {
+    const info = await stat(localPath);
+    const files = info.isDirectory() ? await listFiles(localPath) : [localPath];
+    const keyOf = (file: string) =>
+      info.isDirectory() ? joinKey(location.key, relative(localPath, file).split(sep).join("/")) : location.key;
+    let bytes = 0;
+    const queue = [...files];
+    const worker = async () => {
+      for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+        bytes += await this.uploadFile(file, { bucket: location.bucket, key: keyOf(file) });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(files.length, 1)) }, worker));
+    return { files: files.length, bytes };
+  }
+
+  private async uploadFile(file: string, location: S3Location): Promise<number> {
+    const { size } = await stat(file);
+    await this.withRetry(`upload ${file} to s3://${location.bucket}/${location.key}`, async () => {
+      if (size < multipartPartSize) {
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: location.bucket,
+            Key: location.key,
+            Body: createReadStream(file),
+            ContentLength: size,
+          }),
+        );
+        return;
+      }
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: location.bucket, Key: location.key, Body: createReadStream(file) },
+        partSize: multipartPartSize,
+        queueSize: 4,
+        leavePartsOnError: false,
+      });
+      await upload.done();
+    });
+    return size;
+  }
+
+  private async withRetry<T>(what: string, action: () => Promise<T>): Promise<T> {
+    let delay = this.retry.firstDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await action();
+      } catch (error) {
+        if (attempt >= this.retry.attempts) {
+          throw infraError(`could not ${what} after ${attempt} attempts: ${describe(error)}`, { cause: error });
+        }
+        this.retry.onRetry?.(attempt, error, delay);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay *= 2;
+      }
+    }
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}

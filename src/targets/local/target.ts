@@ -1,0 +1,146 @@
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { userInfo } from "node:os";
+import { join } from "node:path";
+import { App } from "cdktf";
+import ssh2 from "ssh2";
+import type { ClusterOutputs } from "../../../stacks/contract.ts";
+import { LocalClusterStack } from "../../../stacks/local/local-cluster-stack.ts";
+import { parseS3Uri } from "../../storage/s3.ts";
+import { freePorts } from "../../util/ports.ts";
+import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
+import { burstHome, ensureS3Server, ensureSpark, ensureSshd } from "./runtime.ts";
+
+/** Where the local S3 server keeps buckets, across runs: results stay inspectable as plain files. */
+export function localS3DataDir(): string {
+  return join(burstHome(), "local", "s3");
+}
+
+const stackId = "cluster";
+
+/**
+ * The local target: a real Spark standalone cluster, an sshd for the master and an S3 server on
+ * this machine, run through the same lifecycle as aws.
+ */
+export const localTarget: Target = {
+  name: "local",
+  async prepare(context: RunContext, mode: PrepareMode): Promise<PreparedCluster> {
+    const { spec, params, runDir } = context;
+    const launching = mode === "launch";
+    const spark = launching
+      ? await ensureSpark(spec.cluster.spark, context.log)
+      : { sparkHome: "(installed on first launch)", pythonExec: "python3", extraJars: [] as string[] };
+    const s3Binary = launching ? (await ensureS3Server(context.log)).binary : "versitygw";
+    const sshd = launching ? (await ensureSshd()).sshd : "/usr/sbin/sshd";
+
+    const keysDir = join(runDir, "keys");
+    const secretsDir = join(runDir, "secrets");
+    await mkdir(keysDir, { recursive: true, mode: 0o700 });
+    await mkdir(secretsDir, { recursive: true, mode: 0o700 });
+    const clientKey = await writeKeyPair(keysDir, "id_ed25519", `burst-${context.runId}`);
+    const hostKey = await writeKeyPair(keysDir, "host_ed25519", `burst-host-${context.runId}`);
+    const authorizedKeys = join(keysDir, "authorized_keys");
+    await writeFile(authorizedKeys, `${clientKey.publicKey}\n`, { mode: 0o600 });
+
+    const credentials = { accessKeyId: `BURST${randomHex(8).toUpperCase()}`, secretAccessKey: randomHex(20) };
+    const credentialsFile = join(secretsDir, "s3.env");
+    await writeFile(
+      credentialsFile,
+      `export AWS_ACCESS_KEY_ID=${credentials.accessKeyId}\nexport AWS_SECRET_ACCESS_KEY=${credentials.secretAccessKey}\n`,
+      { mode: 0o600 },
+    );
+    await chmod(credentialsFile, 0o600);
+
+    const workers = spec.cluster.workers;
+    const [s3Port, sshPort, masterPort, masterUiPort, ...workerPortList] = await freePorts(4 + 2 * workers);
+    if (s3Port === undefined || sshPort === undefined || masterPort === undefined || masterUiPort === undefined) {
+      throw new Error("could not allocate ports");
+    }
+    const workerPorts = Array.from({ length: workers }, (_, i) => ({
+      port: workerPortList[2 * i] ?? 0,
+      uiPort: workerPortList[2 * i + 1] ?? 0,
+    }));
+    const s3Endpoint = `http://127.0.0.1:${s3Port}`;
+    const dataDir = localS3DataDir();
+    const workerCores = spec.cluster.worker.cores ?? params.local.workerCores;
+    const workerMemory = spec.cluster.worker.memory ?? params.local.workerMemory;
+
+    return {
+      synth(outdir: string) {
+        const app = new App({ outdir });
+        const stack = new LocalClusterStack(app, stackId, {
+          ...context.identity,
+          workers,
+          masterInstanceType: "local",
+          workerInstanceType: "local",
+          spot: false,
+          spotFallback: false,
+          sparkVersion: spec.cluster.spark,
+          diskGb: spec.cluster.diskGb,
+          ttlMinutes: spec.cluster.ttlMinutes,
+          workerCores,
+          workerMemory,
+          runDir,
+          sparkHome: spark.sparkHome,
+          pythonExec: spark.pythonExec,
+          extraClassPath: spark.extraJars,
+          sshUser: userInfo().username,
+          sshd: {
+            binary: sshd,
+            port: sshPort,
+            hostKeyFile: hostKey.privateKeyPath,
+            hostPublicKey: hostKey.publicKey,
+            authorizedKeysFile: authorizedKeys,
+          },
+          s3: { binary: s3Binary, port: s3Port, dataDir, credentialsFile },
+          masterPort,
+          masterUiPort,
+          workerPorts,
+        });
+        app.synth();
+        return { stackDir: join(outdir, "stacks", stackId), resourceCount: stack.resourceCount };
+      },
+      async sshEndpoint(outputs: ClusterOutputs) {
+        return {
+          host: outputs.masterHost,
+          port: outputs.sshPort,
+          user: outputs.sshUser,
+          privateKeyPath: clientKey.privateKeyPath,
+          hostKey: outputs.hostKey,
+        };
+      },
+      objectStore: { region: "us-east-1", endpoint: s3Endpoint, forcePathStyle: true, credentials },
+      createBuckets: true,
+      secrets: [credentials.secretAccessKey, credentials.accessKeyId],
+      plan: [
+        `target local: 1 Spark master + ${workers} worker(s) (${workerCores} core(s), ${workerMemory} each) on this machine`,
+        `  Spark ${spec.cluster.spark}, sshd on 127.0.0.1:${sshPort}, S3 server on ${s3Endpoint}`,
+        `  S3 data folder: ${dataDir}`,
+      ],
+      costUsd: 0,
+      browse(uri: string) {
+        const location = parseS3Uri(uri);
+        return join(dataDir, location.bucket, location.key);
+      },
+    };
+  },
+};
+
+interface KeyFiles {
+  readonly privateKeyPath: string;
+  readonly publicKey: string;
+}
+
+/** An ed25519 key pair in OpenSSH format; the private half is 0600 and never leaves the run folder. */
+async function writeKeyPair(dir: string, name: string, comment: string): Promise<KeyFiles> {
+  const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
+  const privateKeyPath = join(dir, name);
+  await writeFile(privateKeyPath, pair.private, { mode: 0o600 });
+  await chmod(privateKeyPath, 0o600);
+  await writeFile(`${privateKeyPath}.pub`, `${pair.public}\n`, { mode: 0o644 });
+  return { privateKeyPath, publicKey: pair.public.trim() };
+}
+
+function randomHex(bytes: number): string {
+  return randomBytes(bytes).toString("hex");
+}

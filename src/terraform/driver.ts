@@ -1,0 +1,114 @@
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { infraError } from "../errors.ts";
+import { describeFailure, formatCommand, type RunResult, run } from "../util/exec.ts";
+import { redactText } from "../util/redact.ts";
+import { parseUiLine, type TerraformEvent } from "./events.ts";
+
+export interface TerraformDriverOptions {
+  /** terraform or tofu executable. */
+  readonly binary: string;
+  /** The synthesized stack folder (holds cdk.tf.json); state and the lock live here too. */
+  readonly stackDir: string;
+  /** Folder for a CLI config file when the user's is missing (keeps terraform quiet and offline). */
+  readonly scratchDir: string;
+  /** Values removed from any text burst shows (terraform's output can echo environment). */
+  readonly secrets?: readonly string[];
+}
+
+export type TerraformEventSink = (event: TerraformEvent) => void;
+
+/**
+ * The terraform CLI on one synthesized stack folder: one working directory and one local state
+ * per run, so concurrent runs never share a lock.
+ */
+export class TerraformDriver {
+  constructor(private readonly options: TerraformDriverOptions) {}
+
+  get stateFile(): string {
+    return join(this.options.stackDir, "terraform.tfstate");
+  }
+
+  /** True while terraform holds the state lock (a crashed apply leaves it behind). */
+  get locked(): boolean {
+    return existsSync(join(this.options.stackDir, ".terraform.tfstate.lock.info"));
+  }
+
+  async init(signal?: AbortSignal): Promise<void> {
+    await this.command(["init", "-input=false", "-no-color", "-backend=true"], { signal });
+  }
+
+  async apply(onEvent: TerraformEventSink, signal?: AbortSignal): Promise<void> {
+    await this.command(["apply", "-auto-approve", "-input=false", "-json"], { onEvent, signal });
+  }
+
+  /** Destroy is never cancelled: an interrupted destroy is what leaves clusters billing. */
+  async destroy(onEvent: TerraformEventSink): Promise<void> {
+    await this.command(["destroy", "-auto-approve", "-input=false", "-json"], { onEvent });
+  }
+
+  async outputs(): Promise<Record<string, unknown>> {
+    const result = await this.command(["output", "-json", "-no-color"], {});
+    const parsed = JSON.parse(result.stdout) as Record<string, { value: unknown }>;
+    return Object.fromEntries(Object.entries(parsed).map(([name, output]) => [name, output.value]));
+  }
+
+  /** Resources in the state; 0 means nothing is left to destroy. */
+  async resourceCount(): Promise<number> {
+    if (!existsSync(this.stateFile)) return 0;
+    const result = await this.command(["state", "list"], {});
+    return result.stdout.split("\n").filter((line) => line.trim() !== "").length;
+  }
+
+  private async command(
+    args: string[],
+    options: { onEvent?: TerraformEventSink; signal?: AbortSignal },
+  ): Promise<RunResult> {
+    const diagnostics: string[] = [];
+    const onLine = options.onEvent
+      ? (line: string) => {
+          const event = parseUiLine(line);
+          if (!event) return;
+          if (event.type === "diagnostic" && event.severity === "error") {
+            diagnostics.push(this.redact(`${event.summary}${event.detail ? `: ${event.detail}` : ""}`));
+          }
+          options.onEvent?.(event.type === "provisioner-output" ? { ...event, line: this.redact(event.line) } : event);
+        }
+      : undefined;
+    const result = await run(this.options.binary, args, {
+      cwd: this.options.stackDir,
+      env: await this.environment(),
+      onLine,
+      signal: options.signal,
+      killGraceMs: 30_000,
+    }).catch((error: unknown) => {
+      throw infraError(`could not run ${this.options.binary}`, {
+        cause: error,
+        hint: "install terraform, or OpenTofu with `go install github.com/opentofu/opentofu/cmd/tofu@v1.6.3` and set TERRAFORM_BINARY_NAME=tofu",
+      });
+    });
+    if (result.code !== 0 || result.aborted) {
+      const what = `${formatCommand(this.options.binary, args.slice(0, 1))} failed`;
+      const detail = diagnostics.length > 0 ? diagnostics.join("\n") : this.redact(describeFailure(what, result));
+      throw infraError(`${what} in ${this.options.stackDir}:\n${detail}`);
+    }
+    return result;
+  }
+
+  private async environment(): Promise<Record<string, string>> {
+    const env: Record<string, string> = { TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
+    const userConfig = process.env.TF_CLI_CONFIG_FILE;
+    if (userConfig !== undefined && !existsSync(userConfig)) {
+      // A config path that does not exist makes terraform warn on every command.
+      const empty = join(this.options.scratchDir, "terraformrc");
+      await writeFile(empty, "");
+      env.TF_CLI_CONFIG_FILE = empty;
+    }
+    return env;
+  }
+
+  private redact(text: string): string {
+    return redactText(text, this.options.secrets ?? []);
+  }
+}

@@ -1,0 +1,135 @@
+// Running the real `burst` CLI in tests, on throwaway git repos and a throwaway BURST_HOME that
+// shares the machine's runtime cache (Spark, S3 server), and checking nothing is left behind.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, symlink, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type RunResult, run, type Started, start } from "../../src/util/exec.ts";
+
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+const cliEntry = join(repoRoot, "scripts", "burst.ts");
+
+/** A BURST_HOME of its own per test file, with the shared runtime cache linked in. */
+export async function tempBurstHome(): Promise<string> {
+  const home = await mkdtemp(join(tmpdir(), "burst-home-"));
+  const sharedCache = join(process.env.BURST_HOME || join(homedir(), ".burst"), "cache");
+  await mkdir(sharedCache, { recursive: true });
+  await symlink(sharedCache, join(home, "cache"));
+  return home;
+}
+
+export interface CliOptions {
+  readonly burstHome: string;
+  readonly env?: Record<string, string | undefined>;
+  readonly timeoutMs?: number;
+  readonly onLine?: (line: string, stream: "stdout" | "stderr") => void;
+}
+
+function cliEnv(options: CliOptions): Record<string, string | undefined> {
+  return { BURST_HOME: options.burstHome, NO_COLOR: "1", CONSUL_HTTP_ADDR: undefined, ...options.env };
+}
+
+/** Run `burst <args>` to completion. */
+export function burst(args: readonly string[], options: CliOptions): Promise<RunResult> {
+  return run(process.execPath, ["--import", "tsx", cliEntry, ...args], {
+    cwd: repoRoot,
+    env: cliEnv(options),
+    timeoutMs: options.timeoutMs ?? 600_000,
+    onLine: options.onLine,
+  });
+}
+
+/** Start `burst <args>` without waiting (to signal it mid-run). */
+export function startBurst(args: readonly string[], options: CliOptions): Started {
+  return start(process.execPath, ["--import", "tsx", cliEntry, ...args], {
+    cwd: repoRoot,
+    env: cliEnv(options),
+    timeoutMs: options.timeoutMs ?? 600_000,
+    onLine: options.onLine,
+  });
+}
+
+/** A git repository with these files committed; returns its folder and HEAD commit. */
+export async function makeRepo(files: Record<string, string>): Promise<{ dir: string; sha: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "burst-repo-"));
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  const git = (args: string[]) =>
+    run("git", ["-c", "user.email=test@burst", "-c", "user.name=burst-test", ...args], { cwd: dir, check: true });
+  await git(["init", "--quiet", "--initial-branch=main"]);
+  await git(["add", "-A"]);
+  await git(["commit", "--quiet", "-m", "job code"]);
+  const sha = (await git(["rev-parse", "HEAD"])).stdout.trim();
+  return { dir, sha };
+}
+
+/** Write a spec file into its own folder and return its path. */
+export async function writeSpec(yaml: string, extraFiles: Record<string, string> = {}): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "burst-spec-"));
+  for (const [path, content] of Object.entries(extraFiles)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  const file = join(dir, "spark.yml");
+  await writeFile(file, yaml);
+  return file;
+}
+
+/** Newline-delimited JSON events from `--json` stdout; fails on any non-JSON line. */
+export function parseEvents(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return assert.fail(`--json stdout has a line that is not JSON: ${line}`);
+      }
+    });
+}
+
+/** The only run folder under a BURST_HOME (tests make one run per home unless told otherwise). */
+export async function runDirs(burstHome: string): Promise<string[]> {
+  const root = join(burstHome, "runs");
+  if (!existsSync(root)) return [];
+  return (await readdir(root)).map((entry) => join(root, entry));
+}
+
+/** Ports the run's stack used (from the synthesized stack), for checking they are free again. */
+export function stackPorts(runDir: string): number[] {
+  const stackFile = join(runDir, "stack", "stacks", "cluster", "cdk.tf.json");
+  if (!existsSync(stackFile)) return [];
+  const text = readFileSync(stackFile, "utf8");
+  return [
+    ...text.matchAll(/"(?:S3_PORT|SSH_PORT|MASTER_PORT|MASTER_UI_PORT|WORKER_PORT|WORKER_UI_PORT)": "(\d+)"/g),
+  ].map((match) => Number(match[1]));
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** No process, listening port or state lock of this run may remain. */
+export async function assertNoLeftovers(runDir: string): Promise<void> {
+  const ps = await run("ps", ["-eo", "pid,args"]);
+  const processes = ps.stdout.split("\n").filter((line) => line.includes(runDir) && !line.includes(" ps -eo"));
+  assert.deepEqual(processes, [], `processes of ${runDir} are still running`);
+  for (const port of stackPorts(runDir)) {
+    assert.equal(await portOpen(port), false, `port ${port} of ${runDir} is still listening`);
+  }
+  const lock = join(runDir, "stack", "stacks", "cluster", ".terraform.tfstate.lock.info");
+  assert.equal(existsSync(lock), false, "terraform state lock left behind");
+}
