@@ -139,10 +139,17 @@ export class RemoteJob {
     await this.node.putFile(runJobScript, `${dir}/run-job.sh`);
     await this.writeFile(`${dir}/argv`, argv);
     await this.writeFile(`${dir}/job.env`, `${envFile}\n`);
-    const started = await this.node.check(
-      `cd ${q(dir)} && setsid nohup bash run-job.sh ${q(dir)} ${q(this.workDir)} ${q(this.cwd)} ` +
-        `</dev/null >/dev/null 2>&1 & echo $!`,
+    // `;` not `&&`: with `cd && cmd &` the whole list is backgrounded in a subshell that keeps
+    // this SSH channel open until the job ends.
+    await this.node.check(
+      `cd ${q(dir)} || exit 1; setsid nohup bash run-job.sh ${q(dir)} ${q(this.workDir)} ${q(this.cwd)} ` +
+        "</dev/null >/dev/null 2>&1 &",
       "starting the job",
+    );
+    const pidFile = q(`${dir}/pid`);
+    const started = await this.node.check(
+      `for _ in $(seq 100); do [ -s ${pidFile} ] && cat ${pidFile} && exit 0; sleep 0.05; done; exit 1`,
+      "waiting for the job to start",
     );
     this.pid = Number.parseInt(started.trim(), 10);
     if (!Number.isInteger(this.pid)) throw infraError(`could not start the job: "${started.trim()}"`);

@@ -7,11 +7,13 @@
 #   ATTEMPT_DIR/job.env  optional, 0600: exports for the job (may hold secrets)
 #   WORK_DIR/env.sh  written by the node's bootstrap: SPARK_HOME, SPARK_CONF_DIR, PATH
 # Writes ATTEMPT_DIR/stdout.log, stderr.log, then exit_code (atomically, last).
-# WORK_DIR/job.pid holds this process group while it runs (node teardown stops it).
+# WORK_DIR/job.pid and ATTEMPT_DIR/pid hold this process group (node teardown stops it).
 set -uo pipefail
 job_dir=$1 work_dir=$2 cwd=$3
 
+# This shell leads its own session (setsid), so its pid names the job's whole process group.
 echo "$$" >"$work_dir/job.pid"
+echo "$$" >"$job_dir/pid"
 finish() {
   echo "$1" >"$job_dir/exit_code.tmp" && mv "$job_dir/exit_code.tmp" "$job_dir/exit_code"
   rm -f "$work_dir/job.pid"
