@@ -81,6 +81,10 @@ export function renderLog4j2(level: "error" | "warn" | "info" | "debug" = "warn"
     "appender.console.target = SYSTEM_ERR",
     "appender.console.layout.type = PatternLayout",
     "appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n",
+    // Standalone drivers race their own RPC shutdown and log a stack trace Spark then ignores
+    // ("Inbox: Ignoring error ... RejectedExecutionException"); it says nothing about the job.
+    "logger.inbox.name = org.apache.spark.rpc.netty.Inbox",
+    "logger.inbox.level = off",
     "",
   ].join("\n");
 }
