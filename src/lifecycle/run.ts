@@ -1,4 +1,3 @@
-import { appendFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { basename, join } from "node:path";
@@ -103,6 +102,10 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
   const phase = async <T>(name: Phase, action: () => Promise<T>): Promise<T> => {
     const began = Date.now();
     sink({ type: "phase-start", phase: name });
+    // TEST HOOK (test/e2e/faults.test.ts): hold a short phase open ~3 s so a signal can land in it.
+    if (process.env.BURST_TEST_PAUSE_PHASE === name) {
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    }
     await updateRecord(state, { phase: name });
     try {
       const result = await action();
@@ -184,6 +187,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
         stackDir: synth.stackDir,
         scratchDir: runDir,
         secrets: request.secrets,
+        logFile: join(runDir, "terraform.log"),
       });
       state.record = {
         runId,
@@ -214,15 +218,11 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
         throw new BurstError("interrupted", "launch declined at the prompt; nothing was provisioned");
       }
     }
-    const terraformLog = join(runDir, "terraform.log");
     await phase("apply", async () => {
       await driver.init(interrupts.signal);
       state.provisioned = true;
       await updateRecord(state, { destroyed: false });
-      const onEvent = (event: TerraformEvent) => {
-        if (event.type === "provisioner-output") appendFileSync(terraformLog, `${event.address}: ${event.line}\n`);
-        sink({ type: "terraform", phase: "apply", event });
-      };
+      const onEvent = (event: TerraformEvent) => sink({ type: "terraform", phase: "apply", event });
       for (;;) {
         try {
           await driver.apply(onEvent, interrupts.signal);

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { appendFileSync, existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { infraError } from "../errors.ts";
@@ -15,6 +15,8 @@ export interface TerraformDriverOptions {
   readonly scratchDir: string;
   /** Values removed from any text burst shows (terraform's output can echo environment). */
   readonly secrets?: readonly string[];
+  /** Every line terraform prints, redacted, is appended here (the run's terraform.log). */
+  readonly logFile?: string;
 }
 
 export type TerraformEventSink = (event: TerraformEvent) => void;
@@ -66,16 +68,18 @@ export class TerraformDriver {
     options: { onEvent?: TerraformEventSink; signal?: AbortSignal },
   ): Promise<RunResult> {
     const diagnostics: string[] = [];
-    const onLine = options.onEvent
-      ? (line: string) => {
-          const event = parseUiLine(line);
-          if (!event) return;
-          if (event.type === "diagnostic" && event.severity === "error") {
-            diagnostics.push(this.redact(`${event.summary}${event.detail ? `: ${event.detail}` : ""}`));
-          }
-          options.onEvent?.(event.type === "provisioner-output" ? { ...event, line: this.redact(event.line) } : event);
-        }
-      : undefined;
+    const logFile = this.options.logFile;
+    const onLine = (line: string) => {
+      if (logFile) appendFileSync(logFile, `${this.redact(line)}\n`);
+      if (!options.onEvent) return;
+      const event = parseUiLine(line);
+      if (!event) return;
+      if (event.type === "diagnostic" && event.severity === "error") {
+        const where = event.address ? `${event.address}: ` : "";
+        diagnostics.push(this.redact(`${where}${event.summary}${event.detail ? `: ${event.detail}` : ""}`));
+      }
+      options.onEvent(event.type === "provisioner-output" ? { ...event, line: this.redact(event.line) } : event);
+    };
     const result = await run(this.options.binary, args, {
       cwd: this.options.stackDir,
       env: await this.environment(),

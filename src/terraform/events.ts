@@ -10,6 +10,8 @@ export type TerraformEvent =
       readonly severity: "error" | "warning";
       readonly summary: string;
       readonly detail: string;
+      /** The resource the diagnostic is about, when terraform says. */
+      readonly address?: string;
     };
 
 interface UiMessage {
@@ -21,7 +23,12 @@ interface UiMessage {
     readonly elapsed_seconds?: number;
     readonly output?: string;
   };
-  readonly diagnostic?: { readonly severity?: string; readonly summary?: string; readonly detail?: string };
+  readonly diagnostic?: {
+    readonly severity?: string;
+    readonly summary?: string;
+    readonly detail?: string;
+    readonly address?: string;
+  };
 }
 
 /** One line of `terraform apply -json` output; undefined for lines burst does not report. */
@@ -50,6 +57,7 @@ export function parseUiLine(line: string): TerraformEvent | undefined {
         severity,
         summary: message.diagnostic?.summary ?? message["@message"] ?? "",
         detail: message.diagnostic?.detail ?? "",
+        address: message.diagnostic?.address,
       };
     }
     default:

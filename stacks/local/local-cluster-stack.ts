@@ -102,7 +102,12 @@ export class LocalClusterStack extends TerraformStack {
       return name;
     });
 
-    this.resourceCount = 3 + workerNames.length;
+    // Like the TTL guard on AWS nodes: the cluster stops itself even if the CLI dies.
+    localNode(this, "ttl_guard", `${nodesDir}/ttl-guard`, "start-ttl-guard.sh", {
+      NODES_DIR: nodesDir,
+      TTL_SECONDS: String(props.ttlMinutes * 60),
+    });
+    this.resourceCount = 4 + workerNames.length;
     this.outputs = {
       masterHost: "127.0.0.1",
       sshPort: props.sshd.port,

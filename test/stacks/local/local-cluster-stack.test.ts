@@ -57,6 +57,7 @@ describe("LocalClusterStack", () => {
       "master",
       "master_sshd",
       "s3",
+      "ttl_guard",
       "worker_1",
       "worker_2",
     ]);
@@ -99,6 +100,14 @@ describe("LocalClusterStack", () => {
     }
     assert.match(text, /secrets\/s3\.env/);
     assert.doesNotMatch(text, /AWS_SECRET_ACCESS_KEY=/);
+  });
+
+  it("guards the cluster with its TTL, like the shutdown timer on AWS nodes", async () => {
+    const { json } = await synth(1);
+    const guard = json.resource.terraform_data.ttl_guard.provisioner[0]["local-exec"];
+    assert.match(guard.command, /start-ttl-guard\.sh$/);
+    assert.equal(guard.environment.TTL_SECONDS, "3600");
+    assert.equal(guard.environment.NODES_DIR, "/runs/r1/nodes");
   });
 
   it("escapes terraform template syntax in literal values", async () => {
