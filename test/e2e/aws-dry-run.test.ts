@@ -1,0 +1,70 @@
+// The AWS target's acceptance path that can run here: parameters pushed to a real Consul agent
+// (config:push, then the VPC outputs the VPC stack would publish), then `--target aws --dry-run`
+// plans the cluster and its cost from them. AWS itself is never called: the dry run provisions
+// nothing, and the caller CIDR is a documented placeholder until launch.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { ConsulStore, vpcOutputEntries, writeParams } from "../../src/params/index.ts";
+import { run } from "../../src/util/exec.ts";
+import { burst, makeRepo, repoRoot, runDirs, tempBurstHome, writeSpec } from "../helpers/burst.ts";
+import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
+
+describe("aws dry run from Consul parameters", () => {
+  let consul: ConsulAgent;
+  let burstHome: string;
+  before(async () => {
+    consul = await startConsulAgent();
+    burstHome = await tempBurstHome();
+  });
+  after(async () => {
+    await consul.stop();
+  });
+
+  test("config:push, then the dry run plans the cluster and its cost from Consul, provisioning nothing", async () => {
+    const push = await run(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", "config-push.ts")], {
+      cwd: repoRoot,
+      env: consul.env(),
+    });
+    assert.equal(push.code, 0, push.stderr);
+    await writeParams(
+      ConsulStore.fromEnv(consul.env()),
+      vpcOutputEntries("main", {
+        vpcId: "vpc-0123456789abcdef0",
+        subnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"],
+        securityGroupId: "sg-0123456789abcdef0",
+        instanceProfileName: "burst-node",
+      }),
+    );
+    // Ops change a default in one place; every burst picks it up.
+    await consul.api("PUT", "/kv/burst/aws/region", "us-east-1");
+
+    const repo = await makeRepo({ "main.py": "print('hi')\n" });
+    const spec = await writeSpec(`name: aws-plan
+code: { repo: ${repo.dir} }
+job: { type: pyspark, entrypoint: main.py, timeoutMinutes: 30 }
+cluster: { workers: 4, worker: { instanceType: m5.xlarge, spot: true } }
+results: s3://burst-results/runs/
+`);
+    const result = await burst([spec, "--target", "aws", "--dry-run"], { burstHome, env: consul.env() });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /target: aws/);
+    assert.match(result.stdout, /target aws in us-east-1/, "the region came from Consul");
+    assert.match(result.stdout, /subnet-0aaaaaaaaaaaaaaa1/, "the VPC outputs came from Consul");
+    assert.match(result.stdout, /estimated cost: \$\d+\.\d\d/);
+    assert.match(result.stdout, /m5\.xlarge/);
+    assert.deepEqual(await runDirs(burstHome), [], "a dry run creates no run");
+  });
+
+  test("without the VPC outputs the aws target says which command produces them (exit 2)", async () => {
+    await consul.api("DELETE", "/kv/burst/vpc?recurse=true");
+    const repo = await makeRepo({ "main.py": "print('hi')\n" });
+    const spec = await writeSpec(`name: aws-plan
+code: { repo: ${repo.dir} }
+job: { type: pyspark, entrypoint: main.py }
+`);
+    const result = await burst([spec, "--target", "aws", "--dry-run"], { burstHome, env: consul.env() });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /npm run vpc -- deploy/);
+  });
+});
