@@ -9,6 +9,7 @@ import { showStatus } from "../fleet/status.ts";
 import { guardCrashes } from "../lifecycle/crash-guard.ts";
 import type { EventSink } from "../lifecycle/events.ts";
 import { watchInterrupts } from "../lifecycle/interrupts.ts";
+import { registryFromEnv } from "../lifecycle/registry.ts";
 import { humanReporter, jsonReporter } from "../lifecycle/reporters.ts";
 import { runBurst } from "../lifecycle/run.ts";
 import { runsRoot } from "../lifecycle/run-record.ts";
@@ -174,6 +175,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
         sink,
         secrets,
         resolveParams: () => resolveCliParams(target),
+        registry: registryFromEnv(process.env),
         interrupts,
         onRunId: (id) => {
           runId = id;

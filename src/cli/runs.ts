@@ -1,21 +1,32 @@
+import { hostname } from "node:os";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ExitCode } from "../errors.ts";
 import { gc } from "../fleet/gc.ts";
 import { destroyRun, findRun } from "../lifecycle/down.ts";
 import type { EventSink } from "../lifecycle/events.ts";
-import { listRecords, ownerAlive } from "../lifecycle/run-record.ts";
+import { registryFromEnv } from "../lifecycle/registry.ts";
+import { listRecords, ownerAlive, type RunRecord } from "../lifecycle/run-record.ts";
 import { resolveCliParams } from "./validate.ts";
 
 /** `burst list`: every run recorded on this machine, with whether its cluster still exists. */
 export async function listRuns(burstHome: string, json: boolean, out: NodeJS.WritableStream): Promise<number> {
-  const records = await listRecords(burstHome);
+  const local = await listRecords(burstHome);
+  // Runs from other machines (teammates, CI) when Consul holds the shared registry.
+  const shared = (await registryFromEnv(process.env)?.list()) ?? [];
+  const localIds = new Set(local.map((record) => record.runId));
+  const elsewhere = shared.filter((record) => !localIds.has(record.runId));
+  const here = hostname();
+  const records = [...local, ...elsewhere].sort((a, b) => a.runId.localeCompare(b.runId));
+  const isLocal = (record: RunRecord) => localIds.has(record.runId);
   const rows = records.map((record) => ({
     runId: record.runId,
+    host: record.host ?? here,
     name: record.name,
     target: record.target,
     owner: record.owner,
     phase: record.phase,
-    outcome: record.outcome ?? (ownerAlive(record) ? "running" : "orphaned"),
+    // Liveness of a CLI on another machine cannot be checked from here.
+    outcome: record.outcome ?? (!isLocal(record) ? "running?" : ownerAlive(record) ? "running" : "orphaned"),
     cluster: record.destroyed ? "destroyed" : record.kept ? "kept" : "up",
     startedAt: record.startedAt,
     expiresAt: record.expiresAt,
@@ -29,8 +40,11 @@ export async function listRuns(burstHome: string, json: boolean, out: NodeJS.Wri
     out.write("no runs yet\n");
     return ExitCode.ok;
   }
-  const header = ["RUN ID", "NAME", "TARGET", "PHASE", "OUTCOME", "CLUSTER", "STARTED"];
-  const table = [header, ...rows.map((r) => [r.runId, r.name, r.target, r.phase, r.outcome, r.cluster, r.startedAt])];
+  const header = ["RUN ID", "NAME", "TARGET", "HOST", "PHASE", "OUTCOME", "CLUSTER", "STARTED"];
+  const table = [
+    header,
+    ...rows.map((r) => [r.runId, r.name, r.target, r.host, r.phase, r.outcome, r.cluster, r.startedAt]),
+  ];
   const widths = header.map((_, column) => Math.max(...table.map((row) => (row[column] ?? "").length)));
   for (const row of table)
     out.write(

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { badInput, infraError } from "../errors.ts";
 import { TerraformDriver } from "../terraform/driver.ts";
 import type { EventSink } from "./events.ts";
+import { registryFromEnv } from "./registry.ts";
 import { ownerAlive, type RunRecord, readRecord, runsRoot, writeRecord } from "./run-record.ts";
 
 /** The record of `runId`, or a bad-input error that says how to find run ids. */
@@ -55,5 +56,9 @@ export async function destroyRun(record: RunRecord, sink: EventSink): Promise<Ru
 
 async function save(record: RunRecord): Promise<RunRecord> {
   await writeRecord(record);
+  // Best effort: the shared registry should not show a destroyed cluster as up.
+  await registryFromEnv(process.env)
+    ?.publish(record)
+    .catch(() => {});
   return record;
 }

@@ -13,6 +13,8 @@ export interface RunRecord {
   readonly runId: string;
   readonly name: string;
   readonly owner: string;
+  /** The machine the CLI runs on (the registry in Consul shows every machine's runs). */
+  readonly host?: string;
   readonly target: TargetName;
   readonly specFile: string;
   readonly runDir: string;

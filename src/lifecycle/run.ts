@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir, userInfo } from "node:os";
+import { hostname, tmpdir, userInfo } from "node:os";
 import { basename, join } from "node:path";
 import type { ClusterOutputs, RunIdentity } from "../../stacks/contract.ts";
 import { BurstError, badInput, ExitCode, infraError } from "../errors.ts";
@@ -23,6 +23,7 @@ import type { EventSink, Outcome, Phase } from "./events.ts";
 import type { Interrupts } from "./interrupts.ts";
 import { buildManifest, type PhaseTiming } from "./manifest.ts";
 import { notifyRun } from "./notify.ts";
+import type { RunRegistry } from "./registry.ts";
 import { newRunId, type RunRecord, runsRoot, writeRecord } from "./run-record.ts";
 import { runSteps, type StepsResult } from "./steps.ts";
 import { waitForWorkers } from "./wait-ready.ts";
@@ -50,6 +51,8 @@ export interface BurstRequest {
   readonly readyTimeoutMs?: number;
   /** Told the run id as soon as it exists (for messages about the run). */
   readonly onRunId?: (runId: string) => void;
+  /** Publishes the run's record beyond this machine (Consul), besides its run.json. */
+  readonly registry?: RunRegistry;
   /** Asked before launching anything that costs money; absent = no prompt (--yes, CI, --json). */
   readonly confirm?: (question: string) => Promise<boolean>;
 }
@@ -106,7 +109,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
     if (process.env.BURST_TEST_PAUSE_PHASE === name) {
       await new Promise((resolve) => setTimeout(resolve, 3000));
     }
-    await updateRecord(state, { phase: name });
+    await updateRecord(state, { phase: name }, request);
     try {
       const result = await action();
       const seconds = (Date.now() - began) / 1000;
@@ -193,6 +196,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
         runId,
         name: spec.name,
         owner: identity.owner,
+        host: hostname(),
         target: spec.target,
         specFile: spec.source.file,
         runDir,
@@ -205,7 +209,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
         phase: "synth",
         destroyed: true,
       };
-      await writeRecord(state.record);
+      await saveRecord(state, request);
       sink({ type: "info", message: `${synth.resourceCount} resources in ${synth.stackDir}` });
     });
     checkInterrupted();
@@ -221,7 +225,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
     await phase("apply", async () => {
       await driver.init(interrupts.signal);
       state.provisioned = true;
-      await updateRecord(state, { destroyed: false });
+      await updateRecord(state, { destroyed: false }, request);
       const onEvent = (event: TerraformEvent) => sink({ type: "terraform", phase: "apply", event });
       for (;;) {
         try {
@@ -376,9 +380,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
       message: failure === undefined ? undefined : summary(failure),
     }).catch((error: unknown) => sink({ type: "warning", message: `notification not delivered: ${summary(error)}` }));
   }
-  if (state.record) {
-    await writeRecord({ ...state.record, outcome, endedAt: new Date().toISOString() }).catch(() => {});
-  }
+  await updateRecord(state, { outcome, endedAt: new Date().toISOString() }, request).catch(() => {});
   sink({
     type: "run-end",
     outcome,
@@ -390,10 +392,19 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
 }
 
 /** Rewrite the run's record with `patch` (no-op before the record exists). */
-async function updateRecord(state: RunState, patch: Partial<RunRecord>): Promise<void> {
+async function updateRecord(state: RunState, patch: Partial<RunRecord>, request: BurstRequest): Promise<void> {
   if (!state.record) return;
   state.record = { ...state.record, ...patch };
+  await saveRecord(state, request);
+}
+
+/** run.json always; the shared registry too, where a failure is a warning, never a lost run. */
+async function saveRecord(state: RunState, request: BurstRequest): Promise<void> {
+  if (!state.record) return;
   await writeRecord(state.record);
+  await request.registry?.publish(state.record).catch((error: unknown) => {
+    request.sink({ type: "warning", message: `run registry: ${summary(error)}` });
+  });
 }
 
 /** Disconnect, then destroy everything apply may have created (unless --keep). */
@@ -408,7 +419,7 @@ async function teardown(
   if (!state.provisioned || !state.driver || !state.record) return;
   const driver = state.driver;
   if (request.keep) {
-    await updateRecord(state, { kept: true });
+    await updateRecord(state, { kept: true }, request);
     request.sink({
       type: "info",
       message: `cluster kept (--keep). Destroy it with: npm run burst -- down ${state.record.runId}`,
@@ -421,7 +432,7 @@ async function teardown(
       const left = await driver.resourceCount();
       if (left > 0) throw infraError(`${left} resources are still in the state after destroy`);
     });
-    await updateRecord(state, { destroyed: true });
+    await updateRecord(state, { destroyed: true }, request);
   } catch (error) {
     onError(
       infraError(`destroy failed: ${summary(error)}`, {
