@@ -5,8 +5,9 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BurstError, badInput, ExitCode, infraError } from "../src/errors.ts";
+import { resolveParams, storeFromEnv, vpcOutputEntries, writeParams } from "../src/params/index.ts";
+import type { VpcOutputs } from "../src/params/types.ts";
 import { formatCommand, type RunResult, run, which } from "../src/util/exec.ts";
-import { readAwsConfigFiles } from "../stacks/aws/config-files.ts";
 import { synthVpcStack } from "../stacks/aws/vpc-app.ts";
 import { vpcOutputNames } from "../stacks/aws/vpc-stack.ts";
 
@@ -39,7 +40,9 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? ExitCode.ok : ExitCode.badInput;
   }
 
-  const config = await readAwsConfigFiles(resolve(values.config));
+  const choice = storeFromEnv(process.env, { configDir: resolve(values.config) });
+  const params = await resolveParams({ store: choice.store, env: process.env });
+  const config = { aws: params.aws, vpcConfig: params.vpcConfig };
   const stackDir = synthVpcStack({
     ...config,
     outdir: resolve("cdktf.out"),
@@ -63,17 +66,35 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   await terraform.run([destroy ? "destroy" : "apply", "-input=false", "-auto-approve"]);
-  if (!destroy) publishVpcOutputs(config.aws.vpcName, await terraform.outputs());
+  if (!destroy) await publishVpcOutputs(config.aws.vpcName, params.prefix, await terraform.outputs(), choice.consul);
   return ExitCode.ok;
 }
 
 /**
- * Hands the VPC's outputs to every burst: they become burst/vpc/<vpcName>/... in Consul.
- * Until the params store's writer is wired in here, prints them for `config:push`.
+ * Hands the VPC's outputs to every burst: they become <prefix>vpc/<vpcName>/... in Consul
+ * (written by the tool after apply: the Consul provider cannot be downloaded here, and this
+ * keeps the stack provider-light). Without Consul they are printed for config/vpc.yml.
  */
-function publishVpcOutputs(vpcName: string, outputs: Record<string, unknown>): void {
-  const values = Object.fromEntries(vpcOutputNames.map((name) => [name, outputs[name]]));
-  console.log(`\nburst/vpc/${vpcName}/... parameters:\n${JSON.stringify(values, null, 2)}`);
+async function publishVpcOutputs(
+  vpcName: string,
+  prefix: string,
+  outputs: Record<string, unknown>,
+  consul: Parameters<typeof writeParams>[0] | undefined,
+): Promise<void> {
+  const vpc: VpcOutputs = {
+    vpcId: String(outputs.vpcId),
+    subnetIds: (outputs.subnetIds as string[] | undefined) ?? [],
+    securityGroupId: String(outputs.securityGroupId),
+    instanceProfileName: String(outputs.instanceProfileName),
+  };
+  const entries = vpcOutputEntries(vpcName, vpc);
+  if (consul) {
+    await writeParams(consul, entries, { prefix });
+    console.log(`VPC outputs written to Consul under ${prefix}vpc/${vpcName}/`);
+    return;
+  }
+  console.log(`\nCONSUL_HTTP_ADDR is not set; add these under vpc/${vpcName}/ in config/vpc.yml:`);
+  console.log(JSON.stringify(Object.fromEntries(vpcOutputNames.map((name) => [name, outputs[name]])), null, 2));
 }
 
 /** The terraform CLI on the stack folder, output streamed; failures become BurstErrors. */

@@ -3,11 +3,15 @@
 // `npm run vpc`. Both read the same parameters and write the same folder.
 
 import { resolve } from "node:path";
-import { readAwsConfigFiles } from "./aws/config-files.ts";
+import { resolveParams, storeFromEnv } from "../src/params/index.ts";
 import { synthVpcStack } from "./aws/vpc-app.ts";
 
 const root = process.cwd();
-const config = await readAwsConfigFiles(resolve(root, "config"));
+const params = await resolveParams({
+  store: storeFromEnv(process.env, { configDir: resolve(root, "config") }).store,
+  env: process.env,
+});
+const config = { aws: params.aws, vpcConfig: params.vpcConfig };
 const stackDir = synthVpcStack({
   ...config,
   outdir: process.env.CDKTF_OUTDIR ?? resolve(root, "cdktf.out"),

@@ -1,11 +1,13 @@
 import { join } from "node:path";
 import { App } from "cdktf";
-import type { AwsConfig } from "./config-files.ts";
+import type { AwsParams, VpcConfig } from "../../src/params/types.ts";
 import { VpcStack } from "./vpc-stack.ts";
 
 export const vpcStackId = "vpc";
 
-export interface VpcSynthOptions extends AwsConfig {
+export interface VpcSynthOptions {
+  readonly aws: AwsParams;
+  readonly vpcConfig: VpcConfig;
   /** cdktf's output folder; the stack lands in <outdir>/stacks/vpc (as with `cdktf synth`). */
   readonly outdir: string;
   /** Where the state file lives when no state bucket is configured. */
