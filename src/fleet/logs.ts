@@ -3,12 +3,13 @@
 
 import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ExitCode } from "../errors.ts";
 import { findRun } from "../lifecycle/down.ts";
 import type { EventSink } from "../lifecycle/events.ts";
 import { ownerAlive, type RunRecord, readRecord } from "../lifecycle/run-record.ts";
+import type { StepRecord } from "../lifecycle/steps.ts";
 import { sleep } from "./concurrency.ts";
 
 export interface LogsOptions {
@@ -28,24 +29,39 @@ export interface LogsOptions {
 
 type Streams = readonly { readonly file: string; readonly out: NodeJS.WritableStream }[];
 
-/** Where a run's job logs are: collected with its results, and as streamed while it ran. */
-export function logFiles(record: RunRecord): {
-  collected: { stdout: string; stderr: string };
-  live: { stdout: string; stderr: string };
-} {
-  // Collected logs are per step attempt (results/logs/<step>/attempt-<n>/); the streamed copy
-  // holds every step's output in order, so it is what `logs` prints.
+/** What burst streamed while the run ran: every step's output in order, one file per stream. */
+export function liveLogFiles(record: RunRecord): { stdout: string; stderr: string } {
   const live = join(record.runDir, "logs");
-  return {
-    collected: { stdout: join(live, "job-stdout.log"), stderr: join(live, "job-stderr.log") },
-    live: { stdout: join(live, "job-stdout.log"), stderr: join(live, "job-stderr.log") },
-  };
+  return { stdout: join(live, "job-stdout.log"), stderr: join(live, "job-stderr.log") };
+}
+
+/**
+ * The collected logs (downloaded from the master with the results), one folder per step
+ * attempt, in the order the manifest records them; empty when they were not collected.
+ */
+export async function collectedLogFiles(
+  record: RunRecord,
+): Promise<{ folder: string; stdout: string; stderr: string }[]> {
+  const results = join(record.runDir, "results");
+  const manifest = await readFile(join(results, "manifest.json"), "utf8")
+    .then((text) => JSON.parse(text) as { steps?: StepRecord[]; onError?: StepRecord })
+    .catch(() => undefined);
+  if (!manifest) return [];
+  const steps = [...(manifest.steps ?? []), ...(manifest.onError ? [manifest.onError] : [])];
+  return steps
+    .flatMap((step) => step.attempts.map((attempt) => attempt.folder))
+    .map((folder) => ({
+      folder,
+      stdout: join(results, "logs", folder, "stdout.log"),
+      stderr: join(results, "logs", folder, "stderr.log"),
+    }))
+    .filter((files) => existsSync(files.stdout) || existsSync(files.stderr));
 }
 
 /** Print a run's job logs; exit code 0, 2 for an unknown run, 130 when following was interrupted. */
 export async function logsOf(burstHome: string, runId: string, options: LogsOptions): Promise<number> {
   const record = await findRun(burstHome, runId);
-  const files = logFiles(record);
+  const live = liveLogFiles(record);
   const { sink } = options;
   const streamsOf = (set: { stdout: string; stderr: string }): Streams => [
     { file: set.stdout, out: options.stdout },
@@ -56,18 +72,22 @@ export async function logsOf(burstHome: string, runId: string, options: LogsOpti
 
   if (record.outcome !== undefined) {
     const where = s3Logs ? `; in S3: ${s3Logs}` : "";
-    if (present(files.collected)) {
+    const collected = await collectedLogFiles(record);
+    if (collected.length > 0) {
       sink({
         type: "info",
         message: `run ${runId} ${record.outcome}: logs from ${join(record.runDir, "results", "logs")}${where}`,
       });
-      await copyAll(streamsOf(files.collected), new Map());
-    } else if (present(files.live)) {
+      for (const attempt of collected) {
+        if (collected.length > 1) options.stderr.write(`── ${attempt.folder} ──\n`);
+        await copyAll(streamsOf(attempt), new Map());
+      }
+    } else if (present(live)) {
       sink({
         type: "info",
         message: `run ${runId} ${record.outcome}: its logs were not collected; what burst saw while it ran:`,
       });
-      await copyAll(streamsOf(files.live), new Map());
+      await copyAll(streamsOf(live), new Map());
     } else {
       sink({
         type: "info",
@@ -77,12 +97,11 @@ export async function logsOf(burstHome: string, runId: string, options: LogsOpti
     return ExitCode.ok;
   }
 
-  const streams = streamsOf(files.live);
+  const streams = streamsOf(live);
   const offsets = new Map<string, number>();
   await copyAll(streams, offsets);
   if (!options.follow) {
-    if (!present(files.live))
-      sink({ type: "info", message: `run ${runId} is in phase ${record.phase}: no job output yet` });
+    if (!present(live)) sink({ type: "info", message: `run ${runId} is in phase ${record.phase}: no job output yet` });
     return ExitCode.ok;
   }
   const pollMs = options.pollMs ?? 250;

@@ -65,9 +65,14 @@ describe("logsOf a finished run", () => {
       outcome: "succeeded",
     });
     const collected = join(record.runDir, "results", "logs");
-    await mkdir(collected, { recursive: true });
-    await writeFile(join(collected, "stdout.log"), "(the, 4)\n(fox, 2)\n");
-    await writeFile(join(collected, "stderr.log"), "INFO SparkContext: Running Spark version 3.5.3\n");
+    await mkdir(join(collected, "job", "attempt-1"), { recursive: true });
+    await writeFile(join(collected, "job", "attempt-1", "stdout.log"), "(the, 4)\n(fox, 2)\n");
+    await writeFile(
+      join(collected, "job", "attempt-1", "stderr.log"),
+      "INFO SparkContext: Running Spark version 3.5.3\n",
+    );
+    const steps = [{ name: "job", outcome: "succeeded", attempts: [{ folder: "job/attempt-1", exitCode: 0 }] }];
+    await writeFile(join(record.runDir, "results", "manifest.json"), JSON.stringify({ steps }));
     // The live copy is shorter (as streamed); the collected one wins.
     await mkdir(join(record.runDir, "logs"), { recursive: true });
     await writeFile(join(record.runDir, "logs", "job-stdout.log"), "(the, 4)\n");
@@ -77,6 +82,39 @@ describe("logsOf a finished run", () => {
     assert.equal(out.text.stdout, "(the, 4)\n(fox, 2)\n");
     assert.equal(out.text.stderr, "INFO SparkContext: Running Spark version 3.5.3\n");
     assert.ok(out.messages().some((m) => m.includes(`in S3: ${record.resultsUri}logs/`) && m.includes(collected)));
+  });
+
+  test("prints every step attempt in the manifest's order, each under its own heading", async () => {
+    const burstHome = await home();
+    const record = await writeRunRecord(burstHome, {
+      runId: "run-steps",
+      pid: await deadPid(),
+      expiresInMinutes: 60,
+      outcome: "succeeded",
+    });
+    const logs = join(record.runDir, "results", "logs");
+    for (const [folder, text] of [
+      ["ingest/attempt-1", "first try failed\n"],
+      ["ingest/attempt-2", "second try ok\n"],
+      ["report/attempt-1", "report done\n"],
+    ]) {
+      await mkdir(join(logs, folder), { recursive: true });
+      await writeFile(join(logs, folder, "stdout.log"), text);
+    }
+    const steps = [
+      {
+        name: "ingest",
+        outcome: "succeeded",
+        attempts: [{ folder: "ingest/attempt-1" }, { folder: "ingest/attempt-2" }],
+      },
+      { name: "report", outcome: "succeeded", attempts: [{ folder: "report/attempt-1" }] },
+    ];
+    await writeFile(join(record.runDir, "results", "manifest.json"), JSON.stringify({ steps }));
+
+    const out = output();
+    assert.equal(await logsOf(burstHome, "run-steps", { ...out.options, follow: false }), 0);
+    assert.equal(out.text.stdout, "first try failed\nsecond try ok\nreport done\n");
+    assert.equal(out.text.stderr, "── ingest/attempt-1 ──\n── ingest/attempt-2 ──\n── report/attempt-1 ──\n");
   });
 
   test("falls back to what burst streamed when the logs were not collected", async () => {
