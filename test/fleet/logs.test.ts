@@ -93,11 +93,12 @@ describe("logsOf a finished run", () => {
       outcome: "succeeded",
     });
     const logs = join(record.runDir, "results", "logs");
-    for (const [folder, text] of [
+    const attempts: [string, string][] = [
       ["ingest/attempt-1", "first try failed\n"],
       ["ingest/attempt-2", "second try ok\n"],
       ["report/attempt-1", "report done\n"],
-    ]) {
+    ];
+    for (const [folder, text] of attempts) {
       await mkdir(join(logs, folder), { recursive: true });
       await writeFile(join(logs, folder, "stdout.log"), text);
     }
