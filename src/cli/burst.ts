@@ -117,6 +117,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
           block: values.block,
         });
       case "list":
+        if (rest.length > 0) throw badInput(`unexpected argument "${rest[0]}" after list`);
         return await listRuns(burstHome(), json, io.stdout);
       case "status":
         return await showStatus(burstHome(), requireArg(rest, "status <run-id>"), { json, out: io.stdout });

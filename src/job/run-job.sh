@@ -3,8 +3,8 @@
 # dropped connection does not kill the job: the CLI reconnects and resumes reading the logs.
 #
 # Usage: run-job.sh ATTEMPT_DIR WORK_DIR CWD   (one folder per attempt of a step)
-#   ATTEMPT_DIR/argv     the command, NUL-separated (no shell quoting involved)
-#   ATTEMPT_DIR/job.env  optional, 0600: exports for the job (may hold secrets)
+#   ATTEMPT_DIR/argv     the command, NUL-separated (no shell quoting involved); removed once read
+#   ATTEMPT_DIR/job.env  optional, 0600: exports for the job (may hold secrets); removed once read
 #   WORK_DIR/env.sh  written by the node's bootstrap: SPARK_HOME, SPARK_CONF_DIR, PATH
 # Writes ATTEMPT_DIR/stdout.log, stderr.log, then exit_code (atomically, last).
 # WORK_DIR/job.pid and ATTEMPT_DIR/pid hold this process group (node teardown stops it).
@@ -27,6 +27,8 @@ if [[ -f "$job_dir/job.env" ]]; then
   . "$job_dir/job.env"
 fi
 mapfile -d '' argv <"$job_dir/argv"
+# Both may hold secrets (env values, --conf values); a kept or local node's disk outlives the job.
+rm -f "$job_dir/job.env" "$job_dir/argv"
 cd "$cwd" || { echo "burst: job folder $cwd does not exist" >"$job_dir/stderr.log"; finish 127; }
 
 "${argv[@]}" >"$job_dir/stdout.log" 2>"$job_dir/stderr.log" </dev/null &

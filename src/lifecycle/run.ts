@@ -227,15 +227,25 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
       state.provisioned = true;
       await updateRecord(state, { destroyed: false }, request);
       const onEvent = (event: TerraformEvent) => sink({ type: "terraform", phase: "apply", event });
-      for (;;) {
-        try {
-          await driver.apply(onEvent, interrupts.signal);
-          break;
-        } catch (error) {
-          // A target may know another way to get capacity (aws: other subnets, spot → on-demand).
-          if (interrupts.signal.aborted || !(await prepared.retryAfterApplyFailure?.(summary(error)))) throw error;
-          sink({ type: "warning", message: `apply failed for lack of capacity; applying again: ${summary(error)}` });
+      // Apply is not cancelled, like destroy: terraform would kill the node scripts it is running
+      // and taint their resources, and it runs no destroy-time provisioner for a tainted resource,
+      // so what those scripts started would outlive destroy. A signal waits for apply, then destroys.
+      const onSignal = () =>
+        sink({ type: "warning", message: `${interrupts.received()}: letting apply finish, then destroying` });
+      interrupts.signal.addEventListener("abort", onSignal, { once: true });
+      try {
+        for (;;) {
+          try {
+            await driver.apply(onEvent);
+            break;
+          } catch (error) {
+            // A target may know another way to get capacity (aws: other subnets, spot → on-demand).
+            if (interrupts.signal.aborted || !(await prepared.retryAfterApplyFailure?.(summary(error)))) throw error;
+            sink({ type: "warning", message: `apply failed for lack of capacity; applying again: ${summary(error)}` });
+          }
         }
+      } finally {
+        interrupts.signal.removeEventListener("abort", onSignal);
       }
     });
     checkInterrupted();
@@ -377,7 +387,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
       exitCode,
       seconds: (Date.now() - started.getTime()) / 1000,
       results: resultsUri,
-      message: failure === undefined ? undefined : summary(failure),
+      message: endMessage(failure, interrupts),
     }).catch((error: unknown) => sink({ type: "warning", message: `notification not delivered: ${summary(error)}` }));
   }
   await updateRecord(state, { outcome, endedAt: new Date().toISOString() }, request).catch(() => {});
@@ -386,7 +396,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
     outcome,
     exitCode,
     seconds: (Date.now() - started.getTime()) / 1000,
-    message: failure === undefined ? undefined : summary(failure),
+    message: endMessage(failure, interrupts),
   });
   return { exitCode, outcome, runId: state.runId, runDir: state.runDir, resultsUri };
 }
@@ -538,6 +548,16 @@ function summary(error: unknown): string {
   if (error instanceof BurstError) return error.render();
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** What ended the run, for run-end: the signal first when there was one (it sets the outcome). */
+function endMessage(failure: unknown, interrupts: Interrupts): string | undefined {
+  const told = failure === undefined ? undefined : summary(failure);
+  const signal = interrupts.received();
+  if (!signal) return told;
+  const head = `interrupted by ${signal}`;
+  if (told === undefined || told.startsWith(head)) return told ?? head;
+  return `${head}: ${told}`;
 }
 
 /** The webhook a run reports to: the spec's notify (wins) or the notify/webhook parameter. */

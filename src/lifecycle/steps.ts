@@ -100,7 +100,7 @@ async function runStep(step: StepSpec, context: StepsContext): Promise<StepRecor
         appendFileSync(join(context.logsDir, `job-${stream}.log`), `${line}\n`);
         context.sink({ type: "job-log", stream, line });
       },
-      timeoutMs: step.timeoutMinutes * 60_000,
+      timeoutMs: testTimeoutSeconds() ? testTimeoutSeconds() * 1000 : step.timeoutMinutes * 60_000,
       signal: context.signal,
       reconnect: context.reconnect,
     });
@@ -128,4 +128,13 @@ function describeFailure(step: StepSpec, record: StepRecord): string {
     return `${subject} ran longer than timeoutMinutes (${step.timeoutMinutes}) and was stopped${tries}`;
   }
   return `${subject} exited with code ${last?.exitCode ?? "unknown (killed)"}${tries}`;
+}
+
+/**
+ * TEST HOOK (test/e2e/faults.test.ts): timeoutMinutes is whole minutes; BURST_TEST_TIMEOUT_SECONDS
+ * replaces every step's timeout with that many seconds so a hanging job can be tested quickly.
+ */
+function testTimeoutSeconds(): number {
+  const seconds = Number(process.env.BURST_TEST_TIMEOUT_SECONDS);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
 }

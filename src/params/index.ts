@@ -36,13 +36,14 @@ export interface StoreChoice {
 
 /**
  * Consul when CONSUL_HTTP_ADDR is set (keys missing there fall back to the config files),
- * otherwise the config files alone.
+ * otherwise the config files alone. The files are read from `configDir`, else BURST_CONFIG_DIR,
+ * else the config/ folder shipped with burst.
  */
 export function storeFromEnv(
   env: Env,
   options: { readonly configDir?: string; readonly timeoutMs?: number } = {},
 ): StoreChoice {
-  const files = new FileStore(options.configDir);
+  const files = new FileStore(options.configDir ?? (env.BURST_CONFIG_DIR || undefined));
   if (!env.CONSUL_HTTP_ADDR) return { store: files, files };
   const consul = ConsulStore.fromEnv(env, { timeoutMs: options.timeoutMs });
   return { store: new LayeredStore([consul, files]), consul, files };

@@ -3,13 +3,16 @@
 // with the provenance of every leaf.
 
 import { type BurstError, badInput, type SourceLocation } from "../errors.ts";
+import { didYouMean } from "../spec/suggest.ts";
 import type { TargetName } from "../spec/types.ts";
 import { normalizePrefix, prefixFromEnv } from "./layout.ts";
 import {
   type AnyLeaf,
   awsLeaves,
   defaultsLeaves,
+  knownKeys,
   type LeafValue,
+  leafForKey,
   localLeaves,
   notifyLeaves,
   vpcConfigLeaves,
@@ -73,6 +76,7 @@ export async function resolveParams(options: ResolveOptions): Promise<Params> {
     aws.vpcName === undefined || options.target === "local"
       ? undefined
       : resolution.vpcOutputs(aws.vpcName, options.target === "aws");
+  resolution.unknownFileKeys();
 
   resolution.throwProblems();
   return {
@@ -130,6 +134,20 @@ class Resolution {
       return undefined;
     }
     return this.section(leaves);
+  }
+
+  /** A key in the config files that burst does not know is a typo that would be silently ignored. */
+  unknownFileKeys(): void {
+    for (const [key, param] of this.stored) {
+      if (param.source !== "file" || leafForKey(key)) continue;
+      const suggestion = didYouMean(key, knownKeys());
+      this.problems.push({
+        key,
+        message: `unknown parameter${suggestion ? `: ${suggestion}` : ""} (from ${param.where})`,
+        hint: "remove it, or fix its name (known keys are listed in docs/parameters.md)",
+        location: param.location,
+      });
+    }
   }
 
   throwProblems(): void {

@@ -397,6 +397,8 @@ export async function ensureSpark(version: string, log: Log): Promise<SparkRunti
       hint: "use a full release version, e.g. 3.5.3",
     });
   }
+  // Whichever Spark is used, its daemons need Java: say so now, not after a node fails to start.
+  await checkJava();
   const envHome = process.env.SPARK_HOME;
   if (envHome) {
     if (!which(join(envHome, "bin", "spark-submit"))) {

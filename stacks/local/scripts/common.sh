@@ -20,8 +20,21 @@ start_daemon() {
   local node_dir=$1 name=$2
   shift 2
   mkdir -p "$node_dir"
+  # If the script fails after this, terraform taints the node and runs no destroy-time
+  # provisioner for a tainted resource: stop what the node started before failing.
+  started_node_dir=$node_dir
+  trap stop_node_on_failure EXIT
   setsid "$@" >"$node_dir/$name.log" 2>&1 </dev/null &
   echo $! >"$node_dir/$name.pid"
+}
+
+# stop_node_on_failure: start_daemon's EXIT trap.
+stop_node_on_failure() {
+  local status=$?
+  if ((status != 0)); then
+    NODE_DIR=$started_node_dir bash "$(dirname "${BASH_SOURCE[0]}")/stop-node.sh"
+  fi
+  exit "$status"
 }
 
 # fail_with_log NODE_DIR NAME MESSAGE: report a daemon that did not come up, with its log tail.

@@ -1,0 +1,108 @@
+// kill -9 of the CLI mid-run: nothing can catch it, so the run's record is what lets the fleet
+// commands find the cluster it left up. `burst list` shows the run orphaned with its cluster up,
+// `burst gc` destroys it (no process, port or state left), and `burst list` then shows it destroyed.
+import assert from "node:assert/strict";
+import { readFileSync, readlinkSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { assertNoLeftovers, burst, makeRepo, runDirs, startBurst, tempBurstHome, writeSpec } from "../helpers/burst.ts";
+
+/** Pids of processes whose working folder or command line is inside `dir`. */
+async function processesIn(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ");
+      if (cwd.startsWith(dir) || args.includes(dir)) found.push(`${entry} (cwd ${cwd}): ${args}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+interface ListRow {
+  readonly runId: string;
+  readonly outcome: string;
+  readonly cluster: string;
+}
+
+async function listed(burstHome: string, runId: string): Promise<ListRow | undefined> {
+  const result = await burst(["list", "--json"], { burstHome });
+  assert.equal(result.code, 0, result.stderr);
+  const rows = result.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as ListRow);
+  return rows.find((row) => row.runId === runId);
+}
+
+describe("kill -9 of the CLI mid-run", () => {
+  test("list shows the run orphaned with its cluster up; gc destroys it and leaves nothing", async () => {
+    const burstHome = await tempBurstHome();
+    const env = { BURST_GC_AWS: "0" };
+    const repo = await makeRepo({ "job.sh": 'echo "job started"\nsleep 600\n' });
+    const spec = await writeSpec(`name: killed
+code: { repo: ${repo.dir} }
+job: { type: shell, entrypoint: job.sh }
+cluster: { workers: 0 }
+results: s3://kill9/runs/
+`);
+    let killed = false;
+    const child = startBurst([spec], {
+      burstHome,
+      env,
+      onLine: (line) => {
+        if (!killed && line.includes("job started")) {
+          killed = true;
+          process.kill(child.pid ?? 0, "SIGKILL");
+        }
+      },
+    });
+    const result = await child.done;
+    assert.ok(killed, `the job started\n${result.stderr}`);
+    assert.equal(result.signal, "SIGKILL");
+
+    const [runDir] = await runDirs(burstHome);
+    assert.ok(runDir);
+    const runId = runDir.split("/").pop() ?? "";
+    const record = JSON.parse(await readFile(join(runDir, "run.json"), "utf8"));
+    assert.equal(record.phase, "run");
+    assert.equal(record.destroyed, false);
+    assert.ok((await processesIn(runDir)).length > 0, "the cluster (and the job) are still up");
+
+    const row = await listed(burstHome, runId);
+    assert.deepEqual({ outcome: row?.outcome, cluster: row?.cluster }, { outcome: "orphaned", cluster: "up" });
+    const status = await burst(["status", runId, "--json"], { burstHome, env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal(JSON.parse(status.stdout).state, "orphaned");
+
+    const gc = await burst(["gc"], { burstHome, env });
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.match(gc.stderr, new RegExp(`destroyed run ${runId}`));
+
+    await assertNoLeftovers(runDir);
+    assert.deepEqual(await processesIn(runDir), [], "no process of the run (the job included) is left");
+    const state = JSON.parse(
+      await readFile(join(runDir, "stack", "stacks", "cluster", "terraform.tfstate"), "utf8"),
+    ) as { resources: unknown[] };
+    assert.equal(state.resources.length, 0, "the terraform state is empty");
+    assert.equal((await listed(burstHome, runId))?.cluster, "destroyed");
+
+    // A second gc finds nothing to do.
+    const again = await burst(["gc"], { burstHome, env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /nothing to collect/);
+  });
+
+  test("status of an unknown run exits 2 and says how to find runs", async () => {
+    const burstHome = await tempBurstHome();
+    const result = await burst(["status", "20990101-000000-beef"], { burstHome });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /no run "20990101-000000-beef" on this machine/);
+    assert.match(result.stderr, /burst -- list/);
+  });
+});

@@ -1,0 +1,204 @@
+// Secrets never leave the places they are meant for. Canaries are planted wherever a user puts a
+// secret (a job env var, a secret Spark property, AWS keys and a Consul token in the CLI's
+// environment, a token in the repo URL), a real local burst runs with them, and every artifact
+// is scanned: stdout, stderr, the --json events, the manifest, every uploaded object, the run
+// folder (logs, stack, terraform state and log, record) and the Consul KV. SSH private keys stay
+// 0600 inside the run folder's keys/.
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  assertNoLeftovers,
+  burst,
+  makeRepo,
+  parseEvents,
+  runDirs,
+  tempBurstHome,
+  writeSpec,
+} from "../helpers/burst.ts";
+import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
+
+const canary = (what: string) => `canary${what}${randomBytes(8).toString("hex")}`;
+const canaries = {
+  jobEnv: canary("jobenv"),
+  sparkConf: canary("sparkconf"),
+  awsSecret: canary("awssecret"),
+  consulToken: canary("consultoken"),
+  gitToken: canary("gittoken"),
+};
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** Every regular file below `dir` (symlinks not followed: the shared runtime cache is one). */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const files: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    const stat = lstatSync(path);
+    if (stat.isSymbolicLink()) continue;
+    if (stat.isDirectory()) files.push(...filesUnder(path));
+    else if (stat.isFile()) files.push(path);
+  }
+  return files;
+}
+
+/** "<where>: <canary name>" for every canary found in `text`. */
+function leaks(where: string, text: string): string[] {
+  return Object.entries(canaries)
+    .filter(([, value]) => text.includes(value))
+    .map(([name]) => `${where}: ${name}`);
+}
+
+// The job proves it received its secrets by printing their hashes, never the values.
+const job = `import hashlib, os
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.getOrCreate()
+digest = lambda text: hashlib.sha256(text.encode()).hexdigest()
+print("env digest", digest(os.environ.get("JOB_TOKEN", "")))
+print("conf digest", digest(spark.sparkContext.getConf().get("spark.my.secret.password", "")))
+print("rows", spark.range(10).count())
+spark.stop()
+`;
+
+describe("secrets: canaries never reach an artifact", { concurrency: false }, () => {
+  let consul: ConsulAgent;
+  let home: string;
+  let runDir: string;
+  let stdout: string;
+  let stderr: string;
+  let code: number | null;
+
+  before(async () => {
+    consul = await startConsulAgent();
+    home = await tempBurstHome();
+    const repo = await makeRepo({ "job.py": job });
+    const spec = await writeSpec(`name: secrets
+code: { repo: ${repo.dir} }
+job:
+  type: pyspark
+  entrypoint: job.py
+  env: { JOB_TOKEN: ${canaries.jobEnv} }
+  conf: { spark.my.secret.password: ${canaries.sparkConf} }
+cluster: { workers: 1 }
+results: s3://secrets/runs/
+`);
+    const result = await burst([spec, "--json", "--verbose"], {
+      burstHome: home,
+      env: {
+        ...consul.env(),
+        CONSUL_HTTP_TOKEN: canaries.consulToken,
+        AWS_ACCESS_KEY_ID: "AKIACANARYKEYID",
+        AWS_SECRET_ACCESS_KEY: canaries.awsSecret,
+      },
+    });
+    ({ stdout, stderr, code } = result);
+    [runDir = ""] = await runDirs(home);
+  });
+
+  after(async () => {
+    await consul?.stop();
+  });
+
+  test("the run succeeds and the job received its secrets", () => {
+    assert.equal(code, 0, stderr);
+    const lines = parseEvents(stdout)
+      .filter((event) => event.type === "job-log")
+      .map((event) => String(event.line));
+    assert.ok(lines.includes(`env digest ${sha256(canaries.jobEnv)}`), lines.join("\n"));
+    assert.ok(lines.includes(`conf digest ${sha256(canaries.sparkConf)}`), lines.join("\n"));
+  });
+
+  test("stdout, stderr and the --json events hold no canary", () => {
+    assert.deepEqual([...leaks("stdout", stdout), ...leaks("stderr", stderr)], []);
+  });
+
+  test("no file the run wrote holds a canary: run folder, stack, state, logs, manifest, uploaded objects", () => {
+    const found: string[] = [];
+    const scanned: string[] = [];
+    for (const file of filesUnder(home)) {
+      scanned.push(relative(home, file));
+      found.push(...leaks(relative(home, file), readFileSync(file, "latin1")));
+    }
+    // What must have been scanned for this to mean anything.
+    const runPath = relative(home, runDir);
+    for (const expected of [
+      `${runPath}/run.json`,
+      `${runPath}/terraform.log`,
+      `${runPath}/stack/stacks/cluster/cdk.tf.json`,
+      `${runPath}/stack/stacks/cluster/terraform.tfstate`,
+      `${runPath}/results/manifest.json`,
+      `${runPath}/logs/job-stdout.log`,
+    ]) {
+      assert.ok(scanned.includes(expected), `${expected} was scanned`);
+    }
+    const runId = runDir.split("/").pop();
+    const uploads = scanned.filter((path) => path.startsWith(`local/s3/secrets/runs/secrets/${runId}/`));
+    assert.ok(
+      uploads.some((path) => path.endsWith("/manifest.json")),
+      uploads.join("\n"),
+    );
+    assert.ok(
+      uploads.some((path) => path.includes("/logs/eventlog/")),
+      "the Spark event log was uploaded",
+    );
+    assert.deepEqual(found, []);
+  });
+
+  test("the Consul KV holds no canary", async () => {
+    const kv = await consul.kv("");
+    const found = [...kv].flatMap(([key, value]) => leaks(`consul ${key}`, `${key}\n${value}`));
+    assert.deepEqual(found, []);
+  });
+
+  test("SSH private keys are 0600 and only in the run folder's keys/", () => {
+    const keyFiles: string[] = [];
+    for (const file of filesUnder(home)) {
+      if (!readFileSync(file, "latin1").includes("BEGIN OPENSSH PRIVATE KEY")) continue;
+      keyFiles.push(relative(runDir, file));
+      assert.ok(file.startsWith(join(runDir, "keys")), `${file} holds a private key outside keys/`);
+      assert.equal(statSync(file).mode & 0o777, 0o600, `${file} is 0600`);
+    }
+    assert.deepEqual(keyFiles.sort(), ["keys/host_ed25519", "keys/id_ed25519"]);
+    assert.equal(statSync(join(runDir, "keys")).mode & 0o777, 0o700);
+  });
+
+  test("the run left nothing behind", async () => {
+    await assertNoLeftovers(runDir);
+  });
+});
+
+describe("secrets: a token in the repo URL (dry run)", () => {
+  const url = `https://burst-bot:${canaries.gitToken}@git.example.invalid/org/jobs.git`;
+  const commit = "0123456789abcdef0123456789abcdef01234567";
+
+  test("the plan, the resolved spec and the events show the URL without its token", async () => {
+    const home = await tempBurstHome();
+    const tmp = await mkdtemp(join(tmpdir(), "burst-secrets-tmp-"));
+    const spec = await writeSpec(`name: token-url
+code: { repo: "${url}", ref: ${commit} }
+job: { type: pyspark, entrypoint: main.py }
+cluster: { workers: 2 }
+results: s3://secrets/runs/
+`);
+    for (const args of [
+      [spec, "--dry-run"],
+      [spec, "--dry-run", "--json", "--verbose"],
+      ["validate", spec],
+    ]) {
+      const result = await burst(args, { burstHome: home, env: { TMPDIR: tmp } });
+      assert.equal(result.code, 0, `${args.join(" ")}\n${result.stderr}`);
+      const output = `${result.stdout}\n${result.stderr}`;
+      assert.match(output, /https:\/\/\*\*\*@git\.example\.invalid\/org\/jobs\.git/, `${args.join(" ")} shows the URL`);
+      assert.deepEqual(leaks(args.join(" "), output), []);
+    }
+    assert.deepEqual(await runDirs(home), [], "a dry run creates no run folder");
+    const found = [...filesUnder(home), ...filesUnder(tmp)].flatMap((file) =>
+      leaks(file, readFileSync(file, "latin1")),
+    );
+    assert.deepEqual(found, []);
+  });
+});
