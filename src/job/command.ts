@@ -21,11 +21,14 @@ export interface JobDependencies {
   readonly packages: readonly string[];
   /** Absolute paths on the master for --jars. */
   readonly jars: readonly string[];
-  /** Folder with pip-installed requirements, for the driver and executors. */
+  /** Folder on the master with pip-installed requirements, for the driver; <folder>.zip goes to executors. */
   readonly pythonPath?: string;
 }
 
 export const noDependencies: JobDependencies = { packages: [], jars: [] };
+
+/** Where executors unpack the requirements, relative to their working folder. */
+const executorPythonPath = "burst-pydeps";
 
 /** spark-submit for pyspark and jar jobs; the script itself for shell jobs. */
 export function jobLaunch(job: JobSpec, context: JobContext, deps: JobDependencies = noDependencies): JobLaunch {
@@ -39,7 +42,13 @@ export function jobLaunch(job: JobSpec, context: JobContext, deps: JobDependenci
   if (deps.pythonPath) env.PYTHONPATH = deps.pythonPath;
   if (job.type === "shell") return { argv: ["bash", job.entrypoint, ...job.args], env };
   const conf: Record<string, string> = { ...job.conf };
-  if (deps.pythonPath) conf["spark.executorEnv.PYTHONPATH"] = deps.pythonPath;
+  if (deps.pythonPath) {
+    // The folder exists only on the master: executors on other nodes get its zip, unpacked in
+    // their working folder (where the Python workers start), so C extensions load too.
+    const archives = [conf["spark.archives"], `${deps.pythonPath}.zip#${executorPythonPath}`];
+    conf["spark.archives"] = archives.filter(Boolean).join(",");
+    conf["spark.executorEnv.PYTHONPATH"] = executorPythonPath;
+  }
   const submit = [
     "spark-submit",
     "--master",

@@ -108,7 +108,8 @@ export class RemoteJob {
 
   /**
    * Install a pip requirements file (relative to the repo) for the job: into a folder on the
-   * master that the driver and executors find on PYTHONPATH. Returns that folder.
+   * master that the driver finds on PYTHONPATH, zipped beside it as <folder>.zip for executors on
+   * every node (jobLaunch ships it with spark.archives). Returns the folder.
    */
   async installRequirements(requirements: string): Promise<string> {
     const q = shellQuote;
@@ -116,7 +117,8 @@ export class RemoteJob {
     const installed = await this.node.exec(
       `. ${q(`${this.workDir}/env.sh`)} && { [ -z "\${SPARK_CONF_DIR:-}" ] || . "$SPARK_CONF_DIR/spark-env.sh"; } && ` +
         `"\${PYSPARK_PYTHON:-python3}" -m pip install --quiet --disable-pip-version-check --target ${q(target)} ` +
-        `-r ${q(`${this.codeDir}/${requirements}`)} 2>&1`,
+        `-r ${q(`${this.codeDir}/${requirements}`)} 2>&1 && ` +
+        `"\${PYSPARK_PYTHON:-python3}" -c 'import shutil, sys; shutil.make_archive(sys.argv[1], "zip", sys.argv[1])' ${q(target)} 2>&1`,
     );
     if (installed.code !== 0) {
       throw infraError(
@@ -170,6 +172,12 @@ export class RemoteJob {
       else interrupted = true;
       void this.stop().catch(() => {});
     };
+    // One splitter per stream for the whole job: a line cut by a dropped connection is completed
+    // by the resumed stream, not emitted as two.
+    const splitters: Record<LogStream, LineSplitter> = {
+      stdout: new LineSplitter((line) => options.onLine("stdout", line)),
+      stderr: new LineSplitter((line) => options.onLine("stderr", line)),
+    };
     const timer = options.timeoutMs > 0 ? setTimeout(() => stopJob("timeout"), options.timeoutMs) : undefined;
     const onAbort = () => stopJob("interrupt");
     options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -177,7 +185,7 @@ export class RemoteJob {
     try {
       for (;;) {
         await Promise.all(
-          (["stdout", "stderr"] as const).map((stream) => this.tail(stream, pid, offsets, options.onLine)),
+          (["stdout", "stderr"] as const).map((stream) => this.tail(stream, pid, offsets, splitters[stream])),
         );
         if (this.node.isConnected && !(await this.isRunning(pid))) break;
         reconnects++;
@@ -185,6 +193,8 @@ export class RemoteJob {
       }
       return { exitCode: await this.exitCode(), timedOut, interrupted, reconnects };
     } finally {
+      splitters.stdout.flush();
+      splitters.stderr.flush();
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
     }
@@ -242,25 +252,30 @@ export class RemoteJob {
     stream: LogStream,
     pid: number,
     offsets: Record<LogStream, number>,
-    onLine: FollowOptions["onLine"],
+    splitter: LineSplitter,
   ): Promise<void> {
     const file = `${this.requireAttemptDir()}/${stream}.log`;
-    const splitter = new LineSplitter((line) => onLine(stream, line));
+    // tail --pid waits for a watcher that ends with the job: a job that has exited but was not yet
+    // reaped (an orphan's zombie, until init gets to it) still counts as alive for tail itself.
+    const watcher = `( while ${jobAlive(pid)}; do sleep 0.2; done ) & watcher=$!; `;
     await this.node
       // stdbuf: tail block-buffers into a pipe, which would hold lines back until the job ends.
-      .exec(`stdbuf -o0 tail -c +${offsets[stream] + 1} -s 0.2 --pid=${pid} -F ${shellQuote(file)} 2>/dev/null`, {
-        // Both files are read through tail's stdout.
-        onStdout: (chunk: Buffer) => {
-          offsets[stream] += chunk.length;
-          splitter.push(chunk);
+      .exec(
+        `${watcher}stdbuf -o0 tail -c +${offsets[stream] + 1} -s 0.2 --pid="$watcher" -F ${shellQuote(file)} 2>/dev/null; ` +
+          `kill "$watcher" 2>/dev/null; true`,
+        {
+          // Both files are read through tail's stdout.
+          onStdout: (chunk: Buffer) => {
+            offsets[stream] += chunk.length;
+            splitter.push(chunk);
+          },
         },
-      })
+      )
       .catch(() => undefined); // a dropped connection: the caller reconnects and resumes
-    splitter.flush();
   }
 
   private async isRunning(pid: number): Promise<boolean> {
-    return (await this.node.exec(`kill -0 ${pid} 2>/dev/null`)).code === 0;
+    return (await this.node.exec(jobAlive(pid))).code === 0;
   }
 
   private async exitCode(): Promise<number | null> {
@@ -287,4 +302,9 @@ export class RemoteJob {
     if (this.pid === undefined) throw new Error("the job has not been launched");
     return this.pid;
   }
+}
+
+/** Shell test: true while process `pid` runs. An exited process not yet reaped (state Z) has ended. */
+function jobAlive(pid: number): string {
+  return `grep -qv ') Z ' /proc/${pid}/stat 2>/dev/null`;
 }

@@ -1,14 +1,18 @@
 import { createReadStream } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { open, readdir, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import {
+  AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   HeadBucketCommand,
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { badInput, infraError } from "../errors.ts";
 
 /** How to reach S3: the real service (aws target) or the local S3 server. */
@@ -52,7 +56,14 @@ export interface RetryPolicy {
 }
 
 const defaultRetry: RetryPolicy = { attempts: 5, firstDelayMs: 1000 };
-const multipartPartSize = 8 * 1024 * 1024;
+// Tuned with `npm run bench` (docs/benchmarks.md): small files wait on requests in flight, so
+// 16 files at once; a large file goes up in 16 MiB parts, 8 at a time (aws s3 sync: 8 MiB, 10),
+// each read from its own offset.
+const multipartPartSize = 16 * 1024 * 1024;
+const defaultFileConcurrency = 16;
+const multipartQueueSize = 8;
+/** Multipart uploads at once: each holds up to queueSize × partSize (128 MiB) in memory. */
+const multipartUploadsAtOnce = 1;
 
 /**
  * The object store a run reads inputs from and writes results to. Large files go up in
@@ -104,23 +115,28 @@ export class ObjectStore {
   }
 
   /** Upload a file, or a folder recursively, under `location` (a folder's own name is not kept). */
-  async uploadPath(localPath: string, location: S3Location, concurrency = 8): Promise<UploadReport> {
+  async uploadPath(
+    localPath: string,
+    location: S3Location,
+    concurrency = defaultFileConcurrency,
+  ): Promise<UploadReport> {
     const info = await stat(localPath);
     const files = info.isDirectory() ? await listFiles(localPath) : [localPath];
     const keyOf = (file: string) =>
       info.isDirectory() ? joinKey(location.key, relative(localPath, file).split(sep).join("/")) : location.key;
     let bytes = 0;
     const queue = [...files];
+    const multipart = new Slots(multipartUploadsAtOnce);
     const worker = async () => {
       for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-        bytes += await this.uploadFile(file, { bucket: location.bucket, key: keyOf(file) });
+        bytes += await this.uploadFile(file, { bucket: location.bucket, key: keyOf(file) }, multipart);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(files.length, 1)) }, worker));
     return { files: files.length, bytes };
   }
 
-  private async uploadFile(file: string, location: S3Location): Promise<number> {
+  private async uploadFile(file: string, location: S3Location, multipart: Slots): Promise<number> {
     const { size } = await stat(file);
     await this.withRetry(`upload ${file} to s3://${location.bucket}/${location.key}`, async () => {
       if (size < multipartPartSize) {
@@ -134,16 +150,53 @@ export class ObjectStore {
         );
         return;
       }
-      const upload = new Upload({
-        client: this.client,
-        params: { Bucket: location.bucket, Key: location.key, Body: createReadStream(file) },
-        partSize: multipartPartSize,
-        queueSize: 4,
-        leavePartsOnError: false,
-      });
-      await upload.done();
+      await multipart.run(() => this.uploadInParts(file, size, location));
     });
     return size;
+  }
+
+  /**
+   * A large file as a multipart upload, each part read straight from its offset in the file (no
+   * stream to cut into parts), `multipartQueueSize` parts in flight.
+   */
+  private async uploadInParts(file: string, size: number, location: S3Location): Promise<void> {
+    const target = { Bucket: location.bucket, Key: location.key };
+    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand(target));
+    const handle = await open(file);
+    const count = Math.ceil(size / multipartPartSize);
+    const parts: CompletedPart[] = [];
+    let next = 0;
+    let failure: unknown;
+    const sender = async () => {
+      for (let index = next++; index < count && failure === undefined; index = next++) {
+        try {
+          const offset = index * multipartPartSize;
+          const length = Math.min(multipartPartSize, size - offset);
+          const body = Buffer.allocUnsafe(length);
+          const { bytesRead } = await handle.read(body, 0, length, offset);
+          if (bytesRead !== length) throw new Error(`${file} changed while it was being uploaded`);
+          const sent = await this.client.send(
+            new UploadPartCommand({ ...target, UploadId, PartNumber: index + 1, Body: body, ContentLength: length }),
+          );
+          parts[index] = { ETag: sent.ETag, PartNumber: index + 1 };
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(multipartQueueSize, count) }, sender));
+      if (failure !== undefined) throw failure;
+      await this.client.send(
+        new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } }),
+      );
+    } catch (error) {
+      // Parts left behind are billed and invisible: drop them; the retry starts the file afresh.
+      await this.client.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => {});
+      throw error;
+    } finally {
+      await handle.close();
+    }
   }
 
   private async withRetry<T>(what: string, action: () => Promise<T>): Promise<T> {
@@ -164,6 +217,28 @@ export class ObjectStore {
 
   destroy(): void {
     this.client.destroy();
+  }
+}
+
+/** At most `size` actions at once; the others wait their turn. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(action: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await action();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
   }
 }
 

@@ -45,8 +45,15 @@ export function benchClusterProps(workers: number): SparkClusterProps {
   };
 }
 
-/** Builds and writes the cluster stack for `workers` workers; how many resources, how long. */
-export function synthClusterForBench(workers: number): { resourceCount: number; ms: number } {
+/** The synthesized cdk.tf.json, for walking its dependency graph. */
+export interface TerraformConfig {
+  readonly resource: Record<string, Record<string, unknown>>;
+  readonly data?: Record<string, Record<string, unknown>>;
+  readonly locals?: Record<string, unknown>;
+}
+
+/** Builds and writes the cluster stack for `workers` workers; how many resources, how long, and what. */
+export function synthClusterForBench(workers: number): { resourceCount: number; ms: number; config: TerraformConfig } {
   const outdir = mkdtempSync(join(tmpdir(), "burst-bench-aws-"));
   try {
     const began = performance.now();
@@ -54,11 +61,11 @@ export function synthClusterForBench(workers: number): { resourceCount: number; 
     new SparkClusterStack(app, "cluster", benchClusterProps(workers));
     app.synth();
     const ms = performance.now() - began;
-    const config = JSON.parse(readFileSync(join(outdir, "stacks", "cluster", "cdk.tf.json"), "utf8")) as {
-      resource: Record<string, Record<string, unknown>>;
-    };
+    const config = JSON.parse(
+      readFileSync(join(outdir, "stacks", "cluster", "cdk.tf.json"), "utf8"),
+    ) as TerraformConfig;
     const resourceCount = Object.values(config.resource).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
-    return { resourceCount, ms };
+    return { resourceCount, ms, config };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

@@ -67,7 +67,9 @@ export const localTarget: Target = {
 
     return {
       synth(outdir: string) {
-        const app = new App({ outdir });
+        // CDKTF's only validation here runs `terraform version` for every terraform_data (~50 ms
+        // each) and fails where burst runs OpenTofu; ensureTerraform has already found the binary.
+        const app = new App({ outdir, skipValidation: true });
         const stack = new LocalClusterStack(app, stackId, {
           ...context.identity,
           workers,

@@ -1,0 +1,224 @@
+// Results upload throughput: burst's ObjectStore.uploadPath against `aws s3 sync` on the same
+// files, to the same S3 server (versitygw on loopback, started here). Each upload goes to a fresh
+// prefix, so sync never skips a file, and is checked by listing what arrived.
+
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { ObjectStore } from "../../src/storage/s3.ts";
+import { run, which } from "../../src/util/exec.ts";
+import { type S3Server, startS3Server } from "../../test/helpers/s3server.ts";
+import { type Sample, sample } from "./stats.ts";
+
+export interface UploadSizes {
+  readonly smallFiles: number;
+  readonly smallFileBytes: number;
+  readonly largeFileBytes: number;
+}
+
+export const fullSizes: UploadSizes = { smallFiles: 2000, smallFileBytes: 2048, largeFileBytes: 200 * 1024 * 1024 };
+export const quickSizes: UploadSizes = { smallFiles: 200, smallFileBytes: 2048, largeFileBytes: 20 * 1024 * 1024 };
+
+export interface UploadCase {
+  readonly name: string;
+  readonly files: number;
+  readonly bytes: number;
+  /** Seconds per upload. */
+  readonly burstSeconds: Sample;
+  readonly awsSeconds: Sample;
+  /** burst throughput / aws throughput (= aws median time / burst median time); ≥ 1 means burst is as fast. */
+  readonly ratio: number;
+}
+
+export interface UploadResult {
+  readonly awsVersion: string;
+  readonly cases: readonly UploadCase[];
+}
+
+export async function measureUploads(
+  sizes: UploadSizes,
+  repetitions: number,
+  log: (line: string) => void,
+): Promise<UploadResult> {
+  const aws = which("aws");
+  if (!aws) throw new Error("the aws CLI is not on PATH (pip install awscli)");
+  const awsVersion = (await run(aws, ["--version"])).stdout.trim() || "aws";
+  const scratch = await mkdtemp(join(tmpdir(), "burst-bench-upload-"));
+  const server = await startS3Server();
+  try {
+    const small = join(scratch, "small");
+    for (let i = 0; i < sizes.smallFiles; i++) {
+      const dir = join(small, `part-${String(i % 20).padStart(2, "0")}`);
+      if (i < 20) await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, `file-${i}.json`), randomBytes(sizes.smallFileBytes));
+    }
+    const large = join(scratch, "large");
+    await mkdir(large);
+    await writeRandomFile(join(large, "big.bin"), sizes.largeFileBytes);
+
+    const cases: UploadCase[] = [];
+    for (const [name, dir, files, bytes] of [
+      [
+        `${sizes.smallFiles} files of ${sizes.smallFileBytes / 1024} KiB`,
+        small,
+        sizes.smallFiles,
+        sizes.smallFiles * sizes.smallFileBytes,
+      ],
+      [`1 file of ${sizes.largeFileBytes / 1024 / 1024} MiB`, large, 1, sizes.largeFileBytes],
+    ] as const) {
+      const burst: number[] = [];
+      const awsTimes: number[] = [];
+      for (let round = 1; round <= repetitions; round++) {
+        // A bucket per upload, removed after it: the server's disk use stays one copy.
+        const burstBucket = `bench-burst-${round}-${files}`;
+        const awsBucket = `bench-aws-${round}-${files}`;
+        await createBucket(server.client(), burstBucket);
+        await createBucket(server.client(), awsBucket);
+        // Alternate who goes first, and start each upload with no dirty pages left to flush from
+        // writing the files or the previous upload: the disk is shared by both sides.
+        const sides = [
+          async () => burst.push(await burstUpload(server, dir, burstBucket, files, bytes)),
+          async () => awsTimes.push(await awsSync(aws, server, dir, awsBucket, files, bytes)),
+        ];
+        if (round % 2 === 0) sides.reverse();
+        for (const side of sides) {
+          await run("sync", []);
+          await side();
+        }
+        log(
+          `  upload ${name} run ${round}: burst ${burst.at(-1)?.toFixed(2)} s, aws s3 sync ${awsTimes.at(-1)?.toFixed(2)} s`,
+        );
+        await rm(join(server.dataDir, burstBucket), { recursive: true, force: true });
+        await rm(join(server.dataDir, awsBucket), { recursive: true, force: true });
+      }
+      const burstSeconds = sample(burst);
+      const awsSeconds = sample(awsTimes);
+      cases.push({ name, files, bytes, burstSeconds, awsSeconds, ratio: awsSeconds.median / burstSeconds.median });
+    }
+    return { awsVersion, cases };
+  } finally {
+    await server.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function burstUpload(
+  server: S3Server,
+  dir: string,
+  bucket: string,
+  files: number,
+  bytes: number,
+): Promise<number> {
+  const began = performance.now();
+  const store = new ObjectStore(
+    {
+      region: server.region,
+      endpoint: server.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    },
+    { attempts: 1, firstDelayMs: 0 },
+  );
+  try {
+    await store.uploadPath(dir, { bucket, key: "run/" });
+  } finally {
+    store.destroy();
+  }
+  const seconds = (performance.now() - began) / 1000;
+  await expectObjects(server.client(), bucket, files, bytes);
+  if (files === 1)
+    await expectSameContent(server.client(), bucket, `run/${basename((await readdir(dir))[0] ?? "")}`, dir);
+  return seconds;
+}
+
+async function awsSync(
+  aws: string,
+  server: S3Server,
+  dir: string,
+  bucket: string,
+  files: number,
+  bytes: number,
+): Promise<number> {
+  const began = performance.now();
+  const result = await run(
+    aws,
+    [
+      "s3",
+      "sync",
+      dir,
+      `s3://${bucket}/run/`,
+      "--endpoint-url",
+      server.endpoint,
+      "--only-show-errors",
+      "--no-progress",
+    ],
+    {
+      env: {
+        AWS_ACCESS_KEY_ID: server.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+        AWS_DEFAULT_REGION: server.region,
+        AWS_REQUEST_CHECKSUM_CALCULATION: "when_required",
+        AWS_RESPONSE_CHECKSUM_VALIDATION: "when_required",
+        // Only the CLI's defaults: no user profile may change concurrency or part size.
+        AWS_CONFIG_FILE: "/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+        AWS_PROFILE: undefined,
+      },
+      timeoutMs: 10 * 60_000,
+    },
+  );
+  const seconds = (performance.now() - began) / 1000;
+  if (result.code !== 0) throw new Error(`aws s3 sync failed (exit ${result.code}): ${result.stderr.slice(-2000)}`);
+  await expectObjects(server.client(), bucket, files, bytes);
+  return seconds;
+}
+
+async function createBucket(client: S3Client, bucket: string): Promise<void> {
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+}
+
+/** Every file arrived, whole: the object count and their total size match. */
+async function expectObjects(client: S3Client, bucket: string, files: number, bytes: number): Promise<void> {
+  let count = 0;
+  let size = 0;
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    count += page.KeyCount ?? 0;
+    for (const object of page.Contents ?? []) size += object.Size ?? 0;
+    token = page.NextContinuationToken;
+  } while (token);
+  if (count !== files || size !== bytes) {
+    throw new Error(
+      `s3://${bucket} holds ${count} objects, ${size} bytes after the upload; expected ${files}, ${bytes}`,
+    );
+  }
+}
+
+/** The object's bytes are the file's (a multipart upload put its parts back in order). */
+async function expectSameContent(client: S3Client, bucket: string, key: string, dir: string): Promise<void> {
+  const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const remote = createHash("sha256");
+  for await (const chunk of object.Body as AsyncIterable<Uint8Array>) remote.update(chunk);
+  const local = createHash("sha256");
+  for await (const chunk of createReadStream(join(dir, basename(key)))) local.update(chunk as Buffer);
+  if (remote.digest("hex") !== local.digest("hex"))
+    throw new Error(`s3://${bucket}/${key} differs from the file uploaded`);
+}
+
+async function writeRandomFile(path: string, bytes: number): Promise<void> {
+  const out = createWriteStream(path);
+  const chunk = 1024 * 1024;
+  for (let written = 0; written < bytes; written += chunk) {
+    if (!out.write(randomBytes(Math.min(chunk, bytes - written)))) {
+      await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+    }
+  }
+  await new Promise<void>((resolve, reject) => {
+    out.once("error", reject);
+    out.end(() => resolve());
+  });
+}

@@ -1,0 +1,80 @@
+// `npm run bench -- --quick` end to end: every section runs for real (a local burst and bare Spark
+// daemons, uploads to a real S3 server, synthesis, CLI start-up, the launch model) and reports
+// numeric ratios. Timings are never asserted: this machine's speed is not the code's behaviour.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { type BenchReport, renderMarkdown, sectionTitles } from "../../scripts/bench/report.ts";
+import { run } from "../../src/util/exec.ts";
+import { repoRoot } from "../helpers/burst.ts";
+
+describe("npm run bench -- --quick", () => {
+  test(
+    "produces every section, each with finite ratios, as JSON and as Markdown",
+    { timeout: 15 * 60_000 },
+    async () => {
+      const result = await run(
+        process.execPath,
+        ["--import", "tsx", join(repoRoot, "scripts", "bench.ts"), "--quick", "--json"],
+        {
+          cwd: repoRoot,
+          env: { CONSUL_HTTP_ADDR: undefined, NO_COLOR: "1" },
+          timeoutMs: 15 * 60_000,
+        },
+      );
+      assert.equal(result.code, 0, `bench failed:\n${result.stderr.slice(-4000)}`);
+      const report = JSON.parse(result.stdout) as BenchReport;
+      assert.equal(report.quick, true);
+      assert.equal(report.repetitions, 1);
+
+      for (const section of Object.keys(sectionTitles) as (keyof typeof sectionTitles)[]) {
+        assert.ok(report[section], `section ${section} is missing`);
+      }
+      const ratios = Object.entries(report.ratios);
+      for (const [name, value] of ratios) {
+        assert.ok(Number.isFinite(value) && value > 0, `ratio "${name}" is ${value}`);
+      }
+      const names = ratios.map(([name]) => name).join("\n");
+      for (const expected of [
+        /^local burst time \/ bare Spark time$/m,
+        /^upload small files: burst throughput \/ aws s3 sync$/m,
+        /^upload large file: burst throughput \/ aws s3 sync$/m,
+        /^aws synth time, \d+ \/ 1 workers$/m,
+        /^local synth time, \d+ \/ 1 workers$/m,
+        /^burst --help \/ node -e 0$/m,
+        /^modelled aws ready time, \d+ \/ 1 workers$/m,
+      ]) {
+        assert.match(names, expected);
+      }
+
+      // The parts behind the ratios.
+      const overhead = report.localOverhead;
+      assert.ok(overhead);
+      for (const phase of ["synth", "apply", "wait-ready", "run", "collect", "destroy", "cli"]) {
+        assert.equal(typeof overhead.burstPhases[phase], "number", `burst phase ${phase}`);
+      }
+      assert.deepEqual(Object.keys(overhead.barePhases), ["master", "worker", "spark-submit", "stop"]);
+      assert.deepEqual(
+        report.upload?.cases.map((entry) => entry.files),
+        [200, 1],
+      );
+      const aws = report.synthesis?.aws ?? [];
+      assert.ok(aws.length >= 2 && new Set(aws.map((point) => point.resources)).size === 1, "aws resources by workers");
+      const local = report.synthesis?.local ?? [];
+      assert.ok(
+        local.length >= 2 && (local[1]?.resources ?? 0) > (local[0]?.resources ?? 0),
+        "local grows with workers",
+      );
+      const models = report.launchModel ?? [];
+      assert.ok(models.length >= 2);
+      for (const model of models) {
+        assert.ok(model.criticalPath.length > 1 && model.apply.low > 0 && model.ready.high >= model.apply.high);
+        assert.deepEqual(model.criticalPath, models[0]?.criticalPath, "the critical path does not depend on workers");
+      }
+
+      const markdown = renderMarkdown(report);
+      for (const title of Object.values(sectionTitles)) assert.ok(markdown.includes(`## ${title}`), `no "${title}"`);
+      assert.match(markdown, /a model, not a measurement/);
+    },
+  );
+});
