@@ -1,7 +1,5 @@
 import { hostname } from "node:os";
-import { EC2Client } from "@aws-sdk/client-ec2";
 import { ExitCode } from "../errors.ts";
-import { gc } from "../fleet/gc.ts";
 import { destroyRun, findRun } from "../lifecycle/down.ts";
 import type { EventSink } from "../lifecycle/events.ts";
 import { registryFromEnv } from "../lifecycle/registry.ts";
@@ -79,6 +77,8 @@ export interface GcCliOptions {
  * AWS_REGION, or burst/aws/region in Consul or config/).
  */
 export async function collectGarbage(burstHome: string, options: GcCliOptions): Promise<number> {
+  // Loaded here, not at start-up: the EC2 SDK costs every other command ~0.6 s to import.
+  const [{ gc }, { EC2Client }] = await Promise.all([import("../fleet/gc.ts"), import("@aws-sdk/client-ec2")]);
   const region = await awsRegion();
   const ec2 = region ? new EC2Client({ region }) : undefined;
   try {
