@@ -3,7 +3,8 @@
 // check-and-set transactions. Exit codes: 0 ok, 2 bad input, 3 Consul failure.
 
 import { parseArgs } from "node:util";
-import { BurstError, badInput, ExitCode } from "../src/errors.ts";
+import { runEntry } from "../src/cli/entry.ts";
+import { badInput, ExitCode } from "../src/errors.ts";
 import { desiredFromFiles } from "../src/params/config-files.ts";
 import { ConsulStore, FileStore, normalizePrefix, prefixFromEnv, pushParams } from "../src/params/index.ts";
 import { formatPlan } from "../src/params/report.ts";
@@ -67,14 +68,4 @@ function parseOrExplain(argv: string[]) {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof BurstError) {
-      console.error(`config:push: ${error.render()}`);
-      process.exit(error.exitCode);
-    }
-    console.error(error);
-    process.exit(ExitCode.infrastructure);
-  },
-);
+runEntry("config:push", main);

@@ -3,7 +3,8 @@
 // Secrets are masked. Exit codes: 0 ok, 2 bad or missing values, 3 Consul failure.
 
 import { parseArgs } from "node:util";
-import { BurstError, badInput, ExitCode } from "../src/errors.ts";
+import { runEntry } from "../src/cli/entry.ts";
+import { badInput, ExitCode } from "../src/errors.ts";
 import { normalizePrefix, prefixFromEnv, requireVpcOutputs, resolveParams, storeFromEnv } from "../src/params/index.ts";
 import { formatRows, paramRows } from "../src/params/report.ts";
 import type { TargetName } from "../src/spec/types.ts";
@@ -67,14 +68,4 @@ function parseOrExplain(argv: string[]) {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof BurstError) {
-      console.error(`config:show: ${error.render()}`);
-      process.exit(error.exitCode);
-    }
-    console.error(error);
-    process.exit(ExitCode.infrastructure);
-  },
-);
+runEntry("config:show", main);
