@@ -6,10 +6,12 @@
 // The Spark version defaults to `defaults.spark` in config/defaults.yml. Called by scripts/setup.sh.
 
 import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
 import { BurstError } from "../src/errors.ts";
 import { cacheRoot, ensureS3Server, ensureSpark, ensureSshd, ensureTerraform } from "../src/targets/local/runtime.ts";
+import { awsProviderVersion, recordProviderMirror } from "../src/terraform/provider-installation.ts";
 
 function defaultSparkVersion(): string {
   const text = readFileSync(new URL("../config/defaults.yml", import.meta.url), "utf8");
@@ -41,6 +43,12 @@ async function main(): Promise<void> {
   log(`[setup-runtimes] cache: ${cacheRoot()}`);
   const sshd = await timed("sshd", () => ensureSshd());
   const terraform = await timed("terraform", () => ensureTerraform(log));
+  const mirror = await timed("aws provider", () => recordProviderMirror(process.env, cacheRoot(), homedir()));
+  log(
+    mirror
+      ? `[setup-runtimes] hashicorp/aws ${awsProviderVersion}: local mirror ${mirror} (terraform installs it offline, linked per run)`
+      : `[setup-runtimes] hashicorp/aws ${awsProviderVersion}: no local mirror; terraform downloads it from the registry once into the plugin cache`,
+  );
   const s3 = await timed("s3server", () => ensureS3Server(log));
   const spark = await timed("spark", () => ensureSpark(sparkVersion, log));
 
@@ -48,6 +56,7 @@ async function main(): Promise<void> {
     cache: cacheRoot(),
     sshd,
     terraform,
+    awsProviderMirror: mirror ?? null,
     s3server: s3,
     spark,
     timingsMs: timings,
@@ -58,6 +67,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `terraform  ${terraform.name} ${terraform.version}  ${terraform.binary}`,
+        `aws prov.  hashicorp/aws ${awsProviderVersion}  ${mirror ?? "from the registry (no local mirror)"}`,
         `s3 server  versitygw ${s3.version}  ${s3.binary}`,
         `spark      ${spark.sparkVersion} (hadoop ${spark.hadoopVersion}, ${spark.source})  SPARK_HOME=${spark.sparkHome}`,
         `python     ${spark.pythonExec}`,

@@ -1,13 +1,16 @@
 // `npm run vpc -- synth|plan|deploy|destroy|outputs [--yes] [--config <dir>]`: the long-lived
 // VPC stack, for ops. Synthesizes stacks/aws/vpc-stack.ts and drives the terraform CLI on it.
 
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { BurstError, badInput, ExitCode, infraError } from "../src/errors.ts";
+import { BurstError, badInput, ExitCode } from "../src/errors.ts";
 import { resolveParams, storeFromEnv, vpcOutputEntries, writeParams } from "../src/params/index.ts";
 import type { VpcOutputs } from "../src/params/types.ts";
-import { formatCommand, type RunResult, run, which } from "../src/util/exec.ts";
+import { awsEndpointsFromEnv } from "../src/targets/aws/endpoints.ts";
+import { cacheRoot, ensureTerraform } from "../src/targets/local/runtime.ts";
+import { TerraformDriver } from "../src/terraform/driver.ts";
+import type { TerraformEvent } from "../src/terraform/events.ts";
+import { providerInstallation } from "../src/terraform/provider-installation.ts";
 import { synthVpcStack } from "../stacks/aws/vpc-app.ts";
 import { vpcOutputNames } from "../stacks/aws/vpc-stack.ts";
 
@@ -19,7 +22,8 @@ const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>]
   destroy   delete the VPC (plans only, unless --yes)
   outputs   print the deployed VPC's outputs (the burst/vpc/<vpcName>/... parameters)
 
-Environment: TERRAFORM_BINARY_NAME (terraform or tofu), AWS credentials as for the AWS CLI.`;
+Environment: TERRAFORM_BINARY_NAME (terraform or tofu), BURST_TF_PLUGIN_MIRROR (a local mirror of
+hashicorp/aws 5.100.0), AWS credentials and AWS_ENDPOINT_URL[_<SERVICE>] as for the AWS CLI.`;
 
 const commands = ["synth", "plan", "deploy", "destroy", "outputs"] as const;
 type Command = (typeof commands)[number];
@@ -47,27 +51,62 @@ async function main(argv: string[]): Promise<number> {
     ...config,
     outdir: resolve("cdktf.out"),
     localStateDir: resolve(".burst", "state"),
+    endpoints: awsEndpointsFromEnv(process.env),
   });
   if (command === "synth") {
     console.log(`VPC stack "${config.aws.vpcName}" synthesized into ${stackDir}`);
     return ExitCode.ok;
   }
 
-  const terraform = new Terraform(process.env.TERRAFORM_BINARY_NAME || "terraform", stackDir);
-  await terraform.run(["init", "-input=false"]);
+  const terraform = await ensureTerraform((line) => console.error(line));
+  const show = (line: string) => console.log(line);
+  const driver = new TerraformDriver({
+    binary: terraform.binary,
+    stackDir,
+    scratchDir: resolve(stackDir, ".burst"),
+    installation: providerInstallation(process.env, cacheRoot()),
+    onOutput: (line) => {
+      // apply/destroy print JSON events (shown below as one line per resource); the rest is for people.
+      if (!line.startsWith("{")) show(line);
+    },
+  });
+  await driver.init();
   if (command === "outputs") {
-    console.log(JSON.stringify(await terraform.outputs(), null, 2));
+    console.log(JSON.stringify(await deployedOutputs(driver), null, 2));
     return ExitCode.ok;
   }
   const destroy = command === "destroy";
   if (command === "plan" || !values.yes) {
-    await terraform.run(["plan", "-input=false", ...(destroy ? ["-destroy"] : [])]);
+    await driver.plan({ destroy });
     if (command !== "plan") console.log(`\nNothing changed. Re-run with --yes to ${command}.`);
     return ExitCode.ok;
   }
-  await terraform.run([destroy ? "destroy" : "apply", "-input=false", "-auto-approve"]);
-  if (!destroy) await publishVpcOutputs(config.aws.vpcName, params.prefix, await terraform.outputs(), choice.consul);
+  if (destroy) {
+    await driver.destroy(showEvent);
+    console.log(`VPC "${config.aws.vpcName}" destroyed`);
+    return ExitCode.ok;
+  }
+  await driver.apply(showEvent);
+  await publishVpcOutputs(config.aws.vpcName, params.prefix, await deployedOutputs(driver), choice.consul);
   return ExitCode.ok;
+}
+
+/** One line per resource as terraform creates or deletes it. */
+function showEvent(event: TerraformEvent): void {
+  if (event.type === "resource-done") console.log(`  ${event.action} ${event.address} (${event.seconds}s)`);
+  if (event.type === "resource-failed") console.error(`  ${event.action} ${event.address} failed`);
+}
+
+/** The VPC's outputs from its state; bad input when the VPC was never deployed. */
+async function deployedOutputs(driver: TerraformDriver): Promise<Record<string, unknown>> {
+  const outputs = await driver.outputs();
+  const missing = vpcOutputNames.filter((name) => outputs[name] === undefined);
+  if (missing.length > 0) {
+    throw badInput(`the VPC is not deployed (no ${missing.join(", ")} in its state)`, {
+      hint: "npm run vpc -- deploy --yes",
+    });
+  }
+  return outputs;
 }
 
 /**
@@ -95,71 +134,6 @@ async function publishVpcOutputs(
   }
   console.log(`\nCONSUL_HTTP_ADDR is not set; add these under vpc/${vpcName}/ in config/vpc.yml:`);
   console.log(JSON.stringify(Object.fromEntries(vpcOutputNames.map((name) => [name, outputs[name]])), null, 2));
-}
-
-/** The terraform CLI on the stack folder, output streamed; failures become BurstErrors. */
-class Terraform {
-  constructor(
-    private readonly binary: string,
-    private readonly stackDir: string,
-  ) {}
-
-  async run(args: string[], quiet = false): Promise<RunResult> {
-    if (which(this.binary) === undefined) {
-      throw infraError(`${this.binary} is not installed (or not on PATH)`, {
-        hint: "install terraform, or OpenTofu and set TERRAFORM_BINARY_NAME=tofu",
-      });
-    }
-    const cliConfig = process.env.TF_CLI_CONFIG_FILE;
-    const result = await run(this.binary, args, {
-      cwd: this.stackDir,
-      // A CLI config path that does not exist only makes terraform warn on every command.
-      env: {
-        TF_IN_AUTOMATION: "1",
-        CHECKPOINT_DISABLE: "1",
-        TF_CLI_CONFIG_FILE: cliConfig && existsSync(cliConfig) ? cliConfig : undefined,
-      },
-      onLine: quiet ? undefined : (line, stream) => (stream === "stdout" ? console.log(line) : console.error(line)),
-    }).catch((cause: unknown) => {
-      throw infraError(`cannot run ${this.binary}`, {
-        cause,
-        hint: "install terraform, or OpenTofu and set TERRAFORM_BINARY_NAME=tofu",
-      });
-    });
-    if (result.code !== 0) throw terraformFailure(formatCommand(this.binary, args.slice(0, 1)), result);
-    return result;
-  }
-
-  async outputs(): Promise<Record<string, unknown>> {
-    const result = await this.run(["output", "-json"], true);
-    const parsed = JSON.parse(result.stdout) as Record<string, { value: unknown }>;
-    const missing = vpcOutputNames.filter((name) => parsed[name] === undefined);
-    if (missing.length > 0) {
-      throw badInput(`the VPC is not deployed (no ${missing.join(", ")} in its state)`, {
-        hint: "npm run vpc -- deploy --yes",
-      });
-    }
-    return Object.fromEntries(Object.entries(parsed).map(([name, output]) => [name, output.value]));
-  }
-}
-
-/** Names the cause when terraform could not download the AWS provider, the usual first failure. */
-export function terraformFailure(command: string, result: RunResult): BurstError {
-  const text = `${result.stderr}\n${result.stdout}`;
-  if (
-    /Failed to query available provider packages|Failed to install provider|could not connect to registry\.terraform\.io/.test(
-      text,
-    )
-  ) {
-    return infraError(
-      `${command} failed: the provider registry (registry.terraform.io) is unreachable, so the AWS provider cannot be downloaded`,
-      {
-        hint: "run where registry.terraform.io is reachable, or point terraform at a provider mirror (provider_installation in ~/.terraformrc)",
-      },
-    );
-  }
-  const tail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-15).join("\n");
-  return infraError(`${command} failed (exit code ${result.code ?? result.signal}):\n${tail}`);
 }
 
 try {

@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { badInput, infraError } from "../errors.ts";
+import { cacheRoot } from "../targets/local/runtime.ts";
 import { TerraformDriver } from "../terraform/driver.ts";
+import { providerInstallation } from "../terraform/provider-installation.ts";
 import type { EventSink } from "./events.ts";
 import { registryFromEnv } from "./registry.ts";
 import { ownerAlive, type RunRecord, readRecord, runsRoot, writeRecord } from "./run-record.ts";
@@ -33,6 +35,7 @@ export async function destroyRun(record: RunRecord, sink: EventSink): Promise<Ru
     binary: record.terraformBinary,
     stackDir: record.stackDir,
     scratchDir: record.runDir,
+    installation: providerInstallation(process.env, cacheRoot()),
   });
   const began = Date.now();
   sink({ type: "phase-start", phase: "destroy" });

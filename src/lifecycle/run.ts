@@ -15,9 +15,10 @@ import { resolveWebhook } from "../spec/webhook.ts";
 import { joinKey, ObjectStore, parseS3Uri } from "../storage/s3.ts";
 import { type PreparedCluster, readClusterOutputs } from "../targets/contract.ts";
 import { loadTarget } from "../targets/index.ts";
-import { ensureTerraform } from "../targets/local/runtime.ts";
+import { cacheRoot, ensureTerraform } from "../targets/local/runtime.ts";
 import { TerraformDriver } from "../terraform/driver.ts";
 import type { TerraformEvent } from "../terraform/events.ts";
+import { providerInstallation } from "../terraform/provider-installation.ts";
 import { isSecretKey, redactText } from "../util/redact.ts";
 import type { EventSink, Outcome, Phase } from "./events.ts";
 import type { Interrupts } from "./interrupts.ts";
@@ -189,6 +190,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
         binary: terraform.binary,
         stackDir: synth.stackDir,
         scratchDir: runDir,
+        installation: providerInstallation(process.env, cacheRoot()),
         secrets: request.secrets,
         logFile: join(runDir, "terraform.log"),
       });

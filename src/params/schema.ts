@@ -118,6 +118,8 @@ export const awsLeaves = {
   buckets: need("aws/buckets", list(bucketName), { fallback: [] }),
   stateBucket: maybe("aws/stateBucket", bucketName),
   stateLockTable: maybe("aws/stateLockTable", dynamoTable),
+  // A base image installs Java and Spark before its bootstrap prints the host key.
+  hostKeyTimeoutSeconds: need("aws/hostKeyTimeoutSeconds", integer(5, 3600), { fallback: 900 }),
 } as const;
 
 export const vpcConfigLeaves = {

@@ -37,9 +37,12 @@ export interface AwsParams {
   readonly sparkMirror: string;
   /** Buckets cluster nodes may read and write (scopes the instance role). */
   readonly buckets: readonly string[];
-  /** Remote state for stacks: S3 bucket + DynamoDB lock table. */
+  /** Remote state for long-lived stacks: an S3 bucket, locked by a lock file beside the state... */
   readonly stateBucket?: string;
+  /** ...or by this DynamoDB table where a site still has one (deprecated by terraform 1.10). */
   readonly stateLockTable?: string;
+  /** How long the CLI waits for the master to print its SSH host key (boot + bootstrap). */
+  readonly hostKeyTimeoutSeconds: number;
 }
 
 /** burst/vpc/<name>/... — written by the VPC stack after deploy. */

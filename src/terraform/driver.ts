@@ -1,18 +1,22 @@
 import { appendFileSync, existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { infraError } from "../errors.ts";
-import { describeFailure, formatCommand, type RunResult, run } from "../util/exec.ts";
+import { describeFailure, formatCommand, type RunResult, run, type StreamName } from "../util/exec.ts";
 import { redactText } from "../util/redact.ts";
 import { parseUiLine, type TerraformEvent } from "./events.ts";
+import { type ProviderInstallation, terraformInstallEnv } from "./provider-installation.ts";
 
 export interface TerraformDriverOptions {
   /** terraform or tofu executable. */
   readonly binary: string;
   /** The synthesized stack folder (holds cdk.tf.json); state and the lock live here too. */
   readonly stackDir: string;
-  /** Folder for a CLI config file when the user's is missing (keeps terraform quiet and offline). */
+  /** Folder for the CLI config burst writes (provider mirror, or an empty one for a missing user config). */
   readonly scratchDir: string;
+  /** Where the AWS provider comes from (a local mirror or the registry through a shared cache). */
+  readonly installation: ProviderInstallation;
+  /** Every line terraform prints, as it prints it (npm run vpc shows them to the operator). */
+  readonly onOutput?: (line: string, stream: StreamName) => void;
   /** Values removed from any text burst shows (terraform's output can echo environment). */
   readonly secrets?: readonly string[];
   /** Every line terraform prints, redacted, is appended here (the run's terraform.log). */
@@ -32,13 +36,18 @@ export class TerraformDriver {
     return join(this.options.stackDir, "terraform.tfstate");
   }
 
-  /** True while terraform holds the state lock (a crashed apply leaves it behind). */
-  get locked(): boolean {
-    return existsSync(join(this.options.stackDir, ".terraform.tfstate.lock.info"));
-  }
-
   async init(signal?: AbortSignal): Promise<void> {
     await this.command(["init", "-input=false", "-no-color", "-backend=true"], { signal });
+  }
+
+  /** `terraform validate` against the real provider schema (needs init). */
+  async validate(): Promise<void> {
+    await this.command(["validate", "-no-color"], {});
+  }
+
+  /** Shows what apply (or destroy) would change; changes nothing. */
+  async plan(options: { destroy?: boolean } = {}): Promise<void> {
+    await this.command(["plan", "-input=false", "-no-color", ...(options.destroy ? ["-destroy"] : [])], {});
   }
 
   async apply(onEvent: TerraformEventSink, signal?: AbortSignal): Promise<void> {
@@ -69,8 +78,9 @@ export class TerraformDriver {
   ): Promise<RunResult> {
     const diagnostics: string[] = [];
     const logFile = this.options.logFile;
-    const onLine = (line: string) => {
+    const onLine = (line: string, stream: StreamName) => {
       if (logFile) appendFileSync(logFile, `${this.redact(line)}\n`);
+      this.options.onOutput?.(this.redact(line), stream);
       if (!options.onEvent) return;
       const event = parseUiLine(line);
       if (!event) return;
@@ -94,6 +104,14 @@ export class TerraformDriver {
     });
     if (result.code !== 0 || result.aborted) {
       const what = `${formatCommand(this.options.binary, args.slice(0, 1))} failed`;
+      if (providerUnreachable(`${result.stderr}\n${result.stdout}`)) {
+        throw infraError(
+          `${what}: the provider registry (registry.terraform.io) is unreachable, so the AWS provider cannot be downloaded`,
+          {
+            hint: "run where registry.terraform.io is reachable, or point burst at a provider mirror holding hashicorp/aws 5.100.0 with BURST_TF_PLUGIN_MIRROR (docs/aws.md)",
+          },
+        );
+      }
       const detail = diagnostics.length > 0 ? diagnostics.join("\n") : this.redact(describeFailure(what, result));
       throw infraError(`${what} in ${this.options.stackDir}:\n${detail}`);
     }
@@ -101,18 +119,22 @@ export class TerraformDriver {
   }
 
   private async environment(): Promise<Record<string, string>> {
-    const env: Record<string, string> = { TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
-    const userConfig = process.env.TF_CLI_CONFIG_FILE;
-    if (userConfig !== undefined && !existsSync(userConfig)) {
-      // A config path that does not exist makes terraform warn on every command.
-      const empty = join(this.options.scratchDir, "terraformrc");
-      await writeFile(empty, "");
-      env.TF_CLI_CONFIG_FILE = empty;
-    }
-    return env;
+    return {
+      TF_IN_AUTOMATION: "1",
+      TF_INPUT: "0",
+      CHECKPOINT_DISABLE: "1",
+      ...(await terraformInstallEnv(this.options.installation, this.options.scratchDir, process.env)),
+    };
   }
 
   private redact(text: string): string {
     return redactText(text, this.options.secrets ?? []);
   }
+}
+
+/** terraform's words when it could not reach the registry to install a provider. */
+function providerUnreachable(text: string): boolean {
+  return /Failed to query available provider packages|Failed to install provider|could not connect to registry\.terraform\.io/.test(
+    text,
+  );
 }

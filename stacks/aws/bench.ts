@@ -31,6 +31,7 @@ export function benchClusterProps(workers: number): SparkClusterProps {
       sshUser: "admin",
       sshAllowedCidrs: [],
       sparkMirror: "https://archive.apache.org/dist/spark",
+      hostKeyTimeoutSeconds: 900,
       buckets: ["burst-results"],
     },
     vpc: {

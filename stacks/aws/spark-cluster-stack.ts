@@ -8,7 +8,7 @@ import { NodeImage } from "./cluster/node-image.ts";
 import { RunAccess } from "./cluster/run-access.ts";
 import { SparkMaster } from "./cluster/spark-master.ts";
 import { SparkWorkers } from "./cluster/spark-workers.ts";
-import { awsProvider } from "./provider.ts";
+import { type AwsApiEndpoints, awsProvider } from "./provider.ts";
 import { runTags } from "./tags.ts";
 
 export interface SparkClusterProps extends RunIdentity, ClusterShape {
@@ -27,6 +27,8 @@ export interface SparkClusterProps extends RunIdentity, ClusterShape {
   readonly masterSubnetIndex?: number;
   /** Maven repository nodes fetch hadoop-aws and the AWS SDK bundle from. */
   readonly mavenRepo?: string;
+  /** AWS API endpoints other than AWS's own (AWS_ENDPOINT_URL*); absent for real AWS. */
+  readonly endpoints?: AwsApiEndpoints;
 }
 
 const mavenCentral = "https://repo1.maven.org/maven2";
@@ -50,7 +52,7 @@ export class SparkClusterStack extends TerraformStack {
     checkClusterProps(props);
     const name = `burst-${resourceName(props.runId)}`;
     const tags = runTags(props, props.tags);
-    awsProvider(this, props.params.region, tags);
+    awsProvider(this, props.params.region, tags, props.endpoints);
 
     const access = new RunAccess(this, "access", {
       name,

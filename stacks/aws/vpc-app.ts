@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { App } from "cdktf";
 import type { AwsParams, VpcConfig } from "../../src/params/types.ts";
+import type { AwsApiEndpoints } from "./provider.ts";
 import { VpcStack } from "./vpc-stack.ts";
 
 export const vpcStackId = "vpc";
@@ -12,6 +13,8 @@ export interface VpcSynthOptions {
   readonly outdir: string;
   /** Where the state file lives when no state bucket is configured. */
   readonly localStateDir: string;
+  /** AWS API endpoints other than AWS's own (AWS_ENDPOINT_URL*); absent for real AWS. */
+  readonly endpoints?: AwsApiEndpoints;
 }
 
 /** Synthesizes the VPC stack to disk; returns the folder terraform runs in. */
@@ -21,6 +24,7 @@ export function synthVpcStack(options: VpcSynthOptions): string {
     params: options.aws,
     vpcConfig: options.vpcConfig,
     localStateDir: options.localStateDir,
+    endpoints: options.endpoints,
   });
   app.synth();
   return join(options.outdir, "stacks", vpcStackId);

@@ -1,7 +1,7 @@
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AwsParams, VpcConfig, VpcOutputs } from "../../src/params/types.ts";
-import { awsProvider } from "./provider.ts";
+import { type AwsApiEndpoints, awsProvider } from "./provider.ts";
 import { stateLocation, useStateBackend } from "./state-backend.ts";
 import { tagKeys } from "./tags.ts";
 import { ClusterSecurityGroup } from "./vpc/cluster-security-group.ts";
@@ -13,6 +13,8 @@ export interface VpcStackProps {
   readonly vpcConfig: VpcConfig;
   /** Folder for the state file when no state bucket is configured. */
   readonly localStateDir: string;
+  /** AWS API endpoints other than AWS's own (AWS_ENDPOINT_URL*); absent for real AWS. */
+  readonly endpoints?: AwsApiEndpoints;
 }
 
 /** Terraform output names of the VPC stack: the VpcOutputs keys, plus what ops may want to see. */
@@ -35,8 +37,17 @@ export class VpcStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: VpcStackProps) {
     super(scope, id);
     const name = props.params.vpcName;
-    useStateBackend(this, stateLocation(props.params, `vpc/${name}/terraform.tfstate`, props.localStateDir));
-    awsProvider(this, props.params.region, { [tagKeys.vpc]: name, "burst:managed-by": "burst vpc stack" });
+    useStateBackend(
+      this,
+      stateLocation(props.params, `vpc/${name}/terraform.tfstate`, props.localStateDir),
+      props.endpoints,
+    );
+    awsProvider(
+      this,
+      props.params.region,
+      { [tagKeys.vpc]: name, "burst:managed-by": "burst vpc stack" },
+      props.endpoints,
+    );
 
     const network = new Network(this, "network", { ...props.vpcConfig, name, region: props.params.region });
     const cluster = new ClusterSecurityGroup(this, "cluster", {

@@ -1,6 +1,5 @@
-// A real EC2 API for tests: moto_server on a free loopback port, killed (with its process group)
-// by stop(). Plus the fixtures the fleet tests build in it: one run's worth of tagged resources,
-// and untagged or foreign neighbours that must survive every sweep.
+// The fixtures the fleet tests build in a real moto_server (test/helpers/moto.ts): one run's worth
+// of tagged resources, and untagged or foreign neighbours that must survive every sweep.
 
 import {
   AllocateAddressCommand,
@@ -20,61 +19,13 @@ import {
   DescribeLaunchTemplatesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
-  EC2Client,
+  type EC2Client,
   RunInstancesCommand,
   type Tag,
 } from "@aws-sdk/client-ec2";
-import { type Started, start } from "../../src/util/exec.ts";
 import { tagKeys } from "../../stacks/aws/tags.ts";
-import { freePort, waitForPort } from "../helpers/ports.ts";
 
-// The SDK warns once per process that Node 20 support ends; it is noise in test output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
-export interface Moto {
-  readonly endpoint: string;
-  client(): EC2Client;
-  /** Forget every resource (between tests). */
-  reset(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-export async function startMoto(): Promise<Moto> {
-  let lastError = "";
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const port = await freePort();
-    const server: Started = start("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], {
-      maxCapture: 64 * 1024,
-    });
-    const exited = server.done.then((result) => ({ up: false as const, result }));
-    const ready = waitForPort(port, "127.0.0.1", 60_000).then(() => ({ up: true as const }));
-    const first = await Promise.race([ready, exited]).catch((error: unknown) => ({ up: false as const, error }));
-    if (first.up) {
-      const endpoint = `http://127.0.0.1:${port}`;
-      return {
-        endpoint,
-        client: () =>
-          new EC2Client({
-            endpoint,
-            region: "us-east-1",
-            credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-            maxAttempts: 1,
-          }),
-        reset: async () => {
-          const response = await fetch(`${endpoint}/moto-api/reset`, { method: "POST" });
-          if (!response.ok) throw new Error(`moto reset: HTTP ${response.status}`);
-        },
-        stop: async () => {
-          await server.stop();
-        },
-      };
-    }
-    const result = await server.stop();
-    lastError = `${result.stderr}${result.stdout}`.trim().split("\n").slice(-5).join("\n");
-    if (!/address already in use/i.test(lastError)) break;
-  }
-  throw new Error(`moto_server did not start (pip install 'moto[server]'): ${lastError}`);
-}
+export { type MotoServer as Moto, startMoto } from "../helpers/moto.ts";
 
 export interface RunTags {
   readonly runId: string;

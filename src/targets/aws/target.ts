@@ -10,6 +10,7 @@ import { requireVpcOutputs } from "../../params/index.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
+import { awsEndpointsFromEnv } from "./endpoints.ts";
 import { readHostKeyFromConsole } from "./host-key.ts";
 import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
 
@@ -25,8 +26,6 @@ export interface AwsTargetOptions {
   readonly hostKeyPollMs?: number;
 }
 
-/** Boot to the bootstrap's second part is a minute or two; EC2 posts console output with some delay. */
-const defaultHostKeyTimeoutMs = 10 * 60_000;
 const defaultHostKeyPollMs = 5_000;
 
 /** The aws target: one run's Spark cluster on EC2 in the VPC ops deployed (docs/aws.md). */
@@ -41,9 +40,11 @@ export const awsTarget: Target = createAwsTarget();
 
 async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTargetOptions): Promise<PreparedCluster> {
   const { spec, params } = context;
+  const env = options.env ?? process.env;
   const vpc = requireVpcOutputs(params);
+  const endpoints = awsEndpointsFromEnv(env);
   const caller = await resolveCallerCidr(mode, {
-    env: options.env ?? process.env,
+    env,
     detect: options.detectCallerCidr ?? (() => detectPublicIp()),
   });
   const key = await writeRunKey(join(context.runDir, "keys"), `burst-${context.runId}`);
@@ -70,6 +71,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     sparkConf: {},
     tags: spec.tags,
     masterSubnetIndex: 0,
+    endpoints,
   };
   const basis = costBasis(spec);
   const cost = clusterCost(baseProps, basis);
@@ -119,7 +121,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         (await readHostKey({
           region: params.aws.region,
           instanceId: masterInstanceId,
-          timeoutMs: options.hostKeyTimeoutMs ?? defaultHostKeyTimeoutMs,
+          timeoutMs: options.hostKeyTimeoutMs ?? params.aws.hostKeyTimeoutSeconds * 1000,
           intervalMs: options.hostKeyPollMs ?? defaultHostKeyPollMs,
           log: context.log,
           signal,
@@ -132,8 +134,9 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         hostKey,
       };
     },
-    // Credentials come from the SDK's default chain (profile, environment, instance role).
-    objectStore: { region: params.aws.region, forcePathStyle: false },
+    // Credentials and endpoint come from the SDK's default chain (profile, environment, instance
+    // role; AWS_ENDPOINT_URL_S3); an endpoint other than AWS's is addressed by path, as the provider does.
+    objectStore: { region: params.aws.region, forcePathStyle: endpoints.s3 !== undefined },
     createBuckets: false,
     // Nothing secret passes through burst on aws: the private key stays in a 0600 file.
     secrets: [],

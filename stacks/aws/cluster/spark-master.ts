@@ -48,7 +48,8 @@ export class SparkMaster extends Construct {
     const instance = new Instance(this, "instance", {
       instanceType: props.instanceType,
       launchTemplate: { id: template.template.id, version: template.template.latestVersion.toString() },
-      primaryNetworkInterface: { networkInterfaceId: networkInterface.id },
+      // Device 0 is the instance's primary interface: it boots on the pre-made one (5.x schema).
+      networkInterface: [{ networkInterfaceId: networkInterface.id, deviceIndex: 0 }],
       // Tags given here replace the template's instance tags, so they repeat the role.
       tags: { Name: `${props.node.name}-master`, [tagKeys.role]: "master" },
     });

@@ -69,9 +69,9 @@ describe("SparkClusterStack: one master and N workers launched together", () => 
     assert.match(script, /^MASTER_HOST='10\.42\.0\.99'$/m);
     const ip = `\${${address("aws_network_interface")}.private_ip}`;
     assert.equal(config.output.sparkMasterUrl?.value, `spark://${ip}:7077`);
-    assert.deepEqual((only(config, "aws_instance") as Json).primary_network_interface, {
-      network_interface_id: `\${${address("aws_network_interface")}.id}`,
-    });
+    assert.deepEqual((only(config, "aws_instance") as Json).network_interface, [
+      { device_index: 0, network_interface_id: `\${${address("aws_network_interface")}.id}` },
+    ]);
   });
 
   it("scales workers without adding resources", () => {

@@ -30,6 +30,7 @@ function offlineTerraform(): string {
     file,
     [
       "#!/bin/sh",
+      'if [ "$1" = version ]; then echo "Terraform v1.11.4"; exit 0; fi',
       'if [ "$1" = init ]; then',
       "  echo 'Error: Failed to query available provider packages' >&2",
       "  echo 'could not connect to registry.terraform.io: failed to request discovery document' >&2",
@@ -56,6 +57,7 @@ describe("npm run vpc", () => {
       const result = vpc([command], { TERRAFORM_BINARY_NAME: offlineTerraform() });
       assert.equal(result.status, 3);
       assert.match(result.stderr, /provider registry \(registry\.terraform\.io\) is unreachable/);
+      assert.match(result.stderr, /hint: .*BURST_TF_PLUGIN_MIRROR/);
       assert.doesNotMatch(result.stderr, /\n\s+at /);
     });
   }
@@ -63,7 +65,14 @@ describe("npm run vpc", () => {
   it("exits 3 with a hint when terraform is not installed", () => {
     const result = vpc(["plan"], { TERRAFORM_BINARY_NAME: "no-such-terraform" });
     assert.equal(result.status, 3);
-    assert.match(result.stderr, /no-such-terraform is not installed[\s\S]*hint:/);
+    assert.match(result.stderr, /TERRAFORM_BINARY_NAME=no-such-terraform is not on PATH[\s\S]*hint:/);
+  });
+
+  it("exits 2 naming BURST_TF_PLUGIN_MIRROR when it does not hold the pinned provider", () => {
+    const result = vpc(["plan"], { BURST_TF_PLUGIN_MIRROR: workDir });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /BURST_TF_PLUGIN_MIRROR=.* does not hold registry\.terraform\.io\/hashicorp\/aws 5\.100\.0/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
   });
 
   it("prints usage and exits 2 on an unknown command", () => {

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { BurstError } from "../../../src/errors.ts";
 import { bucketActions, objectActions } from "../../../stacks/aws/node-access-policy.ts";
 import { vpcOutputNames } from "../../../stacks/aws/vpc-stack.ts";
-import { blocks, only, params, referencesOf, synthVpc } from "./helpers.ts";
+import { blocks, type Json, only, params, referencesOf, synthVpc } from "./helpers.ts";
 
 const config = synthVpc();
 const ref = (type: string, attribute = "id") =>
@@ -155,8 +155,38 @@ describe("VpcStack: outputs and state", () => {
     });
   });
 
-  it("refuses a state bucket without a lock table", () => {
-    assert.throws(() => synthVpc({ params: { ...params, stateBucket: "acme-tfstate" } }), /stateLockTable/);
+  it("locks S3 state with S3's own lock file when no lock table is configured", () => {
+    const remote = synthVpc({ params: { ...params, stateBucket: "acme-tfstate" } });
+    assert.deepEqual(remote.terraform.backend, {
+      s3: {
+        bucket: "acme-tfstate",
+        key: "vpc/main/terraform.tfstate",
+        region: "eu-west-1",
+        encrypt: true,
+        use_lockfile: true,
+      },
+    });
+  });
+
+  it("points the provider and the state backend at AWS_ENDPOINT_URL* endpoints only when given", () => {
+    const endpoint = "http://127.0.0.1:5000";
+    const emulated = synthVpc({
+      params: { ...params, stateBucket: "acme-tfstate" },
+      endpoints: { ec2: endpoint, iam: endpoint, s3: endpoint, sts: endpoint },
+    });
+    const provider = emulated.provider.aws[0] as Json;
+    assert.deepEqual(provider.endpoints, [{ ec2: endpoint, iam: endpoint, s3: endpoint, sts: endpoint }]);
+    assert.equal(provider.skip_credentials_validation, true);
+    assert.equal(provider.skip_requesting_account_id, true);
+    assert.equal(provider.s3_use_path_style, true);
+    const backend = (emulated.terraform.backend as Json).s3;
+    assert.deepEqual(backend.endpoints, { s3: endpoint, sts: endpoint, iam: endpoint });
+    assert.equal(backend.use_path_style, true);
+    // Real AWS: none of it.
+    const real = config.provider.aws[0] as Json;
+    for (const key of ["endpoints", "skip_credentials_validation", "skip_requesting_account_id", "s3_use_path_style"]) {
+      assert.equal(real[key], undefined, key);
+    }
   });
 
   it("tags its resources with the VPC, never with a run id (the sweeper must not touch them)", () => {

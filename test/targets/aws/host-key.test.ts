@@ -26,8 +26,8 @@ import {
 } from "../../../src/targets/aws/host-key.ts";
 import { createAwsTarget } from "../../../src/targets/aws/target.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
+import { type MotoServer, startMoto, useMotoEnvironment } from "../../helpers/moto.ts";
 import { testRun } from "./fixtures.ts";
-import { type MotoServer, startMoto, useMotoEnvironment } from "./moto.ts";
 
 const announceScript = fileURLToPath(new URL("../../../stacks/aws/bootstrap/announce-host-key.sh", import.meta.url));
 

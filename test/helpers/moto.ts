@@ -1,17 +1,30 @@
-// A real moto_server (PyPI moto[server]) on a free loopback port, for the EC2 calls the aws target
-// makes itself. moto emulates the EC2 API's requests and answers; it boots no machines, so an
-// instance's console output is one fixed sample text (no cloud-init, no host key in it).
+// The one moto_server helper (PyPI moto[server]): a real emulator of the AWS APIs (EC2, IAM, S3,
+// STS...) on a loopback port the kernel picks. The SDK clients burst builds and the real
+// hashicorp/aws provider both talk to it. It boots no machines: an instance's console output is
+// one fixed sample text, and the addresses it hands out belong to no machine (never dial them).
 
-import { type Started, start } from "../../../src/util/exec.ts";
-import { waitForPort } from "../../helpers/ports.ts";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { type Started, start } from "../../src/util/exec.ts";
+import { waitForPort } from "./ports.ts";
+
+// The SDK warns once per process that Node 20 support ends; it is noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 export interface MotoServer {
   /** http://127.0.0.1:<port> */
   readonly endpoint: string;
   readonly pid: number | undefined;
+  /** An EC2 client on this server (test credentials, one attempt per call). */
+  client(): EC2Client;
+  /** Forget every resource (between tests). */
+  reset(): Promise<void>;
+  /** AWS_ENDPOINT_URL, credentials and region for a child process (burst, terraform) using this server. */
+  env(): Record<string, string>;
   /** Kill the server's process group and wait until it is gone. */
   stop(): Promise<void>;
 }
+
+export const motoRegion = "eu-west-1";
 
 /**
  * Starts moto_server on a port the kernel picks (-p 0) and reads the port from its banner: a port
@@ -42,9 +55,28 @@ export async function startMoto(): Promise<MotoServer> {
   try {
     const port = await Promise.race([announced, exited, timeout]).finally(() => clearTimeout(timer));
     await waitForPort(port, "127.0.0.1", 10_000);
+    const endpoint = `http://127.0.0.1:${port}`;
     return {
-      endpoint: `http://127.0.0.1:${port}`,
+      endpoint,
       pid: server.pid,
+      client: () =>
+        new EC2Client({
+          endpoint,
+          region: motoRegion,
+          credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+          maxAttempts: 1,
+        }),
+      reset: async () => {
+        const response = await fetch(`${endpoint}/moto-api/reset`, { method: "POST" });
+        if (!response.ok) throw new Error(`moto reset: HTTP ${response.status}`);
+      },
+      env: () => ({
+        AWS_ENDPOINT_URL: endpoint,
+        AWS_ACCESS_KEY_ID: "testing",
+        AWS_SECRET_ACCESS_KEY: "testing",
+        AWS_REGION: motoRegion,
+        AWS_EC2_METADATA_DISABLED: "true",
+      }),
       stop: async () => {
         await server.stop();
       },
@@ -60,7 +92,7 @@ export function useMotoEnvironment(variables: Record<string, string | undefined>
   const all: Record<string, string | undefined> = {
     AWS_ACCESS_KEY_ID: "testing",
     AWS_SECRET_ACCESS_KEY: "testing",
-    AWS_REGION: "eu-west-1",
+    AWS_REGION: motoRegion,
     ...variables,
   };
   const saved = Object.fromEntries(Object.keys(all).map((name) => [name, process.env[name]]));

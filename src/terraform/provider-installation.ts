@@ -1,0 +1,154 @@
+// How terraform gets the AWS provider for every stack burst applies: from a local filesystem
+// mirror when one is known (offline, linked into each run, never copied), otherwise from the
+// registry through a plugin cache shared by all runs (downloaded once per machine).
+
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { badInput } from "../errors.ts";
+
+/** The provider every synthesized AWS stack pins (the version @cdktf/provider-aws 20.1.0 is generated from). */
+export const awsProviderSource = "registry.terraform.io/hashicorp/aws";
+export const awsProviderVersion = "5.100.0";
+
+export interface ProviderInstallation {
+  /** A filesystem mirror (terraform's unpacked layout) holding hashicorp/aws at awsProviderVersion. */
+  readonly mirror?: string;
+  /** Where registry downloads are kept between runs when there is no mirror. */
+  readonly pluginCacheDir: string;
+}
+
+/** The file `scripts/setup.sh` writes the mirror it found into (one path, one line). */
+export const mirrorRecordFile = (cacheRoot: string): string => join(cacheRoot, "terraform", "provider-mirror");
+
+/**
+ * BURST_TF_PLUGIN_MIRROR when set (checked: it must hold the pinned provider), else the mirror
+ * setup recorded, else none: terraform installs from the registry as for any user.
+ */
+export function providerInstallation(
+  env: Readonly<Record<string, string | undefined>>,
+  cacheRoot: string,
+): ProviderInstallation {
+  const pluginCacheDir = join(cacheRoot, "terraform", "plugin-cache");
+  const given = env.BURST_TF_PLUGIN_MIRROR;
+  if (given) {
+    if (!mirrorHoldsProvider(given)) {
+      throw badInput(
+        `BURST_TF_PLUGIN_MIRROR=${given} does not hold ${awsProviderSource} ${awsProviderVersion} for ${platform()}`,
+        {
+          keyPath: "BURST_TF_PLUGIN_MIRROR",
+          hint: `expected ${join(given, awsProviderSource, awsProviderVersion, platform())}/terraform-provider-aws_v${awsProviderVersion}_x5; unset it to install from the registry`,
+        },
+      );
+    }
+    return { mirror: given, pluginCacheDir };
+  }
+  const recorded = existsSync(mirrorRecordFile(cacheRoot))
+    ? readFileSync(mirrorRecordFile(cacheRoot), "utf8").trim()
+    : "";
+  return recorded !== "" && mirrorHoldsProvider(recorded) ? { mirror: recorded, pluginCacheDir } : { pluginCacheDir };
+}
+
+/** terraform's platform directory name for this machine, e.g. linux_amd64. */
+export function platform(): string {
+  const arch = { x64: "amd64", arm64: "arm64", ia32: "386", arm: "arm" }[process.arch as string] ?? process.arch;
+  return `${process.platform}_${arch}`;
+}
+
+export function mirrorHoldsProvider(mirror: string): boolean {
+  const dir = join(mirror, awsProviderSource, awsProviderVersion, platform());
+  try {
+    return readdirSync(dir).some((name) => name.startsWith("terraform-provider-aws_"));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Looks for a mirror in the places a machine image or an operator puts one; the first that holds
+ * the pinned provider wins. Used by setup, which records it for every later run.
+ */
+export function findProviderMirror(candidates: readonly string[]): string | undefined {
+  return candidates.find((dir) => mirrorHoldsProvider(dir));
+}
+
+/**
+ * Setup's step: find a mirror (BURST_TF_PLUGIN_MIRROR first) and record it for later runs, or
+ * forget a recorded one that no longer holds the provider. Returns the mirror, if any.
+ */
+export async function recordProviderMirror(
+  env: Readonly<Record<string, string | undefined>>,
+  cacheRoot: string,
+  home: string,
+): Promise<string | undefined> {
+  const candidates = [
+    ...(env.BURST_TF_PLUGIN_MIRROR ? [env.BURST_TF_PLUGIN_MIRROR] : []),
+    ...defaultMirrorCandidates(home),
+  ];
+  const mirror = findProviderMirror(candidates);
+  const record = mirrorRecordFile(cacheRoot);
+  if (mirror === undefined) {
+    await rm(record, { force: true });
+    return undefined;
+  }
+  await mkdir(join(cacheRoot, "terraform"), { recursive: true });
+  await writeFile(record, `${mirror}\n`);
+  return mirror;
+}
+
+/** terraform's implicit mirror folders plus /opt/tf-plugins (where machine images tend to put one). */
+export function defaultMirrorCandidates(home: string): string[] {
+  return [
+    "/opt/tf-plugins",
+    join(home, ".terraform.d", "plugins"),
+    join(home, ".local", "share", "terraform", "plugins"),
+    "/usr/local/share/terraform/plugins",
+    "/usr/share/terraform/plugins",
+  ];
+}
+
+/**
+ * Environment for one terraform command: with a mirror, a CLI config (written into `scratchDir`)
+ * that takes hashicorp/aws from it and everything else from the registry; without one, the shared
+ * plugin cache, unless the user set their own CLI config or cache.
+ */
+export async function terraformInstallEnv(
+  installation: ProviderInstallation,
+  scratchDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Record<string, string>> {
+  if (installation.mirror) {
+    const file = join(scratchDir, "terraform-cli.tfrc");
+    await mkdir(scratchDir, { recursive: true });
+    await writeFile(file, mirrorCliConfig(installation.mirror));
+    return { TF_CLI_CONFIG_FILE: file };
+  }
+  const out: Record<string, string> = {};
+  const userConfig = env.TF_CLI_CONFIG_FILE;
+  if (userConfig !== undefined && !existsSync(userConfig)) {
+    // A config path that does not exist makes terraform warn on every command.
+    const empty = join(scratchDir, "terraform-cli.tfrc");
+    await mkdir(scratchDir, { recursive: true });
+    await writeFile(empty, "");
+    out.TF_CLI_CONFIG_FILE = empty;
+  }
+  if (!env.TF_PLUGIN_CACHE_DIR) {
+    await mkdir(installation.pluginCacheDir, { recursive: true });
+    out.TF_PLUGIN_CACHE_DIR = installation.pluginCacheDir;
+  }
+  return out;
+}
+
+/** The CLI config for a mirror: an unpacked mirror is linked into .terraform, not copied. */
+export function mirrorCliConfig(mirror: string): string {
+  return `provider_installation {
+  filesystem_mirror {
+    path    = ${JSON.stringify(mirror)}
+    include = [${JSON.stringify(awsProviderSource)}]
+  }
+  direct {
+    exclude = [${JSON.stringify(awsProviderSource)}]
+  }
+}
+`;
+}
