@@ -8,8 +8,6 @@ import { BurstError, badInput, ExitCode, infraError } from "../src/errors.ts";
 import { resolveParams, storeFromEnv, vpcOutputEntries, writeParams } from "../src/params/index.ts";
 import type { VpcOutputs } from "../src/params/types.ts";
 import { formatCommand, type RunResult, run, which } from "../src/util/exec.ts";
-import { synthVpcStack } from "../stacks/aws/vpc-app.ts";
-import { vpcOutputNames } from "../stacks/aws/vpc-stack.ts";
 
 const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>]
 
@@ -40,6 +38,11 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? ExitCode.ok : ExitCode.badInput;
   }
 
+  // CDKTF and the AWS bindings load only here, not for --help.
+  const [{ synthVpcStack }, { vpcOutputNames }] = await Promise.all([
+    import("../stacks/aws/vpc-app.ts"),
+    import("../stacks/aws/vpc-stack.ts"),
+  ]);
   const choice = storeFromEnv(process.env, { configDir: resolve(values.config) });
   const params = await resolveParams({ store: choice.store, env: process.env });
   const config = { aws: params.aws, vpcConfig: params.vpcConfig };
@@ -53,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
 
-  const terraform = new Terraform(process.env.TERRAFORM_BINARY_NAME || "terraform", stackDir);
+  const terraform = new Terraform(process.env.TERRAFORM_BINARY_NAME || "terraform", stackDir, vpcOutputNames);
   await terraform.run(["init", "-input=false"]);
   if (command === "outputs") {
     console.log(JSON.stringify(await terraform.outputs(), null, 2));
@@ -66,7 +69,10 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   await terraform.run([destroy ? "destroy" : "apply", "-input=false", "-auto-approve"]);
-  if (!destroy) await publishVpcOutputs(config.aws.vpcName, params.prefix, await terraform.outputs(), choice.consul);
+  if (!destroy) {
+    const outputs = await terraform.outputs();
+    await publishVpcOutputs(config.aws.vpcName, params.prefix, outputs, vpcOutputNames, choice.consul);
+  }
   return ExitCode.ok;
 }
 
@@ -79,6 +85,7 @@ async function publishVpcOutputs(
   vpcName: string,
   prefix: string,
   outputs: Record<string, unknown>,
+  outputNames: readonly string[],
   consul: Parameters<typeof writeParams>[0] | undefined,
 ): Promise<void> {
   const vpc: VpcOutputs = {
@@ -94,7 +101,7 @@ async function publishVpcOutputs(
     return;
   }
   console.log(`\nCONSUL_HTTP_ADDR is not set; add these under vpc/${vpcName}/ in config/vpc.yml:`);
-  console.log(JSON.stringify(Object.fromEntries(vpcOutputNames.map((name) => [name, outputs[name]])), null, 2));
+  console.log(JSON.stringify(Object.fromEntries(outputNames.map((name) => [name, outputs[name]])), null, 2));
 }
 
 /** The terraform CLI on the stack folder, output streamed; failures become BurstErrors. */
@@ -102,6 +109,7 @@ class Terraform {
   constructor(
     private readonly binary: string,
     private readonly stackDir: string,
+    private readonly outputNames: readonly string[],
   ) {}
 
   async run(args: string[], quiet = false): Promise<RunResult> {
@@ -133,7 +141,7 @@ class Terraform {
   async outputs(): Promise<Record<string, unknown>> {
     const result = await this.run(["output", "-json"], true);
     const parsed = JSON.parse(result.stdout) as Record<string, { value: unknown }>;
-    const missing = vpcOutputNames.filter((name) => parsed[name] === undefined);
+    const missing = this.outputNames.filter((name) => parsed[name] === undefined);
     if (missing.length > 0) {
       throw badInput(`the VPC is not deployed (no ${missing.join(", ")} in its state)`, {
         hint: "npm run vpc -- deploy --yes",
