@@ -19,7 +19,7 @@ import { measureStartup } from "./bench/startup.ts";
 import { ratio, type Sample } from "./bench/stats.ts";
 import { measureSynthesis } from "./bench/synthesis.ts";
 import { fullSizes, measureUploads, quickSizes } from "./bench/upload.ts";
-import { build, staleReason } from "./build.mjs";
+import { buildIfStale } from "./build.mjs";
 
 const sections = Object.keys(sectionTitles) as Section[];
 
@@ -54,7 +54,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
   };
 
   // The CLI runs compiled, as `npm run burst` runs it: compile now, not inside a timed run.
-  if (staleReason() !== undefined) await build(log);
+  await buildIfStale({ log });
 
   // Cheap and in-process first; the Spark runs last.
   if (wants("startup")) {

@@ -118,17 +118,44 @@ export async function build(log = (line) => void process.stderr.write(`${line}\n
     if (existsSync(distDir)) renameSync(distDir, previous);
     renameSync(scratch, distDir);
     rmSync(previous, { recursive: true, force: true });
-    log(`build: ${compiled} files compiled into dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`${compiled} files compiled into dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const reason = process.argv.includes("--force") ? "--force" : staleReason();
-  if (reason === undefined) process.stderr.write("build: dist/ is up to date\n");
-  else {
-    process.stderr.write(`build: ${reason}: compiling\n`);
-    await build();
+/**
+ * Builds when dist/ is stale (or always, with force), one process at a time: one that waited for
+ * another's build finds dist/ fresh and returns. Resolves to whether this process compiled.
+ * @param {{ force?: boolean, log: (line: string) => void }} options
+ */
+export async function buildIfStale({ force = false, log }) {
+  if (!force && staleReason() === undefined) return false;
+  const lock = join(repoRoot, ".dist-lock");
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if (/** @type {NodeJS.ErrnoException} */ (error).code !== "EEXIST") throw error;
+      // A builder that died leaves its lock behind; no build takes minutes.
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 120_000) rmSync(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
+  try {
+    const reason = force ? "--force" : staleReason();
+    if (reason === undefined) return false;
+    log(`${reason}; compiling`);
+    await build(log);
+    return true;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const log = (/** @type {string} */ line) => void process.stderr.write(`build: ${line}\n`);
+  if (!(await buildIfStale({ force: process.argv.includes("--force"), log }))) log("dist/ is up to date");
 }

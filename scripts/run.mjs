@@ -4,7 +4,7 @@
 // source is newer than dist/ (an edit, a pull, a checkout), it rebuilds first and says so, so a
 // stale build never runs silently.
 import { pathToFileURL } from "node:url";
-import { build, distDir, entries, staleReason } from "./build.mjs";
+import { buildIfStale, distDir, entries } from "./build.mjs";
 
 const entry = process.argv[2] ?? "";
 if (!entries.includes(entry)) {
@@ -14,9 +14,5 @@ if (!entries.includes(entry)) {
 // The entry reads its arguments from process.argv.slice(2), as when started directly.
 process.argv.splice(2, 1);
 
-const reason = staleReason();
-if (reason !== undefined) {
-  process.stderr.write(`burst: ${reason}; compiling (npm run build)\n`);
-  await build();
-}
+await buildIfStale({ log: (line) => void process.stderr.write(`burst: ${line}\n`) });
 await import(pathToFileURL(`${distDir}/scripts/${entry}.js`).href);

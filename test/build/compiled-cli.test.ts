@@ -87,6 +87,15 @@ describe("the compiled CLI (npm run burst)", () => {
     assert.doesNotMatch(again.result.stderr, /compiling/, "a fresh build is not rebuilt");
   });
 
+  test("two launches of a stale build compile it once; the other waits and runs the result", async () => {
+    const now = new Date();
+    await utimes(join(repoRoot, "src", "errors.ts"), now, now);
+    const both = await Promise.all([runCompiled(["burst", "--version"]), runCompiled(["burst", "--version"])]);
+    for (const { result } of both) assert.equal(result.code, 0, result.stderr);
+    const compiled = both.filter(({ result }) => /compiling/.test(result.stderr));
+    assert.equal(compiled.length, 1, both.map(({ result }) => result.stderr).join("\n---\n"));
+  });
+
   test("config:show and vpc run compiled too", async () => {
     const show = await runCompiled(["config-show", "--target", "local"]);
     assert.equal(show.result.code, 0, show.result.stderr);
