@@ -11,8 +11,6 @@ import { cacheRoot, ensureTerraform } from "../src/targets/local/runtime.ts";
 import { TerraformDriver } from "../src/terraform/driver.ts";
 import type { TerraformEvent } from "../src/terraform/events.ts";
 import { providerInstallation } from "../src/terraform/provider-installation.ts";
-import { synthVpcStack } from "../stacks/aws/vpc-app.ts";
-import { vpcOutputNames } from "../stacks/aws/vpc-stack.ts";
 
 const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>]
 
@@ -44,6 +42,11 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? ExitCode.ok : ExitCode.badInput;
   }
 
+  // CDKTF and the AWS bindings load only here, not for --help.
+  const [{ synthVpcStack }, { vpcOutputNames }] = await Promise.all([
+    import("../stacks/aws/vpc-app.ts"),
+    import("../stacks/aws/vpc-stack.ts"),
+  ]);
   const choice = storeFromEnv(process.env, { configDir: resolve(values.config) });
   const params = await resolveParams({ store: choice.store, env: process.env });
   const config = { aws: params.aws, vpcConfig: params.vpcConfig };
@@ -72,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
   });
   await driver.init();
   if (command === "outputs") {
-    console.log(JSON.stringify(await deployedOutputs(driver), null, 2));
+    console.log(JSON.stringify(await deployedOutputs(driver, vpcOutputNames), null, 2));
     return ExitCode.ok;
   }
   const destroy = command === "destroy";
@@ -87,7 +90,8 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   await driver.apply(showEvent);
-  await publishVpcOutputs(config.aws.vpcName, params.prefix, await deployedOutputs(driver), choice.consul);
+  const outputs = await deployedOutputs(driver, vpcOutputNames);
+  await publishVpcOutputs(config.aws.vpcName, params.prefix, outputs, vpcOutputNames, choice.consul);
   return ExitCode.ok;
 }
 
@@ -98,9 +102,12 @@ function showEvent(event: TerraformEvent): void {
 }
 
 /** The VPC's outputs from its state; bad input when the VPC was never deployed. */
-async function deployedOutputs(driver: TerraformDriver): Promise<Record<string, unknown>> {
+async function deployedOutputs(
+  driver: TerraformDriver,
+  outputNames: readonly string[],
+): Promise<Record<string, unknown>> {
   const outputs = await driver.outputs();
-  const missing = vpcOutputNames.filter((name) => outputs[name] === undefined);
+  const missing = outputNames.filter((name) => outputs[name] === undefined);
   if (missing.length > 0) {
     throw badInput(`the VPC is not deployed (no ${missing.join(", ")} in its state)`, {
       hint: "npm run vpc -- deploy --yes",
@@ -118,6 +125,7 @@ async function publishVpcOutputs(
   vpcName: string,
   prefix: string,
   outputs: Record<string, unknown>,
+  outputNames: readonly string[],
   consul: Parameters<typeof writeParams>[0] | undefined,
 ): Promise<void> {
   const vpc: VpcOutputs = {
@@ -133,7 +141,7 @@ async function publishVpcOutputs(
     return;
   }
   console.log(`\nCONSUL_HTTP_ADDR is not set; add these under vpc/${vpcName}/ in config/vpc.yml:`);
-  console.log(JSON.stringify(Object.fromEntries(vpcOutputNames.map((name) => [name, outputs[name]])), null, 2));
+  console.log(JSON.stringify(Object.fromEntries(outputNames.map((name) => [name, outputs[name]])), null, 2));
 }
 
 try {

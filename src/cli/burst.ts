@@ -4,19 +4,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BurstError, badInput, ExitCode } from "../errors.ts";
-import { logsOf } from "../fleet/logs.ts";
-import { showStatus } from "../fleet/status.ts";
-import { guardCrashes } from "../lifecycle/crash-guard.ts";
 import type { EventSink } from "../lifecycle/events.ts";
-import { watchInterrupts } from "../lifecycle/interrupts.ts";
-import { registryFromEnv } from "../lifecycle/registry.ts";
-import { humanReporter, jsonReporter } from "../lifecycle/reporters.ts";
-import { runBurst } from "../lifecycle/run.ts";
-import { runsRoot } from "../lifecycle/run-record.ts";
 import type { TargetName } from "../spec/types.ts";
-import { burstHome } from "../targets/local/runtime.ts";
-import { collectGarbage, downRun, listRuns } from "./runs.ts";
-import { resolveCliParams, validateSpec } from "./validate.ts";
+
+// Each command imports what it needs when it runs: `--help` or `validate` must not pay for the
+// SSH, S3 and terraform modules a run loads (docs/benchmarks.md, CLI start-up).
 
 export const usage = `burst: rent a Spark cluster for one job and give it back.
 
@@ -84,6 +76,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
   const json = values.json === true;
   const color = !json && io.stderr.isTTY === true && !process.env.NO_COLOR && !process.env.CI;
   const reporterOptions = { runId: () => runId, secrets: () => secrets, stdout: io.stdout, stderr: io.stderr };
+  const { humanReporter, jsonReporter } = await import("../lifecycle/reporters.ts");
   const sink: EventSink = json
     ? jsonReporter(reporterOptions)
     : humanReporter({ ...reporterOptions, color, verbose: values.verbose === true });
@@ -111,20 +104,30 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
     switch (command) {
       case undefined:
         throw badInput("a spec file is required, e.g. npm run burst -- examples/wordcount/spark.yml");
-      case "validate":
+      case "validate": {
+        const { validateSpec } = await import("./validate.ts");
         return await validateSpec(requireArg(rest, "validate <spark.yml>"), target, io.stdout, {
           environment: values.env,
           block: values.block,
         });
-      case "list":
+      }
+      case "list": {
         if (rest.length > 0) throw badInput(`unexpected argument "${rest[0]}" after list`);
-        return await listRuns(burstHome(), json, io.stdout);
-      case "status":
-        return await showStatus(burstHome(), requireArg(rest, "status <run-id>"), { json, out: io.stdout });
+        const { listRuns } = await import("./runs.ts");
+        return await listRuns(await burstHome(), json, io.stdout);
+      }
+      case "status": {
+        const { showStatus } = await import("../fleet/status.ts");
+        return await showStatus(await burstHome(), requireArg(rest, "status <run-id>"), { json, out: io.stdout });
+      }
       case "logs": {
+        const [{ logsOf }, { watchInterrupts }] = await Promise.all([
+          import("../fleet/logs.ts"),
+          import("../lifecycle/interrupts.ts"),
+        ]);
         const interrupts = watchInterrupts({ onSecond: () => {}, onThird: () => process.exit(ExitCode.interrupted) });
         try {
-          return await logsOf(burstHome(), requireArg(rest, "logs <run-id>"), {
+          return await logsOf(await burstHome(), requireArg(rest, "logs <run-id>"), {
             follow: values.follow === true,
             stdout: io.stdout,
             stderr: io.stderr,
@@ -135,17 +138,37 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
           interrupts.dispose();
         }
       }
-      case "gc":
+      case "gc": {
         if (rest.length > 0) throw badInput(`unexpected argument "${rest[0]}" after gc`);
-        return await collectGarbage(burstHome(), {
+        const { collectGarbage } = await import("./runs.ts");
+        return await collectGarbage(await burstHome(), {
           dryRun: values["dry-run"] === true,
           allOwners: values["all-owners"] === true,
           sink,
         });
-      case "down":
-        return await downRun(burstHome(), requireArg(rest, "down <run-id>"), sink);
+      }
+      case "down": {
+        const { downRun } = await import("./runs.ts");
+        return await downRun(await burstHome(), requireArg(rest, "down <run-id>"), sink);
+      }
     }
     if (rest.length > 0) throw badInput(`unexpected argument "${rest[0]}"; one spec file per run`);
+    const [
+      { watchInterrupts },
+      { guardCrashes },
+      { runsRoot },
+      { registryFromEnv },
+      { runBurst },
+      { resolveCliParams },
+    ] = await Promise.all([
+      import("../lifecycle/interrupts.ts"),
+      import("../lifecycle/crash-guard.ts"),
+      import("../lifecycle/run-record.ts"),
+      import("../lifecycle/registry.ts"),
+      import("../lifecycle/run.ts"),
+      import("./validate.ts"),
+    ]);
+    const home = await burstHome();
     const interrupts = watchInterrupts({
       onSecond: () =>
         io.stderr.write(
@@ -160,7 +183,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
       },
     });
     const unguard = guardCrashes(
-      () => (runId ? join(runsRoot(burstHome()), runId) : undefined),
+      () => (runId ? join(runsRoot(home), runId) : undefined),
       (message) => io.stderr.write(`${message}\n`),
     );
     try {
@@ -171,7 +194,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
         keep: values.keep === true,
         environment: values.env,
         block: values.block,
-        burstHome: burstHome(),
+        burstHome: home,
         version: version(),
         sink,
         secrets,
@@ -191,6 +214,11 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
   } catch (error) {
     return fail(error);
   }
+}
+
+/** ${BURST_HOME:-~/.burst}; its module is loaded only by the commands that use it. */
+async function burstHome(): Promise<string> {
+  return (await import("../targets/local/runtime.ts")).burstHome();
 }
 
 /** A yes/no question on the terminal; anything but "y"/"yes" is no. */

@@ -42,6 +42,7 @@ describe("npm run bench -- --quick", () => {
         /^aws synth time, \d+ \/ 1 workers$/m,
         /^local synth time, \d+ \/ 1 workers$/m,
         /^burst --help \/ node -e 0$/m,
+        /^burst validate \/ node -e 0$/m,
         /^modelled aws ready time, \d+ \/ 1 workers$/m,
       ]) {
         assert.match(names, expected);

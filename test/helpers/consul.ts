@@ -4,7 +4,7 @@
 //   const consul = await startConsulAgent({ acl: true });
 //   try { ... consul.env(token) ... } finally { await consul.stop(); }
 //
-// The binary comes from scripts/setup/consul.sh (cached; the first build takes ~10 minutes).
+// The binary comes from scripts/setup/consul.sh (cached per version; the first build takes minutes).
 // A missing binary is built, never skipped: a test that cannot get Consul fails and says why.
 
 import { randomUUID } from "node:crypto";

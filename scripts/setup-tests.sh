@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# What the tests need beyond scripts/setup.sh (which must have run). `npm test` runs this first;
+# idempotent, a few seconds once everything is there:
+#
+#   ShellCheck                  apt-get, when missing (a test checks the node scripts with it)
+#   aws CLI                     pip install awscli (the upload benchmark compares against it)
+#   moto[server]                pip install (the EC2 emulator the aws target is tested against)
+#   Consul                      scripts/setup/consul.sh: built from source into the burst cache
+#                               (~3 min cold on 2 cores; burst itself only talks to a Consul you run)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# shellcheck source=scripts/setup/lib.sh
+source scripts/setup/lib.sh setup-tests
+
+[ -n "$PYTHON" ] || {
+  say "error: python3 is missing: apt-get install -y python3 python3-venv python3-pip"
+  exit 3
+}
+
+# 1. shellcheck.
+step "shellcheck"
+if command -v shellcheck >/dev/null 2>&1; then
+  done_step "shellcheck present"
+else
+  apt_install shellcheck
+  done_step "installed shellcheck"
+fi
+
+# 2. aws CLI (a benchmark compares against it; burst itself does not need it).
+step "aws CLI"
+if command -v aws >/dev/null 2>&1; then
+  done_step "aws present"
+else
+  if with_heartbeat "installing awscli" "$PYTHON" -m pip install --quiet --disable-pip-version-check awscli; then
+    if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
+  elif command -v apt-get >/dev/null 2>&1; then
+    # Debian's python refuses pip installs outside a venv (PEP 668): use its package instead.
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends awscli
+  fi
+  hash -r
+  if command -v aws >/dev/null 2>&1; then
+    done_step "installed aws"
+  else
+    say "  warning: aws CLI not on PATH after install (look in $("$PYTHON" -m site --user-base 2>/dev/null)/bin); only the benchmark needs it"
+  fi
+fi
+
+# 3. moto's server: the EC2 API emulator the tests run the sweeper and the aws target against.
+step "moto server (EC2 emulator)"
+# find_spec looks the packages up without importing them (importing moto takes seconds).
+if "$PYTHON" -c "import importlib.util as u, sys; sys.exit(not all(u.find_spec(m) for m in ('moto', 'flask', 'flask_cors')))" >/dev/null 2>&1; then
+  done_step "moto present"
+else
+  with_heartbeat "installing moto[server]" "$PYTHON" -m pip install --quiet --disable-pip-version-check "moto[server]==5.2.1" ||
+    say "  warning: could not pip install moto[server]; the emulator-based tests will fail"
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
+  done_step "installed moto[server]"
+fi
+
+# 4. Consul, the real agent the parameter-store and registry tests run against.
+step "consul (test agent)"
+bash scripts/setup/consul.sh >/dev/null
+done_step "consul"
+
+finish

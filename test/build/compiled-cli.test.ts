@@ -1,0 +1,112 @@
+// `npm run burst` runs the compiled CLI (dist/, from scripts/build.mjs) through scripts/run.mjs:
+// plain JavaScript with no TypeScript loader, each command loading only its own modules, and a
+// build older than its sources is rebuilt before it runs, never run silently.
+import assert from "node:assert/strict";
+import { readFile, rm, stat, utimes } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, test } from "node:test";
+import { run } from "../../src/util/exec.ts";
+import { repoRoot } from "../helpers/burst.ts";
+
+const launcher = join(repoRoot, "scripts", "run.mjs");
+const recorder = join(repoRoot, "test", "helpers", "record-imports.mjs");
+
+/** Runs `node scripts/run.mjs <args>`; returns the result and every module it loaded (repo-relative). */
+async function runCompiled(args: readonly string[]) {
+  const record = join(tmpdir(), `burst-imports-${process.pid}-${Date.now()}.txt`);
+  try {
+    const result = await run(process.execPath, ["--import", recorder, launcher, ...args], {
+      cwd: repoRoot,
+      env: { NO_COLOR: "1", CONSUL_HTTP_ADDR: undefined, BURST_RECORD_IMPORTS: record, NODE_OPTIONS: undefined },
+      timeoutMs: 300_000,
+    });
+    const loaded = (await readFile(record, "utf8").catch(() => ""))
+      .split("\n")
+      .filter(Boolean)
+      .map((url) => decodeURIComponent(url.replace(`file://${repoRoot}`, "")));
+    return { result, loaded };
+  } finally {
+    await rm(record, { force: true });
+  }
+}
+
+const packagesOf = (loaded: readonly string[]) =>
+  new Set(loaded.flatMap((path) => path.match(/^node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? []));
+
+describe("the compiled CLI (npm run burst)", () => {
+  // Compiles dist/ if a source changed, so the tests below see what a fresh build loads.
+  before(async () => {
+    const { result } = await runCompiled(["burst", "--version"]);
+    assert.equal(result.code, 0, result.stderr);
+  });
+
+  test("--help runs JavaScript from dist/ only: no TypeScript source, no loader, no package", async () => {
+    const { result, loaded } = await runCompiled(["burst", "--help"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^burst: rent a Spark cluster/);
+    assert.deepEqual(
+      loaded.filter((path) => path.endsWith(".ts")),
+      [],
+      "no .ts module is loaded",
+    );
+    assert.deepEqual([...packagesOf(loaded)], [], "--help loads no npm package (tsx included)");
+    assert.ok(loaded.includes("dist/scripts/burst.js"), `loaded: ${loaded.join(", ")}`);
+  });
+
+  test("validate loads the spec and parameter modules, not SSH, S3, terraform or CDKTF", async () => {
+    const { result, loaded } = await runCompiled(["burst", "validate", "examples/wordcount/spark.yml"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^name: wordcount$/m);
+    assert.deepEqual([...packagesOf(loaded)], ["yaml"]);
+    for (const heavy of ["dist/src/lifecycle/run.js", "dist/src/terraform/driver.js", "dist/src/remote/ssh.js"]) {
+      assert.ok(!loaded.includes(heavy), `${heavy} is loaded by validate`);
+    }
+  });
+
+  test("bad input through the compiled CLI exits 2 and names the file", async () => {
+    const { result } = await runCompiled(["burst", "validate", "test/fixtures/specs/does-not-exist.yml"]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /does-not-exist\.yml/);
+  });
+
+  test("a source newer than dist/ is compiled before the command runs, and says so", async () => {
+    // Only the mtime changes: the file's content stays as it is.
+    const source = join(repoRoot, "src", "errors.ts");
+    const now = new Date();
+    await utimes(source, now, now);
+    const { result } = await runCompiled(["burst", "--version"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /src\/errors\.ts changed since the last build; compiling/);
+    assert.match(result.stdout, /^\d+\.\d+\.\d+\n$/);
+    const built = await stat(join(repoRoot, "dist", ".built"));
+    assert.ok(built.mtimeMs >= now.getTime() - 1000, "dist/.built records the new build");
+
+    const again = await runCompiled(["burst", "--version"]);
+    assert.equal(again.result.code, 0);
+    assert.doesNotMatch(again.result.stderr, /compiling/, "a fresh build is not rebuilt");
+  });
+
+  test("two launches of a stale build compile it once; the other waits and runs the result", async () => {
+    const now = new Date();
+    await utimes(join(repoRoot, "src", "errors.ts"), now, now);
+    const both = await Promise.all([runCompiled(["burst", "--version"]), runCompiled(["burst", "--version"])]);
+    for (const { result } of both) assert.equal(result.code, 0, result.stderr);
+    const compiled = both.filter(({ result }) => /compiling/.test(result.stderr));
+    assert.equal(compiled.length, 1, both.map(({ result }) => result.stderr).join("\n---\n"));
+  });
+
+  test("config:show and vpc run compiled too", async () => {
+    const show = await runCompiled(["config-show", "--target", "local"]);
+    assert.equal(show.result.code, 0, show.result.stderr);
+    assert.match(show.result.stdout, /prefix burst\//);
+    assert.deepEqual(
+      show.loaded.filter((path) => path.endsWith(".ts")),
+      [],
+    );
+    const vpc = await runCompiled(["vpc", "--help"]);
+    assert.equal(vpc.result.code, 0, vpc.result.stderr);
+    assert.match(vpc.result.stdout, /Usage: npm run vpc/);
+    assert.ok(!packagesOf(vpc.loaded).has("cdktf"), "vpc --help does not load CDKTF");
+  });
+});
