@@ -58,7 +58,8 @@ export class SparkWorkers extends Construct {
       },
       ...(props.spot
         ? { spotOptions: { allocationStrategy: "price-capacity-optimized", instanceInterruptionBehavior: "terminate" } }
-        : { onDemandOptions: { allocationStrategy: "lowest-price" } }),
+        : // The provider validates the older spelling (5.x: "lowestPrice" or "prioritized").
+          { onDemandOptions: { allocationStrategy: "lowestPrice" } }),
       lifecycle: {
         // An instant fleet succeeds with whatever it got; a short cluster must fail the apply instead.
         postcondition: [
