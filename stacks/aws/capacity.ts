@@ -9,9 +9,16 @@ export const workersShortMessage = "burst: the fleet launched fewer workers than
 export interface CapacityAttempt {
   /** Workers on spot capacity. */
   readonly spot: boolean;
-  /** Index into the VPC's subnets for the master's interface. */
+  /** Index into the VPC's subnets for the master. */
   readonly masterSubnetIndex: number;
+  /** Which private address the master is given in its subnet (0: the run's first pick). */
+  readonly masterAddressAttempt?: number;
 }
+
+/** RunInstances' answer when the master's chosen private address is taken by another instance. */
+const addressInUse = "InvalidIPAddress.InUse";
+/** Addresses tried before giving up: with a few dozen instances in a /20, one retry is rare. */
+const maxAddressAttempts = 3;
 
 export interface CapacityOptions {
   readonly spotFallback: boolean;
@@ -36,7 +43,7 @@ export function isCapacityFailure(failure: string): boolean {
 
 /**
  * The next attempt after `failure`, or undefined when there is nothing sensible left to try.
- * Master short: move its interface to the next subnet (workers already span every subnet).
+ * Master's address taken: pick another. Master short: move it to the next subnet (workers already span every subnet).
  * Workers short on spot: on-demand, when the spec allows it.
  */
 export function nextCapacityAttempt(
@@ -44,6 +51,10 @@ export function nextCapacityAttempt(
   failure: string,
   options: CapacityOptions,
 ): CapacityAttempt | undefined {
+  if (failure.includes(addressInUse)) {
+    const next = (attempt.masterAddressAttempt ?? 0) + 1;
+    return next < maxAddressAttempts ? { ...attempt, masterAddressAttempt: next } : undefined;
+  }
   if (!isCapacityFailure(failure)) return undefined;
   if (/aws_instance\.master/.test(failure)) {
     const next = attempt.masterSubnetIndex + 1;

@@ -17,8 +17,9 @@ export const hasCustomEndpoints = (endpoints: AwsApiEndpoints | undefined): endp
 /**
  * The AWS provider with default tags: every resource that supports tags gets them without each
  * construct repeating them (launch templates still tag what they launch; see NodeLaunchTemplate).
- * With custom endpoints it also skips the calls an emulator cannot answer (account id lookup,
- * credential check, instance metadata) and addresses S3 by path, as emulators expect.
+ * With custom endpoints it also skips what an emulator cannot answer (the credential check and
+ * instance metadata) and addresses S3 by path, as emulators expect. The account id is still
+ * asked for: without it the provider misreads same-account security group references.
  */
 export function awsProvider(
   scope: Construct,
@@ -33,7 +34,6 @@ export function awsProvider(
       ? {
           endpoints: [{ ...endpoints }],
           skipCredentialsValidation: true,
-          skipRequestingAccountId: true,
           skipMetadataApiCheck: "true",
           s3UsePathStyle: true,
         }

@@ -23,8 +23,10 @@ export interface SparkClusterProps extends RunIdentity, ClusterShape {
   readonly sparkConf: Readonly<Record<string, string>>;
   /** The spec's tags, added to burst's on every resource. */
   readonly tags?: Readonly<Record<string, string>>;
-  /** Which of the VPC's subnets the master's interface is in (a retry after a capacity error moves it). */
+  /** Which of the VPC's subnets the master is in (a retry after a capacity error moves it). */
   readonly masterSubnetIndex?: number;
+  /** Changes the master's private address (a retry after "address in use" bumps it). */
+  readonly masterAddressAttempt?: number;
   /** Maven repository nodes fetch hadoop-aws and the AWS SDK bundle from. */
   readonly mavenRepo?: string;
   /** AWS API endpoints other than AWS's own (AWS_ENDPOINT_URL*); absent for real AWS. */
@@ -78,6 +80,7 @@ export class SparkClusterStack extends TerraformStack {
       subnetId: props.vpc.subnetIds[props.masterSubnetIndex ?? 0] ?? "",
       securityGroupIds,
       bootstrap,
+      addressSeed: `${props.runId}#${props.masterAddressAttempt ?? 0}`,
     });
     const workers =
       props.workers > 0

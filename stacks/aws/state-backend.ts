@@ -41,7 +41,6 @@ export function useStateBackend(stack: TerraformStack, location: StateLocation, 
       ? {
           endpoints: { s3: endpoints.s3, sts: endpoints.sts, iam: endpoints.iam },
           skipCredentialsValidation: true,
-          skipRequestingAccountId: true,
           skipMetadataApiCheck: true,
           skipRegionValidation: true,
           usePathStyle: true,

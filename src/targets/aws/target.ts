@@ -82,6 +82,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     ...baseProps,
     spot: next.spot,
     masterSubnetIndex: next.masterSubnetIndex,
+    masterAddressAttempt: next.masterAddressAttempt,
   });
 
   return {

@@ -1,6 +1,7 @@
-import { Eip } from "@cdktf/provider-aws/lib/eip/index.js";
+import { createHash } from "node:crypto";
+import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet/index.js";
 import { Instance } from "@cdktf/provider-aws/lib/instance/index.js";
-import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface/index.js";
+import { Fn, Op, TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
 import type { NodeBootstrapInput } from "../bootstrap.ts";
 import { tagKeys } from "../tags.ts";
@@ -13,48 +14,55 @@ export interface SparkMasterProps {
   readonly subnetId: string;
   readonly securityGroupIds: readonly string[];
   readonly bootstrap: Omit<NodeBootstrapInput, "role" | "masterHost">;
+  /** Picks the master's private address in its subnet (the run id; a retry after "address in use" changes it). */
+  readonly addressSeed: string;
 }
 
 /**
- * The master: always on-demand, booting on a network interface made first, so its private
- * address (what workers dial) and public address (what the CLI SSHes to) exist before the
- * instance does. Workers depend on the interface, never on the instance: all nodes launch at once.
+ * The master: always on-demand, on a private address chosen before anything is launched (a
+ * function of the run id, within its subnet), so workers know where to dial without waiting for
+ * the master instance: all nodes launch at once. Its public address (what the CLI SSHes to) is
+ * its own, assigned at launch; everything it has goes with the instance.
  */
 export class SparkMaster extends Construct {
-  /** Private IP of the master's interface; workers dial spark://<privateIp>:7077. */
+  /** The master's private IP; workers dial spark://<privateIp>:7077. */
   readonly privateIp: string;
   readonly publicIp: string;
   readonly instanceId: string;
 
   constructor(scope: Construct, id: string, props: SparkMasterProps) {
     super(scope, id);
-    const networkInterface = new NetworkInterface(this, "interface", {
-      subnetId: props.subnetId,
-      securityGroups: [...props.securityGroupIds],
-      description: `${props.node.name} master`,
-      tags: { Name: `${props.node.name}-master` },
-    });
-    // An interface made before its instance gets no automatic public address; this one is its.
-    const address = new Eip(this, "address", {
-      domain: "vpc",
-      networkInterface: networkInterface.id,
-      tags: { Name: `${props.node.name}-master` },
-    });
+    const subnet = new DataAwsSubnet(this, "subnet", { id: props.subnetId });
+    // Hosts 4 .. size-2 of a VPC subnet are usable: AWS keeps the first four and the last.
+    const prefixLength = Fn.tonumber(Fn.element(Fn.split("/", subnet.cidrBlock), 1));
+    const usable = Op.sub(Fn.pow(2, Op.sub(32, prefixLength)), 5);
+    const privateIp = new TerraformLocal(
+      this,
+      "private_ip",
+      Fn.cidrhost(subnet.cidrBlock, Op.add(4, Op.mod(addressNumber(props.addressSeed), usable))),
+    ).asString;
     const template = new NodeLaunchTemplate(this, "launch", {
       node: props.node,
       role: "master",
-      userData: nodeUserData(this, "user_data", { ...props.bootstrap, role: "master" }, networkInterface.privateIp),
+      userData: nodeUserData(this, "user_data", { ...props.bootstrap, role: "master" }, privateIp),
     });
     const instance = new Instance(this, "instance", {
       instanceType: props.instanceType,
       launchTemplate: { id: template.template.id, version: template.template.latestVersion.toString() },
-      // Device 0 is the instance's primary interface: it boots on the pre-made one (5.x schema).
-      networkInterface: [{ networkInterfaceId: networkInterface.id, deviceIndex: 0 }],
+      subnetId: props.subnetId,
+      privateIp,
+      associatePublicIpAddress: true,
+      vpcSecurityGroupIds: [...props.securityGroupIds],
       // Tags given here replace the template's instance tags, so they repeat the role.
       tags: { Name: `${props.node.name}-master`, [tagKeys.role]: "master" },
     });
-    this.privateIp = networkInterface.privateIp;
-    this.publicIp = address.publicIp;
+    this.privateIp = privateIp;
+    this.publicIp = instance.publicIp;
     this.instanceId = instance.id;
   }
+}
+
+/** A stable number from the seed, small enough for terraform's arithmetic to stay exact. */
+export function addressNumber(seed: string): number {
+  return Number.parseInt(createHash("sha256").update(seed).digest("hex").slice(0, 8), 16);
 }

@@ -14,7 +14,7 @@ import {
   variablesRead,
 } from "../../../stacks/aws/bootstrap.ts";
 import { renderSparkEnv } from "../../../stacks/shared/spark-conf.ts";
-import { synthCluster } from "./helpers.ts";
+import { masterIpReference, synthCluster } from "./helpers.ts";
 
 const bootstrapDir = fileURLToPath(new URL("../../../stacks/aws/bootstrap/", import.meta.url));
 const scripts = readdirSync(bootstrapDir).filter((file) => file.endsWith(".sh"));
@@ -168,13 +168,16 @@ describe("user data in the synthesized stack", () => {
     const config = synthCluster({ sparkConf: { "spark.x": "${y} %{z}" } });
     const dir = mkdtempSync(join(tmpdir(), "burst-userdata-"));
     try {
-      // The same locals, with the master's interface replaced by a known address; no provider needed.
+      // The user data locals, with the master's address (computed from its subnet) replaced by a
+      // known one; no provider needed.
       const locals: Record<string, string> = { master_ip: "10.42.0.10" };
       for (const [name, value] of Object.entries(config.locals ?? {})) {
-        locals[name] = value.replace(/\$\{aws_network_interface\.[A-Za-z0-9_]+\.private_ip\}/g, "${local.master_ip}");
+        if (name.includes("user_data")) locals[name] = value.replace(masterIpReference, "${local.master_ip}");
       }
       const outputs = Object.fromEntries(
-        Object.keys(config.locals ?? {}).map((name) => [name, { value: `\${local.${name}}` }]),
+        Object.keys(locals)
+          .filter((name) => name !== "master_ip")
+          .map((name) => [name, { value: `\${local.${name}}` }]),
       );
       writeFileSync(join(dir, "main.tf.json"), JSON.stringify({ locals, output: outputs }));
       const env = { ...process.env, TF_CLI_CONFIG_FILE: "", CHECKPOINT_DISABLE: "1" };

@@ -23,6 +23,17 @@ describe("nextCapacityAttempt", () => {
     assert.equal(nextCapacityAttempt({ spot: true, masterSubnetIndex: 2 }, masterShort, options), undefined);
   });
 
+  it("gives the master another private address when its first pick is taken, twice at most", () => {
+    const inUse =
+      "Error: creating EC2 Instance: operation error EC2: RunInstances, api error InvalidIPAddress.InUse: Address 10.42.3.17 is in use.";
+    assert.deepEqual(nextCapacityAttempt(spotAttempt, inUse, options), { ...spotAttempt, masterAddressAttempt: 1 });
+    assert.deepEqual(nextCapacityAttempt({ ...spotAttempt, masterAddressAttempt: 1 }, inUse, options), {
+      ...spotAttempt,
+      masterAddressAttempt: 2,
+    });
+    assert.equal(nextCapacityAttempt({ ...spotAttempt, masterAddressAttempt: 2 }, inUse, options), undefined);
+  });
+
   it("does not retry failures that are not about capacity", () => {
     const denied =
       "Error: creating EC2 Fleet: UnauthorizedOperation: You are not authorized to perform this operation.";

@@ -154,14 +154,14 @@ export function transitiveDependencies(config: Synthesized, address: string): Se
   return seen;
 }
 
+/** How the master's private address (a terraform local computed from its subnet) appears in user data. */
+export const masterIpReference = /\$\{local\.master_private_ip_[A-Za-z0-9]+\}/g;
+
 /** The user data script a launch template carries, as the node will see it (master IP filled in). */
 export function userDataScript(config: Synthesized, role: "master" | "worker", masterIp = "10.42.0.10"): string {
   const template = blocks(config, "aws_launch_template").find((lt) => String(lt.name).endsWith(`-${role}`));
   const local = /^\$\{base64encode\(local\.([A-Za-z0-9_]+)\)\}$/.exec(String(template?.user_data))?.[1];
   const text = local === undefined ? undefined : config.locals?.[local];
   if (text === undefined) throw new Error(`no user data local for the ${role}`);
-  return text
-    .replace(/\$\{aws_network_interface\.[A-Za-z0-9_]+\.private_ip\}/g, masterIp)
-    .replaceAll("$${", "${")
-    .replaceAll("%%{", "%{");
+  return text.replace(masterIpReference, masterIp).replaceAll("$${", "${").replaceAll("%%{", "%{");
 }

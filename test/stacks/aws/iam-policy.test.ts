@@ -153,6 +153,7 @@ const actionsByResourceType: Record<string, string[]> = {
   ],
   "data.aws_availability_zones": ["ec2:DescribeAvailabilityZones"],
   "data.aws_ami": ["ec2:DescribeImages"],
+  "data.aws_subnet": ["ec2:DescribeSubnets"],
   "backend.s3": [
     "s3:ListBucket",
     "s3:GetObject",

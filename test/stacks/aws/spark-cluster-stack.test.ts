@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BurstError } from "../../../src/errors.ts";
 import { workersShortMessage } from "../../../stacks/aws/capacity.ts";
+import { addressNumber } from "../../../stacks/aws/cluster/spark-master.ts";
 import { awsExtraOutputNames } from "../../../stacks/aws/spark-cluster-stack.ts";
 import { requiredRunTagKeys } from "../../../stacks/aws/tags.ts";
 import { clusterOutputNames } from "../../../stacks/contract.ts";
@@ -23,6 +24,7 @@ import {
 
 const config = synthCluster();
 const address = (type: string) => `${type}.${Object.keys(config.resource[type] ?? {})[0]}`;
+const dataAddress = (type: string) => `${type}.${Object.keys(config.data?.[type] ?? {})[0]}`;
 const launchTemplate = (role: "master" | "worker") =>
   blocks(config, "aws_launch_template").find((lt) => String(lt.name).endsWith(`-${role}`)) as Json;
 
@@ -64,14 +66,27 @@ describe("SparkClusterStack: one master and N workers launched together", () => 
     }
   });
 
-  it("gives workers the master's address from its pre-made interface", () => {
+  it("gives the master a private address chosen from its subnet and the run id, and workers that address", () => {
     const script = userDataScript(config, "worker", "10.42.0.99");
     assert.match(script, /^MASTER_HOST='10\.42\.0\.99'$/m);
-    const ip = `\${${address("aws_network_interface")}.private_ip}`;
-    assert.equal(config.output.sparkMasterUrl?.value, `spark://${ip}:7077`);
-    assert.deepEqual((only(config, "aws_instance") as Json).network_interface, [
-      { device_index: 0, network_interface_id: `\${${address("aws_network_interface")}.id}` },
-    ]);
+    const [name, expression] =
+      Object.entries(config.locals ?? {}).find(([local]) => local.startsWith("master_private_ip")) ?? [];
+    const subnet = `data.${dataAddress("aws_subnet")}.cidr_block`;
+    assert.equal(
+      expression,
+      `\${cidrhost(${subnet}, (4 + (${addressNumber(`${clusterProps().runId}#0`)} % (pow(2, (32 - tonumber(element(split("/", ${subnet}), 1)))) - 5))))}`,
+    );
+    assert.equal(config.output.sparkMasterUrl?.value, `spark://\${local.${name}}:7077`);
+    const master = only(config, "aws_instance") as Json;
+    assert.equal(master.private_ip, `\${local.${name}}`);
+    assert.equal(master.associate_public_ip_address, true);
+  });
+
+  it("picks another address for the master after 'address in use', the same one for the same attempt", () => {
+    const ipOf = (c: Json) =>
+      Object.entries(c.locals ?? {}).find(([local]) => local.startsWith("master_private_ip"))?.[1];
+    assert.equal(ipOf(synthCluster({ masterAddressAttempt: 0 })), ipOf(config));
+    assert.notEqual(ipOf(synthCluster({ masterAddressAttempt: 1 })), ipOf(config));
   });
 
   it("scales workers without adding resources", () => {
@@ -130,8 +145,9 @@ describe("SparkClusterStack: spot workers and capacity fallback", () => {
   });
 
   it("moves the master to another subnet on request (after a capacity error there)", () => {
-    const moved = only(synthCluster({ masterSubnetIndex: 2 }), "aws_network_interface");
-    assert.equal(moved.subnet_id, "subnet-0ccc");
+    const moved = synthCluster({ masterSubnetIndex: 2 });
+    assert.equal(only(moved, "aws_instance").subnet_id, "subnet-0ccc");
+    assert.equal((moved.data?.aws_subnet as Json)[dataAddress("aws_subnet").split(".")[1] ?? ""].id, "subnet-0ccc");
   });
 });
 
@@ -181,9 +197,9 @@ describe("SparkClusterStack: network access", () => {
   it("puts nodes in the VPC's subnets and in both the VPC's cluster group and the run's SSH group", () => {
     const runGroup = `\${${address("aws_security_group")}.id}`;
     assert.deepEqual(launchTemplate("worker").vpc_security_group_ids, [vpc.securityGroupId, runGroup]);
-    const networkInterface = only(config, "aws_network_interface");
-    assert.deepEqual(networkInterface.security_groups, [vpc.securityGroupId, runGroup]);
-    assert.equal(networkInterface.subnet_id, vpc.subnetIds[0]);
+    const master = only(config, "aws_instance");
+    assert.deepEqual(master.vpc_security_group_ids, [vpc.securityGroupId, runGroup]);
+    assert.equal(master.subnet_id, vpc.subnetIds[0]);
     assert.equal(only(config, "aws_security_group").vpc_id, vpc.vpcId);
   });
 
@@ -310,7 +326,7 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
   it("defines every contract output, plus the master's private IP and instance ids", () => {
     assert.deepEqual(Object.keys(config.output).sort(), [...clusterOutputNames, ...awsExtraOutputNames].sort());
     const value = (name: string) => config.output[name]?.value;
-    assert.match(String(value("masterHost")), /^\$\{aws_eip\.[^.]+\.public_ip\}$/);
+    assert.match(String(value("masterHost")), /^\$\{aws_instance\.[^.]+\.public_ip\}$/);
     assert.equal(value("sshPort"), 22);
     assert.equal(value("sshUser"), "admin");
     assert.equal(value("hostKey"), "");

@@ -71,7 +71,10 @@ describe("npm run vpc", () => {
   it("exits 2 naming BURST_TF_PLUGIN_MIRROR when it does not hold the pinned provider", () => {
     const result = vpc(["plan"], { BURST_TF_PLUGIN_MIRROR: workDir });
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /BURST_TF_PLUGIN_MIRROR=.* does not hold registry\.terraform\.io\/hashicorp\/aws 5\.100\.0/);
+    assert.match(
+      result.stderr,
+      /BURST_TF_PLUGIN_MIRROR=.* does not hold registry\.terraform\.io\/hashicorp\/aws 5\.100\.0/,
+    );
     assert.doesNotMatch(result.stderr, /\n\s+at /);
   });
 

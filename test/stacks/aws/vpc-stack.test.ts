@@ -177,14 +177,13 @@ describe("VpcStack: outputs and state", () => {
     const provider = emulated.provider.aws[0] as Json;
     assert.deepEqual(provider.endpoints, [{ ec2: endpoint, iam: endpoint, s3: endpoint, sts: endpoint }]);
     assert.equal(provider.skip_credentials_validation, true);
-    assert.equal(provider.skip_requesting_account_id, true);
     assert.equal(provider.s3_use_path_style, true);
     const backend = (emulated.terraform.backend as Json).s3;
     assert.deepEqual(backend.endpoints, { s3: endpoint, sts: endpoint, iam: endpoint });
     assert.equal(backend.use_path_style, true);
     // Real AWS: none of it.
     const real = config.provider.aws[0] as Json;
-    for (const key of ["endpoints", "skip_credentials_validation", "skip_requesting_account_id", "s3_use_path_style"]) {
+    for (const key of ["endpoints", "skip_credentials_validation", "skip_metadata_api_check", "s3_use_path_style"]) {
       assert.equal(real[key], undefined, key);
     }
   });

@@ -124,7 +124,7 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
     for (const line of privateBody) assert.ok(!text.includes(line), "a line of the private key is in the stack");
 
     assert.equal(only(config, "aws_security_group").vpc_id, consulVpc.vpcId);
-    assert.equal(only(config, "aws_network_interface").subnet_id, consulVpc.subnetIds[0]);
+    assert.equal(only(config, "aws_instance").subnet_id, consulVpc.subnetIds[0]);
     const fleet = only(config, "aws_ec2_fleet");
     assert.deepEqual(
       fleet.launch_template_config[0].override.map((override: Json) => override.subnet_id),
@@ -311,7 +311,7 @@ describe("aws target: capacity fallback by re-synthesis", () => {
         "creating EC2 Instance: operation error EC2: RunInstances, api error InsufficientInstanceCapacity: We currently do not have sufficient m5.xlarge capacity";
       assert.equal(await prepared.retryAfterApplyFailure?.(failure), true);
       const again = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as Json;
-      assert.equal(only(again, "aws_network_interface").subnet_id, consulVpc.subnetIds[1]);
+      assert.equal(only(again, "aws_instance").subnet_id, consulVpc.subnetIds[1]);
       assert.equal(only(again, "aws_ec2_fleet").target_capacity_specification.default_target_capacity_type, "spot");
       assert.equal(await prepared.retryAfterApplyFailure?.(failure), false, "the VPC has only two subnets");
     } finally {
