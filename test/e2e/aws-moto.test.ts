@@ -1,0 +1,332 @@
+// The AWS target applied for real (rung 3 of docs/aws.md): the real hashicorp/aws provider from
+// the local mirror, against a real moto_server, with parameters from a real Consul agent.
+//   - `npm run vpc -- plan|deploy|outputs|destroy` with its state in an S3 bucket on moto, locked
+//     by S3's lock file, and its outputs published to Consul;
+//   - `burst --target aws --yes` from those parameters: params → synth → real apply → the wait
+//     for the master's host key, which never comes (moto boots nothing) → exit 3 → destroy;
+//     SIGINT during apply; apply failing halfway; --keep then `burst down`; kill -9, then `gc`.
+// moto's instances never boot and the addresses it hands out belong to no machine: nothing here
+// (neither the test nor burst) opens a connection to them. Only loopback is contacted: moto,
+// Consul and the Spark-less CLI. What only a real account shows is listed in docs/aws.md.
+
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  DescribeAddressesCommand,
+  DescribeFleetsCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeKeyPairsCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
+  DescribeVpcsCommand,
+  type EC2Client,
+} from "@aws-sdk/client-ec2";
+import { IAMClient, ListInstanceProfilesCommand, ListRolesCommand } from "@aws-sdk/client-iam";
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { run } from "../../src/util/exec.ts";
+import { tagKeys } from "../../stacks/aws/tags.ts";
+import { burst, makeRepo, repoRoot, runDirs, startBurst, tempBurstHome, writeSpec } from "../helpers/burst.ts";
+import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
+import { type MotoServer, motoRegion, startMoto } from "../helpers/moto.ts";
+import { realProviderInstallation } from "../helpers/terraform.ts";
+
+const stateBucket = "burst-tfstate";
+const hostKeyTimeoutSeconds = 10;
+
+describe("the aws target applied with the real provider against moto", () => {
+  let moto: MotoServer;
+  let consul: ConsulAgent;
+  let ec2: EC2Client;
+  let burstHome: string;
+  let vpcWorkDir: string;
+  let spec: string;
+  let env: Record<string, string>;
+
+  before(async () => {
+    realProviderInstallation(); // fails with directions when there is no provider mirror
+    moto = await startMoto();
+    consul = await startConsulAgent();
+    ec2 = moto.client();
+    burstHome = await tempBurstHome();
+    vpcWorkDir = await mkdtemp(join(tmpdir(), "burst-vpc-"));
+    env = {
+      ...moto.env(),
+      ...consul.env(),
+      // The caller's public address is looked up on the internet by default; here it is given.
+      BURST_CALLER_CIDR: "127.0.0.1/32",
+    };
+    const s3 = new S3Client({
+      endpoint: moto.endpoint,
+      region: motoRegion,
+      forcePathStyle: true,
+      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    });
+    await s3.send(
+      new CreateBucketCommand({ Bucket: stateBucket, CreateBucketConfiguration: { LocationConstraint: motoRegion } }),
+    );
+    s3.destroy();
+    const push = await run(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", "config-push.ts")], {
+      cwd: repoRoot,
+      env: consul.env(),
+    });
+    assert.equal(push.code, 0, push.stderr);
+    // What ops set for this region: an image moto knows, remote state, a short host-key wait.
+    const images = await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: "name", Values: ["*xenial*"] }] }));
+    const image = images.Images?.[0]?.ImageId;
+    assert.ok(image, "moto ships an Ubuntu image");
+    await consul.api("PUT", "/kv/burst/aws/region", motoRegion);
+    await consul.api("PUT", "/kv/burst/aws/baseAmi", image);
+    await consul.api("PUT", "/kv/burst/aws/stateBucket", stateBucket);
+    await consul.api("PUT", "/kv/burst/aws/hostKeyTimeoutSeconds", String(hostKeyTimeoutSeconds));
+    const repo = await makeRepo({ "main.py": "print('hi')\n" });
+    spec = await writeSpec(`name: moto-run
+code: { repo: ${repo.dir} }
+job: { type: pyspark, entrypoint: main.py }
+cluster: { workers: 2, worker: { instanceType: m5.large, spot: true } }
+results: s3://burst-results/runs/
+`);
+  });
+
+  after(async () => {
+    ec2?.destroy();
+    await consul?.stop();
+    await moto?.stop();
+  });
+
+  const vpc = (args: string[]) =>
+    run(
+      process.execPath,
+      ["--import", "tsx", join(repoRoot, "scripts", "vpc.ts"), ...args, "--config", join(repoRoot, "config")],
+      {
+        cwd: vpcWorkDir,
+        env,
+        timeoutMs: 600_000,
+      },
+    );
+
+  test("npm run vpc: plan, deploy (state in S3 with a lock file, outputs to Consul), outputs", async () => {
+    const plan = await vpc(["plan"]);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout, /Plan: \d+ to add, 0 to change, 0 to destroy/);
+
+    const deploy = await vpc(["deploy", "--yes"]);
+    assert.equal(deploy.code, 0, `${deploy.stdout}\n${deploy.stderr}`);
+    assert.match(deploy.stdout, /create aws_vpc\./);
+    assert.match(deploy.stdout, /VPC outputs written to Consul under burst\/vpc\/main\//);
+
+    const published = await consul.kv("burst/vpc/main/");
+    const vpcId = published.get("burst/vpc/main/vpcId") ?? "";
+    const vpcs = await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }));
+    assert.equal(vpcs.Vpcs?.length, 1, "the VPC id in Consul is a VPC moto holds");
+    const subnets = JSON.parse(published.get("burst/vpc/main/subnetIds") ?? "[]") as string[];
+    assert.equal(subnets.length, 2, "one subnet per AZ (config/aws.yml azCount: 2)");
+
+    const state = await listObjects(moto, stateBucket);
+    assert.deepEqual(state, ["vpc/main/terraform.tfstate"], "state in the bucket, and its lock released");
+    assert.ok(!existsSync(join(vpcWorkDir, "cdktf.out/stacks/vpc/terraform.tfstate")), "no local state");
+
+    const outputs = await vpc(["outputs"]);
+    assert.equal(outputs.code, 0, outputs.stderr);
+    assert.equal((JSON.parse(outputs.stdout) as Record<string, unknown>).vpcId, vpcId);
+  });
+
+  test("burst --target aws: real apply, then the host-key wait fails (exit 3, phase named) and destroy leaves nothing", async () => {
+    const result = await burst([spec, "--target", "aws", "--yes"], { burstHome, env });
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /ok apply/);
+    assert.match(result.stderr, /FAILED wait-ready/);
+    assert.match(
+      result.stderr,
+      new RegExp(`did not print its SSH host key to its console within ${hostKeyTimeoutSeconds} s`),
+    );
+    assert.match(result.stderr, /ok destroy/);
+    const runId = onlyRunId(await runDirs(burstHome));
+    await assertNothingLeft(ec2, runId);
+    const record = JSON.parse(readFileSync(join(burstHome, "runs", runId, "run.json"), "utf8")) as Json;
+    assert.equal(record.destroyed, true);
+  });
+
+  test("SIGINT during apply: apply finishes, then destroy; exit 130, nothing left", async () => {
+    const home = await tempBurstHome();
+    let sent = false;
+    const cli = startBurst([spec, "--target", "aws", "--yes"], {
+      burstHome: home,
+      env,
+      onLine: (line) => {
+        if (!sent && /^ok synth/.test(line.trim())) {
+          sent = true;
+          // terraform has started applying by the time it prints its first resource.
+          setTimeout(() => cli.child.kill("SIGINT"), 3000);
+        }
+      },
+    });
+    const result = await cli.done;
+    assert.ok(sent, "the run reached apply");
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stderr, /letting apply finish, then destroying/);
+    assert.match(result.stderr, /ok destroy/);
+    await assertNothingLeft(ec2, onlyRunId(await runDirs(home)));
+  });
+
+  test("apply failing halfway (an instance profile moto does not have): exit 3, what was created is destroyed", async () => {
+    const home = await tempBurstHome();
+    const real = (await consul.kv("burst/vpc/main/")).get("burst/vpc/main/instanceProfileName") ?? "";
+    await consul.api("PUT", "/kv/burst/vpc/main/instanceProfileName", "burst-deleted-node");
+    try {
+      const result = await burst([spec, "--target", "aws", "--yes"], { burstHome: home, env });
+      assert.equal(result.code, 3, result.stderr);
+      assert.match(result.stderr, /FAILED apply/);
+      assert.match(result.stderr, /Instance profile burst-deleted-node not found/);
+      assert.match(result.stderr, /ok destroy/);
+      await assertNothingLeft(ec2, onlyRunId(await runDirs(home)));
+    } finally {
+      await consul.api("PUT", "/kv/burst/vpc/main/instanceProfileName", real);
+    }
+  });
+
+  test("--keep leaves the cluster up; `burst down` destroys it", async () => {
+    const home = await tempBurstHome();
+    const kept = await burst([spec, "--target", "aws", "--yes", "--keep"], { burstHome: home, env });
+    assert.equal(kept.code, 3, kept.stderr);
+    assert.match(kept.stderr, /cluster kept \(--keep\)/);
+    const runId = onlyRunId(await runDirs(home));
+    assert.ok((await liveInstances(ec2, runId)).length === 3, "master and two workers still up");
+
+    const down = await burst(["down", runId], { burstHome: home, env });
+    assert.equal(down.code, 0, down.stderr);
+    await assertNothingLeft(ec2, runId);
+  });
+
+  test("kill -9 of the CLI right after apply, then `burst gc`: the real provider's leftovers are found and removed", async () => {
+    const home = await tempBurstHome();
+    let killed = false;
+    const cli = startBurst([spec, "--target", "aws", "--yes"], {
+      burstHome: home,
+      env,
+      onLine: (line) => {
+        if (!killed && /^ok apply/.test(line.trim())) {
+          killed = true;
+          cli.child.kill("SIGKILL");
+        }
+      },
+    });
+    await cli.done;
+    assert.ok(killed, "the run reached the end of apply");
+    const runId = onlyRunId(await runDirs(home));
+    assert.equal((await liveInstances(ec2, runId)).length, 3, "the cluster outlived its CLI");
+
+    const gc = await burst(["gc"], { burstHome: home, env });
+    assert.equal(gc.code, 0, `${gc.stdout}\n${gc.stderr}`);
+    await assertNothingLeft(ec2, runId);
+  });
+
+  test("npm run vpc -- destroy: no VPC, subnet, gateway, route table, endpoint, group, role or profile left", async () => {
+    const published = await consul.kv("burst/vpc/main/");
+    const vpcId = published.get("burst/vpc/main/vpcId") ?? "";
+    const destroy = await vpc(["destroy", "--yes"]);
+    assert.equal(destroy.code, 0, `${destroy.stdout}\n${destroy.stderr}`);
+    const filter = [{ Name: "vpc-id", Values: [vpcId] }];
+    assert.deepEqual((await ec2.send(new DescribeVpcsCommand({ Filters: filter }))).Vpcs, []);
+    assert.deepEqual((await ec2.send(new DescribeSubnetsCommand({ Filters: filter }))).Subnets, []);
+    assert.deepEqual((await ec2.send(new DescribeRouteTablesCommand({ Filters: filter }))).RouteTables, []);
+    assert.deepEqual((await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filter }))).SecurityGroups, []);
+    assert.deepEqual((await ec2.send(new DescribeVpcEndpointsCommand({ Filters: filter }))).VpcEndpoints, []);
+    const gateways = await ec2.send(
+      new DescribeInternetGatewaysCommand({ Filters: [{ Name: "attachment.vpc-id", Values: [vpcId] }] }),
+    );
+    assert.deepEqual(gateways.InternetGateways, []);
+    const iam = new IAMClient({
+      endpoint: moto.endpoint,
+      region: motoRegion,
+      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    });
+    try {
+      const roles = (await iam.send(new ListRolesCommand({}))).Roles ?? [];
+      assert.deepEqual(
+        roles.filter((role) => role.RoleName?.startsWith("burst-")),
+        [],
+      );
+      const profiles = (await iam.send(new ListInstanceProfilesCommand({}))).InstanceProfiles ?? [];
+      assert.deepEqual(
+        profiles.filter((profile) => profile.InstanceProfileName?.startsWith("burst-")),
+        [],
+      );
+    } finally {
+      iam.destroy();
+    }
+    assert.deepEqual(await listObjects(moto, stateBucket), ["vpc/main/terraform.tfstate"], "no lock left");
+  });
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: run.json is checked field by field.
+type Json = any;
+
+function onlyRunId(dirs: string[]): string {
+  assert.equal(dirs.length, 1, `one run expected, found ${dirs.join(", ")}`);
+  return dirs[0]?.split("/").pop() ?? "";
+}
+
+async function listObjects(moto: MotoServer, bucket: string): Promise<string[]> {
+  const s3 = new S3Client({
+    endpoint: moto.endpoint,
+    region: motoRegion,
+    forcePathStyle: true,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+  });
+  try {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    return (listed.Contents ?? []).map((object) => object.Key ?? "").sort();
+  } finally {
+    s3.destroy();
+  }
+}
+
+const runFilter = (runId: string) => [{ Name: `tag:${tagKeys.runId}`, Values: [runId] }];
+
+async function liveInstances(ec2: EC2Client, runId: string): Promise<string[]> {
+  const answer = await ec2.send(new DescribeInstancesCommand({ Filters: runFilter(runId) }));
+  return (answer.Reservations ?? [])
+    .flatMap((reservation) => reservation.Instances ?? [])
+    .filter((instance) => instance.State?.Name !== "terminated")
+    .map((instance) => instance.InstanceId ?? "");
+}
+
+/**
+ * Nothing of the run billing or lingering: no instance that is not terminated, no active fleet,
+ * Elastic IP, key pair, launch template or security group of the run. moto keeps a terminated
+ * instance's interfaces attached (AWS deletes them with the instance), so interfaces are checked
+ * for what AWS would bill or keep: none may be detached and left over.
+ */
+async function assertNothingLeft(ec2: EC2Client, runId: string): Promise<void> {
+  assert.deepEqual(await liveInstances(ec2, runId), [], "instances of the run still up");
+  const fleets = (await ec2.send(new DescribeFleetsCommand({}))).Fleets ?? [];
+  const ours = fleets.filter((fleet) => fleet.Tags?.some((tag) => tag.Key === tagKeys.runId && tag.Value === runId));
+  assert.deepEqual(
+    ours.filter((fleet) => !String(fleet.FleetState).startsWith("deleted")).map((fleet) => fleet.FleetId),
+    [],
+    "fleets of the run still active",
+  );
+  const filter = runFilter(runId);
+  assert.deepEqual((await ec2.send(new DescribeAddressesCommand({ Filters: filter }))).Addresses, []);
+  assert.deepEqual((await ec2.send(new DescribeKeyPairsCommand({ Filters: filter }))).KeyPairs, []);
+  assert.deepEqual((await ec2.send(new DescribeLaunchTemplatesCommand({ Filters: filter }))).LaunchTemplates, []);
+  assert.deepEqual((await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filter }))).SecurityGroups, []);
+  const interfaces = (await ec2.send(new DescribeNetworkInterfacesCommand({}))).NetworkInterfaces ?? [];
+  assert.deepEqual(
+    interfaces
+      .filter((networkInterface) => networkInterface.Status === "available")
+      .map((eni) => eni.NetworkInterfaceId),
+    [],
+    "a detached interface is left over",
+  );
+}
