@@ -60,7 +60,7 @@ async function main(): Promise<void> {
         `terraform  ${terraform.name} ${terraform.version}  ${terraform.binary}`,
         `s3 server  versitygw ${s3.version}  ${s3.binary}`,
         `spark      ${spark.sparkVersion} (hadoop ${spark.hadoopVersion}, ${spark.source})  SPARK_HOME=${spark.sparkHome}`,
-        `python     ${spark.pythonExec}`,
+        `python     ${spark.pythonExec}${spark.pythonPackages.length > 0 ? ` (+ ${spark.pythonPackages.join(" ")})` : ""}`,
         `sshd       ${sshd.sshd}`,
         "",
       ].join("\n"),
