@@ -3,6 +3,7 @@
 import { statSync } from "node:fs";
 import { isAbsolute, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { describeSupportedSparkVersions, SUPPORTED_SPARK_VERSIONS } from "../../stacks/shared/spark-versions.ts";
 import type { Check, DecodeEnv } from "./decoder.ts";
 import { type Problem, quote } from "./issues.ts";
 
@@ -68,12 +69,26 @@ export const instanceType = matches(
   },
 );
 
-export const sparkVersion = matches(
+const sparkVersionFormat = matches(
   /^\d+\.\d+\.\d+$/,
   "major.minor.patch, e.g. 3.5.3",
   "a Spark version like 3.5.3 (major.minor.patch)",
   (value) => (/^\d+\.\d+$/.test(value) ? `give the patch release too, e.g. ${value}.0` : undefined),
 );
+
+/** Only versions burst installs (pyspark wheels locally, the same release's tarball on AWS) can run. */
+export const sparkVersion: Check<string> = {
+  doc: `a version burst can provide: ${describeSupportedSparkVersions()}`,
+  test: (value, env) => {
+    const format = sparkVersionFormat.test(value, env);
+    if (format) return format;
+    if (SUPPORTED_SPARK_VERSIONS.includes(value)) return undefined;
+    return {
+      expected: `a Spark version burst can provide (${describeSupportedSparkVersions()})`,
+      hint: `e.g. spark: ${SUPPORTED_SPARK_VERSIONS[SUPPORTED_SPARK_VERSIONS.length - 1]}`,
+    };
+  },
+};
 
 /** git check-ref-format, minus the corner cases nobody types. */
 export const gitRef = matches(

@@ -314,7 +314,8 @@ const cluster = object({
     }),
     worker,
     spark: string({
-      description: "Spark version installed on the nodes.",
+      description:
+        "Spark version installed on the nodes: one burst can provide (see [Spark versions](#spark-versions)), else exit code 2.",
       example: "3.5.3",
       default: opsDefault("spark"),
       checks: [sparkVersion],
