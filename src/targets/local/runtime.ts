@@ -25,15 +25,15 @@ import { existsSync, realpathSync } from "node:fs";
 import { chmod, copyFile, link, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
-import { badInput, infraError } from "../../errors.ts";
-import { describeFailure, formatCommand, type RunResult, run, which } from "../../util/exec.ts";
-import { commitInstall, sweepTempSiblings, tempSibling, withLock } from "./cache-lock.ts";
 import {
   describeSupportedSparkVersions,
   readRequirements,
   type SparkLine,
   sparkLine,
 } from "../../../stacks/shared/spark-versions.ts";
+import { badInput, infraError } from "../../errors.ts";
+import { describeFailure, formatCommand, type RunResult, run, which } from "../../util/exec.ts";
+import { commitInstall, sweepTempSiblings, tempSibling, withLock } from "./cache-lock.ts";
 import { awsSdkBundleFor, type Coordinate, cachedArtifact, formatCoordinate } from "./maven.ts";
 
 export type Log = (line: string) => void;

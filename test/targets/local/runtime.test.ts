@@ -24,8 +24,8 @@ import {
   type SparkRuntime,
 } from "../../../src/targets/local/runtime.ts";
 import { run } from "../../../src/util/exec.ts";
-import { readRequirements, sparkLine } from "../../../stacks/shared/spark-versions.ts";
 import { renderSparkDefaults, renderSparkEnv } from "../../../stacks/shared/spark-conf.ts";
+import { readRequirements, sparkLine } from "../../../stacks/shared/spark-versions.ts";
 import { type S3Server, startS3Server } from "../../helpers/s3server.ts";
 
 const SPARK_VERSION = "3.5.3"; // config/defaults.yml defaults.spark
