@@ -511,7 +511,6 @@ results: s3://e2e-results/runs/
       warnings(events).map((w) => w.replace(/^.*?spark\.yml:\d+:\d+: /, "")),
       [
         "pi.instance_tag: no longer applies and is ignored: burst tags every run's resources itself (run id, owner, commit)",
-        "pi.spark_url: no longer applies and is ignored: burst creates the Spark master of every run and knows its URL",
         "pi.git_dest: no longer applies and is ignored: burst chooses the checkout folder on the master",
       ],
     );
@@ -545,9 +544,13 @@ results: s3://e2e-results/runs/
         `--dry-run output lacks ${JSON.stringify(line)}:\n${dry.stdout}`,
       );
     }
-    for (const key of ["instance_tag", "spark_url", "git_dest"]) {
+    for (const key of ["instance_tag", "git_dest"]) {
       assert.match(dry.stderr, new RegExp(`warning: .*spark\\.yml:\\d+:\\d+: pi_large\\.${key}: no longer applies`));
     }
+    assert.match(
+      dry.stderr,
+      /warning: .*spark\.yml:\d+:\d+: pi_large\.spark_url: asks for Spark 2\.4\.4, which burst cannot provide; the run uses Spark 3\.5\.3/,
+    );
     assert.equal((await runDirs(burstHome)).length, before, "a dry run provisions nothing");
   });
 
