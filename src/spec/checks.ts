@@ -175,6 +175,30 @@ export const mavenCoordinate: Check<string> = {
   },
 };
 
+// PEP 508, without the URL form's corner cases: name[extras] (specifiers) (; marker), or name @ URL.
+const PIP_NAME = String.raw`[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?`;
+const PIP_EXTRAS = String.raw`(?:\s*\[\s*${PIP_NAME}(?:\s*,\s*${PIP_NAME})*\s*\])?`;
+const PIP_SPECIFIER = String.raw`(?:===|==|!=|~=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+`;
+const PIP_REQUIREMENT = new RegExp(
+  String.raw`^${PIP_NAME}${PIP_EXTRAS}\s*(?:(?:${PIP_SPECIFIER}(?:\s*,\s*${PIP_SPECIFIER})*)|@\s*(?:https?|git\+https?)://\S+)?\s*(?:;\s*\S.*)?$`,
+);
+
+/** One pip requirement (PEP 508): never an option, a path or two requirements on one line. */
+export const pipRequirement: Check<string> = {
+  doc: "one pip requirement (PEP 508), e.g. scikit-learn==1.5.2, pandas[parquet]>=2.0, or name @ https://…",
+  test: (value) => {
+    if (PIP_REQUIREMENT.test(value.trim())) return undefined;
+    const hint = value.trim().startsWith("-")
+      ? "pip options do not belong here: put them in a requirements file (dependencies.requirements)"
+      : /^[A-Za-z0-9._-]+\s*=\s*[0-9]/.test(value)
+        ? `pin with ==, e.g. ${value.replace(/\s*=\s*/, "==")}`
+        : /\s[A-Za-z0-9]/.test(value.trim()) && !value.includes(";")
+          ? "one requirement per list item"
+          : undefined;
+    return { expected: "a pip requirement like scikit-learn==1.5.2", hint };
+  },
+};
+
 export const jarFile: Check<string> = {
   doc: "a path ending in .jar",
   test: (value) =>

@@ -42,6 +42,8 @@ export interface DependenciesSpec {
   readonly packages: readonly string[];
   /** Paths of .jar files relative to the repository root (spark-submit --jars). */
   readonly jars: readonly string[];
+  /** pip requirements (PEP 508), installed for every step's driver and executors. */
+  readonly pip: readonly string[];
   /** Path of a pip requirements file relative to the repository root, installed on every node. */
   readonly requirements?: string;
 }
