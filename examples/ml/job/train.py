@@ -21,9 +21,10 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
+from pyspark.sql.types import StringType
 
 
-@pandas_udf("string")
+@pandas_udf(StringType())
 def risk_band(probability: pd.Series) -> pd.Series:
     return pd.cut(probability, bins=[-0.01, 0.3, 0.6, 1.0], labels=["low", "medium", "high"]).astype(str)
 
@@ -47,13 +48,15 @@ def main(source: str, out: str) -> None:
     scored = model.transform(test)
     auc = BinaryClassificationEvaluator(labelCol="churned").evaluate(scored)
 
+    probability = vector_to_array("probability")[1]
     predictions = scored.select(
         "customer_id",
         "plan",
         "churned",
         F.col("prediction").cast("int").alias("predicted"),
-        F.round(vector_to_array("probability")[1], 4).alias("churn_probability"),
-    ).withColumn("risk", risk_band(F.col("churn_probability")))
+        probability.cast("decimal(5,4)").alias("churn_probability"),
+        risk_band(probability).alias("risk"),
+    )
     predictions.coalesce(1).write.mode("overwrite").option("header", True).csv(out)
 
     accuracy = predictions.where(F.col("predicted") == F.col("churned")).count() / predictions.count()
