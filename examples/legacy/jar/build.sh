@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds legacy-pi.jar against the Spark jars burst runs (so with the cluster's Scala version):
-#   bash examples/legacy/jar/build.sh [SPARK_HOME]
-# SPARK_HOME defaults to the one `npm run burst` installs for the default Spark version.
+#   bash examples/legacy/jar/build.sh [SPARK_HOME] [OUT_JAR]
+# SPARK_HOME defaults to the one `npm run burst` installs for the default Spark version; OUT_JAR
+# to legacy-pi.jar beside this script.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 spark_home="${1:-${SPARK_HOME:-}}"
+out="${2:-$here/legacy-pi.jar}"
 if [ -z "$spark_home" ]; then
   spark_home="$(cd "$here/../../.." && node --import tsx scripts/setup-runtimes.ts --json 2>/dev/null |
     node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).spark.sparkHome))')"
@@ -16,5 +18,6 @@ fi
 classes="$(mktemp -d)"
 trap 'rm -rf "$classes"' EXIT
 javac --release 8 -cp "$spark_home/jars/*" -d "$classes" "$here/src/example/LegacyPi.java"
-jar cf "$here/legacy-pi.jar" -C "$classes" .
-echo "built $here/legacy-pi.jar against $(basename "$(ls "$spark_home"/jars/scala-library-*.jar)")"
+mkdir -p "$(dirname "$out")"
+jar cf "$out" -C "$classes" .
+echo "built $out against $(basename "$(ls "$spark_home"/jars/scala-library-*.jar)")"
