@@ -140,6 +140,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
         block: request.block,
       });
       for (const warning of loaded.warnings) sink({ type: "warning", message: warning });
+      for (const note of loaded.notes ?? []) sink({ type: "info", message: note });
       const entrypoints = [...loaded.steps, ...(loaded.onError ? [loaded.onError] : [])].map((step) => step.entrypoint);
       state.code = await resolveCode(loaded.code, entrypoints, loaded.source.dir);
       state.webhook = webhookOf(loaded, params);

@@ -134,5 +134,7 @@ export interface Spec {
   readonly notify?: NotifySpec;
   /** Things the user should know that are not errors (keys of a legacy spec that no longer apply), each "file:line:col: key: sentence". */
   readonly warnings: readonly string[];
+  /** What a translation wants the user to know that is no problem (a legacy block: which buckets the run reaches). */
+  readonly notes?: readonly string[];
   readonly source: SpecSource;
 }

@@ -2,7 +2,8 @@
 // target, as in examples/legacy: a pyspark block (spark_url's version used, retired keys warned
 // about), a block whose one argument carries ;-separated values, a jar block with class_name
 // whose jar is built here against the cluster's Spark (so its Scala version), and a jar built for
-// Scala 2.13 failing with the hint that names both Scala versions.
+// Scala 2.13 failing with the hint that names both Scala versions. The translation says which
+// buckets the run reaches.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
@@ -152,6 +153,14 @@ describe("legacy blocks, end to end on the local target", { concurrency: false }
         /^pi_report: 3\.\d+ from 4 partitions x 50000 samples -> s3a:\/\/burst-data\/legacy\/pi-report\/$/.test(line),
       ),
       job.join("\n"),
+    );
+    assert.ok(
+      messages(events, "info").some((line) =>
+        /spark\.yml: the run of block pi_report reaches the S3 buckets it names \(in spark_job_args and results\): burst-data, burst-results\. A bucket the job names only in its code/.test(
+          line,
+        ),
+      ),
+      messages(events, "info").join("\n"),
     );
     const out = join(burstHome, "local", "s3", "burst-data", "legacy", "pi-report");
     const part = (await readdir(out)).find((name) => name.startsWith("part-") && name.endsWith(".json"));

@@ -130,6 +130,15 @@ describe("loading a legacy file", async () => {
     assert.deepEqual(spec.buckets, ["legacy-data", "ops-results"]);
   });
 
+  it("says which buckets the run reaches, and where to grant one named only in the job's code", () => {
+    assert.deepEqual(spec.notes, [
+      `${TWO_BLOCKS}: the run of block wordcount reaches the S3 buckets it names (in spark_job_args and results): legacy-data, ops-results. A bucket the job names only in its code is not among them: on aws add it to the buckets the node role may use (aws/buckets; docs/aws.md#buckets-a-legacy-job-reads)`,
+    ]);
+    assert.ok(
+      describeSpec(spec).includes(`# note: ${TWO_BLOCKS}: the run of block wordcount reaches the S3 buckets it names`),
+    );
+  });
+
   it("records the block and returns the warnings", () => {
     assert.equal(spec.source.legacyBlock, "wordcount");
     assert.equal(spec.source.file, TWO_BLOCKS);
@@ -149,7 +158,9 @@ describe("loading a legacy file", async () => {
   });
 
   it("has no warnings for a native spec", async () => {
-    assert.deepEqual((await loadSpec(join(FIXTURES, "good", "spark.yml"), OPTIONS)).warnings, []);
+    const native = await loadSpec(join(FIXTURES, "good", "spark.yml"), OPTIONS);
+    assert.deepEqual(native.warnings, []);
+    assert.equal(native.notes, undefined);
   });
 
   it("of one block needs no --block; the name comes from the block, a local repo from the file's folder", async () => {
