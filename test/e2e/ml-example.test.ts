@@ -55,7 +55,7 @@ describe("examples/ml on the local target", () => {
     const runDir = (await runDirs(burstHome)).sort().pop();
     assert.ok(runDir);
     const metrics = JSON.parse(await readFile(join(runDir, "results", "outputs", "metrics", "metrics.json"), "utf8"));
-    assert.equal(metrics.auc, Number(Number(auc).toFixed(4)));
+    assert.ok(Math.abs(metrics.auc - Number(auc)) < 0.0006, `metrics.json AUC ${metrics.auc} is the printed ${auc}`);
     assert.equal(metrics.rows_train + metrics.rows_test, 5000);
     assert.equal(
       Object.values(metrics.risk_bands as Record<string, number>).reduce((a, b) => a + b, 0),
