@@ -176,7 +176,7 @@ export const mavenCoordinate: Check<string> = {
 };
 
 // PEP 508, without the URL form's corner cases: name[extras] (specifiers) (; marker), or name @ URL.
-const PIP_NAME = String.raw`[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?`;
+const PIP_NAME = "[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?";
 const PIP_EXTRAS = String.raw`(?:\s*\[\s*${PIP_NAME}(?:\s*,\s*${PIP_NAME})*\s*\])?`;
 const PIP_SPECIFIER = String.raw`(?:===|==|!=|~=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+`;
 const PIP_REQUIREMENT = new RegExp(
