@@ -16,25 +16,17 @@ import { run } from "../../src/util/exec.ts";
 import {
   assertNoLeftovers,
   burst,
+  eventTexts,
   makeRepo,
   parseEvents,
   repoRoot,
   runDirs,
+  runEndOf,
   tempBurstHome,
   writeSpec,
 } from "../helpers/burst.ts";
 
-type Event = Record<string, unknown>;
-
 const example = (path: string) => readFileSync(join(repoRoot, "examples", "legacy", path), "utf8");
-const messages = (events: readonly Event[], type: string) =>
-  events.filter((event) => event.type === type).map((event) => String(event.line ?? event.message));
-
-function runEnd(events: readonly Event[]): Event {
-  const end = events.find((event) => event.type === "run-end");
-  assert.ok(end, "a run-end event");
-  return end;
-}
 
 /** The run's local results copy: its manifest, after checking the cluster is gone. */
 async function finishedRun(burstHome: string): Promise<Record<string, unknown>> {
@@ -99,14 +91,14 @@ describe("legacy blocks, end to end on the local target", { concurrency: false }
   test("a pyspark block runs with --block, at spark_url's Spark version, warning about retired keys", async () => {
     const result = await burst([legacySpec, "--block", "pi", "--json"], { burstHome });
     const events = parseEvents(result.stdout);
-    assert.equal(result.code, 0, `burst failed:\n${result.stderr}\n${JSON.stringify(runEnd(events))}`);
-    const job = messages(events, "job-log");
+    assert.equal(result.code, 0, `burst failed:\n${result.stderr}\n${JSON.stringify(runEndOf(events))}`);
+    const job = eventTexts(events, "job-log");
     assert.ok(
       job.some((line) => /^pi is roughly 3\.\d+ \(200000 samples in 2 partitions\)$/.test(line)),
       job.join("\n"),
     );
     assert.deepEqual(
-      messages(events, "warning").map((w) => w.replace(/^.*?spark\.yml:\d+:\d+: /, "")),
+      eventTexts(events, "warning").map((w) => w.replace(/^.*?spark\.yml:\d+:\d+: /, "")),
       [
         "pi.instance_tag: no longer applies and is ignored: burst tags every run's resources itself (run id, owner, commit)",
         "pi.git_dest: no longer applies and is ignored: burst chooses the checkout folder on the master",
@@ -146,8 +138,8 @@ describe("legacy blocks, end to end on the local target", { concurrency: false }
   test("a block's one argument with ;-separated values reaches the job whole", async () => {
     const result = await burst([legacySpec, "--block", "pi_report", "--json"], { burstHome });
     const events = parseEvents(result.stdout);
-    assert.equal(result.code, 0, `burst failed:\n${result.stderr}\n${JSON.stringify(runEnd(events))}`);
-    const job = messages(events, "job-log");
+    assert.equal(result.code, 0, `burst failed:\n${result.stderr}\n${JSON.stringify(runEndOf(events))}`);
+    const job = eventTexts(events, "job-log");
     assert.ok(
       job.some((line) =>
         /^pi_report: 3\.\d+ from 4 partitions x 50000 samples -> s3a:\/\/burst-data\/legacy\/pi-report\/$/.test(line),
@@ -155,12 +147,12 @@ describe("legacy blocks, end to end on the local target", { concurrency: false }
       job.join("\n"),
     );
     assert.ok(
-      messages(events, "info").some((line) =>
+      eventTexts(events, "info").some((line) =>
         /spark\.yml: the run of block pi_report reaches the S3 buckets it names \(in spark_job_args and results\): burst-data, burst-results\. A bucket the job names only in its code/.test(
           line,
         ),
       ),
-      messages(events, "info").join("\n"),
+      eventTexts(events, "info").join("\n"),
     );
     const out = join(burstHome, "local", "s3", "burst-data", "legacy", "pi-report");
     const part = (await readdir(out)).find((name) => name.startsWith("part-") && name.endsWith(".json"));
@@ -176,8 +168,8 @@ describe("legacy blocks, end to end on the local target", { concurrency: false }
   test("a jar block with class_name runs a jar built against the cluster's Spark (Scala 2.12)", async () => {
     const result = await burst([legacySpec, "--block", "pi_jar", "--json"], { burstHome });
     const events = parseEvents(result.stdout);
-    assert.equal(result.code, 0, `burst failed:\n${result.stderr}\n${JSON.stringify(runEnd(events))}`);
-    const job = messages(events, "job-log");
+    assert.equal(result.code, 0, `burst failed:\n${result.stderr}\n${JSON.stringify(runEndOf(events))}`);
+    const job = eventTexts(events, "job-log");
     assert.ok(
       job.some((line) =>
         /^legacy jar: pi is roughly 3\.\d+ \(400000 samples in 4 partitions, Scala 2\.12\.\d+\)$/.test(line),
@@ -218,7 +210,7 @@ results: s3://e2e-results/runs/
 `);
     const result = await burst([spec, "--json"], { burstHome });
     const events = parseEvents(result.stdout);
-    const end = runEnd(events);
+    const end = runEndOf(events);
     assert.equal(result.code, 1, `${result.stderr}\n${JSON.stringify(end)}`);
     assert.equal(end.outcome, "failed");
     assert.match(

@@ -11,15 +11,15 @@ import { after, before, describe, test } from "node:test";
 import {
   assertNoLeftovers,
   burst,
+  eventTexts,
   makeRepo,
   parseEvents,
   runDirs,
+  runEndOf,
   tempBurstHome,
   writeSpec,
 } from "../helpers/burst.ts";
 import { buildWheel } from "../helpers/wheel.ts";
-
-type Event = Record<string, unknown>;
 
 const JOB = `from pyspark.sql import SparkSession
 
@@ -41,15 +41,6 @@ for line in spark.sparkContext.parallelize(range(2), 2).mapPartitions(on_executo
     print(f"executor: {line}")
 spark.stop()
 `;
-
-const lines = (events: readonly Event[], type: string) =>
-  events.filter((event) => event.type === type).map((event) => String(event.line ?? event.message));
-
-function runEnd(events: readonly Event[]): Event {
-  const end = events.find((event) => event.type === "run-end");
-  assert.ok(end, "a run-end event");
-  return end;
-}
 
 describe("dependencies.pip on the local target", { concurrency: false }, () => {
   let burstHome: string;
@@ -93,15 +84,15 @@ results: s3://e2e-results/runs/
     for (const round of ["first", "second"]) {
       const result = await burst([spec, "--json"], { burstHome });
       const events = parseEvents(result.stdout);
-      assert.equal(result.code, 0, `${round} run failed:\n${result.stderr}\n${JSON.stringify(runEnd(events))}`);
-      const job = lines(events, "job-log");
+      assert.equal(result.code, 0, `${round} run failed:\n${result.stderr}\n${JSON.stringify(runEndOf(events))}`);
+      const job = eventTexts(events, "job-log");
       assert.ok(job.includes("driver: HELLO!"), job.join("\n"));
       const executors = job.filter((line) => line.startsWith("executor: "));
       assert.deepEqual(
         executors.map((line) => line.replace(/ from=.*$/, "")),
         ["executor: ROW 0!", "executor: ROW 1!"],
       );
-      const infos = lines(events, "info");
+      const infos = eventTexts(events, "info");
       assert.ok(
         infos.some((line) => line.startsWith(`pip install burstdemo @ ${wheelUrl}`)),
         infos.join("\n"),
@@ -135,12 +126,12 @@ results: s3://e2e-results/runs/
 `);
     const result = await burst([spec, "--json"], { burstHome });
     const events = parseEvents(result.stdout);
-    const end = runEnd(events);
+    const end = runEndOf(events);
     assert.equal(result.code, 1, `${result.stderr}\n${JSON.stringify(end)}`);
     assert.equal(end.outcome, "failed");
     assert.match(String(end.message), /pip could not install the job's Python dependencies/);
     assert.match(String(end.message), /logs\/pip\/stdout\.log/);
-    assert.deepEqual(lines(events, "job-log"), [], "no step ran");
+    assert.deepEqual(eventTexts(events, "job-log"), [], "no step ran");
     const runDir = (await runDirs(burstHome)).sort().pop();
     assert.ok(runDir);
     const pipLog = await readFile(join(runDir, "results", "logs", "pip", "stdout.log"), "utf8");
