@@ -6,7 +6,7 @@
 #   sshd, shellcheck, git, ...  apt-get (only what is missing)
 #   aws CLI                     pip install awscli (used by a benchmark), when missing
 #   moto[server]                pip install (the EC2 emulator the tests use), when missing
-#   terraform/OpenTofu, versitygw, Spark + s3a jars
+#   terraform/OpenTofu, versitygw, Spark (+ numpy, pandas, pyarrow) + s3a jars
 #                               scripts/setup-runtimes.ts, into ${BURST_HOME:-$HOME/.burst}/cache
 #   Consul                      scripts/setup/consul.sh, when present
 #
