@@ -70,7 +70,7 @@ async function main(): Promise<void> {
         `aws prov.  hashicorp/aws ${awsProviderVersion}  ${mirror ?? "from the registry (no local mirror)"}`,
         `s3 server  versitygw ${s3.version}  ${s3.binary}`,
         `spark      ${spark.sparkVersion} (hadoop ${spark.hadoopVersion}, ${spark.source})  SPARK_HOME=${spark.sparkHome}`,
-        `python     ${spark.pythonExec}`,
+        `python     ${spark.pythonExec}${spark.pythonPackages.length > 0 ? ` (+ ${spark.pythonPackages.join(" ")})` : ""}`,
         `sshd       ${sshd.sshd}`,
         "",
       ].join("\n"),

@@ -6,7 +6,7 @@
 #   node_modules                npm ci, when missing or older than package-lock.json
 #   sshd, git, java, venv       apt-get (only what is missing)
 #   the compiled CLI            scripts/build.mjs: TypeScript -> dist/, when a source is newer
-#   terraform/OpenTofu, versitygw, Spark + s3a jars
+#   terraform/OpenTofu, versitygw, Spark (+ numpy, pandas, pyarrow) + s3a jars
 #                               scripts/setup-runtimes.ts, into ${BURST_HOME:-$HOME/.burst}/cache
 #
 # Cold, it takes a few minutes (pyspark ~1 min, versitygw ~2 min, OpenTofu ~6 min when no

@@ -10,6 +10,22 @@ import type { JobLaunch } from "./command.ts";
 import { LineSplitter } from "./lines.ts";
 
 const runJobScript = fileURLToPath(new URL("./run-job.sh", import.meta.url));
+const installPydepsScript = fileURLToPath(new URL("./install-pydeps.sh", import.meta.url));
+
+export interface PythonDependencies {
+  /** A pip requirements file, relative to the repository root. */
+  readonly requirementsFile?: string;
+  /** Single requirements (dependencies.pip). */
+  readonly packages: readonly string[];
+  /** A folder on the master that outlives the run, to reuse a set installed before; absent: install every run. */
+  readonly cacheRoot?: string;
+  /** Name of the pseudo-attempt folder pip's output is logged under. */
+  readonly logFolder: string;
+}
+
+export type PythonDependenciesResult =
+  | { readonly ok: true; readonly folder: string; readonly reused: boolean }
+  | { readonly ok: false; readonly exitCode: number | null; readonly tail: string };
 
 export type LogStream = "stdout" | "stderr";
 
@@ -107,25 +123,33 @@ export class RemoteJob {
   }
 
   /**
-   * Install a pip requirements file (relative to the repo) for the job: into a folder on the
-   * master that the driver finds on PYTHONPATH, zipped beside it as <folder>.zip for executors on
-   * every node (jobLaunch ships it with spark.archives). Returns the folder.
+   * Install the job's Python dependencies (a requirements file relative to the repo and single
+   * requirements) into a folder on the master that the driver finds on PYTHONPATH, zipped beside
+   * it as <folder>.zip for executors on every node (jobLaunch ships it with spark.archives).
+   * With `cacheRoot`, a set installed by an earlier run is reused. pip's whole output goes to
+   * attempts/<logFolder>/stdout.log, which `collect` keeps with the run's logs.
    */
-  async installRequirements(requirements: string): Promise<string> {
+  async installPythonDependencies(options: PythonDependencies): Promise<PythonDependenciesResult> {
     const q = shellQuote;
-    const target = `${this.jobDir}/pydeps`;
-    const installed = await this.node.exec(
-      `. ${q(`${this.workDir}/env.sh`)} && { [ -z "\${SPARK_CONF_DIR:-}" ] || . "$SPARK_CONF_DIR/spark-env.sh"; } && ` +
-        `"\${PYSPARK_PYTHON:-python3}" -m pip install --quiet --disable-pip-version-check --target ${q(target)} ` +
-        `-r ${q(`${this.codeDir}/${requirements}`)} 2>&1 && ` +
-        `"\${PYSPARK_PYTHON:-python3}" -c 'import shutil, sys; shutil.make_archive(sys.argv[1], "zip", sys.argv[1])' ${q(target)} 2>&1`,
-    );
-    if (installed.code !== 0) {
-      throw infraError(
-        `pip could not install ${requirements} on the master:\n${installed.stdout.trim().split("\n").slice(-10).join("\n")}`,
-      );
-    }
-    return target;
+    const logDir = `${this.jobDir}/attempts/${options.logFolder}`;
+    const log = `${logDir}/stdout.log`;
+    await this.node.check(`mkdir -p ${q(logDir)}`, "preparing the dependencies log folder");
+    const script = `${this.jobDir}/install-pydeps.sh`;
+    await this.node.putFile(installPydepsScript, script);
+    const requirements = options.requirementsFile ? `${this.codeDir}/${options.requirementsFile}` : "";
+    const argv = [
+      this.workDir,
+      `${this.jobDir}/pydeps`,
+      log,
+      options.cacheRoot ?? "",
+      requirements,
+      ...options.packages,
+    ];
+    const installed = await this.node.exec(`bash ${q(script)} ${argv.map(q).join(" ")}`);
+    const done = /^(installed|reused) (.+)$/.exec(installed.stdout.trim().split("\n").pop() ?? "");
+    if (installed.code === 0 && done?.[2]) return { ok: true, folder: done[2], reused: done[1] === "reused" };
+    const output = await this.node.exec(`tail -n 15 ${q(log)} 2>/dev/null`);
+    return { ok: false, exitCode: installed.code, tail: `${output.stdout}${installed.stderr}`.trim() };
   }
 
   /** Start one attempt of a step, detached from this SSH session. `attempt` names its folder. */

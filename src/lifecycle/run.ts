@@ -141,6 +141,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
         block: request.block,
       });
       for (const warning of loaded.warnings) sink({ type: "warning", message: warning });
+      for (const note of loaded.notes ?? []) sink({ type: "info", message: note });
       const entrypoints = [...loaded.steps, ...(loaded.onError ? [loaded.onError] : [])].map((step) => step.entrypoint);
       state.code = await resolveCode(loaded.code, entrypoints, loaded.source.dir);
       state.webhook = webhookOf(loaded, params);
@@ -291,7 +292,9 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
       for (const step of [...spec.steps, ...(spec.onError ? [spec.onError] : [])]) {
         await job.checkEntrypoint(step.entrypoint);
       }
-      state.deps = await installDependencies(job, spec, sink);
+      // From here on a failure still collects logs (pip's output among them).
+      state.job = job;
+      state.deps = await installDependencies(job, spec, prepared, sink, (folder) => state.attempts.push(folder));
     });
     checkInterrupted();
 
@@ -579,19 +582,44 @@ function lastExitCode(steps: StepsResult | undefined): number | null {
   return last?.[last.length - 1]?.exitCode ?? null;
 }
 
-/** Requirements into a folder on the master; dependency jars checked in the checked-out code. */
-async function installDependencies(job: RemoteJob, spec: Spec, sink: EventSink): Promise<JobDependencies> {
-  const { packages, jars, requirements } = spec.dependencies;
+/** pip's output in the run's logs: logs/pip/stdout.log (steps log under <step>/attempt-<n>, so a step named pip does not clash). */
+const PIP_LOG_FOLDER = "pip";
+
+/**
+ * Python dependencies into a folder on the master (reused from the target's cache when it has
+ * one); dependency jars checked in the checked-out code. A failed pip install fails the run.
+ */
+async function installDependencies(
+  job: RemoteJob,
+  spec: Spec,
+  prepared: PreparedCluster,
+  sink: EventSink,
+  onLogFolder: (folder: string) => void,
+): Promise<JobDependencies> {
+  const { packages, jars, requirements, pip } = spec.dependencies;
   const jarPaths = jars.map((jar) => `${job.repoDir}/${jar}`);
   for (const [index, jar] of jarPaths.entries()) {
     if (!(await job.exists("f", jar))) {
       throw badInput(`${jars[index]} does not exist in the job's code`, { keyPath: `dependencies.jars[${index}]` });
     }
   }
-  let pythonPath: string | undefined;
-  if (requirements) {
-    sink({ type: "info", message: `pip install -r ${requirements} on the master` });
-    pythonPath = await job.installRequirements(requirements);
+  if (!requirements && pip.length === 0) return { packages, jars: jarPaths };
+  const what = [...pip, ...(requirements ? [`-r ${requirements}`] : [])].join(" ");
+  sink({ type: "info", message: `pip install ${what} on the master` });
+  onLogFolder(PIP_LOG_FOLDER);
+  const installed = await job.installPythonDependencies({
+    requirementsFile: requirements,
+    packages: pip,
+    cacheRoot: prepared.pythonDependencyCache,
+    logFolder: PIP_LOG_FOLDER,
+  });
+  if (!installed.ok) {
+    throw new BurstError(
+      "job-failed",
+      `pip could not install the job's Python dependencies (exit code ${installed.exitCode ?? "unknown"}):\n${installed.tail}`,
+      { hint: `pip's whole output is in the run's logs: logs/${PIP_LOG_FOLDER}/stdout.log` },
+    );
   }
-  return { packages, jars: jarPaths, pythonPath };
+  if (installed.reused) sink({ type: "info", message: `Python dependencies reused from ${installed.folder}` });
+  return { packages, jars: jarPaths, pythonPath: installed.folder };
 }

@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { BurstError } from "../errors.ts";
 import { type JobDependencies, jobLaunch } from "../job/command.ts";
+import { scalaLinkageError, scalaMismatchHint } from "../job/failure-hints.ts";
 import type { RemoteJob } from "../job/remote-job.ts";
 import type { Spec, StepSpec } from "../spec/types.ts";
 import type { EventSink } from "./events.ts";
@@ -19,6 +20,8 @@ export interface StepRecord {
   readonly name: string;
   readonly outcome: "succeeded" | "failed" | "interrupted";
   readonly attempts: readonly AttemptRecord[];
+  /** What the last attempt's output says about why it failed (e.g. a Scala version mismatch). */
+  readonly hint?: string;
 }
 
 export interface StepsResult {
@@ -59,7 +62,7 @@ export async function runSteps(context: StepsContext): Promise<StepsResult> {
       return { steps, failure: new BurstError("interrupted", `interrupted by ${context.interruptedBy()}`) };
     }
     if (record.outcome === "failed") {
-      failure = new BurstError("job-failed", describeFailure(step, record));
+      failure = new BurstError("job-failed", describeFailure(step, record), { hint: record.hint });
       break;
     }
   }
@@ -75,6 +78,7 @@ export async function runSteps(context: StepsContext): Promise<StepsResult> {
 async function runStep(step: StepSpec, context: StepsContext): Promise<StepRecord> {
   const attempts: AttemptRecord[] = [];
   const total = step.retries + 1;
+  let lastLinkageError: string | undefined;
   for (let attempt = 1; attempt <= total; attempt++) {
     const folder = `${step.name}/attempt-${attempt}`;
     const localDir = join(context.logsDir, step.name, `attempt-${attempt}`);
@@ -93,8 +97,10 @@ async function runStep(step: StepSpec, context: StepsContext): Promise<StepRecor
     );
     await context.job.launch(launch, folder);
     context.onAttempt(folder);
+    let linkageError: string | undefined;
     const outcome = await context.job.follow({
       onLine: (stream, line) => {
+        linkageError ??= scalaLinkageError(line);
         appendFileSync(join(localDir, `${stream}.log`), `${line}\n`);
         // The whole run's output in one file per stream, for `burst logs --follow`.
         appendFileSync(join(context.logsDir, `job-${stream}.log`), `${line}\n`);
@@ -116,8 +122,10 @@ async function runStep(step: StepSpec, context: StepsContext): Promise<StepRecor
       const why = outcome.timedOut ? "timed out" : `exited with code ${outcome.exitCode ?? "unknown"}`;
       context.sink({ type: "warning", message: `step "${step.name}" ${why}; retry ${attempt} of ${step.retries}` });
     }
+    lastLinkageError = linkageError;
   }
-  return { name: step.name, outcome: "failed", attempts };
+  const hint = lastLinkageError ? scalaMismatchHint(lastLinkageError, context.spec.cluster.spark) : undefined;
+  return { name: step.name, outcome: "failed", attempts, ...(hint ? { hint } : {}) };
 }
 
 function describeFailure(step: StepSpec, record: StepRecord): string {

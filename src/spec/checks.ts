@@ -3,6 +3,7 @@
 import { statSync } from "node:fs";
 import { isAbsolute, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { describeSupportedSparkVersions, SUPPORTED_SPARK_VERSIONS } from "../../stacks/shared/spark-versions.ts";
 import type { Check, DecodeEnv } from "./decoder.ts";
 import { type Problem, quote } from "./issues.ts";
 
@@ -68,12 +69,26 @@ export const instanceType = matches(
   },
 );
 
-export const sparkVersion = matches(
+const sparkVersionFormat = matches(
   /^\d+\.\d+\.\d+$/,
   "major.minor.patch, e.g. 3.5.3",
   "a Spark version like 3.5.3 (major.minor.patch)",
   (value) => (/^\d+\.\d+$/.test(value) ? `give the patch release too, e.g. ${value}.0` : undefined),
 );
+
+/** Only versions burst installs (pyspark wheels locally, the same release's tarball on AWS) can run. */
+export const sparkVersion: Check<string> = {
+  doc: `a version burst can provide: ${describeSupportedSparkVersions()}`,
+  test: (value, env) => {
+    const format = sparkVersionFormat.test(value, env);
+    if (format) return format;
+    if (SUPPORTED_SPARK_VERSIONS.includes(value)) return undefined;
+    return {
+      expected: `a Spark version burst can provide (${describeSupportedSparkVersions()})`,
+      hint: `e.g. spark: ${SUPPORTED_SPARK_VERSIONS[SUPPORTED_SPARK_VERSIONS.length - 1]}`,
+    };
+  },
+};
 
 /** git check-ref-format, minus the corner cases nobody types. */
 export const gitRef = matches(
@@ -157,6 +172,30 @@ export const mavenCoordinate: Check<string> = {
           ? `add the version: ${value}:<version>`
           : undefined;
     return { expected: "Maven coordinates group:artifact:version", hint };
+  },
+};
+
+// PEP 508, without the URL form's corner cases: name[extras] (specifiers) (; marker), or name @ URL.
+const PIP_NAME = "[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?";
+const PIP_EXTRAS = String.raw`(?:\s*\[\s*${PIP_NAME}(?:\s*,\s*${PIP_NAME})*\s*\])?`;
+const PIP_SPECIFIER = String.raw`(?:===|==|!=|~=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+`;
+const PIP_REQUIREMENT = new RegExp(
+  String.raw`^${PIP_NAME}${PIP_EXTRAS}\s*(?:(?:${PIP_SPECIFIER}(?:\s*,\s*${PIP_SPECIFIER})*)|@\s*(?:https?|git\+https?)://\S+)?\s*(?:;\s*\S.*)?$`,
+);
+
+/** One pip requirement (PEP 508): never an option, a path or two requirements on one line. */
+export const pipRequirement: Check<string> = {
+  doc: "one pip requirement (PEP 508), e.g. scikit-learn==1.5.2, pandas[parquet]>=2.0, or name @ https://…",
+  test: (value) => {
+    if (PIP_REQUIREMENT.test(value.trim())) return undefined;
+    const hint = value.trim().startsWith("-")
+      ? "pip options do not belong here: put them in a requirements file (dependencies.requirements)"
+      : /^[A-Za-z0-9._-]+\s*=\s*[0-9]/.test(value)
+        ? `pin with ==, e.g. ${value.replace(/\s*=\s*/, "==")}`
+        : /\s[A-Za-z0-9]/.test(value.trim()) && !value.includes(";")
+          ? "one requirement per list item"
+          : undefined;
+    return { expected: "a pip requirement like scikit-learn==1.5.2", hint };
   },
 };
 

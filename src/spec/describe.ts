@@ -30,12 +30,13 @@ function header(spec: Spec): string {
     lines.push(`# environment ${spec.environment}${files}`);
   }
   for (const warning of spec.warnings) lines.push(`# warning: ${warning}`);
+  for (const note of spec.notes ?? []) lines.push(`# note: ${note}`);
   return `${lines.join("\n")}\n`;
 }
 
 /** YAML of the resolved spec (defaults filled, paths absolute), with credentials redacted. */
 export function describeSpec(spec: Spec): string {
-  const { source: _source, warnings: _warnings, job, steps, onError, notify, ...resolved } = spec;
+  const { source: _source, warnings: _warnings, notes: _notes, job, steps, onError, notify, ...resolved } = spec;
   const { name, target, environment, code, dependencies, ...rest } = resolved;
   const shown = {
     name,

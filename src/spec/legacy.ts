@@ -4,6 +4,7 @@
 
 import { dirname, extname, resolve } from "node:path";
 import { isMap, isScalar, isSeq, type Node, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
+import { describeSupportedSparkVersions, SUPPORTED_SPARK_VERSIONS } from "../../stacks/shared/spark-versions.ts";
 import { formatLocation } from "../errors.ts";
 import type { SpecDefaults } from "../params/types.ts";
 import { insideFolder, slugify } from "./checks.ts";
@@ -17,9 +18,32 @@ import { didYouMean } from "./suggest.ts";
 /** Keys of the old setup that burst does itself now: each is ignored with a warning. */
 const RETIRED: Readonly<Record<string, string>> = {
   instance_tag: "burst tags every run's resources itself (run id, owner, commit)",
-  spark_url: "burst creates the Spark master of every run and knows its URL",
   git_dest: "burst chooses the checkout folder on the master",
 };
+
+/** spark-<version>-bin-<hadoop>.tgz (or spark-<version>.tgz): the distribution the old setup installed. */
+const SPARK_TARBALL = /(?:^|\/)spark-(\d+\.\d+\.\d+)(?:-bin-[^/]*)?\.(?:tgz|tar\.gz)$/;
+
+/** The Spark version a legacy spark_url (a distribution tarball URL) asks for, when its file name tells. */
+export function sparkVersionOfUrl(url: string): string | undefined {
+  return SPARK_TARBALL.exec(url.trim().replace(/[?#].*$/, ""))?.[1];
+}
+
+/**
+ * What becomes of spark_url: the version it names when burst provides it, else the default
+ * (with a sentence saying which was asked and which is used).
+ */
+function sparkOfUrl(url: string, fallback: string): { version?: string; warning?: string } {
+  const asked = sparkVersionOfUrl(url);
+  const using = `the run uses Spark ${fallback} (burst provides ${describeSupportedSparkVersions()})`;
+  if (asked === undefined) {
+    return {
+      warning: `expected the URL of a Spark distribution tarball (…/spark-<version>-bin-<hadoop>.tgz), found ${JSON.stringify(url)}, which names no Spark version; ${using}`,
+    };
+  }
+  if (SUPPORTED_SPARK_VERSIONS.includes(asked)) return { version: asked };
+  return { warning: `asks for Spark ${asked}, which burst cannot provide; ${using}` };
+}
 
 const pyOrJar = {
   doc: "a .py file (pyspark job) or a .jar file (jar job)",
@@ -41,8 +65,9 @@ export const legacyBlockSchema = object({
     instance_type_worker: string({ description: "Becomes `cluster.worker.instanceType`.", example: "m5.xlarge" }),
     no_workers: integer({ description: "Becomes `cluster.workers`.", example: "2", min: 0, max: 1000 }),
     spark_url: string({
-      description: `Ignored with a warning: ${RETIRED.spark_url}.`,
-      example: "spark://10.0.0.10:7077",
+      description:
+        "URL of the Spark distribution tarball the old setup installed. Its file name (`spark-<version>-bin-<hadoop>.tgz`) becomes `cluster.spark` when burst provides that version; otherwise a warning says which version was asked and which is used (the default).",
+      example: "https://archive.apache.org/dist/spark/spark-3.5.3/spark-3.5.3-bin-hadoop3.tgz",
     }),
     spark_job_name: string({
       description: "Becomes `name`, made a slug (lowercase, dashes); the block's name when absent.",
@@ -182,6 +207,9 @@ export function translateLegacySource(
   const repo = node("git_repo") as Node;
   const master = node("instance_type_master");
   const worker = node("instance_type_worker");
+  const sparkUrl = node("spark_url");
+  const spark = value.spark_url === undefined ? undefined : sparkOfUrl(value.spark_url, env.defaults.spark);
+  const sparkNode = spark?.version && sparkUrl ? made(new Scalar(spark.version), sparkUrl) : undefined;
 
   const nativeRoot = mapping(blockNode, [
     ["name", nameNode],
@@ -207,6 +235,7 @@ export function translateLegacySource(
         ["workers", node("no_workers")],
         ["master", master && mapping(master, [["instanceType", master]])],
         ["worker", worker && mapping(worker, [["instanceType", worker]])],
+        ["spark", sparkNode],
       ]),
     ],
   ]);
@@ -222,15 +251,19 @@ export function translateLegacySource(
     ["cluster.workers", `${block}.no_workers`],
     ["cluster.master", `${block}.instance_type_master`],
     ["cluster.worker", `${block}.instance_type_worker`],
+    ["cluster.spark", `${block}.spark_url`],
     ["cluster", block],
   ];
-  const warnings = Object.entries(RETIRED)
-    .filter(([key]) => value[key as keyof typeof value] !== undefined)
-    .map(([key, reason]) => {
-      const where = session.locations.get(`${block}.${key}`);
-      const prefix = where ? `${formatLocation(where)}: ` : "";
-      return `${prefix}${block}.${key}: no longer applies and is ignored: ${reason}`;
-    });
+  const warnAt = (key: string, sentence: string): string => {
+    const where = session.locations.get(`${block}.${key}`);
+    return `${where ? `${formatLocation(where)}: ` : ""}${block}.${key}: ${sentence}`;
+  };
+  const warnings = [
+    ...Object.entries(RETIRED)
+      .filter(([key]) => value[key as keyof typeof value] !== undefined)
+      .map(([key, reason]) => warnAt(key, `no longer applies and is ignored: ${reason}`)),
+    ...(spark?.warning ? [warnAt("spark_url", spark.warning)] : []),
+  ];
 
   return {
     block,
@@ -348,7 +381,7 @@ export const EXAMPLE_LEGACY_SPEC = `wordcount:
   instance_type_master: m5.xlarge
   instance_type_worker: m5.2xlarge
   no_workers: 4
-  spark_url: spark://10.0.1.10:7077
+  spark_url: https://archive.apache.org/dist/spark/spark-2.4.4/spark-2.4.4-bin-hadoop2.7.tgz
   spark_job_name: WordCount
   git_repo: https://github.com/org/jobs.git
   git_dest: /home/ubuntu/jobs
@@ -358,6 +391,7 @@ sparkpi:
   instance_type_master: m5.large
   instance_type_worker: m5.large
   no_workers: 2
+  spark_url: https://archive.apache.org/dist/spark/spark-3.5.3/spark-3.5.3-bin-hadoop3.tgz
   git_repo: https://github.com/org/jobs.git
   exec_path: sparkpi/target/sparkpi.jar
   class_name: org.apache.spark.examples.SparkPi

@@ -80,6 +80,7 @@ function resolveSpec(text: string, file: string, options: LoadOptions, digest: s
     ...(overlays.length > 0 ? { overlays: overlays.map((o) => ({ file: resolve(o.file), sha256: o.sha256 })) } : {}),
     ...(legacy ? { legacyBlock: legacy.block } : {}),
   };
+  const buckets = bucketsOf(raw.results, raw.inputs, onError ? [...steps, onError] : steps);
   return {
     name: raw.name,
     target: options.overrides?.target ?? raw.target,
@@ -93,13 +94,26 @@ function resolveSpec(text: string, file: string, options: LoadOptions, digest: s
     inputs: raw.inputs,
     outputs: raw.outputs,
     results: raw.results,
-    buckets: bucketsOf(raw.results, raw.inputs, onError ? [...steps, onError] : steps),
+    buckets,
     tags: raw.tags,
     ...(raw.maxCostUsd === undefined ? {} : { maxCostUsd: raw.maxCostUsd }),
     ...(raw.notify ? { notify: raw.notify } : {}),
     warnings: legacy?.warnings ?? [],
+    ...(legacy ? { notes: [legacyBucketsNote(absolute, legacy.block, buckets)] } : {}),
     source,
   };
+}
+
+/**
+ * Which buckets a legacy block's run reaches: those it names. The old setup's node role often
+ * reached more, and a legacy job may read a bucket named only in its code.
+ */
+function legacyBucketsNote(file: string, block: string, buckets: readonly string[]): string {
+  return (
+    `${file}: the run of block ${block} reaches the S3 buckets it names (in spark_job_args and results): ${buckets.join(", ")}. ` +
+    "A bucket the job names only in its code is not among them: on aws add it to the buckets the node role may use " +
+    "(aws/buckets; docs/aws.md#buckets-a-legacy-job-reads)"
+  );
 }
 
 /** A step as the one job older code expects: everything but its name and retries. */

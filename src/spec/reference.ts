@@ -1,6 +1,9 @@
 // docs/spec-reference.md, rendered from the schema so the doc cannot drift from the validator.
 
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { readRequirements, SPARK_LINES } from "../../stacks/shared/spark-versions.ts";
 import type { SpecDefaults } from "../params/types.ts";
 import type { FieldDoc } from "./decoder.ts";
 import { JOB_OVERLAY_KEYS, OVERLAY_KEYS } from "./environments.ts";
@@ -148,6 +151,31 @@ function legacySection(): string[] {
   ];
 }
 
+/** Which Spark versions cluster.spark accepts, and what each line brings to the nodes. */
+function sparkVersionsSection(): string[] {
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  return [
+    "## Spark versions",
+    "",
+    "`cluster.spark` accepts the versions burst can install; any other is an error (exit code 2) that",
+    "names these. On the local target a version comes from PyPI's `pyspark` wheel (installed once into",
+    "the burst cache); on aws from the same release's `spark-<version>-bin-hadoop3.tgz`. Every node's",
+    "Python (driver and executors) also has PySpark's extras for ML, SQL and the pandas API, at the",
+    "versions in the line's requirements file.",
+    "",
+    "| Line | Versions | Scala | Python packages on every node (requirements file) |",
+    "| --- | --- | --- | --- |",
+    ...SPARK_LINES.map(
+      (line) =>
+        `| ${line.line} | ${line.versions.join(", ")} | ${line.scala} | ${readRequirements(line.pythonRequirementsFile).join(", ")} ([${relative(root, line.pythonRequirementsFile)}](../${relative(root, line.pythonRequirementsFile)})) |`,
+    ),
+    "",
+    "A jar must be built for its line's Scala version (Scala libraries named `_<scala>`); a job that",
+    "dies with `NoSuchMethodError` or `NoClassDefFoundError` on a `scala.` class gets a hint saying so.",
+    "",
+  ];
+}
+
 function environmentsSection(): string[] {
   const plain = OVERLAY_KEYS.filter((key) => key !== "job" && key !== "steps").map((key) => `\`${key}\``);
   const jobKeys = JOB_OVERLAY_KEYS.map((key) => `\`${key}\``).join(" and ");
@@ -221,6 +249,7 @@ export function renderSpecReference(): string {
     "",
     "Unknown keys are errors (a typo must never silently fall back to a default).",
     "",
+    ...sparkVersionsSection(),
     ...environmentsSection(),
     ...legacySection(),
     "## Key details",

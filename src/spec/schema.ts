@@ -13,6 +13,7 @@ import {
   mavenCoordinate,
   normaliseRelative,
   notRepoRoot,
+  pipRequirement,
   resolveLocal,
   resolveRepo,
   sparkConfKey,
@@ -192,7 +193,7 @@ const onError = optionalObject({
 const dependencies = object({
   description:
     "Libraries every step needs, for the whole cluster. Paths are relative to the repository root (not code.subdirectory).",
-  example: "{ packages: [org.apache.spark:spark-avro_2.12:3.5.3], requirements: requirements.txt }",
+  example: "{ packages: [org.apache.spark:spark-avro_2.12:3.5.3], pip: [scikit-learn==1.5.2] }",
   fields: {
     packages: list(string({ description: "One Maven package.", checks: [mavenCoordinate] }), {
       description: "Maven packages, resolved from Maven Central on the cluster (spark-submit --packages).",
@@ -203,6 +204,12 @@ const dependencies = object({
       description: "Jar files in the repository, put on every step's classpath (spark-submit --jars).",
       example: "[lib/udfs.jar]",
       typeHint: "write jars as a list, e.g. jars: [lib/udfs.jar]",
+    }),
+    pip: list(string({ description: "One pip requirement.", checks: [pipRequirement] }), {
+      description:
+        "Python packages, written as pip requirements, installed for every step's driver and executors before the first step (with `requirements`, in one pip run). A failed install fails the run (exit code 1) with pip's output in the run's logs (logs/pip/stdout.log). On the local target an installed set is kept in the burst cache and reused by later runs.",
+      example: "[scikit-learn==1.5.2, xgboost>=2.0]",
+      typeHint: "write pip as a list, e.g. pip: [scikit-learn==1.5.2]",
     }),
     requirements: string({
       description: "A pip requirements file in the repository, installed on every node before the first step.",
@@ -314,7 +321,8 @@ const cluster = object({
     }),
     worker,
     spark: string({
-      description: "Spark version installed on the nodes.",
+      description:
+        "Spark version installed on the nodes: one burst can provide (see [Spark versions](#spark-versions)), else exit code 2.",
       example: "3.5.3",
       default: opsDefault("spark"),
       checks: [sparkVersion],
@@ -625,6 +633,7 @@ onError:
   entrypoint: sales/cleanup.sh
 dependencies:
   packages: [org.apache.spark:spark-avro_2.12:3.5.3]
+  pip: [scikit-learn==1.5.2]
   requirements: sales/requirements.txt
 cluster: { workers: 4 }
 results: s3://my-bucket/runs/

@@ -42,6 +42,8 @@ export interface DependenciesSpec {
   readonly packages: readonly string[];
   /** Paths of .jar files relative to the repository root (spark-submit --jars). */
   readonly jars: readonly string[];
+  /** pip requirements (PEP 508), installed for every step's driver and executors. */
+  readonly pip: readonly string[];
   /** Path of a pip requirements file relative to the repository root, installed on every node. */
   readonly requirements?: string;
 }
@@ -132,5 +134,7 @@ export interface Spec {
   readonly notify?: NotifySpec;
   /** Things the user should know that are not errors (keys of a legacy spec that no longer apply), each "file:line:col: key: sentence". */
   readonly warnings: readonly string[];
+  /** What a translation wants the user to know that is no problem (a legacy block: which buckets the run reaches). */
+  readonly notes?: readonly string[];
   readonly source: SpecSource;
 }

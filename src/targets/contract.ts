@@ -38,6 +38,8 @@ export interface PreparedCluster {
   readonly secrets: readonly string[];
   /** Human summary of what would be provisioned (dry run, and the manifest). */
   readonly plan: readonly string[];
+  /** A folder on the master that outlives the run, where installed Python dependency sets are reused; absent: installed every run. */
+  readonly pythonDependencyCache?: string;
   /** Estimated cost of the run in USD, when known. */
   readonly costUsd?: number;
   /** Where a user can look at an s3:// URI directly (local: a folder). */

@@ -1,6 +1,6 @@
 // Beyond one job, end to end on the local target: steps with retries and onError, environment
-// overlays, job dependencies (pip, jars, Maven packages), legacy spec files and run
-// notifications. The real CLI, terraform, Spark daemons, sshd and S3 server; nothing is mocked.
+// overlays, job dependencies (pip, jars, Maven packages) and run notifications (legacy spec
+// files: legacy.test.ts). The real CLI, terraform, Spark daemons, sshd and S3 server; nothing is mocked.
 // Spark runs with one or two workers only where the behaviour under test needs Spark.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -25,6 +25,7 @@ import {
   writeSpec,
 } from "../helpers/burst.ts";
 import { type S3Server, startS3Server } from "../helpers/s3server.ts";
+import { buildWheel } from "../helpers/wheel.ts";
 
 type Event = Record<string, unknown>;
 
@@ -132,31 +133,6 @@ async function deadServer(): Promise<{ url: string; requests: () => number; clos
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** A pure-Python wheel built here (no network): `burstdemo.shout(text)` upper-cases with a mark. */
-async function buildWheel(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, "burstdemo-0.1.0-py3-none-any.whl");
-  const script = `
-import base64, hashlib, sys, zipfile
-files = {
-    "burstdemo/__init__.py": 'def shout(text):\\n    return text.upper() + "!"\\n',
-    "burstdemo-0.1.0.dist-info/METADATA": "Metadata-Version: 2.1\\nName: burstdemo\\nVersion: 0.1.0\\n",
-    "burstdemo-0.1.0.dist-info/WHEEL": "Wheel-Version: 1.0\\nGenerator: burst-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
-}
-record = []
-with zipfile.ZipFile(sys.argv[1], "w") as wheel:
-    for name, text in files.items():
-        data = text.encode()
-        wheel.writestr(name, data)
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(data)}")
-    record.append("burstdemo-0.1.0.dist-info/RECORD,,")
-    wheel.writestr("burstdemo-0.1.0.dist-info/RECORD", "\\n".join(record) + "\\n")
-`;
-  await run("python3", ["-c", script, file], { check: true });
-  return file;
 }
 
 /** A jar with a Spark SQL Java UDF, BurstUpper: text → "UPPER<text>". */
@@ -490,65 +466,6 @@ results: s3://e2e-results/runs/
     );
     assert.ok(lines.includes("package: 2024-02-29"), lines.join("\n"));
     await assertDestroyed(runDir);
-  });
-
-  test("a two-block legacy spec runs with --block; --dry-run prints its translation and warnings", async () => {
-    // The legacy example as it is, pointed at a repository holding its job.
-    const repo = await makeRepo({ "examples/legacy/job/pi.py": exampleFile("legacy/job/pi.py") });
-    const legacy = exampleFile("legacy/spark.yml")
-      .replaceAll("git_repo: ../..", `git_repo: ${repo.dir}`)
-      .replace("spark_job_args: 8", "spark_job_args: 2");
-    const spec = await writeSpec(legacy);
-    const result = await burst([spec, "--block", "pi", "--json"], { burstHome });
-    const events = parseEvents(result.stdout);
-    const end = runEnd(events);
-    assert.equal(result.code, 0, `burst failed:\n${result.stderr}\n${JSON.stringify(end)}`);
-    assert.ok(
-      jobLines(events).some((line) => /^pi is roughly 3\.\d+ \(200000 samples in 2 partitions\)$/.test(line)),
-      jobLines(events).join("\n"),
-    );
-    assert.deepEqual(
-      warnings(events).map((w) => w.replace(/^.*?spark\.yml:\d+:\d+: /, "")),
-      [
-        "pi.instance_tag: no longer applies and is ignored: burst tags every run's resources itself (run id, owner, commit)",
-        "pi.spark_url: no longer applies and is ignored: burst creates the Spark master of every run and knows its URL",
-        "pi.git_dest: no longer applies and is ignored: burst chooses the checkout folder on the master",
-      ],
-    );
-    const { bucket, prefix } = resultsOf(events);
-    await withResults(burstHome, async (s3) => {
-      const manifest = JSON.parse(await objectText(s3, bucket, `${prefix}manifest.json`));
-      assert.equal(manifest.name, "pi");
-      assert.equal(manifest.spec.legacyBlock, "pi");
-      assert.equal(manifest.cluster.workers, 1);
-      assert.equal(manifest.code.commit, repo.sha);
-    });
-    await assertDestroyed(await lastRunDir(burstHome));
-
-    // The example file itself, unchanged: its code is this repository at HEAD.
-    const before = (await runDirs(burstHome)).length;
-    const dry = await burst([join(repoRoot, "examples/legacy/spark.yml"), "--block", "pi_large", "--dry-run"], {
-      burstHome,
-    });
-    assert.equal(dry.code, 0, dry.stderr);
-    for (const line of [
-      "name: pi-large",
-      "  type: pyspark",
-      "  entrypoint: examples/legacy/job/pi.py",
-      '    - "32"',
-      "  workers: 2",
-      "    instanceType: m5.2xlarge",
-      "# plan (dry run: nothing is provisioned)",
-    ]) {
-      assert.ok(
-        dry.stdout.split("\n").includes(line),
-        `--dry-run output lacks ${JSON.stringify(line)}:\n${dry.stdout}`,
-      );
-    }
-    for (const key of ["instance_tag", "spark_url", "git_dest"]) {
-      assert.match(dry.stderr, new RegExp(`warning: .*spark\\.yml:\\d+:\\d+: pi_large\\.${key}: no longer applies`));
-    }
-    assert.equal((await runDirs(burstHome)).length, before, "a dry run provisions nothing");
   });
 
   after(async () => {

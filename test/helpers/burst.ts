@@ -94,6 +94,18 @@ export function parseEvents(stdout: string): Record<string, unknown>[] {
     });
 }
 
+/** The run-end event among a run's events (fails when there is none). */
+export function runEndOf(events: readonly Record<string, unknown>[]): Record<string, unknown> {
+  const end = events.find((event) => event.type === "run-end");
+  assert.ok(end, "a run-end event");
+  return end;
+}
+
+/** The text of every event of one type: a job-log's line, an info's or warning's message. */
+export function eventTexts(events: readonly Record<string, unknown>[], type: string): string[] {
+  return events.filter((event) => event.type === type).map((event) => String(event.line ?? event.message));
+}
+
 /** The only run folder under a BURST_HOME (tests make one run per home unless told otherwise). */
 export async function runDirs(burstHome: string): Promise<string[]> {
   const root = join(burstHome, "runs");

@@ -440,6 +440,14 @@ const catalogue: readonly Case[] = [
     hint: "give the patch release too, e.g. 3.5.0",
   },
   {
+    title: "a Spark version burst cannot provide names the ones it can",
+    yaml: `${MINIMAL}cluster: { spark: 2.4.4 }\n`,
+    at: "4:19",
+    key: "cluster.spark",
+    says: 'expected a Spark version burst can provide (3.5.0-3.5.9), found string "2.4.4"',
+    hint: "e.g. spark: 3.5.9",
+  },
+  {
     title: "a disk too small to boot from",
     yaml: `${MINIMAL}cluster: { diskGb: 4 }\n`,
     at: "4:20",

@@ -9,7 +9,7 @@ import { assertRejected, type Expected, INLINE_FILE, MINIMAL, OPTIONS, parse, sp
 describe("dependencies", () => {
   it("are empty when absent", () => {
     const spec = parse(MINIMAL);
-    assert.deepEqual(spec.dependencies, { packages: [], jars: [] });
+    assert.deepEqual(spec.dependencies, { packages: [], jars: [], pip: [] });
     assert.ok(!("requirements" in spec.dependencies));
   });
 
@@ -22,8 +22,22 @@ describe("dependencies", () => {
     assert.deepEqual(spec.dependencies, {
       packages: ["org.apache.spark:spark-avro_2.12:3.5.3", "io.delta:delta-spark_2.12:3.2.0"],
       jars: ["lib/udfs.jar", "vendor/geo.jar"],
+      pip: [],
       requirements: "jobs/requirements.txt",
     });
+  });
+
+  it("keep pip requirements as written (PEP 508: extras, specifiers, markers, URLs)", () => {
+    const pip = [
+      "scikit-learn==1.5.2",
+      "pandas[parquet]>=2.0,<3",
+      "requests",
+      "xgboost~=2.0.3",
+      'tomli>=1.1; python_version < "3.11"',
+      "burstdemo @ https://example.com/burstdemo-0.1.0-py3-none-any.whl",
+    ];
+    const spec = parse(`${MINIMAL}dependencies:\n  pip:\n${pip.map((p) => `    - '${p}'\n`).join("")}`);
+    assert.deepEqual(spec.dependencies.pip, pip);
   });
 
   it("are shown by describeSpec", () => {
@@ -31,6 +45,7 @@ describe("dependencies", () => {
     assert.deepEqual(parseYaml(describeSpec(spec)).dependencies, {
       packages: [],
       jars: [],
+      pip: [],
       requirements: "requirements.txt",
     });
   });
@@ -58,6 +73,38 @@ interface Case extends Expected {
 const deps = (body: string): string => `${MINIMAL}dependencies:\n${body}`;
 
 const catalogue: readonly Case[] = [
+  {
+    title: "a pip requirement pinned with one =",
+    yaml: deps("  pip: [numpy, scikit-learn=1.5.2]\n"),
+    at: "5:16",
+    key: "dependencies.pip[1]",
+    says: 'expected a pip requirement like scikit-learn==1.5.2, found string "scikit-learn=1.5.2"',
+    hint: "pin with ==, e.g. scikit-learn==1.5.2",
+  },
+  {
+    title: "a pip option among the requirements",
+    yaml: deps("  pip:\n    - --index-url https://pypi.example/simple\n"),
+    at: "6:7",
+    key: "dependencies.pip[0]",
+    says: "expected a pip requirement like scikit-learn==1.5.2",
+    hint: "put them in a requirements file",
+  },
+  {
+    title: "two pip requirements in one item",
+    yaml: deps("  pip: [numpy scipy]\n"),
+    at: "5:9",
+    key: "dependencies.pip[0]",
+    says: 'found string "numpy scipy"',
+    hint: "one requirement per list item",
+  },
+  {
+    title: "pip written as one string",
+    yaml: deps("  pip: scikit-learn==1.5.2\n"),
+    at: "5:8",
+    key: "dependencies.pip",
+    says: 'expected a list, found string "scikit-learn==1.5.2"',
+    hint: "write pip as a list",
+  },
   {
     title: "a package without its version",
     yaml: deps("  packages: [org.apache.spark:spark-avro_2.12]\n"),

@@ -44,9 +44,9 @@ describe("examples/pipeline/spark.yml", async () => {
 describe("examples/legacy/spark.yml", () => {
   const file = join(EXAMPLES, "legacy", "spark.yml");
 
-  for (const [block, name, workers, partitions] of [
-    ["pi", "pi", 1, "8"],
-    ["pi_large", "pi-large", 2, "32"],
+  for (const [block, name, workers, partitions, spark, warnings] of [
+    ["pi", "pi", 1, "8", "3.5.3", 2],
+    ["pi_large", "pi-large", 2, "32", OPTIONS.defaults.spark, 3],
   ] as const) {
     it(`translates block ${block}`, async () => {
       const spec = await loadSpec(file, { ...OPTIONS, block });
@@ -55,8 +55,23 @@ describe("examples/legacy/spark.yml", () => {
       assert.equal(spec.job.type, "pyspark");
       assert.deepEqual(spec.job.args, [partitions]);
       assert.equal(spec.cluster.workers, workers);
-      assert.equal(spec.warnings.length, 3);
+      assert.equal(spec.cluster.spark, spark);
+      assert.equal(spec.warnings.length, warnings);
       assert.ok(existsSync(join(spec.code.repo, spec.job.entrypoint)));
     });
   }
+
+  it("passes pi_report's ;-separated values as its one argument, naming the bucket in it", async () => {
+    const spec = await loadSpec(file, { ...OPTIONS, block: "pi_report" });
+    assert.deepEqual(spec.job.args, ["4;50000;s3a://burst-data/legacy/pi-report/"]);
+    assert.ok(spec.buckets.includes("burst-data"));
+    assert.deepEqual(spec.warnings, []);
+  });
+
+  it("runs pi_jar's class from a jar", async () => {
+    const spec = await loadSpec(file, { ...OPTIONS, block: "pi_jar" });
+    assert.equal(spec.job.type, "jar");
+    assert.equal(spec.job.class, "example.LegacyPi");
+    assert.ok(existsSync(join(REPO_ROOT, "examples/legacy/jar/src/example/LegacyPi.java")));
+  });
 });

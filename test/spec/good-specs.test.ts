@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadSpec } from "../../src/spec/load.ts";
+import { SUPPORTED_SPARK_VERSIONS } from "../../stacks/shared/spark-versions.ts";
 import { DEFAULTS, FIXTURES, INLINE_FILE, MINIMAL, OPTIONS, parse } from "./helpers.ts";
 
 describe("a minimal spec", () => {
@@ -65,6 +66,12 @@ describe("values in the spec", () => {
     assert.equal(spec.cluster.ttlMinutes, 30);
     assert.equal(spec.cluster.diskGb, 200);
     assert.equal(spec.results, "s3://mine/out/");
+  });
+
+  it("accept every Spark version burst can provide", () => {
+    for (const version of SUPPORTED_SPARK_VERSIONS) {
+      assert.equal(parse(`${MINIMAL}cluster: { spark: ${version} }\n`).cluster.spark, version);
+    }
   });
 
   it("lose to a --target override", () => {

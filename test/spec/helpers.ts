@@ -19,7 +19,7 @@ export const DEFAULTS: SpecDefaults = {
   workers: 3,
   masterInstanceType: "m6i.large",
   workerInstanceType: "c7gd.2xlarge",
-  spark: "3.4.1",
+  spark: "3.5.1",
   ttlMinutes: 90,
   diskGb: 40,
 };

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { describeSpec } from "../../src/spec/describe.ts";
-import { isLegacySpec, translateLegacy } from "../../src/spec/legacy.ts";
+import { isLegacySpec, sparkVersionOfUrl, translateLegacy } from "../../src/spec/legacy.ts";
 import { loadSpec, parseSpec } from "../../src/spec/load.ts";
 import { NodeOrigins, parseYaml as parseSource } from "../../src/spec/sources.ts";
 import { assertRejected, DEFAULTS, FIXTURES, MINIMAL, OPTIONS, specErrorOf, specErrorOfAsync } from "./helpers.ts";
@@ -48,10 +48,32 @@ describe("translateLegacy on a two-block file", () => {
   it("warns, with positions, about keys burst now handles itself", () => {
     assert.deepEqual(translate(twoBlocksText, "wordcount", TWO_BLOCKS).warnings, [
       `${TWO_BLOCKS}:3:17: wordcount.instance_tag: no longer applies and is ignored: burst tags every run's resources itself (run id, owner, commit)`,
-      `${TWO_BLOCKS}:7:14: wordcount.spark_url: no longer applies and is ignored: burst creates the Spark master of every run and knows its URL`,
       `${TWO_BLOCKS}:10:13: wordcount.git_dest: no longer applies and is ignored: burst chooses the checkout folder on the master`,
+      `${TWO_BLOCKS}:7:14: wordcount.spark_url: asks for Spark 2.4.4, which burst cannot provide; the run uses Spark ${DEFAULTS.spark} (burst provides 3.5.0-3.5.9)`,
     ]);
     assert.deepEqual(translate(twoBlocksText, "sparkpi", TWO_BLOCKS).warnings, []);
+  });
+
+  it("takes the Spark version from spark_url's tarball name when burst provides it", () => {
+    const cluster = translate(twoBlocksText, "sparkpi", TWO_BLOCKS).spec.cluster as Record<string, unknown>;
+    assert.equal(cluster.spark, "3.5.0");
+    assert.equal(
+      sparkVersionOfUrl("https://archive.apache.org/dist/spark/spark-2.4.4/spark-2.4.4-bin-hadoop2.7.tgz"),
+      "2.4.4",
+    );
+    assert.equal(sparkVersionOfUrl("http://mirror.example/spark-3.5.1-bin-hadoop3-scala2.13.tgz?x=1"), "3.5.1");
+    assert.equal(sparkVersionOfUrl("/opt/dist/spark-3.5.2.tar.gz"), "3.5.2");
+    assert.equal(sparkVersionOfUrl("spark://10.0.1.10:7077"), undefined);
+  });
+
+  it("warns when spark_url names no version (a master URL), and uses the default", () => {
+    const text =
+      "etl:\n  git_repo: https://github.com/org/jobs.git\n  exec_path: etl.py\n  spark_url: spark://10.0.1.10:7077\n";
+    const translation = translate(text, "etl");
+    assert.equal((translation.spec.cluster as Record<string, unknown> | undefined)?.spark, undefined);
+    assert.deepEqual(translation.warnings, [
+      `${legacy("inline.yml")}:4:14: etl.spark_url: expected the URL of a Spark distribution tarball (…/spark-<version>-bin-<hadoop>.tgz), found "spark://10.0.1.10:7077", which names no Spark version; the run uses Spark ${DEFAULTS.spark} (burst provides 3.5.0-3.5.9)`,
+    ]);
   });
 
   it("needs --block to choose between blocks, and lists them", () => {
@@ -108,6 +130,15 @@ describe("loading a legacy file", async () => {
     assert.deepEqual(spec.buckets, ["legacy-data", "ops-results"]);
   });
 
+  it("says which buckets the run reaches, and where to grant one named only in the job's code", () => {
+    assert.deepEqual(spec.notes, [
+      `${TWO_BLOCKS}: the run of block wordcount reaches the S3 buckets it names (in spark_job_args and results): legacy-data, ops-results. A bucket the job names only in its code is not among them: on aws add it to the buckets the node role may use (aws/buckets; docs/aws.md#buckets-a-legacy-job-reads)`,
+    ]);
+    assert.ok(
+      describeSpec(spec).includes(`# note: ${TWO_BLOCKS}: the run of block wordcount reaches the S3 buckets it names`),
+    );
+  });
+
   it("records the block and returns the warnings", () => {
     assert.equal(spec.source.legacyBlock, "wordcount");
     assert.equal(spec.source.file, TWO_BLOCKS);
@@ -118,7 +149,7 @@ describe("loading a legacy file", async () => {
     const text = describeSpec(spec);
     const shown = parseYaml(text);
     assert.ok(text.includes('# translated from legacy block "wordcount"\n'));
-    assert.ok(text.includes(`# warning: ${TWO_BLOCKS}:7:14: wordcount.spark_url: no longer applies`));
+    assert.ok(text.includes(`# warning: ${TWO_BLOCKS}:7:14: wordcount.spark_url: asks for Spark 2.4.4`));
     assert.equal(shown.job.entrypoint, "wordcount/main.py");
     assert.equal(shown.cluster.workers, 4);
     for (const key of ["exec_path", "no_workers", "git_repo", "warnings", "wordcount"]) {
@@ -127,7 +158,9 @@ describe("loading a legacy file", async () => {
   });
 
   it("has no warnings for a native spec", async () => {
-    assert.deepEqual((await loadSpec(join(FIXTURES, "good", "spark.yml"), OPTIONS)).warnings, []);
+    const native = await loadSpec(join(FIXTURES, "good", "spark.yml"), OPTIONS);
+    assert.deepEqual(native.warnings, []);
+    assert.equal(native.notes, undefined);
   });
 
   it("of one block needs no --block; the name comes from the block, a local repo from the file's folder", async () => {

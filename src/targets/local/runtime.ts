@@ -2,7 +2,9 @@
 // (`${BURST_HOME:-$HOME/.burst}/cache`):
 //
 //   spark/<version>/            Spark from the pyspark PyPI package, in a venv:
-//     venv/bin/python             PYSPARK_PYTHON for driver and executors (pyspark importable)
+//     venv/bin/python             PYSPARK_PYTHON for driver and executors: pyspark, and the node
+//                                 runtime's Python packages (numpy, pandas, pyarrow) from
+//                                 stacks/shared/node-python/spark-<line>.txt
 //     venv/lib/pythonX.Y/site-packages/pyspark   = SPARK_HOME (bin/spark-submit, bin/spark-class, jars/)
 //       jars/hadoop-aws-<hadoop>.jar + the AWS SDK bundle its POM names (hard links into maven/)
 //     burst-install.json          what was installed (written last; the whole dir is renamed into place)
@@ -23,6 +25,12 @@ import { existsSync, realpathSync } from "node:fs";
 import { chmod, copyFile, link, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
+import {
+  describeSupportedSparkVersions,
+  readRequirements,
+  type SparkLine,
+  sparkLine,
+} from "../../../stacks/shared/spark-versions.ts";
 import { badInput, infraError } from "../../errors.ts";
 import { describeFailure, formatCommand, type RunResult, run, which } from "../../util/exec.ts";
 import { commitInstall, sweepTempSiblings, tempSibling, withLock } from "./cache-lock.ts";
@@ -91,6 +99,8 @@ export interface SparkRuntime {
   readonly pythonExec: string;
   /** s3a jars that are not in SPARK_HOME/jars (only for a Spark burst did not install): put them on extraClassPath. */
   readonly extraJars: readonly string[];
+  /** Python packages burst installed for PYSPARK_PYTHON beside pyspark (none for a Spark it did not install). */
+  readonly pythonPackages: readonly string[];
   readonly source: "SPARK_HOME" | "PATH" | "cache";
 }
 
@@ -102,6 +112,8 @@ interface InstallRecord {
   pythonExec: string;
   pythonVersion: string;
   jars: { coordinate: string; file: string }[];
+  /** The node runtime's Python packages installed beside pyspark (absent: an install from before they were). */
+  pythonPackages?: string[];
   installedAt: string;
   timingsMs: Record<string, number>;
 }
@@ -199,6 +211,7 @@ async function externalSpark(
     hadoopVersion,
     pythonExec,
     extraJars,
+    pythonPackages: [],
     source,
   };
 }
@@ -275,44 +288,21 @@ function runtimeFromRecord(dir: string, rec: InstallRecord): SparkRuntime | unde
     hadoopVersion: rec.hadoopVersion,
     pythonExec,
     extraJars: [],
+    pythonPackages: rec.pythonPackages ?? [],
     source: "cache",
   };
 }
 
-/** Install pyspark==version into a venv at `dir` (a temp dir), add the s3a jars, verify. */
-async function installSpark(dir: string, version: string, log: Log): Promise<InstallRecord> {
-  const timings: Record<string, number> = {};
-  await checkJava(); // fail before the long download, not after
-  const { python, version: pyVersion } = await findPython(log);
-  const venv = join(dir, "venv");
-  let t = Date.now();
-  log(`spark: creating venv with ${python} (Python ${pyVersion})`);
-  await mustRun(python, ["-m", "venv", venv], {
-    what: "python -m venv",
-    hint: pythonHint(),
-    timeoutMs: 5 * 60_000,
-  });
-  const vpy = join(venv, "bin", "python");
-
-  t = Date.now();
-  log(`spark: pip install pyspark==${version} (a ~320 MB download, built into a wheel the first time)`);
-  const stop = heartbeat(log, `installing pyspark==${version}`);
+/** `pip install <args>` into the venv of `vpy`, its progress logged. */
+async function pipInstall(vpy: string, args: string[], what: string, log: Log): Promise<void> {
+  const stop = heartbeat(log, `installing ${what}`);
   try {
     await mustRun(
       vpy,
-      [
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-        "--progress-bar",
-        "off",
-        `pyspark==${version}`,
-      ],
+      ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off", ...args],
       {
-        what: `pip install pyspark==${version}`,
-        hint: `check that PyPI is reachable; by hand: ${python} -m venv /tmp/v && /tmp/v/bin/pip install pyspark==${version}`,
+        what: `pip install ${what}`,
+        hint: `check that PyPI is reachable; by hand: ${vpy} -m pip install ${args.join(" ")}`,
         timeoutMs: 45 * 60_000,
         // A user's pip settings must not send the install outside the venv.
         env: {
@@ -331,6 +321,57 @@ async function installSpark(dir: string, version: string, log: Log): Promise<Ins
   } finally {
     stop();
   }
+}
+
+const samePackages = (a: readonly string[] | undefined, b: readonly string[]): boolean =>
+  a !== undefined && a.length === b.length && a.every((p, i) => p === b[i]);
+
+/**
+ * Bring a cached install made before the node runtime's Python packages changed up to date, in
+ * place (a pip install into its venv is additive, so bursts using it meanwhile are unharmed).
+ */
+async function upgradePythonPackages(dir: string, rec: InstallRecord, line: SparkLine, log: Log): Promise<void> {
+  const began = Date.now();
+  const wanted = readRequirements(line.pythonRequirementsFile);
+  log(`spark: adding the node runtime's Python packages to ${dir}: ${wanted.join(" ")}`);
+  await pipInstall(
+    join(dir, rec.pythonExec),
+    [`pyspark==${rec.sparkVersion}`, "-r", line.pythonRequirementsFile],
+    "the node runtime's Python packages",
+    log,
+  );
+  const updated: InstallRecord = {
+    ...rec,
+    pythonPackages: wanted,
+    timingsMs: { ...rec.timingsMs, pythonPackages: Date.now() - began },
+  };
+  const tmp = join(dir, `${INSTALL_RECORD}.${process.pid}`);
+  await writeFile(tmp, `${JSON.stringify(updated, null, 2)}\n`);
+  await rename(tmp, join(dir, INSTALL_RECORD));
+  log(`spark: Python packages added in ${seconds(Date.now() - began)}`);
+}
+
+/** Install pyspark==version and the line's Python packages into a venv at `dir` (a temp dir), add the s3a jars, verify. */
+async function installSpark(dir: string, version: string, line: SparkLine, log: Log): Promise<InstallRecord> {
+  const timings: Record<string, number> = {};
+  await checkJava(); // fail before the long download, not after
+  const { python, version: pyVersion } = await findPython(log);
+  const venv = join(dir, "venv");
+  let t = Date.now();
+  log(`spark: creating venv with ${python} (Python ${pyVersion})`);
+  await mustRun(python, ["-m", "venv", venv], {
+    what: "python -m venv",
+    hint: pythonHint(),
+    timeoutMs: 5 * 60_000,
+  });
+  const vpy = join(venv, "bin", "python");
+
+  t = Date.now();
+  log(
+    `spark: pip install pyspark==${version} and its ML/SQL/pandas extras (a ~320 MB download, built into a wheel the first time)`,
+  );
+  // One resolution for pyspark and the extras, so pip picks versions that fit together.
+  await pipInstall(vpy, [`pyspark==${version}`, "-r", line.pythonRequirementsFile], `pyspark==${version}`, log);
   timings.pipInstall = Date.now() - t;
   log(`spark: pyspark installed in ${seconds(timings.pipInstall)}`);
 
@@ -382,6 +423,7 @@ async function installSpark(dir: string, version: string, log: Log): Promise<Ins
     pythonExec: relative(dir, vpy),
     pythonVersion: pyVersion,
     jars: placed,
+    pythonPackages: readRequirements(line.pythonRequirementsFile),
     installedAt: new Date().toISOString(),
     timingsMs: timings,
   };
@@ -418,29 +460,44 @@ export async function ensureSpark(version: string, log: Log): Promise<SparkRunti
     );
   }
 
+  const line = sparkLine(version);
+  if (!line) {
+    throw badInput(`burst cannot install Spark ${version}`, {
+      hint: `supported versions: ${describeSupportedSparkVersions()} (or point SPARK_HOME at your own Spark ${version})`,
+    });
+  }
   const dir = join(cacheRoot(), "spark", version);
-  const cached = async () => {
+  const wanted = readRequirements(line.pythonRequirementsFile);
+  const cached = async (): Promise<{ runtime?: SparkRuntime; stale?: InstallRecord }> => {
     const rec = await readRecord(dir);
-    return rec && rec.sparkVersion === version ? runtimeFromRecord(dir, rec) : undefined;
+    const runtime = rec && rec.sparkVersion === version ? runtimeFromRecord(dir, rec) : undefined;
+    if (!rec || !runtime) return {};
+    return samePackages(rec.pythonPackages, wanted) ? { runtime } : { stale: rec };
   };
   const hit = await cached();
-  if (hit) return hit;
+  if (hit.runtime) return hit.runtime;
 
   return withLock(`${dir}.lock`, { what: `Spark ${version}`, log }, async () => {
     const again = await cached(); // installed by whoever held the lock before us
-    if (again) return again;
+    if (again.runtime) return again.runtime;
+    if (again.stale) {
+      await upgradePythonPackages(dir, again.stale, line, log);
+      const upgraded = await cached();
+      if (!upgraded.runtime) throw infraError(`Spark install in ${dir} is incomplete after adding Python packages`);
+      return upgraded.runtime;
+    }
     await sweepTempSiblings(dir);
     const began = Date.now();
     log(`spark: installing Spark ${version} into ${dir}`);
     const tmp = await tempSibling(dir);
     try {
-      const rec = await installSpark(tmp, version, log);
+      const rec = await installSpark(tmp, version, line, log);
       await writeFile(join(tmp, INSTALL_RECORD), `${JSON.stringify(rec, null, 2)}\n`);
       await commitInstall(tmp, dir);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
-    const done = await cached();
+    const done = (await cached()).runtime;
     if (!done) throw infraError(`Spark install in ${dir} is incomplete after install`);
     log(`spark: Spark ${version} ready in ${seconds(Date.now() - began)} (SPARK_HOME=${done.sparkHome})`);
     return done;

@@ -9,7 +9,7 @@ import { LocalClusterStack } from "../../../stacks/local/local-cluster-stack.ts"
 import { parseS3Uri } from "../../storage/s3.ts";
 import { freePorts } from "../../util/ports.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
-import { burstHome, ensureS3Server, ensureSpark, ensureSshd } from "./runtime.ts";
+import { burstHome, cacheRoot, ensureS3Server, ensureSpark, ensureSshd } from "./runtime.ts";
 
 /** Where the local S3 server keeps buckets, across runs: results stay inspectable as plain files. */
 export function localS3DataDir(): string {
@@ -113,6 +113,8 @@ export const localTarget: Target = {
       },
       objectStore: { region: "us-east-1", endpoint: s3Endpoint, forcePathStyle: true, credentials },
       createBuckets: true,
+      // The master is this machine: a pip install done once serves every later run.
+      pythonDependencyCache: join(cacheRoot(), "pydeps"),
       secrets: [credentials.secretAccessKey, credentials.accessKeyId],
       plan: [
         `target local: 1 Spark master + ${workers} worker(s) (${workerCores} core(s), ${workerMemory} each) on this machine`,

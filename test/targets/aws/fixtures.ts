@@ -42,7 +42,7 @@ export const wordcount: Spec = {
   code: { repo: "https://github.com/org/jobs.git", ref: "main", subdirectory: "" },
   job,
   steps: [{ ...job, name: "job", retries: 0 }],
-  dependencies: { packages: [], jars: [] },
+  dependencies: { packages: [], jars: [], pip: [] },
   warnings: [],
   cluster: {
     workers: 4,

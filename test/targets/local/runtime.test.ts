@@ -25,6 +25,7 @@ import {
 } from "../../../src/targets/local/runtime.ts";
 import { run } from "../../../src/util/exec.ts";
 import { renderSparkDefaults, renderSparkEnv } from "../../../stacks/shared/spark-conf.ts";
+import { readRequirements, sparkLine } from "../../../stacks/shared/spark-versions.ts";
 import { type S3Server, startS3Server } from "../../helpers/s3server.ts";
 
 const SPARK_VERSION = "3.5.3"; // config/defaults.yml defaults.spark
@@ -96,6 +97,27 @@ describe("local runtime: ensure*", () => {
     const r = await run(spark.pythonExec, ["-c", "import pyspark; print(pyspark.__version__)"], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), SPARK_VERSION);
+  });
+
+  test("the venv python has the node runtime's Python packages at the pinned versions (numpy, pandas, pyarrow)", async () => {
+    const line = sparkLine(SPARK_VERSION);
+    assert.ok(line, `Spark ${SPARK_VERSION} is a supported version`);
+    const pinned = readRequirements(line.pythonRequirementsFile);
+    assert.deepEqual(
+      pinned.map((p) => p.split("==")[0]),
+      ["numpy", "pandas", "pyarrow"],
+    );
+    assert.deepEqual(spark.pythonPackages, pinned);
+    const r = await run(
+      spark.pythonExec,
+      [
+        "-c",
+        "import numpy, pandas, pyarrow; print(f'numpy=={numpy.__version__} pandas=={pandas.__version__} pyarrow=={pyarrow.__version__}')",
+      ],
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), pinned.join(" "));
   });
 
   test("sshd is installed", async () => {
@@ -186,6 +208,12 @@ describe("local runtime: ensure*", () => {
       });
       delete process.env.SPARK_HOME;
       await assert.rejects(ensureSpark("3.5", log), (e: unknown) => e instanceof BurstError && e.kind === "bad-input");
+      await assert.rejects(ensureSpark("2.4.4", log), (e: unknown) => {
+        assert.ok(e instanceof BurstError && e.kind === "bad-input");
+        assert.match(e.message, /cannot install Spark 2\.4\.4/);
+        assert.match(e.hint ?? "", /3\.5\.0-3\.5\.9/);
+        return true;
+      });
       // A SPARK_HOME is honoured as it is (here: the cached one), s3a jars already inside.
       process.env.SPARK_HOME = spark.sparkHome;
       const external = await ensureSpark(SPARK_VERSION, log);
