@@ -48,6 +48,14 @@ describe("npm run bench -- --quick", () => {
         assert.match(names, expected);
       }
 
+      // Start-up: one ratio per round, at least 5 rounds, the summary's figure their median.
+      for (const name of ["burst --help / node -e 0", "burst validate / node -e 0"]) {
+        const spread = report.ratioRanges?.[name];
+        assert.ok(spread && spread.values.length >= 5, `${name}: per-round ratios of at least 5 rounds`);
+        assert.equal(report.ratios[name], spread.median);
+        assert.ok(spread.min <= spread.median && spread.median <= spread.max);
+      }
+
       // The parts behind the ratios.
       const overhead = report.localOverhead;
       assert.ok(overhead);
