@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { modelLaunch } from "./bench/launch-model.ts";
 import { measureLocalOverhead } from "./bench/local-overhead.ts";
+import { measureMotoApply } from "./bench/moto-apply.ts";
 import { type BenchReport, renderMarkdown, type Section, sectionTitles } from "./bench/report.ts";
 import { measureStartup } from "./bench/startup.ts";
 import { ratio, type Sample } from "./bench/stats.ts";
@@ -98,6 +99,16 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
         first?.ready.high ?? 0,
       );
     }
+  }
+  if (wants("motoApply")) {
+    log(`# ${sectionTitles.motoApply}`);
+    report.motoApply = await measureMotoApply(options.quick ? [1, 10] : [1, 10, 100], options.quick ? 1 : 3, log);
+    const points = report.motoApply.points;
+    const name = `${points[points.length - 1]?.workers} / ${points[0]?.workers} workers`;
+    ratios[`aws apply time against moto, ${name}`] = report.motoApply.applyRatio.median;
+    ratios[`aws destroy time against moto, ${name}`] = report.motoApply.destroyRatio.median;
+    ratioRanges[`aws apply time against moto, ${name}`] = report.motoApply.applyRatio;
+    ratioRanges[`aws destroy time against moto, ${name}`] = report.motoApply.destroyRatio;
   }
   if (wants("upload")) {
     log(`# ${sectionTitles.upload}`);

@@ -62,15 +62,15 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const terraform = await ensureTerraform((line) => console.error(line));
-  const show = (line: string) => console.log(line);
   const driver = new TerraformDriver({
     binary: terraform.binary,
     stackDir,
     scratchDir: resolve(stackDir, ".burst"),
     installation: providerInstallation(process.env, cacheRoot()),
+    // terraform's own text (init, plan) is progress: stderr, so that stdout stays the outputs' JSON.
+    // apply/destroy print JSON events instead, shown below as one line per resource.
     onOutput: (line) => {
-      // apply/destroy print JSON events (shown below as one line per resource); the rest is for people.
-      if (!line.startsWith("{")) show(line);
+      if (!line.startsWith("{")) console.error(line);
     },
   });
   await driver.init();

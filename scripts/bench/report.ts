@@ -3,6 +3,7 @@
 
 import { afterCreate, type LaunchModel, type Range, resourceTimes } from "./launch-model.ts";
 import type { OverheadResult } from "./local-overhead.ts";
+import type { MotoApplyResult } from "./moto-apply.ts";
 import { type StartupResult, validatedSpec } from "./startup.ts";
 import { formatSample, type Sample } from "./stats.ts";
 import type { SynthPoint } from "./synthesis.ts";
@@ -32,6 +33,7 @@ export interface BenchReport {
   readonly synthesis?: { readonly aws: readonly SynthPoint[]; readonly local: readonly SynthPoint[] };
   readonly startup?: StartupResult;
   readonly launchModel?: readonly LaunchModel[];
+  readonly motoApply?: MotoApplyResult;
 }
 
 export const sectionTitles = {
@@ -39,6 +41,7 @@ export const sectionTitles = {
   upload: "Results upload: burst vs aws s3 sync",
   synthesis: "Synthesis time and resources by worker count",
   startup: "CLI start-up",
+  motoApply: "AWS cluster apply and destroy by worker count: real provider against moto",
   launchModel: "AWS launch time by worker count (a model, not a measurement)",
 } as const;
 
@@ -91,6 +94,7 @@ export function renderMarkdown(report: BenchReport): string {
   if (report.upload) out.push(...renderUpload(report.upload));
   if (report.synthesis) out.push(...renderSynthesis(report.synthesis));
   if (report.startup) out.push(...renderStartup(report.startup));
+  if (report.motoApply) out.push(...renderMotoApply(report.motoApply));
   if (report.launchModel) out.push(...renderLaunchModel(report.launchModel));
   return `${out.join("\n").trimEnd()}\n`;
 }
@@ -229,6 +233,32 @@ function renderStartup(result: StartupResult): string[] {
     row("node -e 0", result.nodeMs),
     row("burst --help", result.helpMs, result.helpRatio),
     row(`burst validate ${validatedSpec}`, result.validateMs, result.validateRatio),
+    "",
+  ];
+}
+
+function renderMotoApply(result: MotoApplyResult): string[] {
+  const first = result.points[0];
+  const last = result.points[result.points.length - 1];
+  const spread = (value: Sample) => `${fixed(value.median)}× (${fixed(value.min)}-${fixed(value.max)})`;
+  return [
+    `## ${sectionTitles.motoApply}`,
+    "",
+    `\`terraform apply\` and \`terraform destroy\` (${result.terraform}) of the per-run \`SparkClusterStack\`, with the`,
+    "real hashicorp/aws 5.100.0 provider from the local mirror, against a local `moto_server` (one VPC",
+    "with two subnets made beforehand). moto answers at once and boots nothing, so this measures what",
+    "burst's stack costs in terraform, provider and API round trips, not EC2's launch times. Sizes run",
+    "in alternating order; the ratio is taken per repetition, median (min-max).",
+    "",
+    "| Workers | Resources | Apply | Destroy |",
+    "| --- | --- | --- | --- |",
+    ...result.points.map(
+      (point) =>
+        `| ${point.workers} | ${point.resources} | ${formatSample(point.applyMs, "ms", 0)} | ${formatSample(point.destroyMs, "ms", 0)} |`,
+    ),
+    "",
+    `Apply, ${last?.workers} / ${first?.workers} workers: ${spread(result.applyRatio)} (goal ≤ 1.2×: ${verdict(result.applyRatio.median <= 1.2)}). ` +
+      `Destroy: ${spread(result.destroyRatio)}.`,
     "",
   ];
 }

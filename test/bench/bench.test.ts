@@ -1,5 +1,6 @@
 // `npm run bench -- --quick` end to end: every section runs for real (a local burst and bare Spark
-// daemons, uploads to a real S3 server, synthesis, CLI start-up, the launch model) and reports
+// daemons, uploads to a real S3 server, synthesis, CLI start-up, the cluster stack applied with the
+// real provider against moto, the launch model) and reports
 // numeric ratios. Timings are never asserted: this machine's speed is not the code's behaviour.
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -44,6 +45,8 @@ describe("npm run bench -- --quick", () => {
         /^burst --help \/ node -e 0$/m,
         /^burst validate \/ node -e 0$/m,
         /^modelled aws ready time, \d+ \/ 1 workers$/m,
+        /^aws apply time against moto, \d+ \/ 1 workers$/m,
+        /^aws destroy time against moto, \d+ \/ 1 workers$/m,
       ]) {
         assert.match(names, expected);
       }

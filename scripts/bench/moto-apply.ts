@@ -1,0 +1,164 @@
+// Measured apply and destroy of the per-run SparkClusterStack with the real hashicorp/aws provider
+// against a local moto_server, by worker count: does cluster creation stay flat in N? moto
+// answers API calls without booting anything, so this measures terraform + provider + API round
+// trips (the part burst controls), not EC2's own launch times (see the launch model for those).
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeImagesCommand,
+} from "@aws-sdk/client-ec2";
+import { CreateInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
+import { cacheRoot, ensureTerraform } from "../../src/targets/local/runtime.ts";
+import { TerraformDriver } from "../../src/terraform/driver.ts";
+import { providerInstallation } from "../../src/terraform/provider-installation.ts";
+import { benchClusterProps } from "../../stacks/aws/bench.ts";
+import { synthSparkCluster } from "../../stacks/aws/cluster-app.ts";
+import type { SparkClusterProps } from "../../stacks/aws/spark-cluster-stack.ts";
+import { type MotoServer, motoRegion, startMoto } from "../../test/helpers/moto.ts";
+import { type Sample, sample, timeMs } from "./stats.ts";
+
+export interface MotoApplyPoint {
+  readonly workers: number;
+  readonly resources: number;
+  readonly applyMs: Sample;
+  readonly destroyMs: Sample;
+}
+
+export interface MotoApplyResult {
+  readonly points: readonly MotoApplyPoint[];
+  readonly terraform: string;
+  /** Per repetition: apply(N max) / apply(N min) of the same repetition. */
+  readonly applyRatio: Sample;
+  readonly destroyRatio: Sample;
+}
+
+export async function measureMotoApply(
+  workerCounts: readonly number[],
+  repetitions: number,
+  log: (line: string) => void,
+): Promise<MotoApplyResult> {
+  const installation = providerInstallation(process.env, cacheRoot());
+  if (!installation.mirror) throw new Error("no local mirror of hashicorp/aws 5.100.0: run bash scripts/setup.sh");
+  const terraform = await ensureTerraform(log);
+  const moto = await startMoto();
+  const saved = { ...process.env };
+  Object.assign(process.env, moto.env());
+  const scratch = await mkdtemp(join(tmpdir(), "burst-bench-moto-"));
+  const apply: Map<number, number[]> = new Map(workerCounts.map((n) => [n, []]));
+  const destroy: Map<number, number[]> = new Map(workerCounts.map((n) => [n, []]));
+  const resources = new Map<number, number>();
+  try {
+    const vpc = await motoVpc(moto);
+    for (let repetition = 0; repetition < repetitions; repetition++) {
+      // Alternate the order so drift in the machine's load does not favour one size.
+      const order = repetition % 2 === 0 ? workerCounts : [...workerCounts].reverse();
+      for (const workers of order) {
+        const outdir = join(scratch, `${workers}-${repetition}`);
+        const synth = synthSparkCluster(clusterProps(workers, repetition, vpc, moto), outdir);
+        resources.set(workers, synth.resourceCount);
+        const driver = new TerraformDriver({
+          binary: terraform.binary,
+          stackDir: synth.stackDir,
+          scratchDir: outdir,
+          installation,
+        });
+        await driver.init();
+        const applied = await timeMs(() => driver.apply(() => {}));
+        const destroyed = await timeMs(() => driver.destroy(() => {}));
+        apply.get(workers)?.push(applied);
+        destroy.get(workers)?.push(destroyed);
+        log(`  ${workers} workers: apply ${(applied / 1000).toFixed(1)} s, destroy ${(destroyed / 1000).toFixed(1)} s`);
+      }
+    }
+  } finally {
+    process.env = saved;
+    await moto.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+  const first = workerCounts[0] ?? 1;
+  const last = workerCounts[workerCounts.length - 1] ?? 1;
+  const perRepetition = (times: Map<number, number[]>) =>
+    sample((times.get(last) ?? []).map((ms, index) => ms / (times.get(first)?.[index] ?? Number.NaN)));
+  return {
+    terraform: `${terraform.name} ${terraform.version}`,
+    points: workerCounts.map((workers) => ({
+      workers,
+      resources: resources.get(workers) ?? 0,
+      applyMs: sample(apply.get(workers) ?? []),
+      destroyMs: sample(destroy.get(workers) ?? []),
+    })),
+    applyRatio: perRepetition(apply),
+    destroyRatio: perRepetition(destroy),
+  };
+}
+
+interface MotoVpc {
+  readonly vpcId: string;
+  readonly subnetIds: string[];
+  readonly securityGroupId: string;
+  readonly instanceProfileName: string;
+  readonly imageId: string;
+}
+
+async function motoVpc(moto: MotoServer): Promise<MotoVpc> {
+  const ec2 = moto.client();
+  const iam = new IAMClient({
+    endpoint: moto.endpoint,
+    region: motoRegion,
+    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+  });
+  try {
+    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.42.0.0/16" }));
+    const vpcId = vpc.Vpc?.VpcId ?? "";
+    const subnetIds: string[] = [];
+    for (const [index, zone] of ["a", "b"].entries()) {
+      const subnet = await ec2.send(
+        new CreateSubnetCommand({
+          VpcId: vpcId,
+          CidrBlock: `10.42.${index * 16}.0/20`,
+          AvailabilityZone: `${motoRegion}${zone}`,
+        }),
+      );
+      subnetIds.push(subnet.Subnet?.SubnetId ?? "");
+    }
+    const group = await ec2.send(
+      new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: "burst-bench-cluster", Description: "bench" }),
+    );
+    const images = await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: "name", Values: ["*xenial*"] }] }));
+    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: "burst-bench-node" }));
+    return {
+      vpcId,
+      subnetIds,
+      securityGroupId: group.GroupId ?? "",
+      instanceProfileName: "burst-bench-node",
+      imageId: images.Images?.[0]?.ImageId ?? "",
+    };
+  } finally {
+    ec2.destroy();
+    iam.destroy();
+  }
+}
+
+function clusterProps(workers: number, repetition: number, vpc: MotoVpc, moto: MotoServer): SparkClusterProps {
+  const example = benchClusterProps(workers);
+  const endpoint = moto.endpoint;
+  return {
+    ...example,
+    runId: `bench-${workers}-${repetition}`,
+    expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    params: { ...example.params, region: motoRegion, baseAmi: vpc.imageId },
+    vpc: {
+      vpcId: vpc.vpcId,
+      subnetIds: vpc.subnetIds,
+      securityGroupId: vpc.securityGroupId,
+      instanceProfileName: vpc.instanceProfileName,
+    },
+    callerCidr: "127.0.0.1/32",
+    endpoints: { ec2: endpoint, iam: endpoint, s3: endpoint, sts: endpoint, ssm: endpoint },
+  };
+}
