@@ -156,7 +156,7 @@ export function transitiveDependencies(config: Synthesized, address: string): Se
 /** The user data script a launch template carries, as the node will see it (master IP filled in). */
 export function userDataScript(config: Synthesized, role: "master" | "worker", masterIp = "10.42.0.10"): string {
   const template = blocks(config, "aws_launch_template").find((lt) => String(lt.name).endsWith(`-${role}`));
-  const local = /^\$\{base64encode\(local\.([A-Za-z0-9_]+)\)\}$/.exec(String(template?.user_data))?.[1];
+  const local = /^\$\{base64gzip\(local\.([A-Za-z0-9_]+)\)\}$/.exec(String(template?.user_data))?.[1];
   const text = local === undefined ? undefined : config.locals?.[local];
   if (text === undefined) throw new Error(`no user data local for the ${role}`);
   return text

@@ -284,7 +284,7 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
       const script = userDataScript(config, role);
       assert.match(script, /^TTL_MINUTES='120'$/m);
       assert.match(script, /shutdown -h "\+\$\{TTL_MINUTES\}"/);
-      assert.ok(script.indexOf("ttl-guard.sh") < script.indexOf("install-spark.sh"));
+      assert.ok(script.indexOf("role_step ttl-guard") < script.indexOf("role_step install-packages"));
     }
   });
 
@@ -299,12 +299,13 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     }
   });
 
-  it("starts the role's service and installs Spark unless the AMI is baked", () => {
-    assert.match(userDataScript(config, "master"), /burst-spark-master\.service/);
-    assert.match(userDataScript(config, "worker"), /burst-spark-worker\.service/);
+  it("runs the node role as the master or a worker, installing Spark only where the image lacks it", () => {
+    assert.match(userDataScript(config, "master"), /^NODE_ROLE='master'$/m);
+    assert.match(userDataScript(config, "worker"), /^NODE_ROLE='worker'$/m);
+    assert.match(userDataScript(config, "worker"), /burst-spark-\$name\.service/);
     assert.match(userDataScript(config, "worker"), /^SPARK_VERSION='3\.5\.3'$/m);
-    const baked = synthCluster({ params: { ...params, bakedAmi: "ami-0baked" } });
-    assert.doesNotMatch(userDataScript(baked, "worker"), /install-spark\.sh|apt-get/);
+    // A baked AMI has Spark in SPARK_HOME: the role's install steps are skipped at boot.
+    assert.match(userDataScript(config, "worker"), /if \[ ! -x "\$SPARK_HOME\/bin\/spark-class" \]; then\n {4}role_step install-packages/);
   });
 
   it("defines every contract output, plus the master's private IP and instance ids", () => {
