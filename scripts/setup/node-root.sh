@@ -38,14 +38,15 @@ debootstrap --variant=minbase \
   exit 1
 }
 echo "node-root: cloud-init and the node's packages (${packages[*]})" >&2
-# A plain (non-boot) nspawn run: /proc and /dev are set up for package scripts, host network.
-systemd-nspawn --quiet --register=no --pipe -D "$building" \
+# A plain (non-boot) nspawn run: /proc and /dev set up for package scripts, host network;
+# --keep-unit because this sandbox has no system bus to register a scope on.
+systemd-nspawn --quiet --register=no --keep-unit --pipe -D "$building" \
   env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
   cloud-init "${packages[@]}" >"$cache/packages-$key.log" 2>&1 || {
   tail -n 20 "$cache/packages-$key.log" >&2
   exit 1
 }
-systemd-nspawn --quiet --register=no --pipe -D "$building" apt-get clean >/dev/null
+systemd-nspawn --quiet --register=no --keep-unit --pipe -D "$building" apt-get clean >/dev/null
 # As on EC2: cloud-init makes the host keys at first boot, the user data via NoCloud (seeded by
 # the test), no network config of its own (the test configures the container's interface).
 rm -f "$building"/etc/ssh/ssh_host_*

@@ -4,8 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { describe, it } from "node:test";
-import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { ensureTerraform } from "../../../src/targets/local/runtime.ts";
 import {
   bootstrapParts,
@@ -111,7 +111,10 @@ describe("renderNodeBootstrap", () => {
     const order = bootstrapParts.map((part) => `# ---- ${part}`);
     const at = order.map((marker) => script.indexOf(marker));
     assert.ok(at.every((index) => index > 0));
-    assert.deepEqual(at, [...at].sort((a, b) => a - b));
+    assert.deepEqual(
+      at,
+      [...at].sort((a, b) => a - b),
+    );
     assert.ok(script.trimEnd().endsWith("run_node_role"), "the role runs last, once every function is defined");
   });
 

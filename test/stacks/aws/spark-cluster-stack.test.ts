@@ -305,7 +305,10 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     assert.match(userDataScript(config, "worker"), /burst-spark-\$name\.service/);
     assert.match(userDataScript(config, "worker"), /^SPARK_VERSION='3\.5\.3'$/m);
     // A baked AMI has Spark in SPARK_HOME: the role's install steps are skipped at boot.
-    assert.match(userDataScript(config, "worker"), /if \[ ! -x "\$SPARK_HOME\/bin\/spark-class" \]; then\n {4}role_step install-packages/);
+    assert.match(
+      userDataScript(config, "worker"),
+      /if \[ ! -x "\$SPARK_HOME\/bin\/spark-class" \]; then\n {4}role_step install-packages/,
+    );
   });
 
   it("defines every contract output, plus the master's private IP and instance ids", () => {
