@@ -53,6 +53,8 @@ rm -f "$building"/etc/ssh/ssh_host_*
 cat >"$building/etc/cloud/cloud.cfg.d/90-burst-container.cfg" <<'CFG'
 datasource_list: [NoCloud, None]
 network: {config: disabled}
+# As Debian's cloud images: the node's own name resolves (Spark looks it up at start).
+manage_etc_hosts: true
 system_info:
   default_user:
     name: admin

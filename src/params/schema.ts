@@ -118,6 +118,8 @@ export const awsLeaves = {
   buckets: need("aws/buckets", list(bucketName), { fallback: [] }),
   stateBucket: maybe("aws/stateBucket", bucketName),
   stateLockTable: maybe("aws/stateLockTable", dynamoTable),
+  bootMinutes: need("aws/bootMinutes", integer(1, 120), { fallback: 15 }),
+  bakedBootMinutes: need("aws/bakedBootMinutes", integer(1, 120), { fallback: 3 }),
 } as const;
 
 export const vpcConfigLeaves = {

@@ -40,6 +40,10 @@ export interface AwsParams {
   /** Remote state for stacks: S3 bucket + DynamoDB lock table. */
   readonly stateBucket?: string;
   readonly stateLockTable?: string;
+  /** How long nodes may take to boot and bootstrap: a base image installs Java and Spark first. */
+  readonly bootMinutes: number;
+  /** The same for a baked image (Java and Spark already there). */
+  readonly bakedBootMinutes: number;
 }
 
 /** burst/vpc/<name>/... — written by the VPC stack after deploy. */

@@ -31,6 +31,8 @@ export function benchClusterProps(workers: number): SparkClusterProps {
       sshUser: "admin",
       sshAllowedCidrs: [],
       sparkMirror: "https://archive.apache.org/dist/spark",
+      bootMinutes: 15,
+      bakedBootMinutes: 3,
       buckets: ["burst-results"],
     },
     vpc: {

@@ -10,7 +10,7 @@ import { requireVpcOutputs } from "../../params/index.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
-import { readHostKeyFromConsole } from "./host-key.ts";
+import { readConsoleOnce, readHostKeyFromConsole } from "./host-key.ts";
 import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
 
 export interface AwsTargetOptions {
@@ -132,6 +132,14 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         hostKey,
       };
     },
+    nodeConsoles(outputs: ClusterOutputs) {
+      // The stack lists the master first in nodeIds, then the workers.
+      return outputs.nodeIds.map((instanceId, index) => ({
+        node: `${index === 0 ? "master" : `worker-${index}`} (${instanceId})`,
+        read: () => readConsoleOnce(params.aws.region, instanceId),
+      }));
+    },
+    readyTimeoutMs: (params.aws.bakedAmi ? params.aws.bakedBootMinutes : params.aws.bootMinutes) * 60_000,
     // Credentials come from the SDK's default chain (profile, environment, instance role).
     objectStore: { region: params.aws.region, forcePathStyle: false },
     createBuckets: false,

@@ -56,7 +56,10 @@ wait_for_port() {
 
 download() { # url file
   curl --fail --silent --show-error --location --retry 5 --retry-delay 3 --retry-connrefused \
-    --output "$2" "$1"
+    --output "$2" "$1" || {
+    echo "burst: could not download $1" >&2
+    return 1
+  }
 }
 
 # Apache .sha512 files come as "<hex>  <file>" or, for older releases, "<file>: <HEX HEX ...>".

@@ -14,6 +14,8 @@ export const params: AwsParams = {
   sshUser: "admin",
   sshAllowedCidrs: ["203.0.113.0/24"],
   sparkMirror: "https://archive.apache.org/dist/spark",
+  bootMinutes: 15,
+  bakedBootMinutes: 3,
   buckets: ["burst-results", "burst-data"],
 };
 
