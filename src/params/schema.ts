@@ -111,7 +111,7 @@ export const awsLeaves = {
   region: need("aws/region", awsRegion),
   vpcName: need("aws/vpcName", simpleName, { fallback: "main" }),
   bakedAmi: maybe("aws/bakedAmi", amiId),
-  baseAmi: need("aws/baseAmi", amiId),
+  baseAmi: maybe("aws/baseAmi", amiId),
   sshUser: need("aws/sshUser", unixUser, { fallback: "admin" }),
   sshAllowedCidrs: need("aws/sshAllowedCidrs", list(cidr({ ipv6: true })), { fallback: [] }),
   sparkMirror: need("aws/sparkMirror", httpUrl, { fallback: "https://archive.apache.org/dist/spark" }),

@@ -28,8 +28,8 @@ export interface AwsParams {
   readonly vpcName: string;
   /** Pre-baked AMI with Java + Spark installed; when set, bootstrap skips installation. */
   readonly bakedAmi?: string;
-  /** Plain OS image (Debian/Ubuntu) the bootstrap installs Spark on. */
-  readonly baseAmi: string;
+  /** Plain OS image (Debian/Ubuntu) the bootstrap installs Spark on; unset: the newest official Debian 12. */
+  readonly baseAmi?: string;
   readonly sshUser: string;
   /** CIDRs allowed to SSH to cluster nodes besides the caller's own address. */
   readonly sshAllowedCidrs: readonly string[];

@@ -4,7 +4,7 @@ import type { AwsParams, VpcOutputs } from "../../src/params/types.ts";
 import type { ClusterOutputs, ClusterShape, RunIdentity } from "../contract.ts";
 import { type NodeBootstrapInput, nodeLayout } from "./bootstrap.ts";
 import { checkClusterProps } from "./cluster/check-props.ts";
-import { NodeImage } from "./cluster/node-image.ts";
+import { instanceArchitecture, NodeImage } from "./cluster/node-image.ts";
 import { RunAccess } from "./cluster/run-access.ts";
 import { SparkMaster } from "./cluster/spark-master.ts";
 import { SparkWorkers } from "./cluster/spark-workers.ts";
@@ -61,7 +61,10 @@ export class SparkClusterStack extends TerraformStack {
     });
     const node = {
       name,
-      image: new NodeImage(this, "image", { imageId: props.params.bakedAmi || props.params.baseAmi }),
+      image: new NodeImage(this, "image", {
+        imageId: props.params.bakedAmi || props.params.baseAmi,
+        architecture: instanceArchitecture(props.masterInstanceType),
+      }),
       instanceProfileName: props.vpc.instanceProfileName,
       keyName: access.keyPair.keyName,
       diskGb: props.diskGb,

@@ -126,6 +126,21 @@ export class NodeContainer {
     return new NodeContainer(options.name, child, dir, consoleFile);
   }
 
+  /** A command inside the container, entered from the host (its systemd is nspawn's direct child). */
+  exec(command: string): { code: number; stdout: string } {
+    const leader = execFileSync("ps", ["--ppid", String(this.process.pid), "-o", "pid="], { encoding: "utf8" }).trim();
+    try {
+      const stdout = execFileSync("nsenter", ["-t", leader, "-m", "-u", "-i", "-n", "-p", "sh", "-c", command], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      return { code: 0, stdout };
+    } catch (error) {
+      const failed = error as { status?: number; stdout?: string };
+      return { code: failed.status ?? 1, stdout: failed.stdout ?? "" };
+    }
+  }
+
   console(): string {
     return existsSync(this.consoleFile) ? readFileSync(this.consoleFile, "utf8") : "";
   }

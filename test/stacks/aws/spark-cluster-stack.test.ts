@@ -15,6 +15,7 @@ import {
   params,
   publicKey,
   resources,
+  type Synthesized,
   synthCluster,
   transitiveDependencies,
   userDataScript,
@@ -171,6 +172,26 @@ describe("SparkClusterStack: node hardening", () => {
     ]);
     const baked = synthCluster({ params: { ...params, bakedAmi: "ami-0baked" } });
     assert.deepEqual((Object.values(baked.data?.aws_ami ?? {})[0] as Json).filter[0].values, ["ami-0baked"]);
+  });
+
+  it("without an AMI id, boots the newest official Debian 12 image for the instance types' architecture", () => {
+    const image = (c: Synthesized) => Object.values(c.data?.aws_ami ?? {})[0] as Json;
+    const intel = synthCluster({ params: { ...params, baseAmi: undefined } });
+    assert.equal(image(intel).most_recent, true);
+    assert.deepEqual(image(intel).owners, ["136693071363"]);
+    assert.deepEqual(image(intel).filter[0], { name: "name", values: ["debian-12-amd64-*"] });
+    const graviton = synthCluster({
+      params: { ...params, baseAmi: undefined },
+      masterInstanceType: "m7g.xlarge",
+      workerInstanceType: "c6gn.2xlarge",
+    });
+    assert.deepEqual(image(graviton).filter[0], { name: "name", values: ["debian-12-arm64-*"] });
+  });
+
+  it("checks the image's architecture when terraform plans, before anything is created", () => {
+    const check = (Object.values(config.data?.aws_ami ?? {})[0] as Json).lifecycle.postcondition[0];
+    assert.equal(check.condition, '${self.architecture == "x86_64"}');
+    assert.match(check.error_message, /must be x86_64/);
   });
 });
 
@@ -333,6 +354,10 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     assert.throws(() => synthCluster({ ttlMinutes: 0 }), /ttlMinutes/);
     assert.throws(() => synthCluster({ workers: -1 }), /workers/);
     assert.throws(() => synthCluster({ vpc: { ...vpc, subnetIds: [] } }), /no subnets/);
+    assert.throws(
+      () => synthCluster({ masterInstanceType: "m7g.xlarge", workerInstanceType: "m5.xlarge" }),
+      (error: Error & { exitCode?: number }) => /need one architecture/.test(error.message) && error.exitCode === 2,
+    );
   });
 });
 
