@@ -9,6 +9,7 @@
 #   terraform/OpenTofu, versitygw, Spark + s3a jars
 #                               scripts/setup-runtimes.ts, into ${BURST_HOME:-$HOME/.burst}/cache
 #   Consul                      scripts/setup/consul.sh, when present
+#   Debian 12 node root         scripts/setup/node-root.sh (debootstrap, ~5 min the first time)
 #
 # Cold, it takes a few minutes (pyspark ~1 min, versitygw ~2 min, OpenTofu ~6 min when no
 # terraform is on PATH). Environment: BURST_HOME, BURST_PYTHON, SPARK_HOME,
@@ -64,6 +65,9 @@ command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v java >/dev/null 2>&1 || [ -n "${JAVA_HOME:-}" ] || need+=(openjdk-17-jre-headless)
+# The booted-container test: a Debian 12 root, booted with systemd-nspawn.
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+command -v systemd-nspawn >/dev/null 2>&1 || need+=(systemd-container)
 # Debian's own python3 ships venv without ensurepip; pyspark is installed into a venv.
 if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 && [ "$PYTHON" = /usr/bin/python3 ]; then
   need+=(python3-venv)
@@ -122,6 +126,11 @@ if [ -f scripts/setup/consul.sh ]; then
   bash scripts/setup/consul.sh
   done_step "consul"
 fi
+
+# 6. The Debian 12 root the booted-container test boots (test/stacks/aws/booted-node.test.ts).
+step "node root (Debian 12 for the booted-container test)"
+bash scripts/setup/node-root.sh >/dev/null
+done_step "node root"
 
 total=$(($(now_ms) - SETUP_START))
 say "setup complete in $((total / 1000)).$(((total % 1000) / 100)) s"

@@ -174,12 +174,18 @@ export class NodeContainer {
   }
 }
 
-/** A static file server over `dir`, bound to one address (the bridge's). */
+/** A static file server over `dir` (folders listed as links), bound to one address (the bridge's). */
 export async function serveDirectory(dir: string, host: string): Promise<{ url: string; server: Server }> {
   const server = createServer((request, response) => {
     const path = normalize(join(dir, decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname)));
-    if (!path.startsWith(dir) || !existsSync(path) || !statSync(path).isFile()) {
+    if (!path.startsWith(dir) || !existsSync(path)) {
       response.writeHead(404).end();
+      return;
+    }
+    if (statSync(path).isDirectory()) {
+      // A listing of links, as pip's --find-links reads a web folder.
+      const links = readdirSync(path).map((name) => `<a href="${encodeURIComponent(name)}">${name}</a>`);
+      response.writeHead(200, { "content-type": "text/html" }).end(`<html><body>${links.join("<br>")}</body></html>`);
       return;
     }
     response.writeHead(200, { "content-length": statSync(path).size });
