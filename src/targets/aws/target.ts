@@ -22,6 +22,8 @@ export interface AwsTargetOptions {
   readonly readHostKey?: typeof readHostKeyFromConsole;
   /** How long to wait for the master to print its host key, and how often to look. */
   readonly hostKeyTimeoutMs?: number;
+  /** One read of a node's console while it boots; default: ec2:GetConsoleOutput. */
+  readonly readConsole?: (region: string, instanceId: string) => Promise<string>;
   readonly hostKeyPollMs?: number;
 }
 
@@ -136,7 +138,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
       // The stack lists the master first in nodeIds, then the workers.
       return outputs.nodeIds.map((instanceId, index) => ({
         node: `${index === 0 ? "master" : `worker-${index}`} (${instanceId})`,
-        read: () => readConsoleOnce(params.aws.region, instanceId),
+        read: () => (options.readConsole ?? readConsoleOnce)(params.aws.region, instanceId),
       }));
     },
     readyTimeoutMs: (params.aws.bakedAmi ? params.aws.bakedBootMinutes : params.aws.bootMinutes) * 60_000,
