@@ -18,6 +18,7 @@ import {
   s3Uri,
   securityGroupId,
   simpleName,
+  sparkChecksum,
   sparkMemory,
   sparkVersion,
   subnetId,
@@ -118,6 +119,7 @@ export const awsLeaves = {
   buckets: need("aws/buckets", list(bucketName), { fallback: [] }),
   stateBucket: maybe("aws/stateBucket", bucketName),
   stateLockTable: maybe("aws/stateLockTable", dynamoTable),
+  sparkSha512: need("aws/sparkSha512", list(sparkChecksum), { fallback: [] }),
   bootMinutes: need("aws/bootMinutes", integer(1, 120), { fallback: 15 }),
   bakedBootMinutes: need("aws/bakedBootMinutes", integer(1, 120), { fallback: 3 }),
 } as const;

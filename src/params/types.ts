@@ -40,6 +40,8 @@ export interface AwsParams {
   /** Remote state for stacks: S3 bucket + DynamoDB lock table. */
   readonly stateBucket?: string;
   readonly stateLockTable?: string;
+  /** Pinned SHA-512s of Spark tarballs ("3.5.3:<hex>"); a version without one is checked against the mirror's .sha512. */
+  readonly sparkSha512?: readonly string[];
   /** How long nodes may take to boot and bootstrap: a base image installs Java and Spark first. */
   readonly bootMinutes: number;
   /** The same for a baked image (Java and Spark already there). */

@@ -124,6 +124,7 @@ function bootstrapSettings(props: SparkClusterProps): Omit<NodeBootstrapInput, "
     sparkVersion: props.sparkVersion,
     sparkMirror: props.params.sparkMirror,
     mavenRepo: props.mavenRepo ?? mavenCentral,
+    sparkSha512: pinnedSha512(props.params.sparkSha512 ?? [], props.sparkVersion),
     bakedAmi: Boolean(props.params.bakedAmi),
     ttlMinutes: props.ttlMinutes,
     expiresAt: props.expiresAt,
@@ -132,6 +133,11 @@ function bootstrapSettings(props: SparkClusterProps): Omit<NodeBootstrapInput, "
     workerMemory: props.workerMemory,
     sparkConf: props.sparkConf,
   };
+}
+
+/** The pinned checksum for this Spark version, or "" (then the node checks the mirror's .sha512). */
+function pinnedSha512(pins: readonly string[], version: string): string {
+  return pins.find((pin) => pin.startsWith(`${version}:`))?.slice(version.length + 1) ?? "";
 }
 
 /** AWS names (security group, key pair, launch template) allow letters, digits and ".-_". */

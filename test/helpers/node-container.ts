@@ -175,8 +175,13 @@ export class NodeContainer {
 }
 
 /** A static file server over `dir` (folders listed as links), bound to one address (the bridge's). */
-export async function serveDirectory(dir: string, host: string): Promise<{ url: string; server: Server }> {
+export async function serveDirectory(
+  dir: string,
+  host: string,
+): Promise<{ url: string; server: Server; requests: string[] }> {
+  const requests: string[] = [];
   const server = createServer((request, response) => {
+    requests.push(request.url ?? "");
     const path = normalize(join(dir, decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname)));
     if (!path.startsWith(dir) || !existsSync(path)) {
       response.writeHead(404).end();
@@ -194,7 +199,7 @@ export async function serveDirectory(dir: string, host: string): Promise<{ url: 
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : 0;
-  return { url: `http://${host}:${port}`, server };
+  return { url: `http://${host}:${port}`, server, requests };
 }
 
 /** Files below `dir`, relative (for assertions on what a mirror holds). */

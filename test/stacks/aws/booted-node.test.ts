@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -77,6 +77,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
   };
   let node: RemoteNode | undefined;
   let mirrorUrl = "";
+  let mirrorRequests: string[] = [];
   const privateKeyPath = join(scratch, "id_ed25519");
   const timings: Record<string, number> = {};
   const steps: string[] = [];
@@ -88,6 +89,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     const namespaces = [10, 11, 12].map((host) => (network as BridgeNetwork).addNamespace(host));
     const mirror = await serveDirectory(mirrorDir, network.hostAddress);
     mirrorUrl = mirror.url;
+    mirrorRequests = mirror.requests;
     closeMirror = () => new Promise((resolve) => mirror.server.close(() => resolve()));
 
     const key = ssh2.utils.generateKeyPairSync("ed25519", { comment: "burst-booted-test" });
@@ -107,7 +109,14 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
         mavenRepo: `${mirror.url}/maven2`,
         ...overrides,
       });
-    const cluster = stack({});
+    // The tarball's checksum pinned in parameters: the nodes check it, not the mirror's .sha512.
+    const sha512 = readFileSync(
+      join(mirrorDir, "spark", `spark-${sparkVersion}`, `spark-${sparkVersion}-bin-hadoop3.tgz.sha512`),
+      "utf8",
+    ).split(" ")[0];
+    const cluster = stack({
+      params: { ...params, sparkMirror: `${mirror.url}/spark`, sparkSha512: [`${sparkVersion}:${sha512}`] },
+    });
     // A node whose Spark download fails, with a one-minute TTL: it must report, then power off.
     const failing = stack({ ttlMinutes: 1, params: { ...params, sparkMirror: `${mirror.url}/no-such-mirror` } });
     bootBroken = async () =>
@@ -145,6 +154,14 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
       assert.equal(state.kind, "ready", `${container.name}: ${container.console().slice(-2000)}`);
     }
     assert.match(master.console(), /burst-step: master install-spark/);
+    // Both nodes downloaded Spark and checked it against the pinned checksum, not the mirror's.
+    const tarball = `/spark/spark-${sparkVersion}/spark-${sparkVersion}-bin-hadoop3.tgz`;
+    assert.equal(mirrorRequests.filter((path) => path === tarball).length, 2);
+    assert.equal(mirrorRequests.filter((path) => path === `${tarball}.sha512`).length, 0);
+    assert.ok(
+      mirrorRequests.some((path) => path.endsWith(".jar.sha1")),
+      "the s3a jars are checked against their .sha1",
+    );
   });
 
   it("registers the worker with the master, asked over SSH with the host key the master printed", async () => {

@@ -332,6 +332,13 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     );
   });
 
+  it("pins the Spark tarball's SHA-512 from parameters for the cluster's version only", () => {
+    const hex = "ab".repeat(64);
+    const pinned = synthCluster({ params: { ...params, sparkSha512: [`3.4.4:${"cd".repeat(64)}`, `3.5.3:${hex}`] } });
+    assert.match(userDataScript(pinned, "worker"), new RegExp(`^SPARK_SHA512='${hex}'$`, "m"));
+    assert.match(userDataScript(config, "worker"), /^SPARK_SHA512=''$/m, "unpinned: the mirror's .sha512");
+  });
+
   it("defines every contract output, plus the master's private IP and instance ids", () => {
     assert.deepEqual(Object.keys(config.output).sort(), [...clusterOutputNames, ...awsExtraOutputNames].sort());
     const value = (name: string) => config.output[name]?.value;
