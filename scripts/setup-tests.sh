@@ -7,6 +7,8 @@
 #   moto[server]                pip install (the EC2 emulator the aws target is tested against)
 #   Consul                      scripts/setup/consul.sh: built from source into the burst cache
 #                               (~3 min cold on 2 cores; burst itself only talks to a Consul you run)
+#   Debian 12 node root         apt-get debootstrap + systemd-container, then scripts/setup/node-root.sh
+#                               (~5 min the first time; the booted-container test boots it)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -63,5 +65,17 @@ fi
 step "consul (test agent)"
 bash scripts/setup/consul.sh >/dev/null
 done_step "consul"
+
+# 5. The Debian 12 root the booted-container test boots (test/stacks/aws/booted-node.test.ts).
+step "node root (Debian 12 for the booted-container test)"
+if [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; then
+  command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+  command -v systemd-nspawn >/dev/null 2>&1 || apt_install systemd-container
+  # shellcheck disable=SC2086 # SUDO is empty (root) or one word
+  with_heartbeat "building the node root" $SUDO env HOME="$HOME" BURST_HOME="${BURST_HOME:-}" bash scripts/setup/node-root.sh >/dev/null
+  done_step "node root"
+else
+  say "  warning: building the node root needs root (debootstrap, systemd-nspawn); the booted-container test will fail"
+fi
 
 finish

@@ -23,6 +23,7 @@ import { isSecretKey, redactText } from "../util/redact.ts";
 import type { EventSink, Outcome, Phase } from "./events.ts";
 import type { Interrupts } from "./interrupts.ts";
 import { buildManifest, type PhaseTiming } from "./manifest.ts";
+import { waitForBootstrap } from "./node-bootstrap.ts";
 import { notifyRun } from "./notify.ts";
 import type { RunRegistry } from "./registry.ts";
 import { newRunId, type RunRecord, runsRoot, writeRecord } from "./run-record.ts";
@@ -256,9 +257,18 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
     await phase("wait-ready", async () => {
       state.outputs = readClusterOutputs(await driver.outputs());
       const endpoint = await prepared.sshEndpoint(state.outputs, interrupts.signal);
+      const readyTimeoutMs = request.readyTimeoutMs ?? prepared.readyTimeoutMs ?? 180_000;
+      const consoles = prepared.nodeConsoles?.(state.outputs);
+      if (consoles !== undefined) {
+        await waitForBootstrap(consoles, {
+          timeoutMs: readyTimeoutMs,
+          signal: interrupts.signal,
+          onProgress: (node, step) => sink({ type: "info", message: `${node}: ${step}` }),
+        });
+      }
       state.node = await RemoteNode.connect(endpoint, { waitMs: 60_000, signal: interrupts.signal });
       await waitForWorkers(state.node, state.outputs, spec.cluster.workers, {
-        timeoutMs: request.readyTimeoutMs ?? 180_000,
+        timeoutMs: readyTimeoutMs,
         signal: interrupts.signal,
       });
     });

@@ -18,6 +18,7 @@ import {
   s3Uri,
   securityGroupId,
   simpleName,
+  sparkChecksum,
   sparkMemory,
   sparkVersion,
   subnetId,
@@ -111,7 +112,7 @@ export const awsLeaves = {
   region: need("aws/region", awsRegion),
   vpcName: need("aws/vpcName", simpleName, { fallback: "main" }),
   bakedAmi: maybe("aws/bakedAmi", amiId),
-  baseAmi: need("aws/baseAmi", amiId),
+  baseAmi: maybe("aws/baseAmi", amiId),
   sshUser: need("aws/sshUser", unixUser, { fallback: "admin" }),
   sshAllowedCidrs: need("aws/sshAllowedCidrs", list(cidr({ ipv6: true })), { fallback: [] }),
   sparkMirror: need("aws/sparkMirror", httpUrl, { fallback: "https://archive.apache.org/dist/spark" }),
@@ -120,6 +121,9 @@ export const awsLeaves = {
   stateLockTable: maybe("aws/stateLockTable", dynamoTable),
   // A base image installs Java and Spark before its bootstrap prints the host key.
   hostKeyTimeoutSeconds: need("aws/hostKeyTimeoutSeconds", integer(5, 3600), { fallback: 900 }),
+  sparkSha512: need("aws/sparkSha512", list(sparkChecksum), { fallback: [] }),
+  bootMinutes: need("aws/bootMinutes", integer(1, 120), { fallback: 15 }),
+  bakedBootMinutes: need("aws/bakedBootMinutes", integer(1, 120), { fallback: 3 }),
 } as const;
 
 export const vpcConfigLeaves = {

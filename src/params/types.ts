@@ -28,8 +28,8 @@ export interface AwsParams {
   readonly vpcName: string;
   /** Pre-baked AMI with Java + Spark installed; when set, bootstrap skips installation. */
   readonly bakedAmi?: string;
-  /** Plain OS image (Debian/Ubuntu) the bootstrap installs Spark on. */
-  readonly baseAmi: string;
+  /** Plain OS image (Debian/Ubuntu) the bootstrap installs Spark on; unset: the newest official Debian 12. */
+  readonly baseAmi?: string;
   readonly sshUser: string;
   /** CIDRs allowed to SSH to cluster nodes besides the caller's own address. */
   readonly sshAllowedCidrs: readonly string[];
@@ -43,6 +43,12 @@ export interface AwsParams {
   readonly stateLockTable?: string;
   /** How long the CLI waits for the master to print its SSH host key (boot + bootstrap). */
   readonly hostKeyTimeoutSeconds: number;
+  /** Pinned SHA-512s of Spark tarballs ("3.5.3:<hex>"); a version without one is checked against the mirror's .sha512. */
+  readonly sparkSha512?: readonly string[];
+  /** How long nodes may take to boot and bootstrap: a base image installs Java and Spark first. */
+  readonly bootMinutes: number;
+  /** The same for a baked image (Java and Spark already there). */
+  readonly bakedBootMinutes: number;
 }
 
 /** burst/vpc/<name>/... — written by the VPC stack after deploy. */

@@ -1,6 +1,7 @@
 // The provisioning contract every target fulfils. A new target is a new folder under
 // src/targets/ plus one line in ./index.ts, never new `if`s in the lifecycle.
 import type { ClusterOutputs, RunIdentity } from "../../stacks/contract.ts";
+import type { NodeConsole } from "../lifecycle/node-bootstrap.ts";
 import type { Params } from "../params/types.ts";
 import type { SshEndpoint } from "../remote/ssh.ts";
 import type { Spec, TargetName } from "../spec/types.ts";
@@ -44,6 +45,10 @@ export interface PreparedCluster {
   readonly costUsd?: number;
   /** Where a user can look at an s3:// URI directly (local: a folder). */
   browse(uri: string): string | undefined;
+  /** Each node's console, where the node role reports its steps and ready/failed (aws). */
+  nodeConsoles?(outputs: ClusterOutputs): readonly NodeConsole[];
+  /** How long the nodes may take to become ready (target-specific, from parameters). */
+  readonly readyTimeoutMs?: number;
   /** After a failed apply: re-synthesize into the same folder for another try (e.g. no capacity) and say whether to apply again. */
   retryAfterApplyFailure?(errorText: string): Promise<boolean>;
 }

@@ -32,6 +32,8 @@ export function benchClusterProps(workers: number): SparkClusterProps {
       sshAllowedCidrs: [],
       sparkMirror: "https://archive.apache.org/dist/spark",
       hostKeyTimeoutSeconds: 900,
+      bootMinutes: 15,
+      bakedBootMinutes: 3,
       buckets: ["burst-results"],
     },
     vpc: {

@@ -1,12 +1,15 @@
-// Node bootstrap (EC2 user data), rendered from the real shell files in ./bootstrap/: a header of
-// explicit variable assignments, then the parts in order. Every upper-case variable a part reads
-// must be given; the header holds exactly those. Plain TS, no CDKTF: tests render and shellcheck it.
+// Node bootstrap (EC2 user data), rendered from real shell files: the host-key announcement, the
+// node role every target runs (stacks/shared/node/role.sh), the AWS platform layer under it, and
+// the entry point. A header of explicit variable assignments comes first: every upper-case
+// variable a part reads must be given, and the header holds exactly those. Plain TS, no CDKTF:
+// tests render and shellcheck it.
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { pythonPackages, readPackageList } from "../shared/node/packages.ts";
 import { renderLog4j2, renderSparkDefaults, renderSparkEnv, shellQuote } from "../shared/spark-conf.ts";
 
-const bootstrapDir = fileURLToPath(new URL("./bootstrap/", import.meta.url));
+const stacksDir = fileURLToPath(new URL("../", import.meta.url));
 
 export type NodeRole = "master" | "worker";
 
@@ -14,16 +17,30 @@ export type NodeRole = "master" | "worker";
 export const nodeLayout = {
   sparkHome: "/opt/spark",
   workDir: "/opt/burst/run",
+  /** Markers (bootstrap.ready / bootstrap.failed) and bootstrap.log. */
+  stateDir: "/var/lib/burst",
+  /** The venv drivers and executors run Python from (PYSPARK_PYTHON). */
+  pythonVenv: "/opt/burst/python",
   masterPort: 7077,
   masterUiPort: 8080,
 } as const;
+
+/** Debian packages a base-image node installs (the container test's root pre-installs the same file). */
+export function debianPackages(): string[] {
+  return readPackageList(new URL("./bootstrap/debian-packages.txt", import.meta.url));
+}
+
+/** How long a worker waits for the master's port: the master installs Spark meanwhile. */
+const masterWaitSeconds = 1200;
 
 export interface NodeBootstrapInput {
   readonly role: NodeRole;
   readonly sparkVersion: string;
   readonly sparkMirror: string;
   readonly mavenRepo: string;
-  /** A baked AMI already has Java 17 and Spark in sparkHome: skip installation. */
+  /** Pinned SHA-512 of the Spark tarball; "" checks the mirror's own .sha512. */
+  readonly sparkSha512?: string;
+  /** A baked AMI already has Java 17 and Spark in sparkHome (the role then skips installation). */
   readonly bakedAmi: boolean;
   readonly ttlMinutes: number;
   /** ISO-8601; the on-disk timer fires then even across reboots. */
@@ -37,25 +54,33 @@ export interface NodeBootstrapInput {
   readonly sparkConf: Readonly<Record<string, string>>;
 }
 
-/** The parts a node of this role runs, in order. */
-export function bootstrapParts(role: NodeRole, bakedAmi: boolean): string[] {
-  return [
-    "ttl-guard.sh",
-    "announce-host-key.sh",
-    ...(bakedAmi ? [] : ["install-spark.sh"]),
-    "configure-spark.sh",
-    role === "master" ? "start-master.sh" : "start-worker.sh",
-  ];
-}
+/** The parts of every node's user data, in order, relative to stacks/. */
+export const bootstrapParts = [
+  "aws/bootstrap/announce-host-key.sh",
+  "shared/node/role.sh",
+  "aws/bootstrap/platform.sh",
+  "aws/bootstrap/main.sh",
+] as const;
 
 export function renderNodeBootstrap(input: NodeBootstrapInput): string {
+  const pythonExec = `${nodeLayout.pythonVenv}/bin/python`;
   const variables: Record<string, string> = {
+    NODE_ROLE: input.role,
+    NODE_NAME: input.role,
+    STATE_DIR: nodeLayout.stateDir,
+    NODE_PACKAGES: debianPackages().join(" "),
+    PYTHON_VENV: nodeLayout.pythonVenv,
+    PYTHON_PACKAGES: pythonPackages(input.sparkVersion).join(" "),
+    PYSPARK_PYTHON: pythonExec,
     TTL_MINUTES: String(input.ttlMinutes),
     EXPIRES_AT_CALENDAR: systemdCalendar(input.expiresAt),
     SPARK_VERSION: input.sparkVersion,
     SPARK_MIRROR: input.sparkMirror,
+    SPARK_SHA512: input.sparkSha512 ?? "",
     MAVEN_REPO: input.mavenRepo,
     SPARK_HOME: nodeLayout.sparkHome,
+    SPARK_CONF_DIR: `${nodeLayout.sparkHome}/conf`,
+    SPARK_LOCAL_IP: "",
     WORK_DIR: nodeLayout.workDir,
     SSH_USER: input.sshUser,
     SPARK_DEFAULTS: renderSparkDefaults({
@@ -63,14 +88,20 @@ export function renderNodeBootstrap(input: NodeBootstrapInput): string {
       eventLogDir: `${nodeLayout.workDir}/eventlog`,
       extra: input.sparkConf,
     }),
-    SPARK_ENV: renderSparkEnv({ pysparkPython: "python3" }),
+    SPARK_ENV: renderSparkEnv({ pysparkPython: pythonExec }),
     LOG4J2: renderLog4j2(),
     MASTER_HOST: input.masterHost,
     MASTER_PORT: String(nodeLayout.masterPort),
     MASTER_UI_PORT: String(nodeLayout.masterUiPort),
-    WORKER_RESOURCES: workerResources(input.workerCores, input.workerMemory),
+    MASTER_WAIT_SECONDS: String(masterWaitSeconds),
+    WORKER_HOST: "",
+    WORKER_PORT: "",
+    WORKER_UI_PORT: "",
+    WORKER_CORES: String(input.workerCores),
+    WORKER_MEMORY: input.workerMemory,
+    WORKER_DIR: "/var/lib/spark/work",
   };
-  return renderScript(`burst ${input.role} bootstrap`, bootstrapParts(input.role, input.bakedAmi), variables);
+  return renderScript(`burst ${input.role} bootstrap`, bootstrapParts, variables);
 }
 
 /** Header of the variables the parts read, then the parts (shebang and `set` lines dropped). */
@@ -79,7 +110,7 @@ export function renderScript(
   parts: readonly string[],
   variables: Readonly<Record<string, string>>,
 ): string {
-  const bodies = parts.map((part) => ({ part, body: readFileSync(`${bootstrapDir}${part}`, "utf8") }));
+  const bodies = parts.map((part) => ({ part, body: readFileSync(`${stacksDir}${part}`, "utf8") }));
   const read = new Set(bodies.flatMap(({ body }) => variablesRead(body)));
   const missing = [...read].filter((name) => variables[name] === undefined);
   if (missing.length > 0) throw new Error(`bootstrap parts read variables nobody gave: ${missing.join(", ")}`);
@@ -87,7 +118,7 @@ export function renderScript(
   const sections = bodies.map(({ part, body }) => `# ---- ${part} ----\n${stripPreamble(body)}`);
   return [
     "#!/bin/bash",
-    `# ${title}, rendered from stacks/aws/bootstrap/ (${parts.join(", ")}).`,
+    `# ${title}, rendered from stacks/ (${parts.join(", ")}).`,
     "set -euo pipefail",
     ...header,
     "",
@@ -113,13 +144,6 @@ function stripPreamble(body: string): string {
     .split("\n")
     .filter((line) => !line.startsWith("#!") && line !== "set -euo pipefail")
     .join("\n");
-}
-
-function workerResources(cores: number, memory: string): string {
-  const flags = [];
-  if (cores > 0) flags.push(`--cores ${cores}`);
-  if (memory !== "") flags.push(`--memory ${memory}`);
-  return flags.join(" ");
 }
 
 /** "2025-01-02T03:04:05.000Z" -> "2025-01-02 03:04:05 UTC", a systemd OnCalendar value. */

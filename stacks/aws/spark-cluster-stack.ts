@@ -4,7 +4,7 @@ import type { AwsParams, VpcOutputs } from "../../src/params/types.ts";
 import type { ClusterOutputs, ClusterShape, RunIdentity } from "../contract.ts";
 import { type NodeBootstrapInput, nodeLayout } from "./bootstrap.ts";
 import { checkClusterProps } from "./cluster/check-props.ts";
-import { NodeImage } from "./cluster/node-image.ts";
+import { instanceArchitecture, NodeImage } from "./cluster/node-image.ts";
 import { RunAccess } from "./cluster/run-access.ts";
 import { SparkMaster } from "./cluster/spark-master.ts";
 import { SparkWorkers } from "./cluster/spark-workers.ts";
@@ -65,7 +65,10 @@ export class SparkClusterStack extends TerraformStack {
     });
     const node = {
       name,
-      image: new NodeImage(this, "image", { imageId: props.params.bakedAmi || props.params.baseAmi }),
+      image: new NodeImage(this, "image", {
+        imageId: props.params.bakedAmi || props.params.baseAmi,
+        architecture: instanceArchitecture(props.masterInstanceType),
+      }),
       instanceProfileName: props.vpc.instanceProfileName,
       keyName: access.keyPair.keyName,
       diskGb: props.diskGb,
@@ -126,6 +129,7 @@ function bootstrapSettings(props: SparkClusterProps): Omit<NodeBootstrapInput, "
     sparkVersion: props.sparkVersion,
     sparkMirror: props.params.sparkMirror,
     mavenRepo: props.mavenRepo ?? mavenCentral,
+    sparkSha512: pinnedSha512(props.params.sparkSha512 ?? [], props.sparkVersion),
     bakedAmi: Boolean(props.params.bakedAmi),
     ttlMinutes: props.ttlMinutes,
     expiresAt: props.expiresAt,
@@ -134,6 +138,11 @@ function bootstrapSettings(props: SparkClusterProps): Omit<NodeBootstrapInput, "
     workerMemory: props.workerMemory,
     sparkConf: props.sparkConf,
   };
+}
+
+/** The pinned checksum for this Spark version, or "" (then the node checks the mirror's .sha512). */
+function pinnedSha512(pins: readonly string[], version: string): string {
+  return pins.find((pin) => pin.startsWith(`${version}:`))?.slice(version.length + 1) ?? "";
 }
 
 /** AWS names (security group, key pair, launch template) allow letters, digits and ".-_". */

@@ -59,6 +59,7 @@ export class LocalClusterStack extends TerraformStack {
     const s3Endpoint = `http://127.0.0.1:${props.s3.port}`;
     const sparkConf = {
       SPARK_HOME: props.sparkHome,
+      PYSPARK_PYTHON: props.pythonExec,
       SPARK_DEFAULTS: renderSparkDefaults({
         s3: { endpoint: s3Endpoint, pathStyle: true },
         eventLogDir: `${workDir}/eventlog`,

@@ -142,6 +142,16 @@ export async function readHostKeyFromConsole(options: ConsoleHostKeyOptions): Pr
   }
 }
 
+/** One read of an instance's console output, with a client of its own. */
+export async function readConsoleOnce(region: string, instanceId: string): Promise<string> {
+  const client = new EC2Client({ region, maxAttempts: 3 });
+  try {
+    return await ec2ConsoleReader(client)(instanceId);
+  } finally {
+    client.destroy();
+  }
+}
+
 /**
  * GetConsoleOutput with Latest (live output, Nitro instances only); instance types that refuse it
  * get the buffered output EC2 posts after boot events.

@@ -1,6 +1,7 @@
 // What an aws run would provision and roughly cost, in the words of the spec: the dry run prints
 // it, the manifest keeps it, and maxCostUsd is checked against the same estimate.
 
+import { debianOwnerId, instanceArchitecture } from "../../../stacks/aws/cluster/node-image.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
 import { type CostEstimate, estimateCost } from "../../cost/estimate.ts";
 import type { Spec } from "../../spec/types.ts";
@@ -61,7 +62,7 @@ export function planLines(
     : "on-demand";
   const image = params.bakedAmi
     ? `baked image ${params.bakedAmi} (Java 17 + Spark ${props.sparkVersion} already installed)`
-    : `image ${params.baseAmi} (Java 17 + Spark ${props.sparkVersion} installed at boot)`;
+    : `image ${params.baseAmi ?? `newest official Debian 12 ${instanceArchitecture(props.masterInstanceType)} (owner ${debianOwnerId})`} (Java 17 + Spark ${props.sparkVersion} installed at boot)`;
   const sizing =
     props.workerCores > 0 || props.workerMemory !== ""
       ? `${props.workerCores > 0 ? `${props.workerCores} cores` : "all cores"}, ${props.workerMemory || "Spark's default memory"} each`

@@ -11,7 +11,7 @@ import { parseS3Uri } from "../../storage/s3.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
-import { readHostKeyFromConsole } from "./host-key.ts";
+import { readConsoleOnce, readHostKeyFromConsole } from "./host-key.ts";
 import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
 
 export interface AwsTargetOptions {
@@ -23,6 +23,8 @@ export interface AwsTargetOptions {
   readonly readHostKey?: typeof readHostKeyFromConsole;
   /** How long to wait for the master to print its host key, and how often to look. */
   readonly hostKeyTimeoutMs?: number;
+  /** One read of a node's console while it boots; default: ec2:GetConsoleOutput. */
+  readonly readConsole?: (region: string, instanceId: string) => Promise<string>;
   readonly hostKeyPollMs?: number;
 }
 
@@ -135,6 +137,14 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         hostKey,
       };
     },
+    nodeConsoles(outputs: ClusterOutputs) {
+      // The stack lists the master first in nodeIds, then the workers.
+      return outputs.nodeIds.map((instanceId, index) => ({
+        node: `${index === 0 ? "master" : `worker-${index}`} (${instanceId})`,
+        read: () => (options.readConsole ?? readConsoleOnce)(params.aws.region, instanceId),
+      }));
+    },
+    readyTimeoutMs: (params.aws.bakedAmi ? params.aws.bakedBootMinutes : params.aws.bootMinutes) * 60_000,
     // Credentials and endpoint come from the SDK's default chain (profile, environment, instance
     // role; AWS_ENDPOINT_URL_S3); an endpoint other than AWS's is addressed by path, as the provider does.
     objectStore: { region: params.aws.region, forcePathStyle: endpoints.s3 !== undefined },

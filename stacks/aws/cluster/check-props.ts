@@ -1,5 +1,6 @@
 import { badInput } from "../../../src/errors.ts";
 import type { SparkClusterProps } from "../spark-cluster-stack.ts";
+import { instanceArchitecture } from "./node-image.ts";
 
 /** Refuses, at synthesis and with the spec's key, what EC2 would reject minutes later. */
 export function checkClusterProps(props: SparkClusterProps): void {
@@ -24,6 +25,17 @@ export function checkClusterProps(props: SparkClusterProps): void {
     throw badInput(`ttlMinutes must be a whole number >= 1, got ${props.ttlMinutes}`, {
       keyPath: "cluster.ttlMinutes",
     });
+  }
+  const masterArch = instanceArchitecture(props.masterInstanceType);
+  const workerArch = instanceArchitecture(props.workerInstanceType);
+  if (props.workers > 0 && masterArch !== workerArch) {
+    throw badInput(
+      `the master (${props.masterInstanceType}, ${masterArch}) and the workers (${props.workerInstanceType}, ${workerArch}) need one architecture: every node boots the same image`,
+      {
+        keyPath: "cluster.worker.instanceType",
+        hint: "pick both from Graviton families (m7g, c7g, ...) or both from x86_64 ones",
+      },
+    );
   }
   if (props.spot && props.maxPrice !== undefined && !(props.maxPrice > 0)) {
     throw badInput(`maxPrice must be a positive USD amount, got ${props.maxPrice}`, {

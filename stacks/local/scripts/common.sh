@@ -1,17 +1,9 @@
 #!/usr/bin/env bash
 # Helpers shared by the local node scripts. Sourced, never run.
 
-# wait_for_port HOST PORT SECONDS: true once something accepts TCP connections there.
-wait_for_port() {
-  local host=$1 port=$2 deadline=$((SECONDS + $3))
-  while ((SECONDS < deadline)); do
-    if (exec 3<>"/dev/tcp/${host}/${port}") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.2
-  done
-  return 1
-}
+# The node role's functions (wait_for_port among them); the Spark nodes run its run_node_role.
+# shellcheck source=../../shared/node/role.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../shared/node/role.sh"
 
 # start_daemon NODE_DIR NAME CMD...: run CMD detached in its own session, its output in
 # NODE_DIR/NAME.log, its process group id in NODE_DIR/NAME.pid. Terraform waits for the
@@ -23,7 +15,8 @@ start_daemon() {
   # If the script fails after this, terraform taints the node and runs no destroy-time
   # provisioner for a tainted resource: stop what the node started before failing.
   started_node_dir=$node_dir
-  trap stop_node_on_failure EXIT
+  # The node role has its own EXIT trap (role_finish), which stops the node on failure too.
+  [[ -n "$(trap -p EXIT)" ]] || trap stop_node_on_failure EXIT
   setsid "$@" >"$node_dir/$name.log" 2>&1 </dev/null &
   echo $! >"$node_dir/$name.pid"
 }

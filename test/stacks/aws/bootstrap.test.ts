@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { ensureTerraform } from "../../../src/targets/local/runtime.ts";
 import {
   bootstrapParts,
@@ -16,8 +17,13 @@ import {
 import { renderSparkEnv } from "../../../stacks/shared/spark-conf.ts";
 import { masterIpReference, synthCluster } from "./helpers.ts";
 
-const bootstrapDir = fileURLToPath(new URL("../../../stacks/aws/bootstrap/", import.meta.url));
-const scripts = readdirSync(bootstrapDir).filter((file) => file.endsWith(".sh"));
+const stacksDir = fileURLToPath(new URL("../../../stacks/", import.meta.url));
+const scriptDirs = ["aws/bootstrap", "shared/node", "local/scripts"];
+const scripts = scriptDirs.flatMap((dir) =>
+  readdirSync(join(stacksDir, dir))
+    .filter((file) => file.endsWith(".sh"))
+    .map((file) => `${dir}/${file}`),
+);
 
 const input: NodeBootstrapInput = {
   role: "worker",
@@ -36,7 +42,11 @@ const input: NodeBootstrapInput = {
 
 /** shellcheck's findings (empty when clean); the test fails loudly when shellcheck is missing. */
 function shellcheck(file: string): string {
-  const result = spawnSync("shellcheck", ["--shell=bash", "--severity=style", file], { encoding: "utf8" });
+  // From the file's folder, following its `source`s: the local scripts source the role.
+  const result = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-x", basename(file)], {
+    encoding: "utf8",
+    cwd: dirname(file),
+  });
   assert.ok(!result.error, `shellcheck could not run: ${result.error?.message}`);
   return result.stdout;
 }
@@ -51,24 +61,30 @@ function shellcheckText(text: string): string {
   }
 }
 
-describe("bootstrap scripts", () => {
+describe("node scripts (the role, the AWS and the local platform)", () => {
   it("are real files, each passing shellcheck", () => {
     assert.deepEqual(scripts.sort(), [
-      "announce-host-key.sh",
-      "configure-spark.sh",
-      "install-spark.sh",
-      "start-master.sh",
-      "start-worker.sh",
-      "ttl-guard.sh",
+      "aws/bootstrap/announce-host-key.sh",
+      "aws/bootstrap/main.sh",
+      "aws/bootstrap/platform.sh",
+      "local/scripts/common.sh",
+      "local/scripts/platform.sh",
+      "local/scripts/start-master.sh",
+      "local/scripts/start-s3.sh",
+      "local/scripts/start-sshd.sh",
+      "local/scripts/start-ttl-guard.sh",
+      "local/scripts/start-worker.sh",
+      "local/scripts/stop-node.sh",
+      "shared/node/role.sh",
     ]);
-    for (const script of scripts) assert.equal(shellcheck(join(bootstrapDir, script)), "", script);
+    for (const script of scripts) assert.equal(shellcheck(join(stacksDir, script)), "", script);
   });
 
-  it("declare in a header comment every variable they read", () => {
-    for (const script of scripts) {
-      const text = readFileSync(join(bootstrapDir, script), "utf8");
+  it("declare in a header comment every variable the user-data parts read", () => {
+    for (const part of bootstrapParts) {
+      const text = readFileSync(join(stacksDir, part), "utf8");
       const declared = /^# Reads: (.*)$/m.exec(text)?.[1]?.split(" ") ?? [];
-      assert.deepEqual(variablesRead(text).sort(), declared.sort(), script);
+      assert.deepEqual(variablesRead(text).sort(), declared.filter(Boolean).sort(), part);
     }
   });
 });
@@ -84,60 +100,61 @@ describe("renderNodeBootstrap", () => {
     });
   }
 
-  it("runs the parts in order: TTL guard, host key to the console, install (unless baked), configure, start", () => {
-    assert.deepEqual(bootstrapParts("worker", false), [
-      "ttl-guard.sh",
-      "announce-host-key.sh",
-      "install-spark.sh",
-      "configure-spark.sh",
-      "start-worker.sh",
-    ]);
-    assert.deepEqual(bootstrapParts("master", true), [
-      "ttl-guard.sh",
-      "announce-host-key.sh",
-      "configure-spark.sh",
-      "start-master.sh",
+  it("announces the host key, then runs the shared node role on the AWS platform", () => {
+    assert.deepEqual(bootstrapParts, [
+      "aws/bootstrap/announce-host-key.sh",
+      "shared/node/role.sh",
+      "aws/bootstrap/platform.sh",
+      "aws/bootstrap/main.sh",
     ]);
     const script = renderNodeBootstrap(input);
-    const order = [
-      "# ---- ttl-guard.sh",
-      "# ---- announce-host-key.sh",
-      "# ---- install-spark.sh",
-      "# ---- configure-spark.sh",
-      "# ---- start-worker.sh",
-    ];
+    const order = bootstrapParts.map((part) => `# ---- ${part}`);
+    const at = order.map((marker) => script.indexOf(marker));
+    assert.ok(at.every((index) => index > 0));
     assert.deepEqual(
-      order.map((marker) => script.indexOf(marker)),
-      order.map((marker) => script.indexOf(marker)).sort((a, b) => a - b),
+      at,
+      [...at].sort((a, b) => a - b),
     );
+    assert.ok(script.trimEnd().endsWith("run_node_role"), "the role runs last, once every function is defined");
   });
 
-  it("prints the host key line the CLI pins (burst-host-key: ...) to the console on every node", () => {
+  it("prints the host key line the CLI pins (burst-host-key: ...) to the console on every node, before the role", () => {
     for (const role of ["master", "worker"] as const) {
       const script = renderNodeBootstrap({ ...input, role });
       assert.match(script, /^echo "burst-host-key: \$key_type \$key_blob" > \/dev\/console /m, role);
-      assert.ok(
-        script.indexOf("# ---- announce-host-key.sh") < script.indexOf("# ---- install-spark.sh"),
-        "before the long install",
-      );
+      assert.ok(script.indexOf("# ---- aws/bootstrap/announce-host-key.sh") < script.indexOf("run_node_role\n"));
     }
+  });
+
+  it("installs git, pip and venv besides Java, and gives PySpark a venv of its own", () => {
+    const script = renderNodeBootstrap(input);
+    const packages = /^NODE_PACKAGES='(.*)'$/m.exec(script)?.[1]?.split(" ") ?? [];
+    for (const name of ["openjdk-17-jre-headless", "git", "python3-pip", "python3-venv", "curl"]) {
+      assert.ok(packages.includes(name), name);
+    }
+    assert.match(script, /^PYSPARK_PYTHON='\/opt\/burst\/python\/bin\/python'$/m);
+    assert.match(script, /^ +apt-get -o DPkg::Lock::Timeout=600 install /m);
   });
 
   it("assigns exactly the variables the parts read, quoted for the shell", () => {
     const script = renderNodeBootstrap(input);
     const header = script.split("\n# ---- ")[0] ?? "";
     const assigned = [...header.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
-    const parts = bootstrapParts("worker", false).map((part) => readFileSync(join(bootstrapDir, part), "utf8"));
+    const parts = bootstrapParts.map((part) => readFileSync(join(stacksDir, part), "utf8"));
     assert.deepEqual(assigned, [...new Set(parts.flatMap(variablesRead))].sort());
     assert.match(script, /^TTL_MINUTES='90'$/m);
     assert.match(script, /^EXPIRES_AT_CALENDAR='2025-03-04 05:06:07 UTC'$/m);
-    assert.match(script, /^WORKER_RESOURCES='--cores 8 --memory 28g'$/m);
+    assert.match(script, /^WORKER_CORES='8'$/m);
+    assert.match(script, /^WORKER_MEMORY='28g'$/m);
     assert.match(script, /^MASTER_HOST='10\.42\.0\.10'$/m);
-    assert.ok(script.includes(`SPARK_ENV='${renderSparkEnv({ pysparkPython: "python3" }).replaceAll("'", `'\\''`)}'`));
+    assert.match(script, /^NODE_ROLE='worker'$/m);
+    const sparkEnv = renderSparkEnv({ pysparkPython: "/opt/burst/python/bin/python" });
+    assert.ok(script.includes(`SPARK_ENV='${sparkEnv.replaceAll("'", `'\\''`)}'`));
   });
 
-  it("lets Spark size workers itself when cores and memory are not given", () => {
-    assert.match(renderNodeBootstrap({ ...input, workerCores: 0, workerMemory: "" }), /^WORKER_RESOURCES=''$/m);
+  it("stays under EC2's 16 KB user-data limit once gzipped", () => {
+    const script = renderNodeBootstrap({ ...input, role: "master" });
+    assert.ok(gzipSync(script).length < 16 * 1024, `${gzipSync(script).length} bytes`);
   });
 
   it("keeps the job-side values literal: a quote or ${...} in conf is data, not code", () => {

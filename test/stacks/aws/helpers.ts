@@ -15,6 +15,8 @@ export const params: AwsParams = {
   sshAllowedCidrs: ["203.0.113.0/24"],
   sparkMirror: "https://archive.apache.org/dist/spark",
   hostKeyTimeoutSeconds: 900,
+  bootMinutes: 15,
+  bakedBootMinutes: 3,
   buckets: ["burst-results", "burst-data"],
 };
 
@@ -160,7 +162,7 @@ export const masterIpReference = /\$\{local\.master_private_ip_[A-Za-z0-9]+\}/g;
 /** The user data script a launch template carries, as the node will see it (master IP filled in). */
 export function userDataScript(config: Synthesized, role: "master" | "worker", masterIp = "10.42.0.10"): string {
   const template = blocks(config, "aws_launch_template").find((lt) => String(lt.name).endsWith(`-${role}`));
-  const local = /^\$\{base64encode\(local\.([A-Za-z0-9_]+)\)\}$/.exec(String(template?.user_data))?.[1];
+  const local = /^\$\{base64gzip\(local\.([A-Za-z0-9_]+)\)\}$/.exec(String(template?.user_data))?.[1];
   const text = local === undefined ? undefined : config.locals?.[local];
   if (text === undefined) throw new Error(`no user data local for the ${role}`);
   return text.replace(masterIpReference, masterIp).replaceAll("$${", "${").replaceAll("%%{", "%{");

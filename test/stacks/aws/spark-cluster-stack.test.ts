@@ -16,6 +16,7 @@ import {
   params,
   publicKey,
   resources,
+  type Synthesized,
   synthCluster,
   transitiveDependencies,
   userDataScript,
@@ -188,6 +189,26 @@ describe("SparkClusterStack: node hardening", () => {
     const baked = synthCluster({ params: { ...params, bakedAmi: "ami-0baked" } });
     assert.deepEqual((Object.values(baked.data?.aws_ami ?? {})[0] as Json).filter[0].values, ["ami-0baked"]);
   });
+
+  it("without an AMI id, boots the newest official Debian 12 image for the instance types' architecture", () => {
+    const image = (c: Synthesized) => Object.values(c.data?.aws_ami ?? {})[0] as Json;
+    const intel = synthCluster({ params: { ...params, baseAmi: undefined } });
+    assert.equal(image(intel).most_recent, true);
+    assert.deepEqual(image(intel).owners, ["136693071363"]);
+    assert.deepEqual(image(intel).filter[0], { name: "name", values: ["debian-12-amd64-*"] });
+    const graviton = synthCluster({
+      params: { ...params, baseAmi: undefined },
+      masterInstanceType: "m7g.xlarge",
+      workerInstanceType: "c6gn.2xlarge",
+    });
+    assert.deepEqual(image(graviton).filter[0], { name: "name", values: ["debian-12-arm64-*"] });
+  });
+
+  it("checks the image's architecture when terraform plans, before anything is created", () => {
+    const check = (Object.values(config.data?.aws_ami ?? {})[0] as Json).lifecycle.postcondition[0];
+    assert.equal(check.condition, '${self.architecture == "x86_64"}');
+    assert.match(check.error_message, /must be x86_64/);
+  });
 });
 
 describe("SparkClusterStack: network access", () => {
@@ -300,7 +321,7 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
       const script = userDataScript(config, role);
       assert.match(script, /^TTL_MINUTES='120'$/m);
       assert.match(script, /shutdown -h "\+\$\{TTL_MINUTES\}"/);
-      assert.ok(script.indexOf("ttl-guard.sh") < script.indexOf("install-spark.sh"));
+      assert.ok(script.indexOf("role_step ttl-guard") < script.indexOf("role_step install-packages"));
     }
   });
 
@@ -315,12 +336,23 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     }
   });
 
-  it("starts the role's service and installs Spark unless the AMI is baked", () => {
-    assert.match(userDataScript(config, "master"), /burst-spark-master\.service/);
-    assert.match(userDataScript(config, "worker"), /burst-spark-worker\.service/);
+  it("runs the node role as the master or a worker, installing Spark only where the image lacks it", () => {
+    assert.match(userDataScript(config, "master"), /^NODE_ROLE='master'$/m);
+    assert.match(userDataScript(config, "worker"), /^NODE_ROLE='worker'$/m);
+    assert.match(userDataScript(config, "worker"), /burst-spark-\$name\.service/);
     assert.match(userDataScript(config, "worker"), /^SPARK_VERSION='3\.5\.3'$/m);
-    const baked = synthCluster({ params: { ...params, bakedAmi: "ami-0baked" } });
-    assert.doesNotMatch(userDataScript(baked, "worker"), /install-spark\.sh|apt-get/);
+    // A baked AMI has Spark in SPARK_HOME: the role's install steps are skipped at boot.
+    assert.match(
+      userDataScript(config, "worker"),
+      /if \[ ! -x "\$SPARK_HOME\/bin\/spark-class" \]; then\n {4}role_step install-packages/,
+    );
+  });
+
+  it("pins the Spark tarball's SHA-512 from parameters for the cluster's version only", () => {
+    const hex = "ab".repeat(64);
+    const pinned = synthCluster({ params: { ...params, sparkSha512: [`3.4.4:${"cd".repeat(64)}`, `3.5.3:${hex}`] } });
+    assert.match(userDataScript(pinned, "worker"), new RegExp(`^SPARK_SHA512='${hex}'$`, "m"));
+    assert.match(userDataScript(config, "worker"), /^SPARK_SHA512=''$/m, "unpinned: the mirror's .sha512");
   });
 
   it("defines every contract output, plus the master's private IP and instance ids", () => {
@@ -345,6 +377,10 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     assert.throws(() => synthCluster({ ttlMinutes: 0 }), /ttlMinutes/);
     assert.throws(() => synthCluster({ workers: -1 }), /workers/);
     assert.throws(() => synthCluster({ vpc: { ...vpc, subnetIds: [] } }), /no subnets/);
+    assert.throws(
+      () => synthCluster({ masterInstanceType: "m7g.xlarge", workerInstanceType: "m5.xlarge" }),
+      (error: Error & { exitCode?: number }) => /need one architecture/.test(error.message) && error.exitCode === 2,
+    );
   });
 });
 

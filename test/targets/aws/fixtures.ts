@@ -90,6 +90,8 @@ export function params(overrides: { vpc?: VpcOutputs | undefined } = { vpc: cons
       sshAllowedCidrs: ["203.0.113.0/24"],
       sparkMirror: "https://archive.apache.org/dist/spark",
       hostKeyTimeoutSeconds: 900,
+      bootMinutes: 15,
+      bakedBootMinutes: 3,
       buckets: ["burst-results"],
     },
     vpcConfig: { cidr: "10.42.0.0/16", azCount: 2, privateSubnets: false },

@@ -144,7 +144,9 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
     assert.equal(fleet.launch_template_config[0].override[0].max_price, "0.2");
     assert.equal(config.provider.aws[0].default_tags[0].tags.team, "data");
     assert.equal(config.provider.aws[0].default_tags[0].tags["burst:run-id"], "20250101-0200-wordcount-ab12");
-    assert.match(text, /WORKER_RESOURCES=''/);
+    // Cores 0 and memory "": the role passes neither flag, and Spark offers the whole instance.
+    assert.match(text, /WORKER_CORES='0'/);
+    assert.match(text, /WORKER_MEMORY=''/);
     assert.ok(
       !text.includes("spark.executor.memory"),
       "the job's conf goes on spark-submit, not into the nodes' defaults",
@@ -392,6 +394,23 @@ describe("aws target: how the CLI reaches the master", () => {
       ]);
     } finally {
       await run.remove();
+    }
+  });
+
+  it("watches every node's console while it boots, for bootMinutes (bakedBootMinutes on a baked image)", async () => {
+    const base = await testRun();
+    const baked = await testRun({ params: { ...params(), aws: { ...params().aws, bakedAmi: "ami-0baked" } } });
+    try {
+      const prepared = await prepare(base, "plan", offline);
+      assert.deepEqual(
+        prepared.nodeConsoles?.(outputs).map((console) => console.node),
+        ["master (i-0master000000000)", "worker-1 (i-0worker000000001)"],
+      );
+      assert.equal(prepared.readyTimeoutMs, 15 * 60_000);
+      assert.equal((await prepare(baked, "plan", offline)).readyTimeoutMs, 3 * 60_000);
+    } finally {
+      await base.remove();
+      await baked.remove();
     }
   });
 

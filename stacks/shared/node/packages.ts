@@ -1,0 +1,24 @@
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { sparkLine } from "../spark-versions.ts";
+
+/** The entries of a package list file: one a line, `#` comments and blank lines dropped. */
+export function readPackageList(file: URL): string[] {
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .map((line) => line.replace(/#.*/, "").trim())
+    .filter((line) => line !== "");
+}
+
+/**
+ * Requirement specifiers every node's PYSPARK_PYTHON gets: python-packages.txt, plus the Spark
+ * line's own list (numpy, pandas, pyarrow: ../node-python/spark-<line>.txt, which the local
+ * runtime installs too).
+ */
+export function pythonPackages(sparkVersion: string): string[] {
+  const line = sparkLine(sparkVersion);
+  return [
+    ...readPackageList(new URL("./python-packages.txt", import.meta.url)),
+    ...(line ? readPackageList(pathToFileURL(line.pythonRequirementsFile)) : []),
+  ];
+}

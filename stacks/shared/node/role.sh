@@ -1,0 +1,223 @@
+#!/bin/bash
+# The Spark node role, written once for every target: install Spark when it is missing, write
+# its conf and the job runner's env.sh, start the master or a worker, arm the TTL guard, and
+# report progress and the outcome (ready/failed marker, console lines the CLI reads).
+# Each target supplies a platform layer (stacks/aws/bootstrap/platform.sh,
+# stacks/local/scripts/platform.sh) defining: platform_console LINE, platform_install_packages,
+# platform_prepare_node, platform_start_service NAME CMD..., platform_arm_ttl and
+# platform_on_failure.
+# Reads: NODE_ROLE NODE_NAME STATE_DIR SPARK_HOME SPARK_CONF_DIR SPARK_VERSION SPARK_MIRROR SPARK_SHA512 MAVEN_REPO SPARK_DEFAULTS SPARK_ENV LOG4J2 WORK_DIR MASTER_HOST MASTER_PORT MASTER_UI_PORT MASTER_WAIT_SECONDS WORKER_HOST WORKER_PORT WORKER_UI_PORT WORKER_CORES WORKER_MEMORY WORKER_DIR SPARK_LOCAL_IP PYSPARK_PYTHON PYTHON_VENV PYTHON_PACKAGES
+set -euo pipefail
+
+# ---- progress and outcome ----
+
+role_current_step=start
+
+# A step the CLI shows while it waits ("master: install-spark").
+role_step() {
+  role_current_step=$1
+  echo "burst: step $1 ($(date -u +%H:%M:%S))"
+  platform_console "burst-step: $NODE_NAME $1"
+}
+
+# EXIT trap: a failure leaves the failed marker, the log's tail on the console, then the platform's cleanup.
+role_finish() {
+  local status=$?
+  trap - EXIT
+  if ((status == 0)); then exit 0; fi
+  mkdir -p "$STATE_DIR"
+  printf '%s %s\n' "$role_current_step" "$status" >"$STATE_DIR/bootstrap.failed"
+  if [ -f "$STATE_DIR/bootstrap.log" ]; then
+    tail -n 20 "$STATE_DIR/bootstrap.log" | while IFS= read -r line; do platform_console "burst-log: $NODE_NAME $line"; done
+  fi
+  platform_console "burst-failed: $NODE_NAME $role_current_step (exit $status)"
+  platform_on_failure
+  exit "$status"
+}
+
+role_ready() {
+  date -u +%Y-%m-%dT%H:%M:%SZ >"$STATE_DIR/bootstrap.ready"
+  platform_console "burst-ready: $NODE_NAME"
+}
+
+# wait_for_port HOST PORT SECONDS: true once something accepts TCP connections there.
+wait_for_port() {
+  local host=$1 port=$2 deadline=$((SECONDS + $3))
+  while ((SECONDS < deadline)); do
+    if (exec 3<>"/dev/tcp/${host}/${port}") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# ---- Spark ----
+
+download() { # url file
+  curl --fail --silent --show-error --location --retry 5 --retry-delay 3 --retry-connrefused \
+    --output "$2" "$1" || {
+    echo "burst: could not download $1" >&2
+    return 1
+  }
+}
+
+# Apache .sha512 files come as "<hex>  <file>" or, for older releases, "<file>: <HEX HEX ...>".
+sha512_of_published() { # checksum-file
+  if grep -q ':' "$1"; then
+    cut -d: -f2- "$1" | tr -d ' \n' | tr '[:upper:]' '[:lower:]'
+  else
+    awk '{print tolower($1); exit}' "$1"
+  fi
+}
+
+verify_sha1() { # file checksum-file
+  local expected actual
+  expected=$(awk '{print tolower($1); exit}' "$2")
+  actual=$(sha1sum "$1" | awk '{print $1}')
+  if [ "$expected" != "$actual" ]; then
+    echo "burst: checksum mismatch for $1" >&2
+    return 1
+  fi
+}
+
+maven_jar() { # path-in-repo destination-folder
+  local name
+  name=$(basename "$1")
+  download "${MAVEN_REPO%/}/$1" "$2/$name"
+  download "${MAVEN_REPO%/}/$1.sha1" "/tmp/$name.sha1"
+  verify_sha1 "$2/$name" "/tmp/$name.sha1"
+}
+
+# Spark SPARK_VERSION from SPARK_MIRROR into SPARK_HOME, checked against SPARK_SHA512 when pinned
+# (else the mirror's .sha512), plus hadoop-aws and the AWS SDK bundle at the versions Spark's own
+# Hadoop was built with, read from Hadoop's POM rather than a table here.
+install_spark() {
+  local tarball url expected hadoop_version="" jar pom sdk_v1 sdk_v2 sdk_jar
+  tarball="spark-${SPARK_VERSION}-bin-hadoop3.tgz"
+  url="${SPARK_MIRROR%/}/spark-${SPARK_VERSION}/${tarball}"
+  download "$url" "/tmp/$tarball"
+  if [ -n "$SPARK_SHA512" ]; then
+    expected=$SPARK_SHA512
+  else
+    download "$url.sha512" "/tmp/$tarball.sha512"
+    expected=$(sha512_of_published "/tmp/$tarball.sha512")
+  fi
+  if [ "$expected" != "$(sha512sum "/tmp/$tarball" | awk '{print $1}')" ]; then
+    echo "burst: checksum mismatch for $url" >&2
+    return 1
+  fi
+  mkdir -p "$SPARK_HOME"
+  tar -xzf "/tmp/$tarball" -C "$SPARK_HOME" --strip-components=1
+  rm -f "/tmp/$tarball"
+
+  for jar in "$SPARK_HOME"/jars/hadoop-client-api-*.jar; do
+    hadoop_version=${jar##*/hadoop-client-api-}
+    hadoop_version=${hadoop_version%.jar}
+  done
+  if [ -z "$hadoop_version" ]; then
+    echo "burst: no hadoop-client-api jar in $SPARK_HOME/jars; cannot pick hadoop-aws" >&2
+    return 1
+  fi
+  pom="/tmp/hadoop-project-${hadoop_version}.pom"
+  download "${MAVEN_REPO%/}/org/apache/hadoop/hadoop-project/${hadoop_version}/hadoop-project-${hadoop_version}.pom" "$pom"
+  # Hadoop 3.4+ uses SDK v2 (software.amazon.awssdk:bundle); 3.3 uses v1 (aws-java-sdk-bundle).
+  sdk_v2=$(sed -n 's:.*<aws-java-sdk-v2.version>\(.*\)</aws-java-sdk-v2.version>.*:\1:p' "$pom" | head -n 1)
+  sdk_v1=$(sed -n 's:.*<aws-java-sdk.version>\(.*\)</aws-java-sdk.version>.*:\1:p' "$pom" | head -n 1)
+  if [ -n "$sdk_v2" ]; then
+    sdk_jar="software/amazon/awssdk/bundle/${sdk_v2}/bundle-${sdk_v2}.jar"
+  elif [ -n "$sdk_v1" ]; then
+    sdk_jar="com/amazonaws/aws-java-sdk-bundle/${sdk_v1}/aws-java-sdk-bundle-${sdk_v1}.jar"
+  else
+    echo "burst: no AWS SDK version in $pom" >&2
+    return 1
+  fi
+  maven_jar "org/apache/hadoop/hadoop-aws/${hadoop_version}/hadoop-aws-${hadoop_version}.jar" "$SPARK_HOME/jars"
+  maven_jar "$sdk_jar" "$SPARK_HOME/jars"
+}
+
+# The Python that drivers and executors run (PYSPARK_PYTHON): a venv with the node's own packages.
+# The one place where node-wide Python packages are installed (list: stacks/shared/node/python-packages.txt).
+install_python_runtime() {
+  python3 -m venv "$PYTHON_VENV"
+  if [ -n "$PYTHON_PACKAGES" ]; then
+    # shellcheck disable=SC2086 # a space-separated list of requirement specifiers
+    "$PYTHON_VENV/bin/python" -m pip install --quiet --disable-pip-version-check $PYTHON_PACKAGES
+  fi
+}
+
+# Spark's conf (rendered by stacks/shared/spark-conf.ts) and env.sh, the file src/job/run-job.sh
+# sources on every target to find spark-submit.
+configure_spark() {
+  mkdir -p "$SPARK_CONF_DIR" "$WORK_DIR/eventlog"
+  printf '%s' "$SPARK_DEFAULTS" >"$SPARK_CONF_DIR/spark-defaults.conf"
+  printf '%s' "$SPARK_ENV" >"$SPARK_CONF_DIR/spark-env.sh"
+  printf '%s' "$LOG4J2" >"$SPARK_CONF_DIR/log4j2.properties"
+  {
+    echo "# Written by burst's node role; sourced by the job runner."
+    echo "export SPARK_HOME='$SPARK_HOME'"
+    echo "export SPARK_CONF_DIR='$SPARK_CONF_DIR'"
+    echo "export PYSPARK_PYTHON='$PYSPARK_PYTHON'"
+    if [ -n "$SPARK_LOCAL_IP" ]; then echo "export SPARK_LOCAL_IP='$SPARK_LOCAL_IP'"; fi
+    # The job's own PATH, expanded when sourced.
+    printf 'export PATH="%s/bin:$%s"\n' "$SPARK_HOME" PATH
+  } >"$WORK_DIR/env.sh"
+}
+
+start_master() {
+  platform_start_service master "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master \
+    --host "$MASTER_HOST" --port "$MASTER_PORT" --webui-port "$MASTER_UI_PORT"
+  wait_for_port "$MASTER_HOST" "$MASTER_PORT" 120 || {
+    echo "burst: the Spark master did not listen on $MASTER_HOST:$MASTER_PORT within 120 s" >&2
+    return 1
+  }
+}
+
+# Workers boot alongside the master, not after it: they wait here until it accepts connections.
+start_worker() {
+  local flags=()
+  if [ -n "$WORKER_HOST" ]; then flags+=(--host "$WORKER_HOST"); fi
+  if [ -n "$WORKER_PORT" ]; then flags+=(--port "$WORKER_PORT"); fi
+  if [ -n "$WORKER_UI_PORT" ]; then flags+=(--webui-port "$WORKER_UI_PORT"); fi
+  if [ -n "$WORKER_CORES" ] && [ "$WORKER_CORES" != 0 ]; then flags+=(--cores "$WORKER_CORES"); fi
+  if [ -n "$WORKER_MEMORY" ]; then flags+=(--memory "$WORKER_MEMORY"); fi
+  wait_for_port "$MASTER_HOST" "$MASTER_PORT" "$MASTER_WAIT_SECONDS" || {
+    echo "burst: the Spark master at $MASTER_HOST:$MASTER_PORT did not answer within $MASTER_WAIT_SECONDS s" >&2
+    return 1
+  }
+  mkdir -p "$WORKER_DIR"
+  platform_start_service worker "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker \
+    "${flags[@]}" --work-dir "$WORKER_DIR" "spark://$MASTER_HOST:$MASTER_PORT"
+  if [ -n "$WORKER_PORT" ]; then
+    wait_for_port "${WORKER_HOST:-127.0.0.1}" "$WORKER_PORT" 60 || {
+      echo "burst: the Spark worker did not listen on port $WORKER_PORT" >&2
+      return 1
+    }
+  fi
+}
+
+# ---- the role, in order ----
+
+run_node_role() {
+  mkdir -p "$STATE_DIR"
+  rm -f "$STATE_DIR/bootstrap.ready" "$STATE_DIR/bootstrap.failed"
+  trap role_finish EXIT
+  role_step ttl-guard
+  platform_arm_ttl
+  if [ ! -x "$SPARK_HOME/bin/spark-class" ]; then
+    role_step install-packages
+    platform_install_packages
+    role_step install-spark
+    install_spark
+  fi
+  if [ ! -x "$PYSPARK_PYTHON" ]; then
+    role_step python-runtime
+    install_python_runtime
+  fi
+  role_step configure-spark
+  platform_prepare_node
+  configure_spark
+  role_step "start-$NODE_ROLE"
+  if [ "$NODE_ROLE" = master ]; then start_master; else start_worker; fi
+  role_ready
+}

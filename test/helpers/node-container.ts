@@ -1,0 +1,210 @@
+// Debian 12 system containers for the booted-user-data test: a cached bookworm root
+// (scripts/setup/node-root.sh), booted by systemd-nspawn with systemd as PID 1 and cloud-init's
+// NoCloud datasource, each in a network namespace on a bridge this harness creates and deletes.
+// Only the bridge's and the containers' addresses are ever contacted.
+
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const nodeRootScript = fileURLToPath(new URL("../../scripts/setup/node-root.sh", import.meta.url));
+
+/** The cached root's path, building it on first use (a few minutes). Throws with how to get the tools. */
+export function ensureNodeRoot(): string {
+  for (const tool of ["debootstrap", "systemd-nspawn", "ip"]) {
+    try {
+      execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "pipe" });
+    } catch {
+      throw new Error(`${tool} is missing: apt-get install -y debootstrap systemd-container iproute2`);
+    }
+  }
+  return execFileSync("bash", [nodeRootScript], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+}
+
+function ip(...args: string[]): void {
+  execFileSync("ip", args, { stdio: "pipe" });
+}
+
+/** A host bridge with an address, and one network namespace per node plugged into it. */
+export class BridgeNetwork {
+  readonly hostAddress: string;
+  private readonly namespaces: string[] = [];
+  private readonly tag = randomBytes(3).toString("hex");
+  private readonly bridge = `bb${this.tag}`;
+
+  constructor(private readonly subnet: string) {
+    this.hostAddress = `${subnet}.1`;
+    ip("link", "add", this.bridge, "type", "bridge");
+    ip("addr", "add", `${this.hostAddress}/24`, "dev", this.bridge);
+    ip("link", "set", this.bridge, "up");
+  }
+
+  /** A namespace with `<subnet>.<host>` on a veth into the bridge; returns its name. */
+  addNamespace(host: number): string {
+    const name = `burst-${this.tag}-${host}`;
+    const hostEnd = `bh${this.tag}${host}`;
+    const nodeEnd = `bn${this.tag}${host}`;
+    ip("netns", "add", name);
+    this.namespaces.push(name);
+    ip("link", "add", hostEnd, "type", "veth", "peer", "name", nodeEnd);
+    ip("link", "set", hostEnd, "master", this.bridge);
+    ip("link", "set", hostEnd, "up");
+    ip("link", "set", nodeEnd, "netns", name);
+    ip("-n", name, "addr", "add", `${this.subnet}.${host}/24`, "dev", nodeEnd);
+    ip("-n", name, "link", "set", nodeEnd, "up");
+    ip("-n", name, "link", "set", "lo", "up");
+    ip("-n", name, "route", "add", "default", "via", this.hostAddress);
+    return name;
+  }
+
+  /** Deleting a namespace deletes its veth pair; then the bridge. */
+  delete(): void {
+    for (const name of this.namespaces) {
+      try {
+        ip("netns", "delete", name);
+      } catch {}
+    }
+    try {
+      ip("link", "delete", this.bridge);
+    } catch {}
+  }
+}
+
+export interface BootOptions {
+  readonly root: string;
+  readonly name: string;
+  readonly namespace: string;
+  /** User data bytes as EC2 hands them to cloud-init (here: gzip, as terraform's base64gzip). */
+  readonly userData: Buffer;
+  /** OpenSSH public key for the default user, as EC2's key pair gives it. */
+  readonly publicKey: string;
+}
+
+/** A booted container: systemd as PID 1, its console captured to a file. */
+export class NodeContainer {
+  private constructor(
+    readonly name: string,
+    private readonly process: ChildProcess,
+    private readonly dir: string,
+    readonly consoleFile: string,
+  ) {}
+
+  static async boot(options: BootOptions): Promise<NodeContainer> {
+    const dir = await mkdtemp(join(tmpdir(), `burst-node-${options.name}-`));
+    const seed = join(dir, "seed");
+    mkdirSync(seed);
+    const instanceId = `i-${createHash("sha256").update(dir).digest("hex").slice(0, 17)}`;
+    await writeFile(
+      join(seed, "meta-data"),
+      `instance-id: ${instanceId}\nlocal-hostname: ${options.name}\npublic-keys:\n  - ${options.publicKey}\n`,
+    );
+    await writeFile(join(seed, "user-data"), options.userData);
+    const consoleFile = join(dir, "console.log");
+    const out = openSync(consoleFile, "a");
+    const child = spawn(
+      "systemd-nspawn",
+      [
+        "--boot",
+        "--register=no",
+        "--keep-unit",
+        "--console=read-only",
+        // The cached root stays pristine: every write goes to a tmpfs layer, gone at exit.
+        "--volatile=overlay",
+        `--network-namespace-path=/run/netns/${options.namespace}`,
+        `--machine=${options.name}`,
+        `--bind-ro=${seed}:/var/lib/cloud/seed/nocloud`,
+        "-D",
+        options.root,
+      ],
+      { stdio: ["ignore", out, out] },
+    );
+    return new NodeContainer(options.name, child, dir, consoleFile);
+  }
+
+  /** A command inside the container, entered from the host (its systemd is nspawn's direct child). */
+  exec(command: string): { code: number; stdout: string } {
+    const leader = execFileSync("ps", ["--ppid", String(this.process.pid), "-o", "pid="], { encoding: "utf8" }).trim();
+    try {
+      const stdout = execFileSync("nsenter", ["-t", leader, "-m", "-u", "-i", "-n", "-p", "sh", "-c", command], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      return { code: 0, stdout };
+    } catch (error) {
+      const failed = error as { status?: number; stdout?: string };
+      return { code: failed.status ?? 1, stdout: failed.stdout ?? "" };
+    }
+  }
+
+  console(): string {
+    return existsSync(this.consoleFile) ? readFileSync(this.consoleFile, "utf8") : "";
+  }
+
+  get running(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** Resolves when the container's nspawn has exited (powered off), or false after `ms`. */
+  exited(ms: number): Promise<boolean> {
+    if (!this.running) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.process.once("exit", () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Orderly poweroff (nspawn turns SIGTERM into one), SIGKILL if it hangs; removes the seed. */
+  async stop(): Promise<void> {
+    if (this.running) {
+      this.process.kill("SIGTERM");
+      if (!(await this.exited(30_000))) {
+        this.process.kill("SIGKILL");
+        await this.exited(10_000);
+      }
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A static file server over `dir` (folders listed as links), bound to one address (the bridge's). */
+export async function serveDirectory(
+  dir: string,
+  host: string,
+): Promise<{ url: string; server: Server; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((request, response) => {
+    requests.push(request.url ?? "");
+    const path = normalize(join(dir, decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname)));
+    if (!path.startsWith(dir) || !existsSync(path)) {
+      response.writeHead(404).end();
+      return;
+    }
+    if (statSync(path).isDirectory()) {
+      // A listing of links, as pip's --find-links reads a web folder.
+      const links = readdirSync(path).map((name) => `<a href="${encodeURIComponent(name)}">${name}</a>`);
+      response.writeHead(200, { "content-type": "text/html" }).end(`<html><body>${links.join("<br>")}</body></html>`);
+      return;
+    }
+    response.writeHead(200, { "content-length": statSync(path).size });
+    createReadStream(path).pipe(response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return { url: `http://${host}:${port}`, server, requests };
+}
+
+/** Files below `dir`, relative (for assertions on what a mirror holds). */
+export function listFiles(dir: string, prefix = ""): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listFiles(dir, join(prefix, entry.name)) : [join(prefix, entry.name)],
+  );
+}

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { bootstrapState, waitForBootstrap } from "../../src/lifecycle/node-bootstrap.ts";
+
+const booting =
+  "[  OK  ] Started ssh.service\nburst-host-key: ssh-ed25519 AAAA\nburst-step: worker ttl-guard\nburst-step: worker install-spark\n";
+const failed = `${booting}burst-log: worker burst: could not download http://m/spark-3.5.3.tgz\nburst-failed: worker install-spark (exit 1)\n`;
+
+describe("bootstrapState: what a node's console says", () => {
+  it("follows the steps, ignoring other lines and colour codes", () => {
+    assert.deepEqual(bootstrapState(""), { kind: "booting", step: undefined });
+    assert.deepEqual(bootstrapState(`\x1b[0;32m${booting}`), { kind: "booting", step: "install-spark" });
+    assert.deepEqual(bootstrapState(`${booting}burst-ready: worker\n`), { kind: "ready" });
+  });
+
+  it("reads a failure with its step and the log tail the node printed", () => {
+    assert.deepEqual(bootstrapState(failed), {
+      kind: "failed",
+      step: "install-spark (exit 1)",
+      logTail: ["burst: could not download http://m/spark-3.5.3.tgz"],
+    });
+  });
+});
+
+describe("waitForBootstrap", () => {
+  const consoleOf = (node: string, texts: string[]) => {
+    let at = 0;
+    return { node, read: async () => texts[Math.min(at++, texts.length - 1)] ?? "" };
+  };
+
+  it("returns once every node is ready, reporting each new step once", async () => {
+    const progress: string[] = [];
+    await waitForBootstrap(
+      [
+        consoleOf("master", [booting, booting, `${booting}burst-ready: master`]),
+        consoleOf("worker-1", ["", `${booting}burst-ready: w`]),
+      ],
+      { timeoutMs: 5000, pollMs: 1, onProgress: (node, step) => progress.push(`${node}: ${step}`) },
+    );
+    assert.deepEqual(progress, ["master: install-spark"]);
+  });
+
+  it("fails at once when a node reports failed, naming it with its log tail", async () => {
+    await assert.rejects(
+      waitForBootstrap([consoleOf("master", [booting]), consoleOf("worker-1 (i-0abc)", [failed])], {
+        timeoutMs: 60_000,
+        pollMs: 1,
+      }),
+      (error: Error & { exitCode?: number }) => {
+        assert.match(error.message, /^node worker-1 \(i-0abc\) failed its bootstrap at step install-spark \(exit 1\)/);
+        assert.match(error.message, /\n {2}burst: could not download http:\/\/m\/spark-3\.5\.3\.tgz$/);
+        return true;
+      },
+    );
+  });
+
+  it("times out naming the step each late node is at", async () => {
+    await assert.rejects(
+      waitForBootstrap([consoleOf("master", [booting]), consoleOf("worker-1", [""])], { timeoutMs: 5, pollMs: 1 }),
+      /did not finish booting within 0 s: master at install-spark, worker-1 at boot/,
+    );
+  });
+});

@@ -1,0 +1,273 @@
+// Rung 4 of docs/aws.md: the user data SparkClusterStack synthesizes, taken from cdk.tf.json and
+// evaluated by terraform (base64gzip, as EC2 receives it), booted by cloud-init (NoCloud) in
+// Debian 12 system containers with systemd as PID 1. Nodes talk over a bridge this test creates;
+// Spark and the s3a jars come from a mirror served on the bridge from the burst cache; Debian's
+// packages are pre-installed in the root (scripts/setup/node-root.sh), so the role's apt step
+// finds them and skips apt-get. Then the real job runner clones, pip-installs and runs a PySpark
+// job over SSH, with the host key pinned from the master's console.
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import ssh2 from "ssh2";
+import { bundleLocalCode, type ResolvedCode } from "../../../src/job/code.ts";
+import { jobLaunch } from "../../../src/job/command.ts";
+import { RemoteJob } from "../../../src/job/remote-job.ts";
+import { type BootstrapState, bootstrapState, waitForBootstrap } from "../../../src/lifecycle/node-bootstrap.ts";
+import { waitForWorkers } from "../../../src/lifecycle/wait-ready.ts";
+import { RemoteNode } from "../../../src/remote/ssh.ts";
+import { hostKeyFromConsole } from "../../../src/targets/aws/host-key.ts";
+import { mavenRepo } from "../../../src/targets/local/maven.ts";
+import { ensureTerraform } from "../../../src/targets/local/runtime.ts";
+import { nodeLayout } from "../../../stacks/aws/bootstrap.ts";
+import type { ClusterOutputs } from "../../../stacks/contract.ts";
+import { BridgeNetwork, ensureNodeRoot, NodeContainer, serveDirectory } from "../../helpers/node-container.ts";
+import { blocks, params, type Synthesized, synthCluster } from "./helpers.ts";
+
+const sparkVersion = "3.5.3";
+const mirrorScript = fileURLToPath(new URL("../../helpers/node-mirror.sh", import.meta.url));
+const minutes = (n: number) => n * 60_000;
+
+/** The launch template's user data for a role, evaluated by terraform exactly as EC2 gets it. */
+async function evaluatedUserData(config: Synthesized, role: "master" | "worker", masterIp: string): Promise<Buffer> {
+  const template = blocks(config, "aws_launch_template").find((lt) => String(lt.name).endsWith(`-${role}`));
+  const expression = /^\$\{(.*)\}$/.exec(String(template?.user_data))?.[1];
+  assert.ok(expression, `no user data on the ${role}'s launch template`);
+  const terraform = (await ensureTerraform(() => {})).binary;
+  const dir = mkdtempSync(join(tmpdir(), "burst-userdata-"));
+  try {
+    // The stack's own locals; only the master's interface (no provider here) becomes an address.
+    const locals: Record<string, string> = {};
+    for (const [name, value] of Object.entries(config.locals ?? {})) {
+      locals[name] = value.replace(/\$\{aws_network_interface\.[A-Za-z0-9_]+\.private_ip\}/g, masterIp);
+    }
+    writeFileSync(
+      join(dir, "main.tf.json"),
+      JSON.stringify({ locals, output: { user_data: { value: `\${${expression}}` } } }),
+    );
+    const env = { ...process.env, TF_CLI_CONFIG_FILE: "", CHECKPOINT_DISABLE: "1" };
+    execFileSync(terraform, ["init", "-input=false"], { cwd: dir, env, stdio: "pipe" });
+    execFileSync(terraform, ["apply", "-auto-approve", "-input=false"], { cwd: dir, env, stdio: "pipe" });
+    const output = JSON.parse(execFileSync(terraform, ["output", "-json"], { cwd: dir, env, encoding: "utf8" }));
+    return Buffer.from(output.user_data.value as string, "base64");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function consoleOf(container: NodeContainer) {
+  return { node: container.name, read: async () => container.console() };
+}
+
+describe("the synthesized user data, booted in Debian 12 system containers", { timeout: minutes(20) }, () => {
+  const subnet = `10.213.${Math.floor(Math.random() * 200) + 20}`;
+  const masterIp = `${subnet}.10`;
+  const scratch = mkdtempSync(join(tmpdir(), "burst-booted-"));
+  const containers: NodeContainer[] = [];
+  let network: BridgeNetwork | undefined;
+  let closeMirror = async () => {};
+  let master: NodeContainer;
+  let worker: NodeContainer;
+  let bootBroken: () => Promise<NodeContainer> = async () => {
+    throw new Error("the harness did not start");
+  };
+  let node: RemoteNode | undefined;
+  let mirrorUrl = "";
+  let mirrorRequests: string[] = [];
+  const privateKeyPath = join(scratch, "id_ed25519");
+  const timings: Record<string, number> = {};
+  const steps: string[] = [];
+
+  before(async () => {
+    const root = ensureNodeRoot();
+    const mirrorDir = execFileSync("bash", [mirrorScript, sparkVersion, mavenRepo()], { encoding: "utf8" }).trim();
+    network = new BridgeNetwork(subnet);
+    const namespaces = [10, 11, 12].map((host) => (network as BridgeNetwork).addNamespace(host));
+    const mirror = await serveDirectory(mirrorDir, network.hostAddress);
+    mirrorUrl = mirror.url;
+    mirrorRequests = mirror.requests;
+    closeMirror = () => new Promise((resolve) => mirror.server.close(() => resolve()));
+
+    const key = ssh2.utils.generateKeyPairSync("ed25519", { comment: "burst-booted-test" });
+    writeFileSync(privateKeyPath, key.private, { mode: 0o600 });
+    chmodSync(privateKeyPath, 0o600);
+    const stack = (overrides: Parameters<typeof synthCluster>[0]) =>
+      synthCluster({
+        workers: 1,
+        sparkVersion,
+        workerCores: 1,
+        workerMemory: "1g",
+        ttlMinutes: 60,
+        expiresAt: new Date(Date.now() + minutes(60)).toISOString(),
+        sshPublicKey: key.public,
+        sparkConf: {},
+        params: { ...params, sparkMirror: `${mirror.url}/spark` },
+        mavenRepo: `${mirror.url}/maven2`,
+        ...overrides,
+      });
+    // The tarball's checksum pinned in parameters: the nodes check it, not the mirror's .sha512.
+    const sha512 = readFileSync(
+      join(mirrorDir, "spark", `spark-${sparkVersion}`, `spark-${sparkVersion}-bin-hadoop3.tgz.sha512`),
+      "utf8",
+    ).split(" ")[0];
+    const cluster = stack({
+      params: { ...params, sparkMirror: `${mirror.url}/spark`, sparkSha512: [`${sparkVersion}:${sha512}`] },
+    });
+    // A node whose Spark download fails, with a one-minute TTL: it must report, then power off.
+    const failing = stack({ ttlMinutes: 1, params: { ...params, sparkMirror: `${mirror.url}/no-such-mirror` } });
+    bootBroken = async () =>
+      boot("burst-broken", namespaces[2] ?? "", await evaluatedUserData(failing, "worker", masterIp));
+
+    const start = Date.now();
+    const boot = async (name: string, namespace: string, userData: Buffer) => {
+      const container = await NodeContainer.boot({ root, name, namespace, userData, publicKey: key.public });
+      containers.push(container);
+      return container;
+    };
+    master = await boot("burst-master", namespaces[0] ?? "", await evaluatedUserData(cluster, "master", masterIp));
+    worker = await boot("burst-worker", namespaces[1] ?? "", await evaluatedUserData(cluster, "worker", masterIp));
+    await waitForBootstrap([consoleOf(master), consoleOf(worker)], {
+      timeoutMs: minutes(10),
+      pollMs: 1000,
+      onProgress: (name, step) => steps.push(`${((Date.now() - start) / 1000).toFixed(1)} s ${name}: ${step}`),
+    });
+    timings.bootToReady = Date.now() - start;
+  });
+
+  after(async () => {
+    node?.dispose();
+    for (const container of containers) await container.stop();
+    await closeMirror();
+    network?.delete();
+    rmSync(scratch, { recursive: true, force: true });
+    if (steps.length > 0) console.log(`node steps (since launch):\n  ${steps.join("\n  ")}`);
+    console.log(`timings: ${JSON.stringify(timings)}`);
+  });
+
+  it("runs the role through cloud-init on both nodes: the master and the worker report ready", () => {
+    for (const container of [master, worker]) {
+      const state: BootstrapState = bootstrapState(container.console());
+      assert.equal(state.kind, "ready", `${container.name}: ${container.console().slice(-2000)}`);
+    }
+    assert.match(master.console(), /burst-step: master install-spark/);
+    // Both nodes downloaded Spark and checked it against the pinned checksum, not the mirror's.
+    const tarball = `/spark/spark-${sparkVersion}/spark-${sparkVersion}-bin-hadoop3.tgz`;
+    assert.equal(mirrorRequests.filter((path) => path === tarball).length, 2);
+    assert.equal(mirrorRequests.filter((path) => path === `${tarball}.sha512`).length, 0);
+    assert.ok(
+      mirrorRequests.some((path) => path.endsWith(".jar.sha1")),
+      "the s3a jars are checked against their .sha1",
+    );
+  });
+
+  it("registers the worker with the master, asked over SSH with the host key the master printed", async () => {
+    const reading = hostKeyFromConsole(master.console());
+    assert.equal(reading.kind, "found");
+    const hostKey = reading.kind === "found" ? reading.hostKey : "";
+    node = await RemoteNode.connect(
+      { host: masterIp, port: 22, user: params.sshUser, privateKeyPath, hostKey },
+      { waitMs: 60_000 },
+    );
+    const outputs = { uiUrl: `http://localhost:${nodeLayout.masterUiPort}` } as ClusterOutputs;
+    assert.equal(await waitForWorkers(node, outputs, 1, { timeoutMs: minutes(2), pollMs: 1000 }), 1);
+  });
+
+  it("writes env.sh for the job runner and arms the TTL guard's timer", async () => {
+    assert.ok(node);
+    const env = await node.check(`cat ${nodeLayout.workDir}/env.sh`, "reading env.sh");
+    assert.match(env, /^export SPARK_HOME='\/opt\/spark'$/m);
+    assert.match(env, /^export PYSPARK_PYTHON='\/opt\/burst\/python\/bin\/python'$/m);
+    const timers = await node.check("systemctl list-timers --all --no-legend burst-ttl.timer", "listing timers");
+    assert.match(timers, /burst-ttl\.timer/);
+    const git = await node.check("git --version && /opt/burst/python/bin/python -m pip --version", "tools");
+    assert.match(git, /git version/);
+  });
+
+  it("clones a repository, installs its requirements and runs a PySpark job through the real job runner", async () => {
+    assert.ok(node);
+    const repo = join(scratch, "repo");
+    execFileSync("git", ["init", "--quiet", repo]);
+    writeFileSync(
+      join(repo, "requirements.txt"),
+      `--no-index\n--trusted-host ${new URL(mirrorUrl).hostname}\n--find-links ${mirrorUrl}/wheels/\nburst-probe==1.0\n`,
+    );
+    writeFileSync(
+      join(repo, "job.py"),
+      [
+        "import socket",
+        "import burst_probe",
+        "from pyspark.sql import SparkSession",
+        "spark = SparkSession.builder.getOrCreate()",
+        "rdd = spark.sparkContext.parallelize(range(1000), 4)",
+        "hosts = sorted(set(rdd.map(lambda _: socket.gethostname()).collect()))",
+        "print(f'{burst_probe.greeting()} sum={rdd.map(lambda x: x * 2).sum()} executors={hosts}')",
+        "spark.stop()",
+        "",
+      ].join("\n"),
+    );
+    const gitIn = (...args: string[]) =>
+      execFileSync("git", ["-C", repo, "-c", "user.name=t", "-c", "user.email=t@t", ...args], { encoding: "utf8" });
+    gitIn("add", ".");
+    gitIn("commit", "--quiet", "-m", "job");
+    const sha = gitIn("rev-parse", "HEAD").trim();
+    const code: ResolvedCode = { displayRepo: repo, ref: "HEAD", sha, source: { kind: "local", path: repo } };
+
+    const started = Date.now();
+    const job = new RemoteJob(node, nodeLayout.workDir, "");
+    assert.equal(await job.stageCode(code, await bundleLocalCode(code, join(scratch, "bundle"))), sha);
+    const installed = await job.installPythonDependencies({
+      requirementsFile: "requirements.txt",
+      packages: [],
+      logFolder: "pip",
+    });
+    assert.ok(installed.ok, `pip install failed: ${installed.ok ? "" : installed.tail}`);
+    const pythonPath = installed.folder;
+    const launch = jobLaunch(
+      { type: "pyspark", entrypoint: "job.py", args: [], conf: {}, env: {}, timeoutMinutes: 0 },
+      {
+        name: "booted",
+        runId: "booted-test",
+        step: "main",
+        sparkMasterUrl: `spark://${masterIp}:${nodeLayout.masterPort}`,
+        resultsUri: "s3://unused/",
+      },
+      { packages: [], jars: [], pythonPath },
+    );
+    await job.launch(launch, "1");
+    const lines: string[] = [];
+    const outcome = await job.follow({
+      onLine: (stream, line) => lines.push(`${stream}: ${line}`),
+      timeoutMs: minutes(5),
+      reconnect: async () => {
+        throw new Error("the SSH connection dropped");
+      },
+    });
+    timings.job = Date.now() - started;
+    assert.equal(outcome.exitCode, 0, lines.slice(-30).join("\n"));
+    assert.ok(
+      lines.includes("stdout: hello from burst_probe sum=999000 executors=['burst-worker']"),
+      lines.slice(-30).join("\n"),
+    );
+  });
+
+  it("reports a failed bootstrap with its node, step and log tail, then the short TTL powers that node off only", async () => {
+    const broken = await bootBroken();
+    await assert.rejects(
+      waitForBootstrap([consoleOf(broken)], { timeoutMs: minutes(3), pollMs: 1000 }),
+      (error: Error) => {
+        assert.match(error.message, /node burst-broken failed its bootstrap at step install-spark/);
+        assert.match(error.message, /could not download http:\/\/.*\/no-such-mirror\//);
+        return true;
+      },
+    );
+    assert.equal(broken.exec("cat /var/lib/burst/bootstrap.failed").stdout, "install-spark 1\n");
+    assert.equal(broken.exec("test -e /var/lib/burst/bootstrap.ready").code, 1);
+    // ttlMinutes 1: `shutdown -h +1` fires a minute after the role armed it.
+    assert.equal(await broken.exited(minutes(3)), true, "the failed node powered itself off at its TTL");
+    assert.equal(master.running && worker.running, true, "the other nodes keep running");
+  });
+});
