@@ -83,6 +83,8 @@ export interface BootOptions {
   readonly userData: Buffer;
   /** OpenSSH public key for the default user, as EC2's key pair gives it. */
   readonly publicKey: string;
+  /** A pip.conf for the node (the site's package index: here, the test's mirror). */
+  readonly pipConfig?: string;
 }
 
 /** A booted container: systemd as PID 1, its console captured to a file. */
@@ -118,6 +120,7 @@ export class NodeContainer {
         `--network-namespace-path=/run/netns/${options.namespace}`,
         `--machine=${options.name}`,
         `--bind-ro=${seed}:/var/lib/cloud/seed/nocloud`,
+        ...(options.pipConfig ? [`--bind-ro=${options.pipConfig}:/etc/pip.conf`] : []),
         "-D",
         options.root,
       ],

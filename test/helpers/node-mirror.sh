@@ -3,12 +3,17 @@
 # burst cache only: Spark SPARK_VERSION as an Apache-layout tarball (spark-V-bin-hadoop3.tgz +
 # .sha512) built from the cached pyspark distribution's own files, the s3a jars in Maven layout
 # with their .sha1 and Hadoop's project POM, and a one-module wheel for the requirements test.
-# Usage: node-mirror.sh SPARK_VERSION MAVEN_REPO; prints the mirror folder (cached, idempotent).
+# Also the wheels of the node runtime's Python packages (numpy, pandas, pyarrow for Debian 12's
+# CPython 3.11), fetched once from PyPI with pip (its cache usually has them from setup), so
+# nodes pip-install them from the mirror as a site's PyPI mirror would serve them.
+# Usage: node-mirror.sh SPARK_VERSION MAVEN_REPO REQUIREMENTS...; prints the mirror folder (cached, idempotent).
 set -euo pipefail
 version=$1 maven_repo=$2
+shift 2
 cache="${BURST_HOME:-$HOME/.burst}/cache"
 site=$(echo "$cache/spark/$version"/venv/lib/python3*/site-packages)
-mirror="$cache/node-mirror/$version"
+key=$(printf '%s\n' "$@" | sha256sum | cut -c1-12)
+mirror="$cache/node-mirror/$version-$key"
 [[ -f "$mirror/.complete" ]] && { echo "$mirror"; exit 0; }
 [[ -d "$site/pyspark" ]] || { echo "node-mirror: no cached pyspark $version (bash scripts/setup.sh)" >&2; exit 3; }
 
@@ -65,5 +70,12 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
     z.writestr("burst_probe-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: burst\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
     z.writestr("burst_probe-1.0.dist-info/RECORD", "")
 PY
+# The node runtime's packages, as wheels for Debian 12's python3 (3.11, glibc 2.36, x86_64).
+if [[ $# -gt 0 ]]; then
+  python3 -m pip download --quiet --disable-pip-version-check --dest "$mirror/wheels" \
+    --only-binary=:all: --python-version 3.11 --implementation cp --abi cp311 \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+    "$@" >&2
+fi
 touch "$mirror/.complete"
 echo "$mirror"

@@ -25,8 +25,9 @@ import { mavenRepo } from "../../../src/targets/local/maven.ts";
 import { ensureTerraform } from "../../../src/targets/local/runtime.ts";
 import { nodeLayout } from "../../../stacks/aws/bootstrap.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
+import { pythonPackages } from "../../../stacks/shared/node/packages.ts";
 import { BridgeNetwork, ensureNodeRoot, NodeContainer, serveDirectory } from "../../helpers/node-container.ts";
-import { blocks, params, type Synthesized, synthCluster } from "./helpers.ts";
+import { blocks, masterIpReference, params, type Synthesized, synthCluster } from "./helpers.ts";
 
 const sparkVersion = "3.5.3";
 const mirrorScript = fileURLToPath(new URL("../../helpers/node-mirror.sh", import.meta.url));
@@ -40,10 +41,11 @@ async function evaluatedUserData(config: Synthesized, role: "master" | "worker",
   const terraform = (await ensureTerraform(() => {})).binary;
   const dir = mkdtempSync(join(tmpdir(), "burst-userdata-"));
   try {
-    // The stack's own locals; only the master's interface (no provider here) becomes an address.
+    // The stack's own user data locals; only the master's address, which terraform computes from
+    // its subnet (a data source: no provider here), becomes the test network's address.
     const locals: Record<string, string> = {};
     for (const [name, value] of Object.entries(config.locals ?? {})) {
-      locals[name] = value.replace(/\$\{aws_network_interface\.[A-Za-z0-9_]+\.private_ip\}/g, masterIp);
+      if (name.includes("user_data")) locals[name] = value.replace(masterIpReference, masterIp);
     }
     writeFileSync(
       join(dir, "main.tf.json"),
@@ -84,13 +86,21 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
 
   before(async () => {
     const root = ensureNodeRoot();
-    const mirrorDir = execFileSync("bash", [mirrorScript, sparkVersion, mavenRepo()], { encoding: "utf8" }).trim();
+    const mirrorDir = execFileSync("bash", [mirrorScript, sparkVersion, mavenRepo(), ...pythonPackages(sparkVersion)], {
+      encoding: "utf8",
+    }).trim();
     network = new BridgeNetwork(subnet);
     const namespaces = [10, 11, 12].map((host) => (network as BridgeNetwork).addNamespace(host));
     const mirror = await serveDirectory(mirrorDir, network.hostAddress);
     mirrorUrl = mirror.url;
     mirrorRequests = mirror.requests;
     closeMirror = () => new Promise((resolve) => mirror.server.close(() => resolve()));
+    // Nodes reach no package index: the node runtime's wheels come from the mirror, as from a site's.
+    const pipConfig = join(scratch, "pip.conf");
+    writeFileSync(
+      pipConfig,
+      `[global]\nno-index = true\nfind-links = ${mirror.url}/wheels/\ntrusted-host = ${network.hostAddress}\n`,
+    );
 
     const key = ssh2.utils.generateKeyPairSync("ed25519", { comment: "burst-booted-test" });
     writeFileSync(privateKeyPath, key.private, { mode: 0o600 });
@@ -124,7 +134,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
 
     const start = Date.now();
     const boot = async (name: string, namespace: string, userData: Buffer) => {
-      const container = await NodeContainer.boot({ root, name, namespace, userData, publicKey: key.public });
+      const container = await NodeContainer.boot({ root, name, namespace, userData, publicKey: key.public, pipConfig });
       containers.push(container);
       return container;
     };
@@ -185,6 +195,14 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     assert.match(timers, /burst-ttl\.timer/);
     const git = await node.check("git --version && /opt/burst/python/bin/python -m pip --version", "tools");
     assert.match(git, /git version/);
+    // The data-science runtime every target has: PySpark's extras for ML, SQL and the pandas API.
+    const versions = await node.check(
+      `/opt/burst/python/bin/python -c 'import numpy, pandas, pyarrow; print(numpy.__version__, pandas.__version__, pyarrow.__version__)'`,
+      "importing numpy, pandas and pyarrow",
+    );
+    const pinned = pythonPackages(sparkVersion).filter((spec) => /^(numpy|pandas|pyarrow)==/.test(spec));
+    assert.equal(pinned.length, 3);
+    assert.equal(versions.trim(), pinned.map((spec) => spec.split("==")[1]).join(" "));
   });
 
   it("clones a repository, installs its requirements and runs a PySpark job through the real job runner", async () => {
