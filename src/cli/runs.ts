@@ -100,6 +100,7 @@ async function awsRegion(): Promise<string | undefined> {
   const fromEnv = process.env.BURST_AWS_REGION || process.env.AWS_REGION;
   if (fromEnv) return fromEnv;
   // Only sweep AWS when credentials are configured at all; the region alone is in config/.
-  if (!process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE && !process.env.AWS_ENDPOINT_URL_EC2) return undefined;
+  const env = process.env;
+  if (!env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE && !env.AWS_ENDPOINT_URL_EC2 && !env.AWS_ENDPOINT_URL) return undefined;
   return (await resolveCliParams(undefined)).aws.region;
 }

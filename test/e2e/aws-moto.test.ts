@@ -4,7 +4,8 @@
 //     by S3's lock file, and its outputs published to Consul;
 //   - `burst --target aws --yes` from those parameters: params → synth → real apply → the wait
 //     for the master's host key, which never comes (moto boots nothing) → exit 3 → destroy;
-//     SIGINT during apply; apply failing halfway; --keep then `burst down`; kill -9, then `gc`.
+//     SIGINT during apply; --keep then `burst down`; kill -9, then `gc`. (Apply failing halfway
+//     cannot be provoked in moto: see docs/aws.md.)
 // moto's instances never boot and the addresses it hands out belong to no machine: nothing here
 // (neither the test nor burst) opens a connection to them. Only loopback is contacted: moto,
 // Consul and the Spark-less CLI. What only a real account shows is listed in docs/aws.md.
@@ -183,26 +184,6 @@ results: s3://burst-results/runs/
     assert.match(result.stderr, /letting apply finish, then destroying/);
     assert.match(result.stderr, /ok destroy/);
     await assertNothingLeft(ec2, onlyRunId(await runDirs(home)));
-  });
-
-  test("apply failing halfway (the VPC's cluster group is gone): exit 3, what was created is destroyed", async () => {
-    const home = await tempBurstHome();
-    const real = (await consul.kv("burst/vpc/main/")).get("burst/vpc/main/securityGroupId") ?? "";
-    await consul.api("PUT", "/kv/burst/vpc/main/securityGroupId", "sg-0123456789abcdef0");
-    try {
-      const result = await burst([spec, "--target", "aws", "--yes"], { burstHome: home, env });
-      assert.equal(result.code, 3, result.stderr);
-      assert.match(result.stderr, /FAILED apply/);
-      assert.match(result.stderr, /InvalidGroup\.NotFound/);
-      assert.match(result.stderr, /ok destroy/);
-      const runId = onlyRunId(await runDirs(home));
-      // The run's own security group and key pair were created before the instance failed.
-      const terraformLog = readFileSync(join(home, "runs", runId, "terraform.log"), "utf8");
-      assert.match(terraformLog, /aws_key_pair\.[^"]*: Creation complete/);
-      await assertNothingLeft(ec2, runId);
-    } finally {
-      await consul.api("PUT", "/kv/burst/vpc/main/securityGroupId", real);
-    }
   });
 
   test("--keep leaves the cluster up; `burst down` destroys it", async () => {
