@@ -302,9 +302,11 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
       for (const step of [...spec.steps, ...(spec.onError ? [spec.onError] : [])]) {
         await job.checkEntrypoint(step.entrypoint);
       }
-      // From here on a failure still collects logs (pip's output among them).
-      state.job = job;
-      state.deps = await installDependencies(job, spec, prepared, sink, (folder) => state.attempts.push(folder));
+      // Once pip starts writing its log, a failure still collects it (as it does the job's).
+      state.deps = await installDependencies(job, spec, prepared, sink, (folder) => {
+        state.job = job;
+        state.attempts.push(folder);
+      });
     });
     checkInterrupted();
 
