@@ -164,22 +164,27 @@ results: s3://burst-results/runs/
     assert.equal(record.destroyed, true);
   });
 
-  test("SIGINT during apply: apply finishes, then destroy; exit 130, nothing left", async () => {
-    const home = await tempBurstHome();
+  /** An aws burst that gets `signal` `delayMs` after it prints a line matching `when`. */
+  const signalBurst = async (home: string, when: RegExp, signal: NodeJS.Signals, delayMs: number) => {
     let sent = false;
     const cli = startBurst([spec, "--target", "aws", "--yes"], {
       burstHome: home,
       env,
       onLine: (line) => {
-        if (!sent && /^ok synth/.test(line.trim())) {
-          sent = true;
-          // terraform has started applying by the time it prints its first resource.
-          setTimeout(() => cli.child.kill("SIGINT"), 3000);
-        }
+        if (sent || !when.test(line.trim())) return;
+        sent = true;
+        setTimeout(() => cli.child.kill(signal), delayMs);
       },
     });
     const result = await cli.done;
-    assert.ok(sent, "the run reached apply");
+    assert.ok(sent, `the run printed ${when}`);
+    return result;
+  };
+
+  test("SIGINT during apply: apply finishes, then destroy; exit 130, nothing left", async () => {
+    const home = await tempBurstHome();
+    // terraform is applying 3 s after synth ends (init takes about 1 s).
+    const result = await signalBurst(home, /^ok synth/, "SIGINT", 3000);
     assert.equal(result.code, 130, result.stderr);
     assert.match(result.stderr, /letting apply finish, then destroying/);
     assert.match(result.stderr, /ok destroy/);
@@ -201,19 +206,7 @@ results: s3://burst-results/runs/
 
   test("kill -9 of the CLI right after apply, then `burst gc`: the real provider's leftovers are found and removed", async () => {
     const home = await tempBurstHome();
-    let killed = false;
-    const cli = startBurst([spec, "--target", "aws", "--yes"], {
-      burstHome: home,
-      env,
-      onLine: (line) => {
-        if (!killed && /^ok apply/.test(line.trim())) {
-          killed = true;
-          cli.child.kill("SIGKILL");
-        }
-      },
-    });
-    await cli.done;
-    assert.ok(killed, "the run reached the end of apply");
+    await signalBurst(home, /^ok apply/, "SIGKILL", 0);
     const runId = onlyRunId(await runDirs(home));
     assert.equal((await liveInstances(ec2, runId)).length, 3, "the cluster outlived its CLI");
 
