@@ -101,6 +101,7 @@ async function awsRegion(): Promise<string | undefined> {
   if (fromEnv) return fromEnv;
   // Only sweep AWS when credentials are configured at all; the region alone is in config/.
   const env = process.env;
-  if (!env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE && !env.AWS_ENDPOINT_URL_EC2 && !env.AWS_ENDPOINT_URL) return undefined;
+  if (!env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE && !env.AWS_ENDPOINT_URL_EC2 && !env.AWS_ENDPOINT_URL)
+    return undefined;
   return (await resolveCliParams(undefined)).aws.region;
 }

@@ -120,7 +120,7 @@ export const awsLeaves = {
   stateBucket: maybe("aws/stateBucket", bucketName),
   stateLockTable: maybe("aws/stateLockTable", dynamoTable),
   // A base image installs Java and Spark before its bootstrap prints the host key.
-  hostKeyTimeoutSeconds: need("aws/hostKeyTimeoutSeconds", integer(5, 3600), { fallback: 900 }),
+  sshWaitSeconds: need("aws/sshWaitSeconds", integer(5, 3600), { fallback: 900 }),
   sparkSha512: need("aws/sparkSha512", list(sparkChecksum), { fallback: [] }),
   bootMinutes: need("aws/bootMinutes", integer(1, 120), { fallback: 15 }),
   bakedBootMinutes: need("aws/bakedBootMinutes", integer(1, 120), { fallback: 3 }),

@@ -42,7 +42,7 @@ export interface AwsParams {
   /** ...or by this DynamoDB table where a site still has one (deprecated by terraform 1.10). */
   readonly stateLockTable?: string;
   /** How long the CLI waits for the master to print its SSH host key (boot + bootstrap). */
-  readonly hostKeyTimeoutSeconds: number;
+  readonly sshWaitSeconds: number;
   /** Pinned SHA-512s of Spark tarballs ("3.5.3:<hex>"); a version without one is checked against the mirror's .sha512. */
   readonly sparkSha512?: readonly string[];
   /** How long nodes may take to boot and bootstrap: a base image installs Java and Spark first. */

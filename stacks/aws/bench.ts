@@ -31,7 +31,7 @@ export function benchClusterProps(workers: number): SparkClusterProps {
       sshUser: "admin",
       sshAllowedCidrs: [],
       sparkMirror: "https://archive.apache.org/dist/spark",
-      hostKeyTimeoutSeconds: 900,
+      sshWaitSeconds: 900,
       bootMinutes: 15,
       bakedBootMinutes: 3,
       buckets: ["burst-results"],

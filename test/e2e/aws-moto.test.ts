@@ -42,7 +42,7 @@ import { type MotoServer, motoRegion, startMoto } from "../helpers/moto.ts";
 import { realProviderInstallation } from "../helpers/terraform.ts";
 
 const stateBucket = "burst-tfstate";
-const hostKeyTimeoutSeconds = 10;
+const sshWaitSeconds = 10;
 
 describe("the aws target applied with the real provider against moto", () => {
   let moto: MotoServer;
@@ -88,7 +88,7 @@ describe("the aws target applied with the real provider against moto", () => {
     await consul.api("PUT", "/kv/burst/aws/region", motoRegion);
     await consul.api("PUT", "/kv/burst/aws/baseAmi", image);
     await consul.api("PUT", "/kv/burst/aws/stateBucket", stateBucket);
-    await consul.api("PUT", "/kv/burst/aws/hostKeyTimeoutSeconds", String(hostKeyTimeoutSeconds));
+    await consul.api("PUT", "/kv/burst/aws/sshWaitSeconds", String(sshWaitSeconds));
     const repo = await makeRepo({ "main.py": "print('hi')\n" });
     spec = await writeSpec(`name: moto-run
 code: { repo: ${repo.dir} }
@@ -153,10 +153,7 @@ results: s3://burst-results/runs/
     assert.equal(result.code, 3, result.stderr);
     assert.match(result.stderr, /ok apply/);
     assert.match(result.stderr, /FAILED wait-ready/);
-    assert.match(
-      result.stderr,
-      new RegExp(`did not print its SSH host key to its console within ${hostKeyTimeoutSeconds} s`),
-    );
+    assert.match(result.stderr, new RegExp(`did not print its SSH host key to its console within ${sshWaitSeconds} s`));
     assert.match(result.stderr, /ok destroy/);
     const runId = onlyRunId(await runDirs(burstHome));
     await assertNothingLeft(ec2, runId);

@@ -124,7 +124,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         (await readHostKey({
           region: params.aws.region,
           instanceId: masterInstanceId,
-          timeoutMs: options.hostKeyTimeoutMs ?? params.aws.hostKeyTimeoutSeconds * 1000,
+          timeoutMs: options.hostKeyTimeoutMs ?? params.aws.sshWaitSeconds * 1000,
           intervalMs: options.hostKeyPollMs ?? defaultHostKeyPollMs,
           log: context.log,
           signal,

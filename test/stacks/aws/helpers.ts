@@ -14,7 +14,7 @@ export const params: AwsParams = {
   sshUser: "admin",
   sshAllowedCidrs: ["203.0.113.0/24"],
   sparkMirror: "https://archive.apache.org/dist/spark",
-  hostKeyTimeoutSeconds: 900,
+  sshWaitSeconds: 900,
   bootMinutes: 15,
   bakedBootMinutes: 3,
   buckets: ["burst-results", "burst-data"],

@@ -89,7 +89,7 @@ export function params(overrides: { vpc?: VpcOutputs | undefined } = { vpc: cons
       sshUser: "admin",
       sshAllowedCidrs: ["203.0.113.0/24"],
       sparkMirror: "https://archive.apache.org/dist/spark",
-      hostKeyTimeoutSeconds: 900,
+      sshWaitSeconds: 900,
       bootMinutes: 15,
       bakedBootMinutes: 3,
       buckets: ["burst-results"],
