@@ -1,13 +1,9 @@
-import { readFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
-import { sparkLine } from "../spark-versions.ts";
+import { fileURLToPath } from "node:url";
+import { readRequirements, sparkLine } from "../spark-versions.ts";
 
-/** The entries of a package list file: one a line, `#` comments and blank lines dropped. */
+/** The entries of a package list file (one a line; comments and blank lines dropped, as pip reads them). */
 export function readPackageList(file: URL): string[] {
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .map((line) => line.replace(/#.*/, "").trim())
-    .filter((line) => line !== "");
+  return readRequirements(fileURLToPath(file));
 }
 
 /**
@@ -19,6 +15,6 @@ export function pythonPackages(sparkVersion: string): string[] {
   const line = sparkLine(sparkVersion);
   return [
     ...readPackageList(new URL("./python-packages.txt", import.meta.url)),
-    ...(line ? readPackageList(pathToFileURL(line.pythonRequirementsFile)) : []),
+    ...(line ? readRequirements(line.pythonRequirementsFile) : []),
   ];
 }
