@@ -215,6 +215,11 @@ export class RemoteJob {
         reconnects++;
         await options.reconnect();
       }
+      // The job has ended: whatever a failed or cut tail did not deliver is read once more from
+      // where it stopped, so a short job's output is never lost to a channel that did not open.
+      await Promise.all(
+        (["stdout", "stderr"] as const).map((stream) => this.drain(stream, offsets, splitters[stream])),
+      );
       return { exitCode: await this.exitCode(), timedOut, interrupted, reconnects };
     } finally {
       splitters.stdout.flush();
@@ -296,6 +301,18 @@ export class RemoteJob {
         },
       )
       .catch(() => undefined); // a dropped connection: the caller reconnects and resumes
+  }
+
+  private async drain(stream: LogStream, offsets: Record<LogStream, number>, splitter: LineSplitter): Promise<void> {
+    const file = `${this.requireAttemptDir()}/${stream}.log`;
+    await this.node
+      .exec(`tail -c +${offsets[stream] + 1} ${shellQuote(file)} 2>/dev/null; true`, {
+        onStdout: (chunk: Buffer) => {
+          offsets[stream] += chunk.length;
+          splitter.push(chunk);
+        },
+      })
+      .catch(() => undefined); // the collected copy of the logs still has every line
   }
 
   private async isRunning(pid: number): Promise<boolean> {

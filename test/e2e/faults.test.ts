@@ -231,7 +231,11 @@ async function interruptDuring(phase: SignalPhase, signal: "SIGINT" | "SIGTERM")
 
   // Logs kept wherever they could be: streamed locally once the job ran, uploaded once collected.
   if (phase === "run" || phase === "collect" || phase === "destroy") {
-    assert.match(localLog(outcome, "job-stdout.log"), /job started/, `${what}: job log in the run folder`);
+    assert.match(
+      localLog(outcome, "job-stdout.log"),
+      /job started/,
+      `${what}: job log in the run folder\n${explain(outcome)}`,
+    );
     const files = await uploaded(outcome, `sig-${phase}`);
     assert.ok(files.includes("manifest.json"), `${what}: manifest uploaded (${files.join(", ")})`);
     assert.ok(files.includes("logs/job/attempt-1/stdout.log"), `${what}: job log uploaded (${files.join(", ")})`);
