@@ -27,11 +27,11 @@ class LocalShell {
       const child = spawn("bash", ["-c", command], { stdio: [stdin, "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => {
+      child.stdout?.on("data", (chunk: Buffer) => {
         stdout += chunk.toString();
         options.onStdout?.(chunk);
       });
-      child.stderr.on("data", (chunk: Buffer) => {
+      child.stderr?.on("data", (chunk: Buffer) => {
         stderr += chunk.toString();
       });
       child.on("error", reject);
