@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BurstError, badInput, ExitCode } from "../errors.ts";
-import type { EventSink } from "../lifecycle/events.ts";
+import { type EventSink, outcomeOfError } from "../lifecycle/events.ts";
 import type { TargetName } from "../spec/types.ts";
 
 // Each command imports what it needs when it runs: `--help` or `validate` must not pay for the
@@ -86,7 +86,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
     if (json)
       sink({
         type: "run-end",
-        outcome: "bad-input",
+        outcome: outcomeOfError(burstError),
         exitCode: burstError.exitCode,
         seconds: 0,
         message: burstError.render(),

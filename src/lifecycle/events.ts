@@ -1,3 +1,4 @@
+import type { BurstError } from "../errors.ts";
 import type { TerraformEvent } from "../terraform/events.ts";
 
 /** The phases of one run, in order. `stage` uploads the spec's inputs to S3. */
@@ -16,6 +17,20 @@ export const phases = [
 export type Phase = (typeof phases)[number];
 
 export type Outcome = "succeeded" | "failed" | "bad-input" | "infrastructure-failed" | "interrupted" | "planned";
+
+/** The outcome a run or command that ended with this error reports (its exit code's meaning). */
+export function outcomeOfError(error: BurstError): Outcome {
+  switch (error.kind) {
+    case "bad-input":
+      return "bad-input";
+    case "job-failed":
+      return "failed";
+    case "interrupted":
+      return "interrupted";
+    case "infrastructure":
+      return "infrastructure-failed";
+  }
+}
 
 /**
  * What a run reports as it goes: rendered for people on a terminal, or one JSON object per line

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { infraError } from "../errors.ts";
 import type { TargetName } from "../spec/types.ts";
 import type { Outcome, Phase } from "./events.ts";
 
@@ -57,7 +58,15 @@ export async function writeRecord(record: RunRecord): Promise<void> {
 export async function readRecord(runDir: string): Promise<RunRecord | undefined> {
   const file = join(runDir, "run.json");
   if (!existsSync(file)) return undefined;
-  return JSON.parse(await readFile(file, "utf8")) as RunRecord;
+  const text = await readFile(file, "utf8");
+  try {
+    return JSON.parse(text) as RunRecord;
+  } catch (error) {
+    throw infraError(`${file} is not valid JSON (${(error as Error).message})`, {
+      hint: "a run record is written atomically by burst; restore it or remove the run folder",
+      cause: error,
+    });
+  }
 }
 
 export async function listRecords(burstHome: string): Promise<RunRecord[]> {

@@ -20,7 +20,7 @@ import { TerraformDriver } from "../terraform/driver.ts";
 import type { TerraformEvent } from "../terraform/events.ts";
 import { providerInstallation } from "../terraform/provider-installation.ts";
 import { isSecretKey, redactText } from "../util/redact.ts";
-import type { EventSink, Outcome, Phase } from "./events.ts";
+import { type EventSink, type Outcome, outcomeOfError, type Phase } from "./events.ts";
 import type { Interrupts } from "./interrupts.ts";
 import { buildManifest, type PhaseTiming } from "./manifest.ts";
 import { waitForBootstrap } from "./node-bootstrap.ts";
@@ -530,19 +530,7 @@ function runIdentity(runId: string, spec: Spec, code: ResolvedCode, started: Dat
 function outcomeOf(failure: unknown, interrupts: Interrupts): Outcome {
   if (interrupts.received()) return "interrupted";
   if (failure === undefined) return "succeeded";
-  if (failure instanceof BurstError) {
-    switch (failure.kind) {
-      case "bad-input":
-        return "bad-input";
-      case "job-failed":
-        return "failed";
-      case "interrupted":
-        return "interrupted";
-      case "infrastructure":
-        return "infrastructure-failed";
-    }
-  }
-  return "infrastructure-failed";
+  return failure instanceof BurstError ? outcomeOfError(failure) : "infrastructure-failed";
 }
 
 function exitCodeOf(outcome: Outcome): number {
