@@ -7,7 +7,7 @@ import { runEntry } from "../src/cli/entry.ts";
 import { badInput, ExitCode } from "../src/errors.ts";
 import { normalizePrefix, prefixFromEnv, requireVpcOutputs, resolveParams, storeFromEnv } from "../src/params/index.ts";
 import { formatRows, paramRows } from "../src/params/report.ts";
-import type { TargetName } from "../src/spec/types.ts";
+import { isTargetName, type TargetName, targetNameList } from "../src/targets/names.ts";
 
 const usage = `Usage: npm run config:show -- [options]
   --target local|aws  only the parameters that target uses (aws also requires the VPC outputs)
@@ -45,8 +45,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function parseTarget(raw: string | undefined): TargetName | undefined {
-  if (raw === undefined || raw === "local" || raw === "aws") return raw;
-  throw badInput(`--target ${raw}: expected local or aws`);
+  if (raw === undefined || isTargetName(raw)) return raw;
+  throw badInput(`--target ${raw}: expected ${targetNameList}`);
 }
 
 function parseOrExplain(argv: string[]) {

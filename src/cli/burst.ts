@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BurstError, badInput, ExitCode } from "../errors.ts";
 import { type EventSink, outcomeOfError } from "../lifecycle/events.ts";
-import type { TargetName } from "../spec/types.ts";
+import { isTargetName, type TargetName, targetNameList } from "../targets/names.ts";
 
 // Each command imports what it needs when it runs: `--help` or `validate` must not pay for the
 // SSH, S3 and terraform modules a run loads (docs/benchmarks.md, CLI start-up).
@@ -98,8 +98,8 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
   const target = values.target as TargetName | undefined;
   const [command, ...rest] = positionals;
   try {
-    if (target !== undefined && target !== "local" && target !== "aws") {
-      throw badInput(`--target must be "local" or "aws", found "${target}"`);
+    if (target !== undefined && !isTargetName(target)) {
+      throw badInput(`--target must be ${targetNameList}, found "${target}"`);
     }
     switch (command) {
       case undefined:

@@ -1,10 +1,13 @@
 import type { BurstError } from "../errors.ts";
 import type { TerraformEvent } from "../terraform/events.ts";
 
-/** The phases of one run, in order. `stage` uploads the spec's inputs to S3. */
+/**
+ * The phases of one run, in order: parameters first, since the spec takes its defaults from
+ * them. `stage` uploads the spec's inputs to S3.
+ */
 export const phases = [
-  "validate",
   "params",
+  "validate",
   "synth",
   "apply",
   "wait-ready",

@@ -94,7 +94,7 @@ interface RunState {
 const owner = () => process.env.BURST_OWNER || userInfo().username;
 
 /**
- * One burst: validate → params → synth → apply → wait-ready → stage → clone → run → collect →
+ * One burst: params → validate → synth → apply → wait-ready → stage → clone → run → collect →
  * destroy. Destroy runs whatever happens after apply starts: job success or failure, errors,
  * SIGINT/SIGTERM. Only `--keep` skips it.
  */

@@ -1,5 +1,6 @@
 // spark.yml, declared once: this drives validation, defaults and docs/spec-reference.md.
 
+import { targetNames } from "../targets/names.ts";
 import {
   dnsLabel,
   envName,
@@ -40,7 +41,7 @@ import type { Rule } from "./rules.ts";
 import { s3Uri, s3UrisInTextAreValid, toS3, toS3Prefix } from "./s3.ts";
 import { webhookUrl } from "./webhook.ts";
 
-export const TARGETS = ["local", "aws"] as const;
+export const TARGETS = targetNames;
 export const JOB_TYPES = ["pyspark", "jar", "shell"] as const;
 export const NOTIFY_EVENTS = ["success", "failure"] as const;
 

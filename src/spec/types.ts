@@ -1,7 +1,9 @@
 // The resolved shape of a spark.yml after parsing, validation and defaults.
 // Field names are the spec's own keys, so an error's key path reads like the file.
 
-export type TargetName = "local" | "aws";
+import type { TargetName } from "../targets/names.ts";
+
+export type { TargetName };
 export type JobType = "pyspark" | "jar" | "shell";
 
 export interface CodeSpec {

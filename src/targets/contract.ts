@@ -1,5 +1,6 @@
 // The provisioning contract every target fulfils. A new target is a new folder under
-// src/targets/ plus one line in ./index.ts, never new `if`s in the lifecycle.
+// src/targets/ plus its name in ./names.ts and one line in ./index.ts, never new `if`s in the
+// lifecycle. (Not yet true everywhere: the params layer still knows aws and local by name.)
 import type { ClusterOutputs, RunIdentity } from "../../stacks/contract.ts";
 import type { NodeConsole } from "../lifecycle/node-bootstrap.ts";
 import type { Params } from "../params/types.ts";
