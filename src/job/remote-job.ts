@@ -5,9 +5,9 @@ import { fileURLToPath } from "node:url";
 import { shellQuote } from "../../stacks/shared/spark-conf.ts";
 import { badInput, infraError } from "../errors.ts";
 import type { RemoteNode } from "../remote/ssh.ts";
+import { LineSplitter } from "../util/lines.ts";
 import type { ResolvedCode } from "./code.ts";
 import type { JobLaunch } from "./command.ts";
-import { LineSplitter } from "./lines.ts";
 
 const runJobScript = fileURLToPath(new URL("./run-job.sh", import.meta.url));
 const installPydepsScript = fileURLToPath(new URL("./install-pydeps.sh", import.meta.url));

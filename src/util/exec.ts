@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
-import { StringDecoder } from "node:string_decoder";
+import { LineSplitter } from "./lines.ts";
 
 export type StreamName = "stdout" | "stderr";
 
@@ -156,26 +156,11 @@ export function start(cmd: string, args: readonly string[] = [], options: RunOpt
 
   const wire = (stream: NodeJS.ReadableStream | null, name: StreamName, capture: Capture) => {
     if (!stream) return;
-    const decoder = new StringDecoder("utf8");
-    let pending = "";
-    const emit = (text: string) => {
-      capture.push(text);
-      if (!options.onLine) return;
-      pending += text;
-      let nl = pending.indexOf("\n");
-      while (nl !== -1) {
-        const line = pending.slice(0, nl).replace(/\r$/, "");
-        pending = pending.slice(nl + 1);
-        options.onLine(line, name);
-        nl = pending.indexOf("\n");
-      }
-    };
-    stream.on("data", (chunk: Buffer) => emit(decoder.write(chunk)));
+    const lines = new LineSplitter((line) => options.onLine?.(line, name));
+    stream.on("data", (chunk: Buffer) => capture.push(lines.push(chunk)));
     stream.on("end", () => {
-      const rest = decoder.end();
-      if (rest) emit(rest);
-      if (options.onLine && pending !== "") options.onLine(pending.replace(/\r$/, ""), name);
-      pending = "";
+      const rest = lines.flush();
+      if (rest) capture.push(rest);
     });
   };
   wire(child.stdout, "stdout", out);
