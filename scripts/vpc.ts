@@ -133,6 +133,7 @@ async function publishVpcOutputs(
     subnetIds: (outputs.subnetIds as string[] | undefined) ?? [],
     securityGroupId: String(outputs.securityGroupId),
     instanceProfileName: String(outputs.instanceProfileName),
+    artifactsBucket: String(outputs.artifactsBucket),
   };
   const entries = vpcOutputEntries(vpcName, vpc);
   if (consul) {
