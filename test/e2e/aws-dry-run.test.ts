@@ -60,6 +60,7 @@ results: s3://burst-results/runs/
     assert.match(result.stdout, /target: aws/);
     assert.match(result.stdout, /target aws in us-east-1/, "the region came from Consul");
     assert.match(result.stdout, /subnet-0aaaaaaaaaaaaaaa1/, "the VPC outputs came from Consul");
+    assert.match(result.stdout, /Spark and the s3a jars from s3:\/\/burst-main-artifacts-20250101000000000000000001\//);
     assert.match(result.stdout, /estimated cost: \$\d+\.\d\d/);
     assert.match(result.stdout, /m5\.xlarge/);
     assert.deepEqual(await runDirs(burstHome), [], "a dry run creates no run");
