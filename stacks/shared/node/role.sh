@@ -87,7 +87,9 @@ fetch_verified() {
 # into its jars folder, every file checked against its pinned SHA-512. Only an unpinned tarball
 # (aws/downloads: mirror, no aws/sparkSha512 entry) is checked against the mirror's own .sha512.
 install_spark() {
-  local tarball=/tmp/spark-${SPARK_VERSION}.tgz expected=$SPARK_SHA512 sha512 url
+  local downloads tarball expected=$SPARK_SHA512 sha512 url
+  downloads=$(mktemp -d)
+  tarball=$downloads/spark-${SPARK_VERSION}-bin-hadoop3.tgz
   if [ -z "$expected" ]; then
     download "$SPARK_URL.sha512" "$tarball.sha512"
     expected=$(sha512_of_published "$tarball.sha512")
@@ -95,7 +97,7 @@ install_spark() {
   fetch_verified "$SPARK_URL" "$tarball" "$expected"
   mkdir -p "$SPARK_HOME"
   tar -xzf "$tarball" -C "$SPARK_HOME" --strip-components=1
-  rm -f "$tarball" "$tarball.sha512"
+  rm -rf "$downloads"
   while read -r sha512 url; do
     [ -n "$url" ] || continue
     fetch_verified "$url" "$SPARK_HOME/jars/${url##*/}" "$sha512"
