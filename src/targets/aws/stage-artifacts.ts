@@ -10,8 +10,7 @@ import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream } from "node:stream/web";
-import { HeadObjectCommand, NotFound, type S3Client } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import { HeadObjectCommand, NotFound, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { NodeArtifact } from "../../../stacks/aws/artifacts.ts";
 import { badInput, infraError } from "../../errors.ts";
 
@@ -126,19 +125,20 @@ async function sha512Of(file: string): Promise<string> {
   return hash.digest("hex");
 }
 
+/** One PUT (S3 takes up to 5 GB so; Spark's tarball is ~400 MB), streamed from the file. */
 async function upload(client: S3Client, bucket: string, key: string, file: string, sha512: string): Promise<void> {
   try {
-    await new Upload({
-      client,
-      params: {
+    await client.send(
+      new PutObjectCommand({
         Bucket: bucket,
         Key: key,
         Body: createReadStream(file),
+        ContentLength: statSync(file).size,
         ContentType: "application/octet-stream",
         ServerSideEncryption: "AES256",
         Metadata: { [sha512MetadataKey]: sha512 },
-      },
-    }).done();
+      }),
+    );
   } catch (error) {
     throw infraError(`could not upload s3://${bucket}/${key}: ${(error as Error).message}`, { cause: error });
   }
