@@ -216,9 +216,9 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     }
     assert.match(master.console(), /burst-step: master install-spark/);
     // Spark and the jars came from the artifacts bucket (its address is the only source the user
-    // data names), each checked against its pin: nothing from the mirror but Python wheels.
+    // data names), each checked against its pin: nothing of Spark's from the mirror.
     assert.deepEqual(
-      mirrorRequests.filter((path) => !path.startsWith("/wheels/")),
+      mirrorRequests.filter((path) => path.startsWith("/spark/") || path.startsWith("/maven2/")),
       [],
     );
     for (const container of [master, worker]) {
