@@ -1,29 +1,38 @@
 // `npm run vpc -- synth|plan|deploy|destroy|outputs [--yes] [--config <dir>]`: the long-lived
 // VPC stack, for ops. Synthesizes stacks/aws/vpc-stack.ts and drives the terraform CLI on it.
 
+import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BurstError, badInput, ExitCode } from "../src/errors.ts";
 import { resolveParams, storeFromEnv, vpcOutputEntries, writeParams } from "../src/params/index.ts";
-import type { VpcOutputs } from "../src/params/types.ts";
+import type { Params, VpcOutputs } from "../src/params/types.ts";
 import { awsEndpointsFromEnv } from "../src/targets/aws/endpoints.ts";
+import { mavenRepo } from "../src/targets/local/maven.ts";
 import { cacheRoot, ensureTerraform } from "../src/targets/local/runtime.ts";
 import { TerraformDriver } from "../src/terraform/driver.ts";
 import type { TerraformEvent } from "../src/terraform/events.ts";
 import { providerInstallation } from "../src/terraform/provider-installation.ts";
+import type { NodeArtifact } from "../stacks/aws/artifacts.ts";
+import { describeSupportedSparkVersions, SUPPORTED_SPARK_VERSIONS } from "../stacks/shared/spark-versions.ts";
 
 const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>]
+       npm run vpc -- stage [--spark <version>]... [--from <file|folder|url>]... [--config <dir>]
 
   synth     write the VPC stack to cdktf.out/stacks/vpc and print where
   plan      show what deploy would change
   deploy    create or update the VPC (plans only, unless --yes), then print its outputs
   destroy   delete the VPC (plans only, unless --yes)
   outputs   print the deployed VPC's outputs (the burst/vpc/<vpcName>/... parameters)
+  stage     put Spark and the s3a jars nodes download into the VPC's artifacts bucket, each
+            checked against its pinned SHA-512 first; what is already there is skipped.
+            --spark: the versions (default: every version aws/sparkSha512 pins); --from: where
+            the files are (matched by file name; default: aws/sparkMirror and Maven Central)
 
 Environment: TERRAFORM_BINARY_NAME (terraform or tofu), BURST_TF_PLUGIN_MIRROR (a local mirror of
 hashicorp/aws 5.100.0), AWS credentials and AWS_ENDPOINT_URL[_<SERVICE>] as for the AWS CLI.`;
 
-const commands = ["synth", "plan", "deploy", "destroy", "outputs"] as const;
+const commands = ["synth", "plan", "deploy", "destroy", "outputs", "stage"] as const;
 type Command = (typeof commands)[number];
 
 async function main(argv: string[]): Promise<number> {
@@ -33,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
     options: {
       yes: { type: "boolean", default: false },
       config: { type: "string", default: "config" },
+      spark: { type: "string", multiple: true, default: [] },
+      from: { type: "string", multiple: true, default: [] },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -50,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
   const choice = storeFromEnv(process.env, { configDir: resolve(values.config) });
   const params = await resolveParams({ store: choice.store, env: process.env });
   const config = { aws: params.aws, vpcConfig: params.vpcConfig };
+  // What stage would upload is settled (and refused when unpinned) before terraform runs.
+  const toStage = command === "stage" ? await stagePlan(params, values.spark) : [];
   const stackDir = synthVpcStack({
     ...config,
     outdir: resolve("cdktf.out"),
@@ -78,6 +91,11 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(await deployedOutputs(driver, vpcOutputNames), null, 2));
     return ExitCode.ok;
   }
+  if (command === "stage") {
+    const bucket = String((await deployedOutputs(driver, vpcOutputNames)).artifactsBucket);
+    await stage(bucket, config.aws.region, toStage, values.from);
+    return ExitCode.ok;
+  }
   const destroy = command === "destroy";
   if (command === "plan" || !values.yes) {
     await driver.plan({ destroy });
@@ -92,7 +110,66 @@ async function main(argv: string[]): Promise<number> {
   await driver.apply(showEvent);
   const outputs = await deployedOutputs(driver, vpcOutputNames);
   await publishVpcOutputs(config.aws.vpcName, params.prefix, outputs, vpcOutputNames, choice.consul);
+  console.log("Next, once per region: npm run vpc -- stage (Spark and the s3a jars nodes download)");
   return ExitCode.ok;
+}
+
+/** The artifacts of every Spark version to stage; bad input when a version is unknown or unpinned. */
+async function stagePlan(params: Params, versions: readonly string[]): Promise<NodeArtifact[]> {
+  const { nodeArtifacts, unpinnedSparkError } = await import("../stacks/aws/artifacts.ts");
+  const pins = params.aws.sparkSha512 ?? [];
+  const pinned = pins.map((pin) => pin.split(":")[0] ?? "");
+  const wanted = versions.length > 0 ? versions : pinned;
+  if (wanted.length === 0) {
+    throw unpinnedSparkError(params.defaults.spark, "stage checks each tarball against its pin before uploading it");
+  }
+  return wanted
+    .flatMap((version) => {
+      if (!SUPPORTED_SPARK_VERSIONS.includes(version)) {
+        throw badInput(`--spark ${version} is not a Spark version burst supports`, {
+          hint: `one of ${describeSupportedSparkVersions()}`,
+        });
+      }
+      const artifacts = nodeArtifacts(version, {
+        sparkMirror: params.aws.sparkMirror,
+        mavenRepo: mavenRepo(),
+        sparkSha512: pins,
+      });
+      if (!pinned.includes(version))
+        throw unpinnedSparkError(version, "stage checks the tarball against it before uploading it");
+      return artifacts;
+    })
+    .filter((artifact, index, all) => all.findIndex((other) => other.key === artifact.key) === index);
+}
+
+/** Uploads what the bucket lacks; one line per object. */
+async function stage(bucket: string, region: string, artifacts: readonly NodeArtifact[], sources: readonly string[]) {
+  const [{ S3Client }, { stageArtifacts }] = await Promise.all([
+    import("@aws-sdk/client-s3"),
+    import("../src/targets/aws/stage-artifacts.ts"),
+  ]);
+  const endpoint = awsEndpointsFromEnv(process.env).s3;
+  // Emulated S3 (AWS_ENDPOINT_URL*) is addressed path-style, as the provider does.
+  const client = new S3Client({
+    region,
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    requestChecksumCalculation: "WHEN_REQUIRED",
+  });
+  try {
+    console.log(`Staging ${artifacts.length} files in s3://${bucket}/`);
+    const staged = await stageArtifacts({
+      client,
+      bucket,
+      artifacts,
+      sources,
+      scratchDir: tmpdir(),
+      log: (line) => console.log(line),
+    });
+    const uploaded = staged.filter((item) => item.action === "uploaded").length;
+    console.log(`Staged: ${uploaded} uploaded, ${staged.length - uploaded} already there`);
+  } finally {
+    client.destroy();
+  }
 }
 
 /** One line per resource as terraform creates or deletes it. */
@@ -133,6 +210,7 @@ async function publishVpcOutputs(
     subnetIds: (outputs.subnetIds as string[] | undefined) ?? [],
     securityGroupId: String(outputs.securityGroupId),
     instanceProfileName: String(outputs.instanceProfileName),
+    artifactsBucket: String(outputs.artifactsBucket),
   };
   const entries = vpcOutputEntries(vpcName, vpc);
   if (consul) {

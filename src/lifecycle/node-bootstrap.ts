@@ -72,7 +72,7 @@ export async function waitForBootstrap(consoles: readonly NodeConsole[], options
         throw infraError(
           `node ${node} failed its bootstrap at step ${state.step}; last lines of its bootstrap log:\n` +
             state.logTail.map((line) => `  ${line}`).join("\n"),
-          { hint: `the whole log is /var/lib/burst/bootstrap.log on the node` },
+          { hint: failedBootstrapHint(state.logTail) },
         );
       }
     }
@@ -90,4 +90,16 @@ export async function waitForBootstrap(consoles: readonly NodeConsole[], options
 
 function duration(ms: number): string {
   return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
+}
+
+/** Where to look next; a download that is missing or not the pinned file points at staging. */
+function failedBootstrapHint(logTail: readonly string[]): string {
+  const log = "the whole log is /var/lib/burst/bootstrap.log on the node";
+  if (logTail.some((line) => line.includes("burst: checksum mismatch for"))) {
+    return `the file is not the one aws/sparkSha512 (or stacks/aws/artifacts/jars.txt) pins: check the pin against Apache's .sha512, then npm run vpc -- stage; ${log}`;
+  }
+  if (logTail.some((line) => line.includes("burst: could not download"))) {
+    return `with aws/downloads: bucket, stage it first (npm run vpc -- stage); ${log}`;
+  }
+  return log;
 }

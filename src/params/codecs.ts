@@ -36,6 +36,19 @@ export function text(expected: string, test: (value: string) => string | undefin
 export const pattern = (expected: string, regex: RegExp): Codec<string> =>
   text(expected, (value) => (regex.test(value) ? undefined : ""));
 
+/** One of a few words. */
+export function oneOf<T extends string>(...words: readonly T[]): Codec<T> {
+  const expected = words.map((word) => `"${word}"`).join(" or ");
+  return {
+    expected,
+    decode(raw) {
+      const value = typeof raw === "string" ? raw.trim() : raw;
+      return words.includes(value as T) ? ok(value as T) : bad(`${show(raw)} is not ${expected}`);
+    },
+    encode: (value) => value,
+  };
+}
+
 export function integer(min: number, max: number): Codec<number> {
   const expected = `a whole number from ${min} to ${max}`;
   return {

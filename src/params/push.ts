@@ -158,6 +158,7 @@ export function vpcOutputEntries(vpcName: string, outputs: VpcOutputs): Record<s
     [`vpc/${vpcName}/subnetIds`]: outputs.subnetIds,
     [`vpc/${vpcName}/securityGroupId`]: outputs.securityGroupId,
     [`vpc/${vpcName}/instanceProfileName`]: outputs.instanceProfileName,
+    ...(outputs.artifactsBucket ? { [`vpc/${vpcName}/artifactsBucket`]: outputs.artifactsBucket } : {}),
   };
 }
 

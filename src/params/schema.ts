@@ -15,6 +15,7 @@ import {
   instanceType,
   integer,
   list,
+  oneOf,
   s3Uri,
   securityGroupId,
   simpleName,
@@ -25,6 +26,7 @@ import {
   unixUser,
   vpcId,
 } from "./codecs.ts";
+import type { NodeDownloadSource } from "./types.ts";
 
 /**
  * Who writes a key into Consul. `npm run config:push --prune` only removes keys the files own;
@@ -122,6 +124,7 @@ export const awsLeaves = {
   // A base image installs Java and Spark before its bootstrap prints the host key.
   sshWaitSeconds: need("aws/sshWaitSeconds", integer(5, 3600), { fallback: 900 }),
   sparkSha512: need("aws/sparkSha512", list(sparkChecksum), { fallback: [] }),
+  downloads: need<NodeDownloadSource>("aws/downloads", oneOf("bucket", "mirror"), { fallback: "bucket" }),
   bootMinutes: need("aws/bootMinutes", integer(1, 120), { fallback: 15 }),
   bakedBootMinutes: need("aws/bakedBootMinutes", integer(1, 120), { fallback: 3 }),
 } as const;
@@ -142,17 +145,26 @@ export const notifyLeaves = {
   webhook: maybe("notify/webhook", httpUrl, { owner: "operator", secret: true }),
 } as const;
 
-export const VPC_OUTPUT_NAMES = ["vpcId", "subnetIds", "securityGroupId", "instanceProfileName"] as const;
+export const VPC_OUTPUT_NAMES = [
+  "vpcId",
+  "subnetIds",
+  "securityGroupId",
+  "instanceProfileName",
+  "artifactsBucket",
+] as const;
 
 /** burst/vpc/<name>/..., written by the VPC stack; one environment variable per output whatever the name. */
 export function vpcOutputLeaves(vpcName: string) {
+  const options = (name: string) => ({ owner: "vpc-stack" as const, env: envNameFor(`vpc/${name}`) });
   const output = <T>(name: (typeof VPC_OUTPUT_NAMES)[number], codec: Codec<T>) =>
-    need(`vpc/${vpcName}/${name}`, codec, { owner: "vpc-stack", env: envNameFor(`vpc/${name}`) });
+    need(`vpc/${vpcName}/${name}`, codec, options(name));
   return {
     vpcId: output("vpcId", vpcId),
     subnetIds: output("subnetIds", list(subnetId, 1)),
     securityGroupId: output("securityGroupId", securityGroupId),
     instanceProfileName: output("instanceProfileName", instanceProfileName),
+    // Optional: a VPC made by hand (config/vpc.yml) may have none; aws/downloads: bucket then refuses.
+    artifactsBucket: maybe(`vpc/${vpcName}/artifactsBucket`, bucketName, options("artifactsBucket")),
   } as const;
 }
 

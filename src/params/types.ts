@@ -43,13 +43,20 @@ export interface AwsParams {
   readonly stateLockTable?: string;
   /** How long the CLI waits for the master to print its SSH host key (boot + bootstrap). */
   readonly sshWaitSeconds: number;
-  /** Pinned SHA-512s of Spark tarballs ("3.5.3:<hex>"); a version without one is checked against the mirror's .sha512. */
+  /** Pinned SHA-512s of Spark tarballs ("3.5.3:<hex>"); nodes and `npm run vpc -- stage` check against them. */
   readonly sparkSha512?: readonly string[];
+  /**
+   * Where nodes download Spark and the s3a jars: "bucket" (the VPC's artifacts bucket, staged by
+   * `npm run vpc -- stage`; the default) or "mirror" (sparkMirror and Maven Central).
+   */
+  readonly downloads: NodeDownloadSource;
   /** How long nodes may take to boot and bootstrap: a base image installs Java and Spark first. */
   readonly bootMinutes: number;
   /** The same for a baked image (Java and Spark already there). */
   readonly bakedBootMinutes: number;
 }
+
+export type NodeDownloadSource = "bucket" | "mirror";
 
 /** burst/vpc/<name>/... — written by the VPC stack after deploy. */
 export interface VpcOutputs {
@@ -57,6 +64,8 @@ export interface VpcOutputs {
   readonly subnetIds: readonly string[];
   readonly securityGroupId: string;
   readonly instanceProfileName: string;
+  /** Where Spark and the s3a jars are staged for nodes (absent for a VPC burst did not create). */
+  readonly artifactsBucket?: string;
 }
 
 /** burst/vpc-config/... — inputs of the long-lived VPC stack. */

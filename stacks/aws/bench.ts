@@ -34,6 +34,9 @@ export function benchClusterProps(workers: number): SparkClusterProps {
       sshWaitSeconds: 900,
       bootMinutes: 15,
       bakedBootMinutes: 3,
+      // A made-up pin: the bench measures synthesis, nothing is downloaded.
+      sparkSha512: [`3.5.3:${"ab".repeat(64)}`],
+      downloads: "bucket",
       buckets: ["burst-results"],
     },
     vpc: {
@@ -41,6 +44,7 @@ export function benchClusterProps(workers: number): SparkClusterProps {
       subnetIds: ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb", "subnet-0cccccccccccccccc"],
       securityGroupId: "sg-0123456789abcdef0",
       instanceProfileName: "burst-main-node",
+      artifactsBucket: "burst-main-artifacts-0bench",
     },
     sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchBenchBenchBenchBenchBenchBenchBenchBench bench",
     callerCidr: "198.51.100.7/32",

@@ -33,13 +33,19 @@ export function debianPackages(): string[] {
 /** How long a worker waits for the master's port: the master installs Spark meanwhile. */
 const masterWaitSeconds = 1200;
 
+/** A node's downloads: the artifacts bucket's objects, or the public mirror's files (aws/downloads). */
+export interface NodeDownloads {
+  readonly sparkUrl: string;
+  /** "" only from a mirror without a pin: the node then checks the mirror's own .sha512. */
+  readonly sparkSha512: string;
+  readonly jars: readonly { readonly url: string; readonly sha512: string }[];
+}
+
 export interface NodeBootstrapInput {
   readonly role: NodeRole;
   readonly sparkVersion: string;
-  readonly sparkMirror: string;
-  readonly mavenRepo: string;
-  /** Pinned SHA-512 of the Spark tarball; "" checks the mirror's own .sha512. */
-  readonly sparkSha512?: string;
+  /** Where Spark's tarball and the jars come from, and the SHA-512 each must have. */
+  readonly downloads: NodeDownloads;
   /** A baked AMI already has Java 17 and Spark in sparkHome (the role then skips installation). */
   readonly bakedAmi: boolean;
   readonly ttlMinutes: number;
@@ -75,9 +81,9 @@ export function renderNodeBootstrap(input: NodeBootstrapInput): string {
     TTL_MINUTES: String(input.ttlMinutes),
     EXPIRES_AT_CALENDAR: systemdCalendar(input.expiresAt),
     SPARK_VERSION: input.sparkVersion,
-    SPARK_MIRROR: input.sparkMirror,
-    SPARK_SHA512: input.sparkSha512 ?? "",
-    MAVEN_REPO: input.mavenRepo,
+    SPARK_URL: input.downloads.sparkUrl,
+    SPARK_SHA512: input.downloads.sparkSha512,
+    SPARK_JARS: input.downloads.jars.map((jar) => `${jar.sha512} ${jar.url}`).join("\n"),
     SPARK_HOME: nodeLayout.sparkHome,
     SPARK_CONF_DIR: `${nodeLayout.sparkHome}/conf`,
     SPARK_LOCAL_IP: "",

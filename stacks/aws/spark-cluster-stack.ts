@@ -1,8 +1,17 @@
 import { Fn, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import { badInput } from "../../src/errors.ts";
 import type { AwsParams, VpcOutputs } from "../../src/params/types.ts";
 import type { ClusterOutputs, ClusterShape, RunIdentity } from "../contract.ts";
-import { type NodeBootstrapInput, nodeLayout } from "./bootstrap.ts";
+import {
+  artifactsBucketUrl,
+  type DownloadOrigin,
+  mavenCentral,
+  nodeArtifacts,
+  nodeDownloads,
+  unpinnedSparkError,
+} from "./artifacts.ts";
+import { type NodeBootstrapInput, type NodeDownloads, nodeLayout } from "./bootstrap.ts";
 import { checkClusterProps } from "./cluster/check-props.ts";
 import { instanceArchitecture, NodeImage } from "./cluster/node-image.ts";
 import { RunAccess } from "./cluster/run-access.ts";
@@ -27,13 +36,13 @@ export interface SparkClusterProps extends RunIdentity, ClusterShape {
   readonly masterSubnetIndex?: number;
   /** Changes the master's private address (a retry after "address in use" bumps it). */
   readonly masterAddressAttempt?: number;
-  /** Maven repository nodes fetch hadoop-aws and the AWS SDK bundle from. */
+  /** Maven repository nodes fetch the s3a jars from with aws/downloads: mirror (Maven Central by default). */
   readonly mavenRepo?: string;
+  /** The artifacts bucket's address for nodes; default its regional S3 address (a test serves its own). */
+  readonly artifactsUrl?: string;
   /** AWS API endpoints other than AWS's own (AWS_ENDPOINT_URL*); absent for real AWS. */
   readonly endpoints?: AwsApiEndpoints;
 }
-
-const mavenCentral = "https://repo1.maven.org/maven2";
 
 /** Terraform outputs beyond the ClusterOutputs contract. */
 export const awsExtraOutputNames = ["masterPrivateIp", "masterInstanceId", "workerInstanceIds", "runId"] as const;
@@ -127,9 +136,7 @@ export class SparkClusterStack extends TerraformStack {
 function bootstrapSettings(props: SparkClusterProps): Omit<NodeBootstrapInput, "role" | "masterHost"> {
   return {
     sparkVersion: props.sparkVersion,
-    sparkMirror: props.params.sparkMirror,
-    mavenRepo: props.mavenRepo ?? mavenCentral,
-    sparkSha512: pinnedSha512(props.params.sparkSha512 ?? [], props.sparkVersion),
+    downloads: downloadsFor(props),
     bakedAmi: Boolean(props.params.bakedAmi),
     ttlMinutes: props.ttlMinutes,
     expiresAt: props.expiresAt,
@@ -140,9 +147,27 @@ function bootstrapSettings(props: SparkClusterProps): Omit<NodeBootstrapInput, "
   };
 }
 
-/** The pinned checksum for this Spark version, or "" (then the node checks the mirror's .sha512). */
-function pinnedSha512(pins: readonly string[], version: string): string {
-  return pins.find((pin) => pin.startsWith(`${version}:`))?.slice(version.length + 1) ?? "";
+/** Spark and the s3a jars from the VPC's artifacts bucket, or from the public mirror when aws/downloads says so. */
+function downloadsFor(props: SparkClusterProps): NodeDownloads {
+  const artifacts = nodeArtifacts(props.sparkVersion, {
+    sparkMirror: props.params.sparkMirror,
+    mavenRepo: props.mavenRepo ?? mavenCentral,
+    sparkSha512: props.params.sparkSha512 ?? [],
+  });
+  if (props.params.downloads === "mirror") return nodeDownloads(artifacts, { kind: "mirror" });
+  const bucket = props.vpc.artifactsBucket;
+  const url = props.artifactsUrl ?? (bucket ? artifactsBucketUrl(bucket, props.params.region) : undefined);
+  if (url === undefined) {
+    throw badInput(`VPC ${props.params.vpcName} has no artifacts bucket, and aws/downloads is "bucket"`, {
+      keyPath: `vpc/${props.params.vpcName}/artifactsBucket`,
+      hint: "npm run vpc -- deploy --yes creates it; then npm run vpc -- stage (or set aws.downloads: mirror)",
+    });
+  }
+  if (artifacts.some((artifact) => artifact.sha512 === undefined)) {
+    throw unpinnedSparkError(props.sparkVersion, "nodes check what they fetch from the artifacts bucket against it");
+  }
+  const origin: DownloadOrigin = { kind: "bucket", url };
+  return nodeDownloads(artifacts, origin);
 }
 
 /** AWS names (security group, key pair, launch template) allow letters, digits and ".-_". */

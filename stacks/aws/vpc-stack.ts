@@ -4,6 +4,7 @@ import type { AwsParams, VpcConfig, VpcOutputs } from "../../src/params/types.ts
 import { type AwsApiEndpoints, awsProvider } from "./provider.ts";
 import { stateLocation, useStateBackend } from "./state-backend.ts";
 import { tagKeys } from "./tags.ts";
+import { ArtifactsBucket } from "./vpc/artifacts-bucket.ts";
 import { ClusterSecurityGroup } from "./vpc/cluster-security-group.ts";
 import { Network } from "./vpc/network.ts";
 import { NodeInstanceProfile } from "./vpc/node-instance-profile.ts";
@@ -23,12 +24,13 @@ export const vpcOutputNames = [
   "subnetIds",
   "securityGroupId",
   "instanceProfileName",
+  "artifactsBucket",
 ] as const satisfies readonly (keyof VpcOutputs)[];
 
 /**
  * The long-lived network every burst cluster in a region launches into, managed by ops: a VPC
- * across `azCount` zones, the cluster security baseline and the nodes' instance profile. Its
- * outputs are what `burst/vpc/<vpcName>/...` holds in Consul. Carries no run id, so no sweeper
+ * across `azCount` zones, the cluster security baseline, the nodes' instance profile and the
+ * bucket nodes download Spark from (staged by `npm run vpc -- stage`). Its outputs are what `burst/vpc/<vpcName>/...` holds in Consul. Carries no run id, so no sweeper
  * ever deletes it.
  */
 export class VpcStack extends TerraformStack {
@@ -56,12 +58,14 @@ export class VpcStack extends TerraformStack {
       sshAllowedCidrs: props.params.sshAllowedCidrs,
     });
     const nodes = new NodeInstanceProfile(this, "nodes", { name, buckets: props.params.buckets });
+    const artifacts = new ArtifactsBucket(this, "artifacts", { name, s3EndpointId: network.s3Endpoint.id });
 
     this.outputs = {
       vpcId: network.vpc.id,
       subnetIds: network.publicSubnets.map((subnet) => subnet.id),
       securityGroupId: cluster.group.id,
       instanceProfileName: nodes.profile.name,
+      artifactsBucket: artifacts.bucket.bucket,
     };
     for (const [outputName, value] of Object.entries(this.outputs)) {
       new TerraformOutput(this, outputName, { value });

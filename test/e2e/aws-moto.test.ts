@@ -2,6 +2,8 @@
 // the local mirror, against a real moto_server, with parameters from a real Consul agent.
 //   - `npm run vpc -- plan|deploy|outputs|destroy` with its state in an S3 bucket on moto, locked
 //     by S3's lock file, and its outputs published to Consul;
+//   - `npm run vpc -- stage`: a test-made tarball and the real s3a jars, checked against their
+//     pins, into the VPC's artifacts bucket, read back; a second stage uploads nothing;
 //   - `burst --target aws --yes` from those parameters: params → synth → real apply → the wait
 //     for the master's host key, which never comes (moto boots nothing) → exit 3 → destroy;
 //     SIGINT during apply; --keep then `burst down`; kill -9, then `gc`. (Apply failing halfway
@@ -11,8 +13,9 @@
 // Consul and the Spark-less CLI. What only a real account shows is listed in docs/aws.md.
 
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -33,8 +36,20 @@ import {
   type EC2Client,
 } from "@aws-sdk/client-ec2";
 import { IAMClient, ListInstanceProfilesCommand, ListRolesCommand } from "@aws-sdk/client-iam";
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  GetBucketEncryptionCommand,
+  GetBucketPolicyCommand,
+  GetObjectCommand,
+  GetPublicAccessBlockCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { cacheRoot } from "../../src/targets/local/runtime.ts";
 import { run } from "../../src/util/exec.ts";
+import { jarLines } from "../../stacks/aws/artifacts.ts";
 import { tagKeys } from "../../stacks/aws/tags.ts";
 import { burst, makeRepo, repoRoot, runDirs, startBurst, tempBurstHome, writeSpec } from "../helpers/burst.ts";
 import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
@@ -43,6 +58,10 @@ import { realProviderInstallation } from "../helpers/terraform.ts";
 
 const stateBucket = "burst-tfstate";
 const sshWaitSeconds = 10;
+const sha512 = (bytes: Buffer) => createHash("sha512").update(bytes).digest("hex");
+/** A stand-in for Spark's 400 MB tarball: bytes this test made, pinned by their SHA-512 below. */
+const fakeTarball = randomBytes(64 * 1024);
+const tarballName = "spark-3.5.3-bin-hadoop3.tgz";
 
 describe("the aws target applied with the real provider against moto", () => {
   let moto: MotoServer;
@@ -52,6 +71,7 @@ describe("the aws target applied with the real provider against moto", () => {
   let vpcWorkDir: string;
   let spec: string;
   let env: Record<string, string>;
+  let sources: string;
 
   before(async () => {
     realProviderInstallation(); // fails with directions when there is no provider mirror
@@ -89,6 +109,10 @@ describe("the aws target applied with the real provider against moto", () => {
     await consul.api("PUT", "/kv/burst/aws/baseAmi", image);
     await consul.api("PUT", "/kv/burst/aws/stateBucket", stateBucket);
     await consul.api("PUT", "/kv/burst/aws/sshWaitSeconds", String(sshWaitSeconds));
+    // The tarball's SHA-512 as ops pin it (config/aws.yml ships none: see docs/operations.md).
+    await consul.api("PUT", "/kv/burst/aws/sparkSha512", JSON.stringify([`3.5.3:${sha512(fakeTarball)}`]));
+    sources = await mkdtemp(join(tmpdir(), "burst-stage-"));
+    await writeFile(join(sources, tarballName), fakeTarball);
     const repo = await makeRepo({ "main.py": "print('hi')\n" });
     spec = await writeSpec(`name: moto-run
 code: { repo: ${repo.dir} }
@@ -146,6 +170,81 @@ results: s3://burst-results/runs/
     const outputs = await vpc(["outputs"]);
     assert.equal(outputs.code, 0, outputs.stderr);
     assert.equal((JSON.parse(outputs.stdout) as Record<string, unknown>).vpcId, vpcId);
+  });
+
+  test("npm run vpc -- stage: the tarball and the real s3a jars, checked, into the artifacts bucket; again: nothing re-uploaded", async () => {
+    const published = await consul.kv("burst/vpc/main/");
+    const bucket = published.get("burst/vpc/main/artifactsBucket") ?? "";
+    assert.match(bucket, /^burst-main-artifacts-/, "the bucket's name is a VPC output in Consul");
+    const s3 = s3Client(moto);
+    try {
+      // Private, encrypted, readable only through the VPC's S3 gateway endpoint.
+      const vpcId = published.get("burst/vpc/main/vpcId") ?? "";
+      const endpoints = await ec2.send(
+        new DescribeVpcEndpointsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }] }),
+      );
+      const endpointId = endpoints.VpcEndpoints?.[0]?.VpcEndpointId;
+      assert.ok(endpointId);
+      const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? "{}");
+      assert.deepEqual(
+        policy.Statement.map((statement: Json) => [statement.Action, statement.Condition]),
+        [["s3:GetObject", { StringEquals: { "aws:SourceVpce": endpointId } }]],
+      );
+      const block = await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }));
+      assert.equal(block.PublicAccessBlockConfiguration?.BlockPublicPolicy, true);
+      const encryption = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+      assert.equal(
+        encryption.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm,
+        "AES256",
+      );
+
+      // The jars come from the burst cache (Maven Central's bytes): their real SHA-512s are pinned in jars.txt.
+      const jars = jarLines().map((line) => join(cacheRoot(), "maven", line.path));
+      for (const jar of jars) assert.ok(existsSync(jar), `${jar} is missing: run bash scripts/setup.sh`);
+      const from = [sources, ...jars].flatMap((source) => ["--from", source]);
+      const first = await vpc(["stage", ...from]);
+      assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
+      assert.match(first.stdout, /Staged: 3 uploaded, 0 already there/);
+      const tarballKey = `spark/spark-3.5.3/${tarballName}`;
+      const stored = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: tarballKey }));
+      const bytes = Buffer.from(
+        await (stored.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      );
+      assert.equal(sha512(bytes), sha512(fakeTarball), "the bytes read back are the bytes staged");
+      assert.equal(stored.Metadata?.sha512, sha512(fakeTarball));
+      for (const line of jarLines()) {
+        const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `maven2/${line.path}` }));
+        assert.equal(head.Metadata?.sha512, line.sha512, line.path);
+      }
+
+      const again = await vpc(["stage", ...from]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /Staged: 0 uploaded, 3 already there/);
+
+      // A file that is not the pinned one is refused before any upload (exit 2).
+      await mkdir(join(sources, "bad"));
+      await writeFile(join(sources, "bad", "spark-3.5.2-bin-hadoop3.tgz"), randomBytes(1024));
+      await consul.api(
+        "PUT",
+        "/kv/burst/aws/sparkSha512",
+        JSON.stringify([`3.5.3:${sha512(fakeTarball)}`, `3.5.2:${"ab".repeat(64)}`]),
+      );
+      const bad = await vpc(["stage", "--spark", "3.5.2", "--from", join(sources, "bad"), ...from]);
+      assert.equal(bad.code, 2, `${bad.stdout}\n${bad.stderr}`);
+      assert.match(
+        bad.stderr,
+        /spark-3\.5\.2-bin-hadoop3\.tgz: its SHA-512 is [0-9a-f]{128}, the pinned one (ab){64}; nothing was uploaded/,
+      );
+      assert.ok(!(await listObjects(moto, bucket)).includes("spark/spark-3.5.2/spark-3.5.2-bin-hadoop3.tgz"));
+
+      // Unpinned: refused before terraform runs.
+      const unpinned = await vpc(["stage", "--spark", "3.5.1"]);
+      assert.equal(unpinned.code, 2);
+      assert.match(unpinned.stderr, /aws\/sparkSha512 pins no SHA-512 for Spark 3\.5\.1/);
+    } finally {
+      await consul.api("PUT", "/kv/burst/aws/sparkSha512", JSON.stringify([`3.5.3:${sha512(fakeTarball)}`]));
+      s3.destroy();
+    }
   });
 
   test("burst --target aws: real apply, then the host-key wait fails (exit 3, phase named) and destroy leaves nothing", async () => {
@@ -215,8 +314,16 @@ results: s3://burst-results/runs/
   test("npm run vpc -- destroy: no VPC, subnet, gateway, route table, endpoint, group, role or profile left", async () => {
     const published = await consul.kv("burst/vpc/main/");
     const vpcId = published.get("burst/vpc/main/vpcId") ?? "";
+    const artifactsBucket = published.get("burst/vpc/main/artifactsBucket") ?? "";
     const destroy = await vpc(["destroy", "--yes"]);
     assert.equal(destroy.code, 0, `${destroy.stdout}\n${destroy.stderr}`);
+    const s3 = s3Client(moto);
+    try {
+      const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets ?? [];
+      assert.ok(!buckets.some((bucket) => bucket.Name === artifactsBucket), "the staged artifacts bucket is gone");
+    } finally {
+      s3.destroy();
+    }
     const filter = [{ Name: "vpc-id", Values: [vpcId] }];
     assert.deepEqual((await ec2.send(new DescribeVpcsCommand({ Filters: filter }))).Vpcs, []);
     assert.deepEqual((await ec2.send(new DescribeSubnetsCommand({ Filters: filter }))).Subnets, []);
@@ -263,13 +370,17 @@ function onlyRunId(dirs: string[]): string {
   return dirs[0]?.split("/").pop() ?? "";
 }
 
-async function listObjects(moto: MotoServer, bucket: string): Promise<string[]> {
-  const s3 = new S3Client({
+function s3Client(moto: MotoServer): S3Client {
+  return new S3Client({
     endpoint: moto.endpoint,
     region: motoRegion,
     forcePathStyle: true,
     credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
   });
+}
+
+async function listObjects(moto: MotoServer, bucket: string): Promise<string[]> {
+  const s3 = s3Client(moto);
   try {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     return (listed.Contents ?? []).map((object) => object.Key ?? "").sort();

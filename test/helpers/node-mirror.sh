@@ -2,14 +2,14 @@
 # Assembles the mirror the booted-container test serves to its nodes over the bridge, from the
 # burst cache only: Spark SPARK_VERSION as an Apache-layout tarball (spark-V-bin-hadoop3.tgz +
 # .sha512) built from the cached pyspark distribution's own files, the s3a jars in Maven layout
-# with their .sha1 and Hadoop's project POM, and a one-module wheel for the requirements test.
+# (the test stages both in its S3 server), and a one-module wheel for the requirements test.
 # Also the wheels of the node runtime's Python packages (numpy, pandas, pyarrow for Debian 12's
 # CPython 3.11), fetched once from PyPI with pip (its cache usually has them from setup), so
 # nodes pip-install them from the mirror as a site's PyPI mirror would serve them.
-# Usage: node-mirror.sh SPARK_VERSION MAVEN_REPO REQUIREMENTS...; prints the mirror folder (cached, idempotent).
+# Usage: node-mirror.sh SPARK_VERSION REQUIREMENTS...; prints the mirror folder (cached, idempotent).
 set -euo pipefail
-version=$1 maven_repo=$2
-shift 2
+version=$1
+shift
 cache="${BURST_HOME:-$HOME/.burst}/cache"
 site=$(echo "$cache/spark/$version"/venv/lib/python3*/site-packages)
 key=$(printf '%s\n' "$@" | sha256sum | cut -c1-12)
@@ -48,17 +48,12 @@ mkdir -p "$mirror/spark/spark-$version"
 tar -czf "$mirror/spark/spark-$version/$name.tgz" -C "$stage" "$name"
 (cd "$mirror/spark/spark-$version" && sha512sum "$name.tgz" >"$name.tgz.sha512")
 
-# The s3a jars the local runtime cached, and the POM the node reads their versions from.
+# The s3a jars the local runtime cached (Maven Central's bytes), in Maven's layout.
 while IFS= read -r jar; do
   rel=${jar#"$cache/maven/"}
   mkdir -p "$mirror/maven2/$(dirname "$rel")"
   cp "$jar" "$mirror/maven2/$rel"
-  sha1sum "$jar" | awk '{print $1}' >"$mirror/maven2/$rel.sha1"
 done < <(find "$cache/maven" -name '*.jar')
-hadoop=$(find "$cache/maven/org/apache/hadoop/hadoop-aws" -mindepth 1 -maxdepth 1 -printf '%f\n' | head -n 1)
-pom="org/apache/hadoop/hadoop-project/$hadoop/hadoop-project-$hadoop.pom"
-mkdir -p "$mirror/maven2/$(dirname "$pom")"
-curl --fail --silent --show-error --location --retry 3 -o "$mirror/maven2/$pom" "${maven_repo%/}/$pom"
 
 # A pure-Python wheel the job's requirements file installs from this mirror (no index).
 mkdir -p "$mirror/wheels"

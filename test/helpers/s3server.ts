@@ -21,10 +21,12 @@ export interface S3ServerOptions {
   /** Keep metadata in a sidecar dir instead of xattrs (for filesystems without user xattrs). */
   readonly sidecar?: boolean;
   readonly log?: (line: string) => void;
+  /** The address to listen on (default loopback; a test bridge's host side for containers). */
+  readonly host?: string;
 }
 
 export interface S3Server {
-  /** http://127.0.0.1:<port> */
+  /** http://<host>:<port> */
   readonly endpoint: string;
   readonly port: number;
   readonly region: string;
@@ -50,11 +52,12 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   const accessKeyId = `BURST${alnum(15)}`;
   const secretAccessKey = randomBytes(30).toString("base64url");
   const region = "us-east-1";
+  const host = options.host ?? "127.0.0.1";
 
   let lastError = "";
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const port = await freePort();
-    const args = ["--port", `127.0.0.1:${port}`, "--region", region, "posix"];
+    const port = await freePort(host);
+    const args = ["--port", `${host}:${port}`, "--region", region, "posix"];
     if (options.sidecar) {
       const sidecarDir = join(base, "meta");
       await mkdir(sidecarDir, { recursive: true });
@@ -71,7 +74,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       (r) => ({ exited: true as const, r }),
       (e: unknown) => ({ exited: true as const, r: undefined, e }),
     );
-    const ready = waitForPort(port, "127.0.0.1", 20_000).then(() => ({
+    const ready = waitForPort(port, host, 20_000).then(() => ({
       exited: false as const,
     }));
     const first = await Promise.race([ready, exited]).catch((e: unknown) => ({
@@ -79,7 +82,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       e,
     }));
     if (!first.exited && !("e" in first)) {
-      const endpoint = `http://127.0.0.1:${port}`;
+      const endpoint = `http://${host}:${port}`;
       let stopped = false;
       return {
         endpoint,

@@ -49,6 +49,19 @@ describe("waitForBootstrap", () => {
       (error: Error & { exitCode?: number }) => {
         assert.match(error.message, /^node worker-1 \(i-0abc\) failed its bootstrap at step install-spark \(exit 1\)/);
         assert.match(error.message, /\n {2}burst: could not download http:\/\/m\/spark-3\.5\.3\.tgz$/);
+        assert.match((error as Error & { hint?: string }).hint ?? "", /stage it first \(npm run vpc -- stage\)/);
+        return true;
+      },
+    );
+  });
+
+  it("points a checksum mismatch at the pin and at staging", async () => {
+    const mismatch = `${booting}burst-log: worker burst: checksum mismatch for http://b/spark.tgz: its SHA-512 is 01, the pinned one ab\nburst-failed: worker install-spark (exit 1)\n`;
+    await assert.rejects(
+      waitForBootstrap([consoleOf("worker", [mismatch])], { timeoutMs: 60_000, pollMs: 1 }),
+      (error: Error & { hint?: string }) => {
+        assert.match(error.message, /burst: checksum mismatch for http:\/\/b\/spark\.tgz/);
+        assert.match(error.hint ?? "", /aws\/sparkSha512 .* Apache's \.sha512, then npm run vpc -- stage/);
         return true;
       },
     );

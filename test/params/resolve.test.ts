@@ -178,6 +178,7 @@ describe("resolveParams against a real Consul agent", () => {
       subnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
       securityGroupId: "sg-0123456789abcdef0",
       instanceProfileName: "burst-node",
+      artifactsBucket: "burst-main-artifacts-20250101",
     };
     const written = await writeParams(ConsulStore.fromEnv(consul.env()), vpcOutputEntries("main", outputs), { prefix });
     assert.equal(written.applied, true);

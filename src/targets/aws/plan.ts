@@ -71,6 +71,7 @@ export function planLines(
     `target aws in ${params.region}: 1 master ${props.masterInstanceType} (on-demand) + ${workers} ${props.workerInstanceType} (${market})`,
     `  VPC ${vpc.vpcId} ("${params.vpcName}"), subnets ${vpc.subnetIds.join(", ")}; master in ${vpc.subnetIds[props.masterSubnetIndex ?? 0]}, workers in any`,
     `  ${image}`,
+    ...(params.bakedAmi ? [] : [`  ${downloadsLine(props)}`]),
     `  workers offer Spark ${sizing}; ${props.diskGb} GB encrypted gp3 disk per node`,
     `  nodes power themselves off after ${props.ttlMinutes} min (ttlMinutes; by ${props.expiresAt}) whatever happens to this CLI`,
     `  SSH as ${params.sshUser} from ${callerLabel(caller)}${params.sshAllowedCidrs.length > 0 ? ` and ${params.sshAllowedCidrs.join(", ")}` : ""}`,
@@ -85,6 +86,16 @@ export function planLines(
   }
   for (const note of cost.notes) lines.push(`  note: ${note}`);
   return lines;
+}
+
+/** Where base-image nodes get Spark and the s3a jars (the stack has refused an unpinned bucket download). */
+function downloadsLine(props: SparkClusterProps): string {
+  const { params, vpc } = props;
+  if (params.downloads === "bucket") {
+    return `Spark and the s3a jars from s3://${vpc.artifactsBucket ?? "?"}/ (npm run vpc -- stage), each checked against its pinned SHA-512`;
+  }
+  const pinned = (params.sparkSha512 ?? []).some((pin) => pin.startsWith(`${props.sparkVersion}:`));
+  return `Spark from ${params.sparkMirror} (${pinned ? "pinned SHA-512" : "warning: no pinned SHA-512, the mirror's own .sha512 is trusted"}), the s3a jars from Maven Central (pinned SHA-512)`;
 }
 
 function callerLabel(caller: CallerCidr): string {

@@ -32,6 +32,8 @@ export class Network extends Construct {
   readonly vpc: Vpc;
   readonly publicSubnets: Subnet[];
   readonly privateSubnets: Subnet[];
+  /** S3 traffic of every subnet goes through it; the artifacts bucket admits reads only from it. */
+  readonly s3Endpoint: VpcEndpoint;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -110,7 +112,7 @@ export class Network extends Construct {
       }
     }
 
-    new VpcEndpoint(this, "s3_endpoint", {
+    this.s3Endpoint = new VpcEndpoint(this, "s3_endpoint", {
       vpcId: this.vpc.id,
       serviceName: `com.amazonaws.${props.region}.s3`,
       vpcEndpointType: "Gateway",

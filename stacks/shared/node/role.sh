@@ -6,7 +6,7 @@
 # stacks/local/scripts/platform.sh) defining: platform_console LINE, platform_install_packages,
 # platform_prepare_node, platform_start_service NAME CMD..., platform_arm_ttl and
 # platform_on_failure.
-# Reads: NODE_ROLE NODE_NAME STATE_DIR SPARK_HOME SPARK_CONF_DIR SPARK_VERSION SPARK_MIRROR SPARK_SHA512 MAVEN_REPO SPARK_DEFAULTS SPARK_ENV LOG4J2 WORK_DIR MASTER_HOST MASTER_PORT MASTER_UI_PORT MASTER_WAIT_SECONDS WORKER_HOST WORKER_PORT WORKER_UI_PORT WORKER_CORES WORKER_MEMORY WORKER_DIR SPARK_LOCAL_IP PYSPARK_PYTHON PYTHON_VENV PYTHON_PACKAGES
+# Reads: NODE_ROLE NODE_NAME STATE_DIR SPARK_HOME SPARK_CONF_DIR SPARK_VERSION SPARK_URL SPARK_SHA512 SPARK_JARS SPARK_DEFAULTS SPARK_ENV LOG4J2 WORK_DIR MASTER_HOST MASTER_PORT MASTER_UI_PORT MASTER_WAIT_SECONDS WORKER_HOST WORKER_PORT WORKER_UI_PORT WORKER_CORES WORKER_MEMORY WORKER_DIR SPARK_LOCAL_IP PYSPARK_PYTHON PYTHON_VENV PYTHON_PACKAGES
 set -euo pipefail
 
 # ---- progress and outcome ----
@@ -71,69 +71,37 @@ sha512_of_published() { # checksum-file
   fi
 }
 
-verify_sha1() { # file checksum-file
-  local expected actual
-  expected=$(awk '{print tolower($1); exit}' "$2")
-  actual=$(sha1sum "$1" | awk '{print $1}')
-  if [ "$expected" != "$actual" ]; then
-    echo "burst: checksum mismatch for $1" >&2
+# fetch_verified URL FILE SHA512: the download, kept only when its SHA-512 is the pinned one.
+fetch_verified() {
+  local actual
+  download "$1" "$2"
+  actual=$(sha512sum "$2" | awk '{print $1}')
+  if [ "$actual" != "$3" ]; then
+    rm -f "$2"
+    echo "burst: checksum mismatch for $1: its SHA-512 is $actual, the pinned one $3" >&2
     return 1
   fi
 }
 
-maven_jar() { # path-in-repo destination-folder
-  local name
-  name=$(basename "$1")
-  download "${MAVEN_REPO%/}/$1" "$2/$name"
-  download "${MAVEN_REPO%/}/$1.sha1" "/tmp/$name.sha1"
-  verify_sha1 "$2/$name" "/tmp/$name.sha1"
-}
-
-# Spark SPARK_VERSION from SPARK_MIRROR into SPARK_HOME, checked against SPARK_SHA512 when pinned
-# (else the mirror's .sha512), plus hadoop-aws and the AWS SDK bundle at the versions Spark's own
-# Hadoop was built with, read from Hadoop's POM rather than a table here.
+# Spark's tarball from SPARK_URL into SPARK_HOME, then each jar of SPARK_JARS ("<sha512> <url>" lines)
+# into its jars folder, every file checked against its pinned SHA-512. Only an unpinned tarball
+# (aws/downloads: mirror, no aws/sparkSha512 entry) is checked against the mirror's own .sha512.
 install_spark() {
-  local tarball url expected hadoop_version="" jar pom sdk_v1 sdk_v2 sdk_jar
-  tarball="spark-${SPARK_VERSION}-bin-hadoop3.tgz"
-  url="${SPARK_MIRROR%/}/spark-${SPARK_VERSION}/${tarball}"
-  download "$url" "/tmp/$tarball"
-  if [ -n "$SPARK_SHA512" ]; then
-    expected=$SPARK_SHA512
-  else
-    download "$url.sha512" "/tmp/$tarball.sha512"
-    expected=$(sha512_of_published "/tmp/$tarball.sha512")
+  local downloads tarball expected=$SPARK_SHA512 sha512 url
+  downloads=$(mktemp -d)
+  tarball=$downloads/spark-${SPARK_VERSION}-bin-hadoop3.tgz
+  if [ -z "$expected" ]; then
+    download "$SPARK_URL.sha512" "$tarball.sha512"
+    expected=$(sha512_of_published "$tarball.sha512")
   fi
-  if [ "$expected" != "$(sha512sum "/tmp/$tarball" | awk '{print $1}')" ]; then
-    echo "burst: checksum mismatch for $url" >&2
-    return 1
-  fi
+  fetch_verified "$SPARK_URL" "$tarball" "$expected"
   mkdir -p "$SPARK_HOME"
-  tar -xzf "/tmp/$tarball" -C "$SPARK_HOME" --strip-components=1
-  rm -f "/tmp/$tarball"
-
-  for jar in "$SPARK_HOME"/jars/hadoop-client-api-*.jar; do
-    hadoop_version=${jar##*/hadoop-client-api-}
-    hadoop_version=${hadoop_version%.jar}
-  done
-  if [ -z "$hadoop_version" ]; then
-    echo "burst: no hadoop-client-api jar in $SPARK_HOME/jars; cannot pick hadoop-aws" >&2
-    return 1
-  fi
-  pom="/tmp/hadoop-project-${hadoop_version}.pom"
-  download "${MAVEN_REPO%/}/org/apache/hadoop/hadoop-project/${hadoop_version}/hadoop-project-${hadoop_version}.pom" "$pom"
-  # Hadoop 3.4+ uses SDK v2 (software.amazon.awssdk:bundle); 3.3 uses v1 (aws-java-sdk-bundle).
-  sdk_v2=$(sed -n 's:.*<aws-java-sdk-v2.version>\(.*\)</aws-java-sdk-v2.version>.*:\1:p' "$pom" | head -n 1)
-  sdk_v1=$(sed -n 's:.*<aws-java-sdk.version>\(.*\)</aws-java-sdk.version>.*:\1:p' "$pom" | head -n 1)
-  if [ -n "$sdk_v2" ]; then
-    sdk_jar="software/amazon/awssdk/bundle/${sdk_v2}/bundle-${sdk_v2}.jar"
-  elif [ -n "$sdk_v1" ]; then
-    sdk_jar="com/amazonaws/aws-java-sdk-bundle/${sdk_v1}/aws-java-sdk-bundle-${sdk_v1}.jar"
-  else
-    echo "burst: no AWS SDK version in $pom" >&2
-    return 1
-  fi
-  maven_jar "org/apache/hadoop/hadoop-aws/${hadoop_version}/hadoop-aws-${hadoop_version}.jar" "$SPARK_HOME/jars"
-  maven_jar "$sdk_jar" "$SPARK_HOME/jars"
+  tar -xzf "$tarball" -C "$SPARK_HOME" --strip-components=1
+  rm -rf "$downloads"
+  while read -r sha512 url; do
+    [ -n "$url" ] || continue
+    fetch_verified "$url" "$SPARK_HOME/jars/${url##*/}" "$sha512"
+  done <<<"$SPARK_JARS"
 }
 
 # The Python that drivers and executors run (PYSPARK_PYTHON): a venv with the node's own packages.

@@ -1,7 +1,9 @@
 // Rung 4 of docs/aws.md: the user data SparkClusterStack synthesizes, taken from cdk.tf.json and
 // evaluated by terraform (base64gzip, as EC2 receives it), booted by cloud-init (NoCloud) in
 // Debian 12 system containers with systemd as PID 1. Nodes talk over a bridge this test creates;
-// Spark and the s3a jars come from a mirror served on the bridge from the burst cache; Debian's
+// Spark and the s3a jars come from an artifacts bucket on a real S3 server (versitygw) on the
+// bridge, staged there by the stage command's own code from a mirror of the burst cache, and are
+// fetched with plain unsigned HTTPS-or-HTTP as from the VPC's bucket; Debian's
 // packages are pre-installed in the root (scripts/setup/node-root.sh), so the role's apt step
 // finds them and skips apt-get. Then the real job runner clones, pip-installs and runs a PySpark
 // job over SSH, with the host key pinned from the master's console.
@@ -13,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { CreateBucketCommand, PutBucketPolicyCommand } from "@aws-sdk/client-s3";
 import ssh2 from "ssh2";
 import { bundleLocalCode, type ResolvedCode } from "../../../src/job/code.ts";
 import { jobLaunch } from "../../../src/job/command.ts";
@@ -21,12 +24,14 @@ import { type BootstrapState, bootstrapState, waitForBootstrap } from "../../../
 import { waitForWorkers } from "../../../src/lifecycle/wait-ready.ts";
 import { RemoteNode } from "../../../src/remote/ssh.ts";
 import { hostKeyFromConsole } from "../../../src/targets/aws/host-key.ts";
-import { mavenRepo } from "../../../src/targets/local/maven.ts";
+import { stageArtifacts } from "../../../src/targets/aws/stage-artifacts.ts";
 import { ensureTerraform } from "../../../src/targets/local/runtime.ts";
+import { nodeArtifacts } from "../../../stacks/aws/artifacts.ts";
 import { nodeLayout } from "../../../stacks/aws/bootstrap.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { pythonPackages } from "../../../stacks/shared/node/packages.ts";
 import { BridgeNetwork, ensureNodeRoot, NodeContainer, serveDirectory } from "../../helpers/node-container.ts";
+import { type S3Server, startS3Server } from "../../helpers/s3server.ts";
 import { blocks, masterIpReference, params, type Synthesized, synthCluster } from "./helpers.ts";
 
 const sparkVersion = "3.5.3";
@@ -72,6 +77,8 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
   const containers: NodeContainer[] = [];
   let network: BridgeNetwork | undefined;
   let closeMirror = async () => {};
+  let artifactsServer: S3Server | undefined;
+  const artifactsBucket = "burst-main-artifacts-booted";
   let master: NodeContainer;
   let worker: NodeContainer;
   let bootBroken: () => Promise<NodeContainer> = async () => {
@@ -86,7 +93,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
 
   before(async () => {
     const root = ensureNodeRoot();
-    const mirrorDir = execFileSync("bash", [mirrorScript, sparkVersion, mavenRepo(), ...pythonPackages(sparkVersion)], {
+    const mirrorDir = execFileSync("bash", [mirrorScript, sparkVersion, ...pythonPackages(sparkVersion)], {
       encoding: "utf8",
     }).trim();
     network = new BridgeNetwork(subnet);
@@ -105,6 +112,52 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     const key = ssh2.utils.generateKeyPairSync("ed25519", { comment: "burst-booted-test" });
     writeFileSync(privateKeyPath, key.private, { mode: 0o600 });
     chmodSync(privateKeyPath, 0o600);
+    // The tarball's checksum pinned in parameters, as ops pin Apache's published one.
+    const sha512 = readFileSync(
+      join(mirrorDir, "spark", `spark-${sparkVersion}`, `spark-${sparkVersion}-bin-hadoop3.tgz.sha512`),
+      "utf8",
+    ).split(" ")[0];
+    const pins = [`${sparkVersion}:${sha512}`];
+    // The VPC's artifacts bucket: a real S3 server on the bridge, filled by the stage command's
+    // code. Its policy lets anyone read objects; AWS's adds aws:SourceVpce (the VPC's endpoint),
+    // which versitygw does not evaluate: here only the test's bridge reaches it.
+    artifactsServer = await startS3Server({ host: network.hostAddress });
+    const s3 = artifactsServer.client();
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: artifactsBucket }));
+      await s3.send(
+        new PutBucketPolicyCommand({
+          Bucket: artifactsBucket,
+          Policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: "*",
+                Action: "s3:GetObject",
+                Resource: `arn:aws:s3:::${artifactsBucket}/*`,
+              },
+            ],
+          }),
+        }),
+      );
+      const artifacts = nodeArtifacts(sparkVersion, { sparkMirror: "", mavenRepo: "", sparkSha512: pins });
+      const staged = await stageArtifacts({
+        client: s3,
+        bucket: artifactsBucket,
+        artifacts,
+        sources: [mirrorDir],
+        scratchDir: scratch,
+        log: () => {},
+      });
+      assert.deepEqual(
+        staged.map((item) => item.action),
+        artifacts.map(() => "uploaded"),
+      );
+    } finally {
+      s3.destroy();
+    }
+
     const stack = (overrides: Parameters<typeof synthCluster>[0]) =>
       synthCluster({
         workers: 1,
@@ -115,20 +168,17 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
         expiresAt: new Date(Date.now() + minutes(60)).toISOString(),
         sshPublicKey: key.public,
         sparkConf: {},
-        params: { ...params, sparkMirror: `${mirror.url}/spark` },
-        mavenRepo: `${mirror.url}/maven2`,
+        params: { ...params, downloads: "bucket", sparkSha512: pins },
+        artifactsUrl: `${artifactsServer?.endpoint}/${artifactsBucket}`,
         ...overrides,
       });
-    // The tarball's checksum pinned in parameters: the nodes check it, not the mirror's .sha512.
-    const sha512 = readFileSync(
-      join(mirrorDir, "spark", `spark-${sparkVersion}`, `spark-${sparkVersion}-bin-hadoop3.tgz.sha512`),
-      "utf8",
-    ).split(" ")[0];
-    const cluster = stack({
-      params: { ...params, sparkMirror: `${mirror.url}/spark`, sparkSha512: [`${sparkVersion}:${sha512}`] },
+    const cluster = stack({});
+    // A node whose pinned checksum is not the staged tarball's, with a one-minute TTL: it must
+    // report the mismatch, then power off.
+    const failing = stack({
+      ttlMinutes: 1,
+      params: { ...params, sparkSha512: [`${sparkVersion}:${"ab".repeat(64)}`] },
     });
-    // A node whose Spark download fails, with a one-minute TTL: it must report, then power off.
-    const failing = stack({ ttlMinutes: 1, params: { ...params, sparkMirror: `${mirror.url}/no-such-mirror` } });
     bootBroken = async () =>
       boot("burst-broken", namespaces[2] ?? "", await evaluatedUserData(failing, "worker", masterIp));
 
@@ -152,6 +202,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     node?.dispose();
     for (const container of containers) await container.stop();
     await closeMirror();
+    await artifactsServer?.stop();
     network?.delete();
     rmSync(scratch, { recursive: true, force: true });
     if (steps.length > 0) console.log(`node steps (since launch):\n  ${steps.join("\n  ")}`);
@@ -164,14 +215,17 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
       assert.equal(state.kind, "ready", `${container.name}: ${container.console().slice(-2000)}`);
     }
     assert.match(master.console(), /burst-step: master install-spark/);
-    // Both nodes downloaded Spark and checked it against the pinned checksum, not the mirror's.
-    const tarball = `/spark/spark-${sparkVersion}/spark-${sparkVersion}-bin-hadoop3.tgz`;
-    assert.equal(mirrorRequests.filter((path) => path === tarball).length, 2);
-    assert.equal(mirrorRequests.filter((path) => path === `${tarball}.sha512`).length, 0);
-    assert.ok(
-      mirrorRequests.some((path) => path.endsWith(".jar.sha1")),
-      "the s3a jars are checked against their .sha1",
+    // Spark and the jars came from the artifacts bucket (its address is the only source the user
+    // data names), each checked against its pin: nothing of Spark's from the mirror.
+    assert.deepEqual(
+      mirrorRequests.filter((path) => path.startsWith("/spark/") || path.startsWith("/maven2/")),
+      [],
     );
+    for (const container of [master, worker]) {
+      const installed = container.exec("ls /opt/spark/jars").stdout;
+      assert.match(installed, /^hadoop-aws-3\.3\.4\.jar$/m, container.name);
+      assert.match(installed, /^aws-java-sdk-bundle-1\.12\.262\.jar$/m, container.name);
+    }
   });
 
   it("registers the worker with the master, asked over SSH with the host key the master printed", async () => {
@@ -278,7 +332,10 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
       waitForBootstrap([consoleOf(broken)], { timeoutMs: minutes(3), pollMs: 1000 }),
       (error: Error) => {
         assert.match(error.message, /node burst-broken failed its bootstrap at step install-spark/);
-        assert.match(error.message, /could not download http:\/\/.*\/no-such-mirror\//);
+        assert.match(
+          error.message,
+          /checksum mismatch for http:\/\/[\d.:]+\/burst-main-artifacts-booted\/spark\/spark-3\.5\.3\/spark-3\.5\.3-bin-hadoop3\.tgz: its SHA-512 is [0-9a-f]{128}, the pinned one (ab){64}/,
+        );
         return true;
       },
     );

@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { ensureTerraform } from "../../../src/targets/local/runtime.ts";
+import { artifactsBucketUrl, mavenCentral, nodeArtifacts, nodeDownloads } from "../../../stacks/aws/artifacts.ts";
 import {
   bootstrapParts,
   type NodeBootstrapInput,
@@ -15,7 +16,7 @@ import {
   variablesRead,
 } from "../../../stacks/aws/bootstrap.ts";
 import { renderSparkEnv } from "../../../stacks/shared/spark-conf.ts";
-import { masterIpReference, synthCluster } from "./helpers.ts";
+import { masterIpReference, params, synthCluster, vpc } from "./helpers.ts";
 
 const stacksDir = fileURLToPath(new URL("../../../stacks/", import.meta.url));
 const scriptDirs = ["aws/bootstrap", "shared/node", "local/scripts"];
@@ -28,8 +29,15 @@ const scripts = scriptDirs.flatMap((dir) =>
 const input: NodeBootstrapInput = {
   role: "worker",
   sparkVersion: "3.5.3",
-  sparkMirror: "https://archive.apache.org/dist/spark",
-  mavenRepo: "https://repo1.maven.org/maven2",
+  // What synthCluster's parameters give: Spark and the s3a jars from the VPC's artifacts bucket.
+  downloads: nodeDownloads(
+    nodeArtifacts("3.5.3", {
+      sparkMirror: params.sparkMirror,
+      mavenRepo: mavenCentral,
+      sparkSha512: params.sparkSha512 ?? [],
+    }),
+    { kind: "bucket", url: artifactsBucketUrl(vpc.artifactsBucket, params.region) },
+  ),
   bakedAmi: false,
   ttlMinutes: 90,
   expiresAt: "2025-03-04T05:06:07.890Z",

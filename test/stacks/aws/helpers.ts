@@ -17,6 +17,9 @@ export const params: AwsParams = {
   sshWaitSeconds: 900,
   bootMinutes: 15,
   bakedBootMinutes: 3,
+  // Test values: a made-up pin, in the artifacts bucket below.
+  sparkSha512: [`3.5.3:${"ab".repeat(64)}`],
+  downloads: "bucket",
   buckets: ["burst-results", "burst-data"],
 };
 
@@ -25,6 +28,7 @@ export const vpc = {
   subnetIds: ["subnet-0aaa", "subnet-0bbb", "subnet-0ccc"],
   securityGroupId: "sg-0cluster",
   instanceProfileName: "burst-main-node",
+  artifactsBucket: "burst-main-artifacts-0example",
 };
 
 export const publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHexamplekeyexamplekeyexamplekeyexample burst-run";

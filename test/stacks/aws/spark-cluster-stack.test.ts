@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BurstError } from "../../../src/errors.ts";
+import { BurstError, ExitCode } from "../../../src/errors.ts";
 import { workersShortMessage } from "../../../stacks/aws/capacity.ts";
 import { addressNumber } from "../../../stacks/aws/cluster/spark-master.ts";
 import { awsExtraOutputNames } from "../../../stacks/aws/spark-cluster-stack.ts";
@@ -348,11 +348,52 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     );
   });
 
-  it("pins the Spark tarball's SHA-512 from parameters for the cluster's version only", () => {
+  it("has nodes fetch Spark and the s3a jars from the VPC's artifacts bucket, each checked against its pinned SHA-512", () => {
     const hex = "ab".repeat(64);
     const pinned = synthCluster({ params: { ...params, sparkSha512: [`3.4.4:${"cd".repeat(64)}`, `3.5.3:${hex}`] } });
-    assert.match(userDataScript(pinned, "worker"), new RegExp(`^SPARK_SHA512='${hex}'$`, "m"));
-    assert.match(userDataScript(config, "worker"), /^SPARK_SHA512=''$/m, "unpinned: the mirror's .sha512");
+    const script = userDataScript(pinned, "worker");
+    const bucket = `https://${vpc.artifactsBucket}.s3.eu-west-1.amazonaws.com`;
+    assert.match(script, new RegExp(`^SPARK_SHA512='${hex}'$`, "m"), "the pin of the cluster's version only");
+    assert.ok(script.includes(`SPARK_URL='${bucket}/spark/spark-3.5.3/spark-3.5.3-bin-hadoop3.tgz'`));
+    const jars = /^SPARK_JARS='([^']*)'$/m.exec(script)?.[1]?.split("\n") ?? [];
+    assert.deepEqual(
+      jars.map((line) => line.split(" ")[1]),
+      [
+        `${bucket}/maven2/org/apache/hadoop/hadoop-aws/3.3.4/hadoop-aws-3.3.4.jar`,
+        `${bucket}/maven2/com/amazonaws/aws-java-sdk-bundle/1.12.262/aws-java-sdk-bundle-1.12.262.jar`,
+      ],
+    );
+    for (const line of jars) assert.match(line, /^[0-9a-f]{128} /);
+  });
+
+  it("refuses (bad input) a bucket download without a pinned Spark checksum or without a bucket", () => {
+    const unpinned = () => synthCluster({ params: { ...params, sparkSha512: [] } });
+    assert.throws(unpinned, (error: BurstError) => {
+      assert.equal(error.exitCode, ExitCode.badInput);
+      assert.match(error.message, /aws\/sparkSha512 pins no SHA-512 for Spark 3\.5\.3/);
+      assert.match(
+        error.hint ?? "",
+        /downloads\.apache\.org\/spark\/spark-3\.5\.3\/spark-3\.5\.3-bin-hadoop3\.tgz\.sha512/,
+      );
+      return true;
+    });
+    const { artifactsBucket: _, ...handMade } = vpc;
+    assert.throws(
+      () => synthCluster({ vpc: handMade }),
+      (error: BurstError) => error.exitCode === ExitCode.badInput && /npm run vpc -- stage/.test(error.hint ?? ""),
+    );
+  });
+
+  it("downloads from the public mirror and Maven Central only when aws/downloads says mirror", () => {
+    const mirror = synthCluster({ params: { ...params, downloads: "mirror", sparkSha512: [] } });
+    const script = userDataScript(mirror, "worker");
+    assert.ok(
+      script.includes("SPARK_URL='https://archive.apache.org/dist/spark/spark-3.5.3/spark-3.5.3-bin-hadoop3.tgz'"),
+    );
+    assert.match(script, /^SPARK_SHA512=''$/m, "unpinned: the mirror's own .sha512");
+    assert.ok(
+      script.includes(" https://repo1.maven.org/maven2/org/apache/hadoop/hadoop-aws/3.3.4/hadoop-aws-3.3.4.jar"),
+    );
   });
 
   it("defines every contract output, plus the master's private IP and instance ids", () => {

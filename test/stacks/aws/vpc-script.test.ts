@@ -78,6 +78,17 @@ describe("npm run vpc", () => {
     assert.doesNotMatch(result.stderr, /\n\s+at /);
   });
 
+  it("stage refuses (exit 2), before terraform runs, a Spark version whose tarball SHA-512 is not pinned", () => {
+    // config/aws.yml ships no pin: the operator copies Apache's published one (docs/operations.md).
+    const result = vpc(["stage"], { TERRAFORM_BINARY_NAME: "no-such-terraform" });
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /aws\/sparkSha512 pins no SHA-512 for Spark 3\.5\.3/);
+    assert.match(result.stderr, /hint: add "3\.5\.3:<hex>" to aws\.sparkSha512 in config\/aws\.yml/);
+    const unknown = vpc(["stage", "--spark", "9.9.9"], { TERRAFORM_BINARY_NAME: "no-such-terraform" });
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /--spark 9\.9\.9 is not a Spark version burst supports/);
+  });
+
   it("prints usage and exits 2 on an unknown command", () => {
     const result = vpc(["launch"]);
     assert.equal(result.status, 2);

@@ -129,6 +129,55 @@ describe("VpcStack: node identity", () => {
   });
 });
 
+describe("VpcStack: the artifacts bucket nodes download Spark from", () => {
+  const bucket = only(config, "aws_s3_bucket");
+  const ofBucket = (type: string) => only(config, type).bucket;
+
+  it("is private, encrypted, owner-enforced and emptied with the VPC (its contents can be staged again)", () => {
+    assert.equal(bucket.bucket_prefix, "burst-main-artifacts-");
+    assert.equal(bucket.force_destroy, true);
+    assert.equal(bucket.versioning, undefined, "versioning stays off: a re-stage replaces an object");
+    assert.deepEqual(only(config, "aws_s3_bucket_public_access_block"), {
+      bucket: ref("aws_s3_bucket"),
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    assert.deepEqual(only(config, "aws_s3_bucket_server_side_encryption_configuration").rule, [
+      { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } },
+    ]);
+    assert.deepEqual(only(config, "aws_s3_bucket_ownership_controls").rule, {
+      object_ownership: "BucketOwnerEnforced",
+    });
+    for (const type of ["aws_s3_bucket_ownership_controls", "aws_s3_bucket_server_side_encryption_configuration"]) {
+      assert.equal(ofBucket(type), ref("aws_s3_bucket"), type);
+    }
+  });
+
+  it("lets anyone read objects, but only through this VPC's S3 gateway endpoint", () => {
+    const policy = only(config, "aws_s3_bucket_policy");
+    assert.equal(policy.bucket, ref("aws_s3_bucket"));
+    assert.deepEqual(JSON.parse(String(policy.policy)).Statement, [
+      {
+        Sid: "NodesReadThroughTheVpcEndpoint",
+        Effect: "Allow",
+        Principal: "*",
+        Action: "s3:GetObject",
+        Resource: `${ref("aws_s3_bucket", "arn")}/*`,
+        Condition: { StringEquals: { "aws:SourceVpce": ref("aws_vpc_endpoint") } },
+      },
+    ]);
+  });
+
+  it("keeps bucket names valid and short enough for terraform's suffix whatever the VPC's name", () => {
+    const long = synthVpc({ params: { ...params, vpcName: "a-very-long-vpc-name-for-the-eu-region" } });
+    const prefix = String(only(long, "aws_s3_bucket").bucket_prefix);
+    assert.ok(prefix.length <= 37, prefix);
+    assert.match(prefix, /^[a-z0-9][a-z0-9-]*-$/);
+  });
+});
+
 describe("VpcStack: outputs and state", () => {
   it("outputs what burst/vpc/<name>/... holds", () => {
     for (const name of vpcOutputNames) assert.ok(config.output[name], `missing output ${name}`);
@@ -136,6 +185,7 @@ describe("VpcStack: outputs and state", () => {
     assert.equal((config.output.subnetIds?.value as string[]).length, 3);
     assert.equal(config.output.securityGroupId?.value, ref("aws_security_group"));
     assert.equal(config.output.instanceProfileName?.value, ref("aws_iam_instance_profile", "name"));
+    assert.equal(config.output.artifactsBucket?.value, ref("aws_s3_bucket", "bucket"));
   });
 
   it("keeps state in a local file when no state bucket is configured", () => {

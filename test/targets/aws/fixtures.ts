@@ -24,6 +24,7 @@ export const consulVpc: VpcOutputs = {
   subnetIds: ["subnet-0c0nsu1aaaaaaaaa", "subnet-0c0nsu1bbbbbbbbb"],
   securityGroupId: "sg-0c0nsu1000000000",
   instanceProfileName: "burst-main-node",
+  artifactsBucket: "burst-main-artifacts-0c0nsu1",
 };
 
 /** The docs' first burst, resolved (built directly, so these tests do not depend on the spec parser). */
@@ -92,6 +93,9 @@ export function params(overrides: { vpc?: VpcOutputs | undefined } = { vpc: cons
       sshWaitSeconds: 900,
       bootMinutes: 15,
       bakedBootMinutes: 3,
+      // A made-up pin, in the artifacts bucket of consulVpc.
+      sparkSha512: [`3.5.3:${"ab".repeat(64)}`],
+      downloads: "bucket",
       buckets: ["burst-results"],
     },
     vpcConfig: { cidr: "10.42.0.0/16", azCount: 2, privateSubnets: false },

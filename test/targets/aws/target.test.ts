@@ -81,6 +81,11 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
     assert.ok(plan.includes(`VPC ${consulVpc.vpcId} ("main"), subnets ${consulVpc.subnetIds.join(", ")}`));
     assert.match(plan, /master in subnet-0c0nsu1aaaaaaaaa, workers in any/);
     assert.match(plan, /image ami-0base000000000000 \(Java 17 \+ Spark 3\.5\.3 installed at boot\)/);
+    assert.ok(
+      plan.includes(
+        `Spark and the s3a jars from s3://${consulVpc.artifactsBucket}/ (npm run vpc -- stage), each checked against its pinned SHA-512`,
+      ),
+    );
     assert.match(plan, /workers offer Spark all their cores and memory \(Spark sizes them\)/);
     assert.match(plan, /host key: read from the master's console output/);
   });
