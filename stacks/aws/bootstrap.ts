@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { pythonPackages, readPackageList } from "../shared/node/packages.ts";
 import { renderLog4j2, renderSparkDefaults, renderSparkEnv, shellQuote } from "../shared/spark-conf.ts";
+import { hadoopCloudVersion, sparkLine } from "../shared/spark-versions.ts";
 
 const stacksDir = fileURLToPath(new URL("../", import.meta.url));
 
@@ -36,6 +37,8 @@ const masterWaitSeconds = 1200;
 export interface NodeBootstrapInput {
   readonly role: NodeRole;
   readonly sparkVersion: string;
+  /** The run's region: s3a signs for it (fs.s3a.endpoint.region). */
+  readonly region: string;
   readonly sparkMirror: string;
   readonly mavenRepo: string;
   /** Pinned SHA-512 of the Spark tarball; "" checks the mirror's own .sha512. */
@@ -64,6 +67,8 @@ export const bootstrapParts = [
 
 export function renderNodeBootstrap(input: NodeBootstrapInput): string {
   const pythonExec = `${nodeLayout.pythonVenv}/bin/python`;
+  const line = sparkLine(input.sparkVersion);
+  if (!line) throw new Error(`no Spark line for ${input.sparkVersion}: the spec accepts only supported versions`);
   const variables: Record<string, string> = {
     NODE_ROLE: input.role,
     NODE_NAME: input.role,
@@ -75,6 +80,8 @@ export function renderNodeBootstrap(input: NodeBootstrapInput): string {
     TTL_MINUTES: String(input.ttlMinutes),
     EXPIRES_AT_CALENDAR: systemdCalendar(input.expiresAt),
     SPARK_VERSION: input.sparkVersion,
+    SPARK_SCALA: line.scala,
+    HADOOP_CLOUD_VERSION: hadoopCloudVersion(line, input.sparkVersion),
     SPARK_MIRROR: input.sparkMirror,
     SPARK_SHA512: input.sparkSha512 ?? "",
     MAVEN_REPO: input.mavenRepo,
@@ -84,7 +91,7 @@ export function renderNodeBootstrap(input: NodeBootstrapInput): string {
     WORK_DIR: nodeLayout.workDir,
     SSH_USER: input.sshUser,
     SPARK_DEFAULTS: renderSparkDefaults({
-      s3: { pathStyle: false },
+      s3: { pathStyle: false, region: input.region },
       eventLogDir: `${nodeLayout.workDir}/eventlog`,
       extra: input.sparkConf,
     }),

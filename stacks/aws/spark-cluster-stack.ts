@@ -127,6 +127,7 @@ export class SparkClusterStack extends TerraformStack {
 function bootstrapSettings(props: SparkClusterProps): Omit<NodeBootstrapInput, "role" | "masterHost"> {
   return {
     sparkVersion: props.sparkVersion,
+    region: props.params.region,
     sparkMirror: props.params.sparkMirror,
     mavenRepo: props.mavenRepo ?? mavenCentral,
     sparkSha512: pinnedSha512(props.params.sparkSha512 ?? [], props.sparkVersion),

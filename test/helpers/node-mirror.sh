@@ -26,7 +26,7 @@ mkdir -p "$dist/python/lib" "$dist/conf"
 cp -r "$site/pyspark/bin" "$site/pyspark/sbin" "$dist/"
 mkdir "$dist/jars"
 for jar in "$site"/pyspark/jars/*.jar; do
-  case ${jar##*/} in hadoop-aws-* | aws-java-sdk-bundle-* | bundle-*) continue ;; esac
+  case ${jar##*/} in hadoop-aws-* | aws-java-sdk-bundle-* | bundle-* | spark-hadoop-cloud_*) continue ;; esac
   cp "$jar" "$dist/jars/"
 done
 py4j=$(basename "$(echo "$site"/pyspark/../py4j-*.dist-info)" .dist-info)

@@ -6,7 +6,7 @@
 # stacks/local/scripts/platform.sh) defining: platform_console LINE, platform_install_packages,
 # platform_prepare_node, platform_start_service NAME CMD..., platform_arm_ttl and
 # platform_on_failure.
-# Reads: NODE_ROLE NODE_NAME STATE_DIR SPARK_HOME SPARK_CONF_DIR SPARK_VERSION SPARK_MIRROR SPARK_SHA512 MAVEN_REPO SPARK_DEFAULTS SPARK_ENV LOG4J2 WORK_DIR MASTER_HOST MASTER_PORT MASTER_UI_PORT MASTER_WAIT_SECONDS WORKER_HOST WORKER_PORT WORKER_UI_PORT WORKER_CORES WORKER_MEMORY WORKER_DIR SPARK_LOCAL_IP PYSPARK_PYTHON PYTHON_VENV PYTHON_PACKAGES
+# Reads: NODE_ROLE NODE_NAME STATE_DIR SPARK_HOME SPARK_CONF_DIR SPARK_VERSION SPARK_SCALA HADOOP_CLOUD_VERSION SPARK_MIRROR SPARK_SHA512 MAVEN_REPO SPARK_DEFAULTS SPARK_ENV LOG4J2 WORK_DIR MASTER_HOST MASTER_PORT MASTER_UI_PORT MASTER_WAIT_SECONDS WORKER_HOST WORKER_PORT WORKER_UI_PORT WORKER_CORES WORKER_MEMORY WORKER_DIR SPARK_LOCAL_IP PYSPARK_PYTHON PYTHON_VENV PYTHON_PACKAGES
 set -euo pipefail
 
 # ---- progress and outcome ----
@@ -91,7 +91,8 @@ maven_jar() { # path-in-repo destination-folder
 
 # Spark SPARK_VERSION from SPARK_MIRROR into SPARK_HOME, checked against SPARK_SHA512 when pinned
 # (else the mirror's .sha512), plus hadoop-aws and the AWS SDK bundle at the versions Spark's own
-# Hadoop was built with, read from Hadoop's POM rather than a table here.
+# Hadoop was built with, read from Hadoop's POM rather than a table here, and spark-hadoop-cloud
+# (the S3A magic committer's binding) at the release stacks/shared/spark-versions.ts picks.
 install_spark() {
   local tarball url expected hadoop_version="" jar pom sdk_v1 sdk_v2 sdk_jar
   tarball="spark-${SPARK_VERSION}-bin-hadoop3.tgz"
@@ -134,6 +135,8 @@ install_spark() {
   fi
   maven_jar "org/apache/hadoop/hadoop-aws/${hadoop_version}/hadoop-aws-${hadoop_version}.jar" "$SPARK_HOME/jars"
   maven_jar "$sdk_jar" "$SPARK_HOME/jars"
+
+  maven_jar "org/apache/spark/spark-hadoop-cloud_${SPARK_SCALA}/${HADOOP_CLOUD_VERSION}/spark-hadoop-cloud_${SPARK_SCALA}-${HADOOP_CLOUD_VERSION}.jar" "$SPARK_HOME/jars"
 }
 
 # The Python that drivers and executors run (PYSPARK_PYTHON): a venv with the node's own packages.

@@ -28,6 +28,7 @@ const scripts = scriptDirs.flatMap((dir) =>
 const input: NodeBootstrapInput = {
   role: "worker",
   sparkVersion: "3.5.3",
+  region: "eu-west-1",
   sparkMirror: "https://archive.apache.org/dist/spark",
   mavenRepo: "https://repo1.maven.org/maven2",
   bakedAmi: false,

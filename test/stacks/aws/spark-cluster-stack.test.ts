@@ -325,9 +325,26 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     }
   });
 
+  it("commits s3a outputs with the magic committer and signs s3a requests for the run's region", () => {
+    for (const role of ["master", "worker"] as const) {
+      const script = userDataScript(config, role);
+      assert.match(script, /^spark\.hadoop\.fs\.s3a\.endpoint\.region eu-west-1$/m);
+      assert.match(script, /^spark\.hadoop\.fs\.s3a\.committer\.name magic$/m);
+      assert.match(
+        script,
+        /^spark\.sql\.sources\.commitProtocolClass org\.apache\.spark\.internal\.io\.cloud\.PathOutputCommitProtocol$/m,
+      );
+      // The binding jar comes from the Maven repository, checked against its published sha1; Spark
+      // 3.5.3 has no spark-hadoop-cloud release, so the nearest of its line (3.5.1) is used.
+      assert.match(script, /^HADOOP_CLOUD_VERSION='3\.5\.1'$/m);
+      assert.match(script, /^SPARK_SCALA='2\.12'$/m);
+      assert.match(script, /maven_jar "org\/apache\/spark\/spark-hadoop-cloud_\$\{SPARK_SCALA\}\//);
+    }
+  });
+
   it("writes the shared spark-defaults rendering, with the params' extra conf", () => {
     const expected = renderSparkDefaults({
-      s3: { pathStyle: false },
+      s3: { pathStyle: false, region: "eu-west-1" },
       eventLogDir: "/opt/burst/run/eventlog",
       extra: { "spark.sql.shuffle.partitions": "64" },
     });
