@@ -90,6 +90,7 @@ export function renderNodeBootstrap(input: NodeBootstrapInput): string {
     SPARK_LOCAL_IP: "",
     WORK_DIR: nodeLayout.workDir,
     SSH_USER: input.sshUser,
+    SPOT_WATCH_SCRIPT: readFileSync(`${stacksDir}shared/node/spot-watch.sh`, "utf8"),
     SPARK_DEFAULTS: renderSparkDefaults({
       s3: { pathStyle: false, region: input.region },
       eventLogDir: `${nodeLayout.workDir}/eventlog`,
