@@ -21,6 +21,7 @@ import { run } from "../../src/util/exec.ts";
 import { renderSparkDefaults } from "../../stacks/shared/spark-conf.ts";
 import { type S3Server, startS3Server } from "../helpers/s3server.ts";
 import { type StandaloneSpark, startStandaloneSpark } from "../helpers/standalone-spark.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const SPARK_VERSION = "3.5.3";
 const ROWS_PER_PARTITION = 1000;
@@ -133,14 +134,6 @@ async function executorPids(): Promise<number[]> {
       pids.push(Number(entry));
   }
   return pids;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 async function submit(script: string, args: string[], conf: Record<string, string> = {}) {

@@ -19,6 +19,7 @@ import { run } from "../../src/util/exec.ts";
 import { renderSparkDefaults } from "../../stacks/shared/spark-conf.ts";
 import { type ImdsStandIn, startImdsStandIn } from "../helpers/imds.ts";
 import { type StandaloneSpark, startStandaloneSpark } from "../helpers/standalone-spark.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const watcher = fileURLToPath(new URL("../../stacks/shared/node/spot-watch.sh", import.meta.url));
 const log = (line: string) => {
@@ -72,14 +73,6 @@ after(async () => {
   await imds?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
-
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe("spot interruption on a real Spark worker", () => {
   test("the notice decommissions the worker, the job finishes elsewhere, the event log records it", async () => {

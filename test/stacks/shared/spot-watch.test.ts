@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { run, type Started, start } from "../../../src/util/exec.ts";
 import { type ImdsStandIn, startImdsStandIn } from "../../helpers/imds.ts";
+import { waitFor } from "../../helpers/wait.ts";
 
 const watcher = fileURLToPath(new URL("../../../stacks/shared/node/spot-watch.sh", import.meta.url));
 
@@ -21,14 +22,6 @@ before(async () => {
 after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A process standing in for the Worker daemon: it writes down the signal it receives. */
 function fakeWorker(signalFile: string): Started {
