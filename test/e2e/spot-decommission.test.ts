@@ -27,7 +27,8 @@ const log = (line: string) => {
 };
 
 // Eight slow tasks over two one-core executors, a shuffle, then a sum: both executors hold
-// shuffle output when worker 1 is told to leave.
+// shuffle output when worker 1 is told to leave. Before stopping, the driver waits (up to 3 min)
+// for the decommissioned executor to finish migrating and leave, so its removal is in the log.
 const JOB_PY = `
 import os, sys, time
 from pyspark.sql import SparkSession
@@ -40,6 +41,11 @@ def slow(i):
     return (i % 4, i)
 pairs = sc.parallelize(range(8), 8).map(slow).reduceByKey(lambda a, b: a + b, 4)
 print("BURST_SUM=%d" % sum(v for _, v in pairs.collect()))
+executors = lambda: sc._jsc.sc().getExecutorMemoryStatus().size() - 1  # minus the driver
+deadline = time.time() + 180
+while executors() > 1 and time.time() < deadline:
+    time.sleep(1)
+print("BURST_EXECUTORS_LEFT=%d" % executors())
 spark.stop()
 `;
 
