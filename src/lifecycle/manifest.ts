@@ -1,5 +1,6 @@
 import type { ClusterOutputs } from "../../stacks/contract.ts";
 import type { ResolvedCode } from "../job/code.ts";
+import type { DecommissionedExecutor } from "../job/decommissions.ts";
 import type { Params } from "../params/types.ts";
 import type { Spec } from "../spec/types.ts";
 import type { Outcome, Phase } from "./events.ts";
@@ -48,6 +49,8 @@ export interface RunManifest {
   readonly results: string;
   readonly files: readonly string[];
   readonly missingOutputs: readonly string[];
+  /** Workers a spot interruption took away while a job ran (their executors, decommissioned gracefully). */
+  readonly interruptedWorkers: readonly DecommissionedExecutor[];
 }
 
 export interface ManifestInput {
@@ -69,6 +72,7 @@ export interface ManifestInput {
   readonly resultsUri: string;
   readonly files: readonly string[];
   readonly missingOutputs: readonly string[];
+  readonly interruptedWorkers?: readonly DecommissionedExecutor[];
 }
 
 export function buildManifest(input: ManifestInput): RunManifest {
@@ -111,6 +115,7 @@ export function buildManifest(input: ManifestInput): RunManifest {
     results: input.resultsUri,
     files: input.files,
     missingOutputs: input.missingOutputs,
+    interruptedWorkers: input.interruptedWorkers ?? [],
   };
 }
 

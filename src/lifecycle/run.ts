@@ -5,6 +5,7 @@ import type { ClusterOutputs, RunIdentity } from "../../stacks/contract.ts";
 import { BurstError, badInput, ExitCode, infraError } from "../errors.ts";
 import { bundleLocalCode, type ResolvedCode, resolveCode } from "../job/code.ts";
 import { type JobDependencies, noDependencies } from "../job/command.ts";
+import { decommissionedExecutors } from "../job/decommissions.ts";
 import { RemoteJob } from "../job/remote-job.ts";
 import type { Params } from "../params/types.ts";
 import { RemoteNode } from "../remote/ssh.ts";
@@ -348,6 +349,13 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
       for (const missing of collected.missingOutputs) {
         sink({ type: "warning", message: `declared output ${missing} was not produced by the job` });
       }
+      const interruptedWorkers = await decommissionedExecutors(join(localDir, "logs", "eventlog"));
+      for (const worker of interruptedWorkers) {
+        sink({
+          type: "warning",
+          message: `worker ${worker.host} was interrupted (spot notice) and decommissioned at ${worker.at}; its executor ${worker.executorId} left gracefully`,
+        });
+      }
       const outcome = outcomeOf(failure, interrupts);
       const manifest = buildManifest({
         version: request.version,
@@ -368,6 +376,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
         resultsUri: uri,
         files: [...collected.logs, ...collected.outputs].map((file) => file.slice(localDir.length + 1)),
         missingOutputs: collected.missingOutputs,
+        interruptedWorkers,
       });
       await writeFile(
         join(localDir, "manifest.json"),

@@ -54,9 +54,11 @@ export function jarLines(file: URL = jarsFile): JarLine[] {
     });
 }
 
-/** "3.5.*" matches every 3.5 release; anything else matches itself. */
-const matchesVersion = (pattern: string, version: string): boolean =>
-  pattern.endsWith(".*") ? version.startsWith(pattern.slice(0, -1)) : pattern === version;
+/** "3.5.*" matches every 3.5 release, "3.5.0,3.5.1" each one listed; anything else matches itself. */
+const matchesVersion = (patterns: string, version: string): boolean =>
+  patterns
+    .split(",")
+    .some((pattern) => (pattern.endsWith(".*") ? version.startsWith(pattern.slice(0, -1)) : pattern === version));
 
 /** The pinned SHA-512 of Spark `version`'s tarball in aws/sparkSha512, if any. */
 export function pinnedSparkSha512(pins: readonly string[], version: string): string | undefined {

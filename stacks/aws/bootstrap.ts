@@ -44,6 +44,8 @@ export interface NodeDownloads {
 export interface NodeBootstrapInput {
   readonly role: NodeRole;
   readonly sparkVersion: string;
+  /** The run's region: s3a signs for it (fs.s3a.endpoint.region). */
+  readonly region: string;
   /** Where Spark's tarball and the jars come from, and the SHA-512 each must have. */
   readonly downloads: NodeDownloads;
   /** A baked AMI already has Java 17 and Spark in sparkHome (the role then skips installation). */
@@ -89,8 +91,9 @@ export function renderNodeBootstrap(input: NodeBootstrapInput): string {
     SPARK_LOCAL_IP: "",
     WORK_DIR: nodeLayout.workDir,
     SSH_USER: input.sshUser,
+    SPOT_WATCH_SCRIPT: readFileSync(`${stacksDir}shared/node/spot-watch.sh`, "utf8"),
     SPARK_DEFAULTS: renderSparkDefaults({
-      s3: { pathStyle: false },
+      s3: { pathStyle: false, region: input.region },
       eventLogDir: `${nodeLayout.workDir}/eventlog`,
       extra: input.sparkConf,
     }),

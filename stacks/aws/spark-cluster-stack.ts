@@ -136,6 +136,7 @@ export class SparkClusterStack extends TerraformStack {
 function bootstrapSettings(props: SparkClusterProps): Omit<NodeBootstrapInput, "role" | "masterHost"> {
   return {
     sparkVersion: props.sparkVersion,
+    region: props.params.region,
     downloads: downloadsFor(props),
     bakedAmi: Boolean(props.params.bakedAmi),
     ttlMinutes: props.ttlMinutes,

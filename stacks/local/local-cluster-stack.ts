@@ -6,6 +6,9 @@ import { renderLog4j2, renderSparkDefaults, renderSparkEnv } from "../shared/spa
 
 const scriptsDir = fileURLToPath(new URL("./scripts/", import.meta.url));
 
+/** versitygw's default region; the CLI's S3 client signs for the same one. */
+export const localS3Region = "us-east-1";
+
 export interface LocalWorkerPorts {
   readonly port: number;
   readonly uiPort: number;
@@ -61,7 +64,7 @@ export class LocalClusterStack extends TerraformStack {
       SPARK_HOME: props.sparkHome,
       PYSPARK_PYTHON: props.pythonExec,
       SPARK_DEFAULTS: renderSparkDefaults({
-        s3: { endpoint: s3Endpoint, pathStyle: true },
+        s3: { endpoint: s3Endpoint, pathStyle: true, region: localS3Region },
         eventLogDir: `${workDir}/eventlog`,
         extra: classPathConf(props.extraClassPath),
       }),
@@ -75,6 +78,7 @@ export class LocalClusterStack extends TerraformStack {
     localNode(this, "s3", `${nodesDir}/s3`, "start-s3.sh", {
       S3_BINARY: props.s3.binary,
       S3_PORT: String(props.s3.port),
+      S3_REGION: localS3Region,
       S3_DATA_DIR: props.s3.dataDir,
       CREDENTIALS_FILE: props.s3.credentialsFile,
     });

@@ -7,6 +7,8 @@ export interface S3AccessConfig {
   readonly endpoint?: string;
   /** Path-style addressing, needed by S3 servers that are not virtual-host aware. */
   readonly pathStyle: boolean;
+  /** fs.s3a.endpoint.region: the run's region on AWS, a fixed name for the local S3 server. */
+  readonly region: string;
 }
 
 export interface SparkDefaultsInput {
@@ -16,6 +18,30 @@ export interface SparkDefaultsInput {
   /** Extra settings from parameters; the job's own conf goes on spark-submit instead. */
   readonly extra?: Readonly<Record<string, string>>;
 }
+
+/**
+ * s3a outputs commit through the S3A magic committer (spark-hadoop-cloud): tasks write pending
+ * multipart uploads that only the job commit completes, so a lost executor or a failed job leaves
+ * no visible part files. Other schemes fall back to FileOutputCommitter through the same protocol.
+ */
+export const magicCommitter: Readonly<Record<string, string>> = {
+  "spark.hadoop.fs.s3a.committer.name": "magic",
+  "spark.hadoop.fs.s3a.committer.magic.enabled": "true",
+  "spark.hadoop.mapreduce.outputcommitter.factory.scheme.s3a": "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory",
+  "spark.sql.sources.commitProtocolClass": "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol",
+  "spark.sql.parquet.output.committer.class": "org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter",
+};
+
+/**
+ * A worker sent SIGPWR (the spot watcher, stacks/shared/node/spot-watch.sh) decommissions
+ * gracefully: no new tasks, its shuffle and cached RDD blocks migrate to the other workers.
+ */
+export const decommissionOnSignal: Readonly<Record<string, string>> = {
+  "spark.decommission.enabled": "true",
+  "spark.storage.decommission.enabled": "true",
+  "spark.storage.decommission.shuffleBlocks.enabled": "true",
+  "spark.storage.decommission.rddBlocks.enabled": "true",
+};
 
 /**
  * spark-defaults.conf. Credentials are never written here: S3A's default provider chain reads
@@ -33,9 +59,11 @@ export function renderSparkDefaults(input: SparkDefaultsInput): string {
     // is a directory, and deleting "out/" while out/part-00000 exists fails with
     // ErrDirectoryNotEmpty, which S3A retries until the job hangs.
     "spark.hadoop.fs.s3a.directory.marker.retention": "keep",
+    // RDD saveAsTextFile (old mapred API) still uses FileOutputCommitter: the magic committer binds only DataFrame writes.
     "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
-    "spark.sql.sources.commitProtocolClass":
-      "org.apache.spark.sql.execution.datasources.SQLHadoopMapReduceCommitProtocol",
+    "spark.hadoop.fs.s3a.endpoint.region": input.s3.region,
+    ...magicCommitter,
+    ...decommissionOnSignal,
   };
   if (input.s3.endpoint !== undefined) {
     conf["spark.hadoop.fs.s3a.endpoint"] = input.s3.endpoint;

@@ -15,6 +15,12 @@ export interface SparkLine {
   readonly scala: string;
   /** pip requirements file (absolute path) with the node runtime's Python packages for this line. */
   readonly pythonRequirementsFile: string;
+  /**
+   * Releases of org.apache.spark:spark-hadoop-cloud_<scala> on Maven Central (the S3A magic
+   * committer's binding). Apache skipped it for some patch releases (3.5.3 has none); its classes
+   * are byte-identical across the published 3.5 ones, so an unpublished patch uses the nearest.
+   */
+  readonly hadoopCloudVersions: readonly string[];
 }
 
 const requirementsFile = (name: string): string => fileURLToPath(new URL(`./node-python/${name}`, import.meta.url));
@@ -26,6 +32,7 @@ export const SPARK_LINES: readonly SparkLine[] = [
     versions: ["3.5.0", "3.5.1", "3.5.2", "3.5.3", "3.5.4", "3.5.5", "3.5.6", "3.5.7", "3.5.8", "3.5.9"],
     scala: "2.12",
     pythonRequirementsFile: requirementsFile("spark-3.5.txt"),
+    hadoopCloudVersions: ["3.5.1", "3.5.4", "3.5.5", "3.5.7", "3.5.8"],
   },
 ];
 
@@ -33,6 +40,19 @@ export const SUPPORTED_SPARK_VERSIONS: readonly string[] = SPARK_LINES.flatMap((
 
 export function sparkLine(version: string): SparkLine | undefined {
   return SPARK_LINES.find((l) => l.versions.includes(version));
+}
+
+/**
+ * The spark-hadoop-cloud release a Spark version uses: its own when published, else the newest
+ * published one of its line below it, else the oldest above it.
+ */
+export function hadoopCloudVersion(line: SparkLine, version: string): string {
+  if (line.hadoopCloudVersions.includes(version)) return version;
+  const patch = (v: string) => Number(v.split(".")[2]);
+  const below = line.hadoopCloudVersions.filter((v) => patch(v) < patch(version));
+  const chosen = below.length > 0 ? below[below.length - 1] : line.hadoopCloudVersions[0];
+  if (chosen === undefined) throw new Error(`no spark-hadoop-cloud release known for Spark line ${line.line}`);
+  return chosen;
 }
 
 /** "3.5.0-3.5.9": the supported versions as short ranges, for messages and the reference doc. */

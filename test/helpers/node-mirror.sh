@@ -12,7 +12,8 @@ version=$1
 shift
 cache="${BURST_HOME:-$HOME/.burst}/cache"
 site=$(echo "$cache/spark/$version"/venv/lib/python3*/site-packages)
-key=$(printf '%s\n' "$@" | sha256sum | cut -c1-12)
+# The cached jars are part of the key: a jar the runtime added later (spark-hadoop-cloud) makes a new mirror.
+key=$({ printf '%s\n' "$@"; find "$cache/maven" -name '*.jar' | sort; } | sha256sum | cut -c1-12)
 mirror="$cache/node-mirror/$version-$key"
 [[ -f "$mirror/.complete" ]] && { echo "$mirror"; exit 0; }
 [[ -d "$site/pyspark" ]] || { echo "node-mirror: no cached pyspark $version (bash scripts/setup.sh)" >&2; exit 3; }
@@ -26,7 +27,7 @@ mkdir -p "$dist/python/lib" "$dist/conf"
 cp -r "$site/pyspark/bin" "$site/pyspark/sbin" "$dist/"
 mkdir "$dist/jars"
 for jar in "$site"/pyspark/jars/*.jar; do
-  case ${jar##*/} in hadoop-aws-* | aws-java-sdk-bundle-* | bundle-*) continue ;; esac
+  case ${jar##*/} in hadoop-aws-* | aws-java-sdk-bundle-* | bundle-* | spark-hadoop-cloud_*) continue ;; esac
   cp "$jar" "$dist/jars/"
 done
 py4j=$(basename "$(echo "$site"/pyspark/../py4j-*.dist-info)" .dist-info)

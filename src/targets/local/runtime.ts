@@ -7,6 +7,7 @@
 //                                 stacks/shared/node-python/spark-<line>.txt
 //     venv/lib/pythonX.Y/site-packages/pyspark   = SPARK_HOME (bin/spark-submit, bin/spark-class, jars/)
 //       jars/hadoop-aws-<hadoop>.jar + the AWS SDK bundle its POM names (hard links into maven/)
+//       jars/spark-hadoop-cloud_<scala>-<version>.jar: the S3A magic committer's Spark binding
 //     burst-install.json          what was installed (written last; the whole dir is renamed into place)
 //   maven/<standard layout>     jars downloaded from Maven Central, sha1-verified
 //   bin/versitygw               S3 API server (posix backend), `go install`ed at a pinned version
@@ -27,6 +28,7 @@ import { homedir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import {
   describeSupportedSparkVersions,
+  hadoopCloudVersion,
   readRequirements,
   type SparkLine,
   sparkLine,
@@ -161,6 +163,39 @@ async function s3aJars(hadoopVersion: string, log: Log): Promise<{ coordinate: C
   return out;
 }
 
+/** spark-hadoop-cloud for a Spark version of a known line: binds Spark SQL writes to the S3A magic committer. */
+export function committerCoordinate(line: SparkLine, sparkVersion: string): Coordinate {
+  return {
+    groupId: "org.apache.spark",
+    artifactId: `spark-hadoop-cloud_${line.scala}`,
+    version: hadoopCloudVersion(line, sparkVersion),
+  };
+}
+
+async function committerJar(
+  line: SparkLine,
+  sparkVersion: string,
+  log: Log,
+): Promise<{ coordinate: Coordinate; file: string }> {
+  const coordinate = committerCoordinate(line, sparkVersion);
+  return { coordinate, file: await cachedArtifact(join(cacheRoot(), "maven"), coordinate, log) };
+}
+
+/** Hard-link (else copy) cached jars into SPARK_HOME/jars. */
+async function placeJars(
+  home: string,
+  jars: readonly { coordinate: Coordinate; file: string }[],
+): Promise<InstallRecord["jars"]> {
+  const placed: InstallRecord["jars"] = [];
+  for (const j of jars) {
+    const target = join(home, "jars", basename(j.file));
+    await rm(target, { force: true });
+    await link(j.file, target).catch(() => copyFile(j.file, target));
+    placed.push({ coordinate: formatCoordinate(j.coordinate), file: basename(j.file) });
+  }
+  return placed;
+}
+
 function pythonNextTo(sparkHome: string): string | undefined {
   // <prefix>/lib/pythonX.Y/site-packages/pyspark -> <prefix>/bin/pythonX.Y
   const m = /^(.*)\/lib\/(python\d+\.\d+)\/site-packages\/pyspark$/.exec(sparkHome);
@@ -197,6 +232,10 @@ async function externalSpark(
   const hadoopVersion = hadoopVersionOf(sparkHome, files);
   const hasS3a = files.some((f) => f.startsWith("hadoop-aws-"));
   const extraJars = hasS3a ? [] : (await s3aJars(hadoopVersion, log)).map((j) => j.file);
+  // A Spark of a line burst knows gets the committer binding; another keeps its own committers.
+  const line = sparkLine(sparkVersion);
+  if (line && !files.some((f) => f.startsWith("spark-hadoop-cloud_")))
+    extraJars.push((await committerJar(line, sparkVersion, log)).file);
   const pythonExec = process.env.PYSPARK_PYTHON || pythonNextTo(sparkHome) || which("python3") || which("python");
   if (!pythonExec)
     throw infraError("no python3 found for PYSPARK_PYTHON", {
@@ -326,29 +365,41 @@ async function pipInstall(vpy: string, args: string[], what: string, log: Log): 
 const samePackages = (a: readonly string[] | undefined, b: readonly string[]): boolean =>
   a !== undefined && a.length === b.length && a.every((p, i) => p === b[i]);
 
+const hasCommitter = (rec: InstallRecord, line: SparkLine): boolean =>
+  rec.jars.some((j) => j.coordinate === formatCoordinate(committerCoordinate(line, rec.sparkVersion)));
+
 /**
- * Bring a cached install made before the node runtime's Python packages changed up to date, in
- * place (a pip install into its venv is additive, so bursts using it meanwhile are unharmed).
+ * Bring a cached install made before the node runtime's Python packages or the committer jar
+ * changed up to date, in place (a pip install into its venv and a new jar are additive, so
+ * bursts using it meanwhile are unharmed).
  */
-async function upgradePythonPackages(dir: string, rec: InstallRecord, line: SparkLine, log: Log): Promise<void> {
+async function upgradeInstall(dir: string, rec: InstallRecord, line: SparkLine, log: Log): Promise<void> {
   const began = Date.now();
   const wanted = readRequirements(line.pythonRequirementsFile);
-  log(`spark: adding the node runtime's Python packages to ${dir}: ${wanted.join(" ")}`);
-  await pipInstall(
-    join(dir, rec.pythonExec),
-    [`pyspark==${rec.sparkVersion}`, "-r", line.pythonRequirementsFile],
-    "the node runtime's Python packages",
-    log,
-  );
-  const updated: InstallRecord = {
-    ...rec,
-    pythonPackages: wanted,
-    timingsMs: { ...rec.timingsMs, pythonPackages: Date.now() - began },
-  };
+  let updated: InstallRecord = rec;
+  if (!samePackages(rec.pythonPackages, wanted)) {
+    log(`spark: adding the node runtime's Python packages to ${dir}: ${wanted.join(" ")}`);
+    await pipInstall(
+      join(dir, rec.pythonExec),
+      [`pyspark==${rec.sparkVersion}`, "-r", line.pythonRequirementsFile],
+      "the node runtime's Python packages",
+      log,
+    );
+    updated = {
+      ...updated,
+      pythonPackages: wanted,
+      timingsMs: { ...updated.timingsMs, pythonPackages: Date.now() - began },
+    };
+  }
+  if (!hasCommitter(rec, line)) {
+    log(`spark: adding the S3A magic committer binding to ${dir}`);
+    const placed = await placeJars(join(dir, rec.sparkHome), [await committerJar(line, rec.sparkVersion, log)]);
+    updated = { ...updated, jars: [...updated.jars, ...placed] };
+  }
   const tmp = join(dir, `${INSTALL_RECORD}.${process.pid}`);
   await writeFile(tmp, `${JSON.stringify(updated, null, 2)}\n`);
   await rename(tmp, join(dir, INSTALL_RECORD));
-  log(`spark: Python packages added in ${seconds(Date.now() - began)}`);
+  log(`spark: cached install brought up to date in ${seconds(Date.now() - began)}`);
 }
 
 /** Install pyspark==version and the line's Python packages into a venv at `dir` (a temp dir), add the s3a jars, verify. */
@@ -390,17 +441,8 @@ async function installSpark(dir: string, version: string, line: SparkLine, log: 
   const hadoopVersion = hadoopVersionOf(home, files);
 
   t = Date.now();
-  const jars = await s3aJars(hadoopVersion, log);
-  const placed: InstallRecord["jars"] = [];
-  for (const j of jars) {
-    const target = join(home, "jars", basename(j.file));
-    await rm(target, { force: true });
-    await link(j.file, target).catch(() => copyFile(j.file, target));
-    placed.push({
-      coordinate: formatCoordinate(j.coordinate),
-      file: basename(j.file),
-    });
-  }
+  const jars = [...(await s3aJars(hadoopVersion, log)), await committerJar(line, version, log)];
+  const placed = await placeJars(home, jars);
   timings.jars = Date.now() - t;
   log(`spark: s3a jars in place in ${seconds(timings.jars)}`);
 
@@ -472,7 +514,7 @@ export async function ensureSpark(version: string, log: Log): Promise<SparkRunti
     const rec = await readRecord(dir);
     const runtime = rec && rec.sparkVersion === version ? runtimeFromRecord(dir, rec) : undefined;
     if (!rec || !runtime) return {};
-    return samePackages(rec.pythonPackages, wanted) ? { runtime } : { stale: rec };
+    return samePackages(rec.pythonPackages, wanted) && hasCommitter(rec, line) ? { runtime } : { stale: rec };
   };
   const hit = await cached();
   if (hit.runtime) return hit.runtime;
@@ -481,9 +523,9 @@ export async function ensureSpark(version: string, log: Log): Promise<SparkRunti
     const again = await cached(); // installed by whoever held the lock before us
     if (again.runtime) return again.runtime;
     if (again.stale) {
-      await upgradePythonPackages(dir, again.stale, line, log);
+      await upgradeInstall(dir, again.stale, line, log);
       const upgraded = await cached();
-      if (!upgraded.runtime) throw infraError(`Spark install in ${dir} is incomplete after adding Python packages`);
+      if (!upgraded.runtime) throw infraError(`Spark install in ${dir} is incomplete after bringing it up to date`);
       return upgraded.runtime;
     }
     await sweepTempSiblings(dir);

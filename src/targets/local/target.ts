@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { App } from "cdktf";
 import ssh2 from "ssh2";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
-import { LocalClusterStack } from "../../../stacks/local/local-cluster-stack.ts";
+import { LocalClusterStack, localS3Region } from "../../../stacks/local/local-cluster-stack.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { freePorts } from "../../util/ports.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
@@ -111,7 +111,7 @@ export const localTarget: Target = {
           hostKey: outputs.hostKey,
         };
       },
-      objectStore: { region: "us-east-1", endpoint: s3Endpoint, forcePathStyle: true, credentials },
+      objectStore: { region: localS3Region, endpoint: s3Endpoint, forcePathStyle: true, credentials },
       createBuckets: true,
       // The master is this machine: a pip install done once serves every later run.
       pythonDependencyCache: join(cacheRoot(), "pydeps"),

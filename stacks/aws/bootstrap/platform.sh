@@ -2,7 +2,7 @@
 # The AWS platform under the node role (stacks/shared/node/role.sh): Debian packages through apt,
 # Spark as systemd services run by a `spark` user, the TTL guard as `shutdown` plus an on-disk
 # timer, and the serial console (which the CLI reads with ec2:GetConsoleOutput) for progress.
-# Reads: NODE_PACKAGES SSH_USER WORK_DIR SPARK_HOME SPARK_CONF_DIR SPARK_LOCAL_IP TTL_MINUTES EXPIRES_AT_CALENDAR
+# Reads: NODE_PACKAGES SSH_USER WORK_DIR SPARK_HOME SPARK_CONF_DIR SPARK_LOCAL_IP TTL_MINUTES EXPIRES_AT_CALENDAR STATE_DIR SPOT_WATCH_SCRIPT
 set -euo pipefail
 
 platform_console() {
@@ -56,6 +56,29 @@ WantedBy=multi-user.target
 UNIT
   systemctl daemon-reload
   systemctl enable --now "burst-spark-$name.service"
+}
+
+# The spot watcher (stacks/shared/node/spot-watch.sh) as a root service beside the worker: on an
+# interruption notice it records it and sends the worker SIGPWR (graceful decommissioning).
+platform_watch_spot() {
+  install -d /usr/local/lib/burst
+  printf '%s' "$SPOT_WATCH_SCRIPT" >/usr/local/lib/burst/spot-watch.sh
+  chmod 0755 /usr/local/lib/burst/spot-watch.sh
+  cat >/etc/systemd/system/burst-spot-watch.service <<UNIT
+[Unit]
+Description=burst: decommission the Spark worker on a spot interruption notice
+After=burst-spark-worker.service
+
+[Service]
+ExecStart=/usr/local/lib/burst/spot-watch.sh --state-dir ${STATE_DIR} --worker-unit burst-spark-worker.service
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  systemctl daemon-reload
+  systemctl enable --now burst-spot-watch.service
 }
 
 # The node powers itself off TTL_MINUTES after boot whatever happens to the CLI; the launch

@@ -27,6 +27,9 @@ platform_start_service() { # name command...
   )
 }
 
+# No instance metadata here: test/e2e/spot-decommission.test.ts runs the watcher against a stand-in.
+platform_watch_spot() { :; }
+
 platform_arm_ttl() {
   echo "burst: the run's ttl_guard node stops this node after the TTL"
 }

@@ -4,8 +4,8 @@
 # report progress and the outcome (ready/failed marker, console lines the CLI reads).
 # Each target supplies a platform layer (stacks/aws/bootstrap/platform.sh,
 # stacks/local/scripts/platform.sh) defining: platform_console LINE, platform_install_packages,
-# platform_prepare_node, platform_start_service NAME CMD..., platform_arm_ttl and
-# platform_on_failure.
+# platform_prepare_node, platform_start_service NAME CMD..., platform_watch_spot (workers), platform_arm_ttl
+# and platform_on_failure.
 # Reads: NODE_ROLE NODE_NAME STATE_DIR SPARK_HOME SPARK_CONF_DIR SPARK_VERSION SPARK_URL SPARK_SHA512 SPARK_JARS SPARK_DEFAULTS SPARK_ENV LOG4J2 WORK_DIR MASTER_HOST MASTER_PORT MASTER_UI_PORT MASTER_WAIT_SECONDS WORKER_HOST WORKER_PORT WORKER_UI_PORT WORKER_CORES WORKER_MEMORY WORKER_DIR SPARK_LOCAL_IP PYSPARK_PYTHON PYTHON_VENV PYTHON_PACKAGES
 set -euo pipefail
 
@@ -187,5 +187,9 @@ run_node_role() {
   configure_spark
   role_step "start-$NODE_ROLE"
   if [ "$NODE_ROLE" = master ]; then start_master; else start_worker; fi
+  if [ "$NODE_ROLE" = worker ]; then
+    role_step spot-watch
+    platform_watch_spot
+  fi
   role_ready
 }

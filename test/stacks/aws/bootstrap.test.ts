@@ -15,7 +15,7 @@ import {
   systemdCalendar,
   variablesRead,
 } from "../../../stacks/aws/bootstrap.ts";
-import { renderSparkEnv } from "../../../stacks/shared/spark-conf.ts";
+import { renderSparkEnv, shellQuote } from "../../../stacks/shared/spark-conf.ts";
 import { masterIpReference, params, synthCluster, vpc } from "./helpers.ts";
 
 const stacksDir = fileURLToPath(new URL("../../../stacks/", import.meta.url));
@@ -29,6 +29,7 @@ const scripts = scriptDirs.flatMap((dir) =>
 const input: NodeBootstrapInput = {
   role: "worker",
   sparkVersion: "3.5.3",
+  region: "eu-west-1",
   // What synthCluster's parameters give: Spark and the s3a jars from the VPC's artifacts bucket.
   downloads: nodeDownloads(
     nodeArtifacts("3.5.3", {
@@ -84,6 +85,7 @@ describe("node scripts (the role, the AWS and the local platform)", () => {
       "local/scripts/start-worker.sh",
       "local/scripts/stop-node.sh",
       "shared/node/role.sh",
+      "shared/node/spot-watch.sh",
     ]);
     for (const script of scripts) assert.equal(shellcheck(join(stacksDir, script)), "", script);
   });
@@ -98,6 +100,23 @@ describe("node scripts (the role, the AWS and the local platform)", () => {
 });
 
 describe("renderNodeBootstrap", () => {
+  it("installs the spot watcher on workers as a service watching the real metadata address", () => {
+    const script = renderNodeBootstrap(input);
+    assert.ok(
+      script.includes(
+        `SPOT_WATCH_SCRIPT=${shellQuote(readFileSync(join(stacksDir, "shared/node/spot-watch.sh"), "utf8"))}`,
+      ),
+    );
+    assert.match(
+      script,
+      /ExecStart=\/usr\/local\/lib\/burst\/spot-watch\.sh --state-dir \$\{STATE_DIR\} --worker-unit burst-spark-worker\.service/,
+    );
+    const execStart = script.split("\n").filter((line) => line.startsWith("ExecStart=/usr/local/lib/burst/spot-watch"));
+    assert.equal(execStart.length, 1);
+    assert.ok(!execStart[0]?.includes("--imds"), "no metadata address override on nodes");
+    assert.ok(script.indexOf("platform_watch_spot\n") > script.indexOf("start_worker; fi"), "after the worker started");
+  });
+
   for (const [role, bakedAmi] of [
     ["master", false],
     ["worker", false],

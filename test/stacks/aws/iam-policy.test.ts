@@ -2,19 +2,22 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { tagKeys } from "../../../stacks/aws/tags.ts";
+import { type Check, evaluateAll, type Policy } from "../../helpers/iam-policy-eval.ts";
 import { params, type Synthesized, synthCluster, synthVpc } from "./helpers.ts";
 
 interface Statement {
   Sid: string;
-  Effect: string;
+  Effect: "Allow";
   Action: string[];
   Resource: string | string[];
-  Condition?: unknown;
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 const policy = JSON.parse(
   readFileSync(fileURLToPath(new URL("../../../docs/iam-policy.json", import.meta.url)), "utf8"),
 ) as {
+  Version: string;
   Statement: Statement[];
 };
 const allowed = new Set(policy.Statement.flatMap((s) => s.Action));
@@ -193,8 +196,9 @@ const actionsByResourceType: Record<string, string[]> = {
     "dynamodb:DeleteItem",
     "dynamodb:DescribeTable",
   ],
-  // Every taggable resource: default tags are applied and read back.
-  tags: ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DescribeTags"],
+  // Every taggable resource: default tags are applied in the create call and read back. Tags never
+  // change after creation (a run's are fixed; the VPC stack's are its name), so no DeleteTags.
+  tags: ["ec2:CreateTags", "ec2:DescribeTags"],
 };
 
 /** Every kind of thing terraform manages for burst, over all stack variants. */
@@ -239,12 +243,11 @@ describe("docs/iam-policy.json: what an operator needs to run burst", () => {
     assert.deepEqual(passRole[0]?.Condition, { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } });
   });
 
-  it("terminates only instances that carry a burst run id", () => {
-    const terminate = policy.Statement.filter((s) => s.Action.includes("ec2:TerminateInstances"));
-    assert.deepEqual(
-      terminate.map((s) => s.Condition),
-      [{ Null: { "aws:ResourceTag/burst:run-id": "false" } }],
-    );
+  it("tags only inside the call that creates, and only with the ec2:CreateAction condition", () => {
+    const tagging = policy.Statement.filter((s) => s.Action.includes("ec2:CreateTags"));
+    assert.equal(tagging.length, 1);
+    assert.deepEqual(Object.keys(tagging[0]?.Condition as object), ["StringEquals"]);
+    assert.ok(!allowed.has("ec2:DeleteTags"));
   });
 
   it("touches IAM only for burst's node role and profile", () => {
@@ -263,5 +266,326 @@ describe("docs/iam-policy.json: what an operator needs to run burst", () => {
     const sids = policy.Statement.map((s) => s.Sid);
     assert.equal(new Set(sids).size, sids.length);
     assert.ok(policy.Statement.every((s) => s.Effect === "Allow"));
+  });
+});
+
+// ---- the policy evaluated against calls burst makes and calls an attacker would ----
+
+const account = "123456789012";
+const concrete: Policy = JSON.parse(
+  JSON.stringify(policy)
+    .replaceAll("ACCOUNT_ID", account)
+    .replaceAll("STATE_BUCKET", "acme-tfstate")
+    .replaceAll("LOCK_TABLE", "acme-tflock")
+    .replaceAll("RESULTS_BUCKET", "acme-results")
+    .replaceAll("DATA_BUCKET", "acme-data"),
+) as Policy;
+
+type Tags = Readonly<Record<string, string>>;
+const run: Tags = { [tagKeys.runId]: "nightly-20250101-abcd", [tagKeys.owner]: "ci", Name: "nightly-worker" };
+const vpc: Tags = { [tagKeys.vpc]: "main", Name: "burst-main" };
+const none: Tags = { Name: "prod-db" };
+const ec2Arn = (type: string, id: string) => `arn:aws:ec2:eu-west-1:${account}:${type}/${id}`;
+
+const tagContext = (prefix: "aws:RequestTag" | "aws:ResourceTag", tags: Tags): Record<string, string | string[]> => ({
+  ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`${prefix}/${key}`, value])),
+  ...(prefix === "aws:RequestTag" ? { "aws:TagKeys": Object.keys(tags) } : {}),
+});
+
+/** A resource the call creates, tagged in the same call (AWS also checks ec2:CreateTags with ec2:CreateAction). */
+function creates(action: string, type: string, tags: Tags | undefined): Check[] {
+  const check = { action, resource: ec2Arn(type, "*"), context: tags ? tagContext("aws:RequestTag", tags) : {} };
+  if (!tags) return [check];
+  const tagging = { "ec2:CreateAction": action.replace(/^ec2:/, ""), ...tagContext("aws:RequestTag", tags) };
+  return [check, { action: "ec2:CreateTags", resource: ec2Arn(type, "*"), context: tagging }];
+}
+
+/** An existing resource the call reads or changes. */
+const uses = (action: string, type: string, id: string, tags: Tags): Check => ({
+  action,
+  resource: ec2Arn(type, id),
+  context: tagContext("aws:ResourceTag", tags),
+});
+
+const image: Check = { action: "ec2:RunInstances", resource: "arn:aws:ec2:eu-west-1::image/ami-0debian12" };
+
+/** RunInstances as AWS authorizes it: every resource it creates or uses. */
+function launch(
+  o: { action?: string; tags?: Tags; subnet?: Tags; groups?: Tags[]; template?: Tags; keyPair?: Tags } = {},
+): Check[] {
+  const action = o.action ?? "ec2:RunInstances";
+  const tags = "tags" in o ? o.tags : run;
+  return [
+    ...["instance", "volume", "network-interface"].flatMap((type) => creates("ec2:RunInstances", type, tags)),
+    uses("ec2:RunInstances", "subnet", "subnet-1", o.subnet ?? vpc),
+    ...(o.groups ?? [vpc, run]).map((groupTags, i) => uses("ec2:RunInstances", "security-group", `sg-${i}`, groupTags)),
+    uses("ec2:RunInstances", "launch-template", "lt-1", o.template ?? run),
+    uses("ec2:RunInstances", "key-pair", "burst-key", o.keyPair ?? run),
+    image,
+    ...(action === "ec2:CreateFleet"
+      ? [...creates("ec2:CreateFleet", "fleet", tags), uses("ec2:CreateFleet", "launch-template", "lt-1", run)]
+      : []),
+  ];
+}
+
+const passRole = (role: string, service: string): Check => ({
+  action: "iam:PassRole",
+  resource: `arn:aws:iam::${account}:role/${role}`,
+  context: { "iam:PassedToService": service },
+});
+
+interface Call {
+  readonly what: string;
+  readonly checks: readonly Check[];
+  readonly allowed: boolean;
+}
+
+const calls: readonly Call[] = [
+  // What burst does for a run (terraform's cluster stack, the sweeper, the CLI).
+  { what: "launch the master with the run's tags", checks: launch(), allowed: true },
+  { what: "launch the workers as an EC2 fleet", checks: launch({ action: "ec2:CreateFleet" }), allowed: true },
+  {
+    what: "create the run's launch template",
+    checks: creates("ec2:CreateLaunchTemplate", "launch-template", run),
+    allowed: true,
+  },
+  { what: "import the run's key pair", checks: creates("ec2:ImportKeyPair", "key-pair", run), allowed: true },
+  {
+    what: "create the run's security group in the burst VPC",
+    checks: [
+      ...creates("ec2:CreateSecurityGroup", "security-group", run),
+      uses("ec2:CreateSecurityGroup", "vpc", "vpc-1", vpc),
+    ],
+    allowed: true,
+  },
+  {
+    what: "open the run's security group to the caller",
+    checks: [
+      uses("ec2:AuthorizeSecurityGroupIngress", "security-group", "sg-run", run),
+      ...creates("ec2:AuthorizeSecurityGroupIngress", "security-group-rule", run),
+    ],
+    allowed: true,
+  },
+  {
+    what: "terminate a run's instance",
+    checks: [uses("ec2:TerminateInstances", "instance", "i-run", run)],
+    allowed: true,
+  },
+  { what: "delete a run's fleet", checks: [uses("ec2:DeleteFleets", "fleet", "fleet-run", run)], allowed: true },
+  {
+    what: "delete a run's launch template",
+    checks: [uses("ec2:DeleteLaunchTemplate", "launch-template", "lt-1", run)],
+    allowed: true,
+  },
+  { what: "delete a run's key pair", checks: [uses("ec2:DeleteKeyPair", "key-pair", "burst-key", run)], allowed: true },
+  {
+    what: "delete a run's security group",
+    checks: [uses("ec2:DeleteSecurityGroup", "security-group", "sg-run", run)],
+    allowed: true,
+  },
+  {
+    what: "delete a run's leftover interface",
+    checks: [uses("ec2:DeleteNetworkInterface", "network-interface", "eni-run", run)],
+    allowed: true,
+  },
+  {
+    what: "release a run's leftover address",
+    checks: [uses("ec2:ReleaseAddress", "elastic-ip", "eipalloc-run", run)],
+    allowed: true,
+  },
+  {
+    what: "read instances and console output",
+    checks: [
+      { action: "ec2:DescribeInstances", resource: "*" },
+      { action: "ec2:GetConsoleOutput", resource: ec2Arn("instance", "i-run") },
+    ],
+    allowed: true,
+  },
+  { what: "pass the node role to EC2", checks: [passRole("burst-main-node", "ec2.amazonaws.com")], allowed: true },
+  // What the VPC stack does.
+  { what: "create the VPC with its tag", checks: creates("ec2:CreateVpc", "vpc", vpc), allowed: true },
+  {
+    what: "create a subnet in the burst VPC",
+    checks: [...creates("ec2:CreateSubnet", "subnet", vpc), uses("ec2:CreateSubnet", "vpc", "vpc-1", vpc)],
+    allowed: true,
+  },
+  {
+    what: "create and attach the internet gateway",
+    checks: [
+      ...creates("ec2:CreateInternetGateway", "internet-gateway", vpc),
+      uses("ec2:AttachInternetGateway", "internet-gateway", "igw-1", vpc),
+      uses("ec2:AttachInternetGateway", "vpc", "vpc-1", vpc),
+    ],
+    allowed: true,
+  },
+  {
+    what: "create a route table, its default route and association",
+    checks: [
+      ...creates("ec2:CreateRouteTable", "route-table", vpc),
+      uses("ec2:CreateRouteTable", "vpc", "vpc-1", vpc),
+      uses("ec2:CreateRoute", "route-table", "rtb-1", vpc),
+      uses("ec2:AssociateRouteTable", "route-table", "rtb-1", vpc),
+      uses("ec2:AssociateRouteTable", "subnet", "subnet-1", vpc),
+    ],
+    allowed: true,
+  },
+  {
+    what: "create the NAT gateway on its address",
+    checks: [
+      ...creates("ec2:AllocateAddress", "elastic-ip", vpc),
+      ...creates("ec2:CreateNatGateway", "natgateway", vpc),
+      uses("ec2:CreateNatGateway", "subnet", "subnet-1", vpc),
+      uses("ec2:CreateNatGateway", "elastic-ip", "eipalloc-1", vpc),
+    ],
+    allowed: true,
+  },
+  {
+    what: "create the S3 gateway endpoint",
+    checks: [
+      ...creates("ec2:CreateVpcEndpoint", "vpc-endpoint", vpc),
+      uses("ec2:CreateVpcEndpoint", "vpc", "vpc-1", vpc),
+      uses("ec2:CreateVpcEndpoint", "route-table", "rtb-1", vpc),
+    ],
+    allowed: true,
+  },
+  {
+    what: "create the cluster security group and its rules",
+    checks: [
+      ...creates("ec2:CreateSecurityGroup", "security-group", vpc),
+      uses("ec2:CreateSecurityGroup", "vpc", "vpc-1", vpc),
+      uses("ec2:AuthorizeSecurityGroupIngress", "security-group", "sg-vpc", vpc),
+      ...creates("ec2:AuthorizeSecurityGroupIngress", "security-group-rule", vpc),
+    ],
+    allowed: true,
+  },
+  {
+    what: "change and destroy the VPC stack",
+    checks: [
+      uses("ec2:ModifyVpcAttribute", "vpc", "vpc-1", vpc),
+      uses("ec2:ModifySubnetAttribute", "subnet", "subnet-1", vpc),
+      uses("ec2:DeleteNatGateway", "natgateway", "nat-1", vpc),
+      uses("ec2:DeleteSubnet", "subnet", "subnet-1", vpc),
+      uses("ec2:DeleteVpc", "vpc", "vpc-1", vpc),
+    ],
+    allowed: true,
+  },
+  // Attacks and mistakes.
+  {
+    what: "attack step 1: tag any instance with a burst run id",
+    checks: [
+      { action: "ec2:CreateTags", resource: ec2Arn("instance", "i-prod"), context: tagContext("aws:RequestTag", run) },
+    ],
+    allowed: false,
+  },
+  {
+    what: "attack step 2: terminate that (untagged) instance",
+    checks: [uses("ec2:TerminateInstances", "instance", "i-prod", none)],
+    allowed: false,
+  },
+  {
+    what: "re-tag a run's own instance after launch",
+    checks: [
+      { action: "ec2:CreateTags", resource: ec2Arn("instance", "i-run"), context: tagContext("aws:RequestTag", run) },
+    ],
+    allowed: false,
+  },
+  { what: "remove tags from any resource", checks: [uses("ec2:DeleteTags", "instance", "i-run", run)], allowed: false },
+  { what: "launch an instance without the run tag", checks: launch({ tags: undefined }), allowed: false },
+  { what: "launch into a subnet outside the burst VPC", checks: launch({ subnet: none }), allowed: false },
+  { what: "launch with someone else's security group", checks: launch({ groups: [none] }), allowed: false },
+  { what: "launch from someone else's launch template", checks: launch({ template: none }), allowed: false },
+  {
+    what: "open someone else's security group",
+    checks: [
+      uses("ec2:AuthorizeSecurityGroupIngress", "security-group", "sg-prod", none),
+      ...creates("ec2:AuthorizeSecurityGroupIngress", "security-group-rule", run),
+    ],
+    allowed: false,
+  },
+  {
+    what: "delete someone else's security group",
+    checks: [uses("ec2:DeleteSecurityGroup", "security-group", "sg-prod", none)],
+    allowed: false,
+  },
+  {
+    what: "change someone else's instance",
+    checks: [uses("ec2:ModifyInstanceAttribute", "instance", "i-prod", none)],
+    allowed: false,
+  },
+  {
+    what: "delete someone else's launch template",
+    checks: [uses("ec2:DeleteLaunchTemplate", "launch-template", "lt-prod", none)],
+    allowed: false,
+  },
+  { what: "delete someone else's VPC", checks: [uses("ec2:DeleteVpc", "vpc", "vpc-prod", none)], allowed: false },
+  {
+    what: "add a route to someone else's route table",
+    checks: [uses("ec2:CreateRoute", "route-table", "rtb-prod", none)],
+    allowed: false,
+  },
+  { what: "create a VPC without the VPC tag", checks: creates("ec2:CreateVpc", "vpc", undefined), allowed: false },
+  {
+    what: "create a security group in someone else's VPC",
+    checks: [
+      ...creates("ec2:CreateSecurityGroup", "security-group", run),
+      uses("ec2:CreateSecurityGroup", "vpc", "vpc-prod", none),
+    ],
+    allowed: false,
+  },
+  {
+    what: "release someone else's address",
+    checks: [uses("ec2:ReleaseAddress", "elastic-ip", "eipalloc-prod", none)],
+    allowed: false,
+  },
+  { what: "pass an admin role to EC2", checks: [passRole("admin", "ec2.amazonaws.com")], allowed: false },
+  {
+    what: "pass the node role to Lambda",
+    checks: [passRole("burst-main-node", "lambda.amazonaws.com")],
+    allowed: false,
+  },
+  {
+    what: "create an IAM user",
+    checks: [{ action: "iam:CreateUser", resource: `arn:aws:iam::${account}:user/x` }],
+    allowed: false,
+  },
+];
+
+describe("docs/iam-policy.json evaluated against burst's calls and an attacker's", () => {
+  for (const call of calls) {
+    it(`${call.allowed ? "allows" : "denies"}: ${call.what}`, () => {
+      const result = evaluateAll(concrete, call.checks);
+      assert.equal(
+        result.allowed,
+        call.allowed,
+        call.allowed
+          ? `denied: ${result.denied.map((c) => `${c.action} on ${c.resource}`).join("; ")}`
+          : "allowed, but must be denied",
+      );
+    });
+  }
+
+  it("denies the attack 'tag any instance, then terminate it' at both steps", () => {
+    const attack = calls.filter((c) => c.what.startsWith("attack step"));
+    assert.equal(attack.length, 2);
+    for (const step of attack) assert.equal(evaluateAll(concrete, step.checks).allowed, false, step.what);
+  });
+
+  it("requires the run tag or the VPC tag on every create call it allows", () => {
+    for (const statement of concrete.Statement) {
+      const creating = [statement.Action ?? []]
+        .flat()
+        .filter((a) => /^ec2:(Create|Run|Import|Allocate|Request)/.test(a));
+      if (
+        creating.length === 0 ||
+        statement.Sid === "LaunchFromAnyImage" ||
+        statement.Sid === "TagOnlyInTheCallThatCreates"
+      )
+        continue;
+      const nulls = Object.keys(statement.Condition?.Null ?? {});
+      assert.ok(
+        nulls.some((key) => /^aws:(RequestTag|ResourceTag)\/burst:(run-id|vpc)$/.test(key)),
+        `${statement.Sid} allows ${creating.join(", ")} without a burst tag condition`,
+      );
+    }
   });
 });

@@ -325,9 +325,27 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     }
   });
 
+  it("commits s3a outputs with the magic committer and signs s3a requests for the run's region", () => {
+    for (const role of ["master", "worker"] as const) {
+      const script = userDataScript(config, role);
+      assert.match(script, /^spark\.hadoop\.fs\.s3a\.endpoint\.region eu-west-1$/m);
+      assert.match(script, /^spark\.hadoop\.fs\.s3a\.committer\.name magic$/m);
+      assert.match(
+        script,
+        /^spark\.sql\.sources\.commitProtocolClass org\.apache\.spark\.internal\.io\.cloud\.PathOutputCommitProtocol$/m,
+      );
+      // The binding jar is one of the node's pinned downloads; Spark 3.5.3 has no
+      // spark-hadoop-cloud release, so the nearest of its line (3.5.1) is used.
+      assert.match(
+        script,
+        /^[0-9a-f]{128} \S+\/org\/apache\/spark\/spark-hadoop-cloud_2\.12\/3\.5\.1\/spark-hadoop-cloud_2\.12-3\.5\.1\.jar'?$/m,
+      );
+    }
+  });
+
   it("writes the shared spark-defaults rendering, with the params' extra conf", () => {
     const expected = renderSparkDefaults({
-      s3: { pathStyle: false },
+      s3: { pathStyle: false, region: "eu-west-1" },
       eventLogDir: "/opt/burst/run/eventlog",
       extra: { "spark.sql.shuffle.partitions": "64" },
     });
@@ -361,6 +379,7 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
       [
         `${bucket}/maven2/org/apache/hadoop/hadoop-aws/3.3.4/hadoop-aws-3.3.4.jar`,
         `${bucket}/maven2/com/amazonaws/aws-java-sdk-bundle/1.12.262/aws-java-sdk-bundle-1.12.262.jar`,
+        `${bucket}/maven2/org/apache/spark/spark-hadoop-cloud_2.12/3.5.1/spark-hadoop-cloud_2.12-3.5.1.jar`,
       ],
     );
     for (const line of jars) assert.match(line, /^[0-9a-f]{128} /);

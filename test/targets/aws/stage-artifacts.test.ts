@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { sourceFor } from "../../../src/targets/aws/stage-artifacts.ts";
 import { jarLines, type NodeArtifact, nodeArtifacts } from "../../../stacks/aws/artifacts.ts";
+import { hadoopCloudVersion, SUPPORTED_SPARK_VERSIONS, sparkLine } from "../../../stacks/shared/spark-versions.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "burst-stage-sources-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,6 +48,22 @@ describe("the artifacts a node downloads", () => {
     );
     assert.equal(tarball.sha512, "ab".repeat(64));
     assert.equal(nodeArtifacts("3.5.2", { sparkMirror: "", mavenRepo: "", sparkSha512: [] })[0]?.sha512, undefined);
+  });
+
+  it("give every supported Spark version the spark-hadoop-cloud release the local runtime uses, and one only", () => {
+    for (const version of SUPPORTED_SPARK_VERSIONS) {
+      const line = sparkLine(version);
+      assert.ok(line);
+      const cloud = nodeArtifacts(version, { sparkMirror: "", mavenRepo: "", sparkSha512: [] }).filter((item) =>
+        item.key.includes("/spark-hadoop-cloud_"),
+      );
+      const expected = hadoopCloudVersion(line, version);
+      assert.deepEqual(
+        cloud.map((item) => item.fileName),
+        [`spark-hadoop-cloud_${line.scala}-${expected}.jar`],
+        `Spark ${version}`,
+      );
+    }
   });
 
   it("reads one jar a line from jars.txt, and names the line of a malformed one", () => {

@@ -293,7 +293,7 @@ describe("local runtime: Spark word count over s3a against versitygw", () => {
     await writeFile(
       join(confDir, "spark-defaults.conf"),
       renderSparkDefaults({
-        s3: { endpoint: s3.endpoint, pathStyle: true },
+        s3: { endpoint: s3.endpoint, pathStyle: true, region: s3.region },
         eventLogDir,
         // Test-only: small parts, so the ~10 MB output exercises multipart upload and copy.
         extra: {
