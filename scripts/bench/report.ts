@@ -113,7 +113,11 @@ function renderOverhead(result: OverheadResult): string[] {
   const destroy = result.burstPhases.destroy ?? 0;
   const idle = result.burstIdle;
   const idleTotal = idle.startup + idle.between + idle.exit;
-  const around = total - run - burstStart - destroy - idleTotal;
+  // A sum of medians, not the total minus them: medians of parts need not add up to the total's.
+  const around = ["params", "validate", "synth", "stage", "clone", "collect"].reduce(
+    (sum, phase) => sum + (result.burstPhases[phase] ?? 0),
+    0,
+  );
   const bareStop = result.barePhases.stop ?? 0;
   const share = (seconds: number) => `${Math.round((100 * seconds) / total)}%`;
   return [
