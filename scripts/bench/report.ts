@@ -17,6 +17,8 @@ export interface Machine {
   readonly os: string;
   /** 1-minute load average when the run started: other work on the machine skews timings. */
   readonly loadAverage: number;
+  /** ... and when it ended. */
+  readonly loadAverageAtEnd?: number;
 }
 
 export interface BenchReport {
@@ -59,8 +61,10 @@ export function renderMarkdown(report: BenchReport): string {
     "# Benchmarks",
     "",
     `Measured ${report.generatedAt.slice(0, 16).replace("T", " ")} UTC on ${machine.cpus} × ${machine.cpuModel}, ` +
-      `${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; 1-minute load average at the start: ` +
-      `${fixed(machine.loadAverage, 1)}. ${report.quick ? "**Quick run** (`--quick`: one repetition, smaller sizes)." : `Each comparison ran ${report.repetitions} times, the two sides alternating; figures are medians with the range (min-max) in brackets.`}`,
+      `${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; 1-minute load average ` +
+      `${fixed(machine.loadAverage, 1)} at the start${machine.loadAverageAtEnd === undefined ? "" : ` and ${fixed(machine.loadAverageAtEnd, 1)} at the end`}` +
+      `${Math.max(machine.loadAverage, machine.loadAverageAtEnd ?? 0) >= machine.cpus / 2 ? ` (**a shared machine**: other work ran beside the benchmark on its ${machine.cpus} cores)` : ""}. ` +
+      `${report.quick ? "**Quick run** (`--quick`: one repetition, smaller sizes)." : `Comparisons ran ${report.repetitions} times or more, the two sides alternating; figures are medians with the range (min-max) in brackets.`}`,
     "",
     "Machines are noisy, so every comparison is measured side by side in one run and reported as a",
     "ratio; read the ratios, not the absolute times. Re-run with `npm run bench` (add `--write-docs`",
@@ -72,7 +76,7 @@ export function renderMarkdown(report: BenchReport): string {
     "| --- | --- | --- |",
   );
   const goals: Record<string, string> = {
-    "local burst time / bare Spark time": "≤ 1.25",
+    "local burst time / bare Spark time": "≤ 1.10",
     "upload small files: burst throughput / aws s3 sync": "≥ 1.0",
     "upload large file: burst throughput / aws s3 sync": "≥ 1.0",
     "burst --help / node -e 0": "≤ 3",
@@ -100,66 +104,92 @@ export function renderMarkdown(report: BenchReport): string {
 }
 
 function renderOverhead(result: OverheadResult): string[] {
-  const phases = Object.entries(result.burstPhases).filter(([, seconds]) => seconds > 0);
+  const phases = Object.entries(result.burstPhases);
   const total = result.burstSeconds.median;
   const run = result.burstPhases.run ?? 0;
   const submit = result.barePhases["spark-submit"] ?? 0;
   const bareStart = (result.barePhases.master ?? 0) + (result.barePhases.worker ?? 0);
   const burstStart = (result.burstPhases.apply ?? 0) + (result.burstPhases["wait-ready"] ?? 0);
-  const around = total - run - burstStart;
+  const destroy = result.burstPhases.destroy ?? 0;
+  const idle = result.burstIdle;
+  const idleTotal = idle.startup + idle.between + idle.exit;
+  // A sum of medians, not the total minus them: medians of parts need not add up to the total's.
+  const around = ["params", "validate", "synth", "stage", "clone", "collect"].reduce(
+    (sum, phase) => sum + (result.burstPhases[phase] ?? 0),
+    0,
+  );
   const bareStop = result.barePhases.stop ?? 0;
+  const share = (seconds: number) => `${Math.round((100 * seconds) / total)}%`;
   return [
     `## ${sectionTitles.localOverhead}`,
     "",
-    "The same trivial PySpark job (`spark.range(1000).count()`) on one worker (1 core, 1 GiB), with the",
-    "same Spark install: by hand (start a master with `spark-class`, then a worker, wait until it has",
-    "registered, `spark-submit`, stop both) and as a local burst through the real CLI (`--json`), which",
-    "also runs an S3 server and an sshd, clones the job's code over SSH, uploads logs and a manifest,",
-    "and destroys everything with terraform.",
+    "The same PySpark word count on one worker (1 core, 1 GiB), with the same Spark install, reading",
+    "its input from S3 and writing its counts back through s3a: by hand (start a master with",
+    "`spark-class`, then a worker, wait until it has registered, run the job, stop both) and as a",
+    "local burst through the real CLI (`--json`), which also starts an S3 server and an sshd, clones",
+    "the job's code over SSH, uploads logs and a manifest, and destroys everything with terraform.",
+    "Both sides run the same spark-submit command line (burst's own `jobLaunch`) with the same",
+    "`spark-defaults.conf`, `spark-env.sh` and `log4j2.properties` (the local stack's renderers: s3a",
+    "endpoint and committer settings, event log on); the bare side's S3 server serves the same data",
+    "folder and is up before its run starts, as S3 is for someone running bare Spark.",
     "",
-    "| | Wall time | Ratio |",
-    "| --- | --- | --- |",
-    `| bare Spark daemons + spark-submit | ${formatSample(result.bareSeconds, "s")} | 1.00× |`,
-    `| local burst | ${formatSample(result.burstSeconds, "s")} | ${fixed(result.ratio)}× |`,
+    "```",
+    result.submitted.join(" "),
+    "```",
     "",
-    "Where the burst's time goes (median seconds per phase, from its `phase-end` events; `cli` is",
-    "Node start-up, module loading and the gaps between phases):",
+    `${result.pairs} ${result.pairs === 1 ? "pair" : "pairs"}; each pair runs both sides back to back, the side that goes first alternating; the`,
+    "ratio is taken within each pair.",
+    "",
+    "| | Wall time, median (min-max) |",
+    "| --- | --- |",
+    `| bare Spark daemons + spark-submit | ${formatSample(result.bareSeconds, "s")} |`,
+    `| local burst | ${formatSample(result.burstSeconds, "s")} |`,
+    `| **ratio burst / bare, per pair** | **${fixed(result.ratio.median)}× (${fixed(result.ratio.min)}-${fixed(result.ratio.max)})** |`,
+    "",
+    `Every pair's ratio, in order: ${result.ratio.values.map((value) => `${fixed(value)}×`).join(", ")}.`,
+    "",
+    "Where the burst's time goes (median seconds per phase, from its `phase-start`/`phase-end`",
+    "events; the rows in brackets are the time in no phase at all):",
     "",
     "| Phase | Seconds | Share |",
     "| --- | --- | --- |",
-    ...phases.map(
-      ([phase, seconds]) => `| ${phase} | ${fixed(seconds, 1)} | ${Math.round((100 * seconds) / total)}% |`,
-    ),
+    `| (start-up: process start to the first phase) | ${fixed(idle.startup, 2)} | ${share(idle.startup)} |`,
+    ...phases.map(([phase, seconds]) => `| ${phase} | ${fixed(seconds, 2)} | ${share(seconds)} |`),
+    `| (gaps between phases; largest ${fixed(idle.largestGap.seconds, 2)} s before \`${idle.largestGap.before}\`) | ${fixed(idle.between, 2)} | ${share(idle.between)} |`,
+    `| (exit: the last phase's end to the process's) | ${fixed(idle.exit, 2)} | ${share(idle.exit)} |`,
     "",
     "The bare run, step by step:",
     "",
     "| Step | Seconds |",
     "| --- | --- |",
-    ...Object.entries(result.barePhases).map(([step, seconds]) => `| ${step} | ${fixed(seconds, 1)} |`),
+    ...Object.entries(result.barePhases).map(([step, seconds]) => `| ${step} | ${fixed(seconds, 2)} |`),
     "",
     `Reading it: the job itself (burst \`run\` ${fixed(run, 1)} s, bare \`spark-submit\` ${fixed(submit, 1)} s) dominates both; ` +
-      `burst's \`run\` also starts the job over SSH and notices its end by polling, ${fixed(run - submit, 1)} s more here. ` +
+      `burst's \`run\` also starts the job over SSH and learns its end from the job runner's lock (\`run\` − \`spark-submit\` = ${fixed(run - submit, 1)} s here). ` +
       `Bringing the cluster up takes ${fixed(burstStart, 1)} s in burst (\`apply\` + \`wait-ready\`: S3 server, sshd, ` +
       `master and worker started in parallel by terraform, then the worker's registration) against ${fixed(bareStart, 1)} s ` +
-      `by hand (master, then worker). Everything else burst does (CLI start-up, synth, clone, collect and upload, ` +
-      `terraform destroy) takes ${fixed(around, 1)} s, against ${fixed(bareStop, 1)} s to stop the bare daemons.`,
+      `by hand (master, then worker). Taking it down: \`destroy\` ${fixed(destroy, 1)} s against ${fixed(bareStop, 1)} s to stop ` +
+      `the bare daemons. Everything else burst does (params, synth, stage, clone, collect and upload) takes ${fixed(around, 1)} s, ` +
+      `and ${fixed(idleTotal, 1)} s is outside any phase (Node start-up and exit, and the gaps).`,
     "",
-    `Every command burst runs on the master goes over SSH, and a run sends about twenty (clone, launch, ` +
-      `follow, collect). Here each one first waits ${Math.round(result.sshShellMs)} ms for the login shell ` +
-      "to start (bash reads `~/.bashrc` for commands run by sshd; on this machine root's runs `pyenv init`); " +
-      "on a stock cloud image that is a few milliseconds.",
+    `Every command burst runs on the master goes over SSH. Here each one first waits ${Math.round(result.sshShellMs)} ms ` +
+      "for the login shell to start (bash reads `~/.bashrc` for commands run by sshd; on this machine root's runs " +
+      "`pyenv init`).",
     "",
   ];
 }
 
 function renderUpload(result: UploadResult): string[] {
+  const runs = (values: readonly number[]) => values.map((value) => value.toFixed(2)).join(", ");
   return [
     `## ${sectionTitles.upload}`,
     "",
-    "The same local files uploaded by `ObjectStore.uploadPath` (in-process, as `collect` and `stage` do)",
-    `and by \`aws s3 sync\` (${result.awsVersion.split(" ")[0]}, its default settings: 10 requests in flight, 8 MiB parts)`,
-    "to a versitygw S3 server on loopback, each to a fresh bucket, each checked by listing what arrived.",
-    "The aws time includes its Python start-up (about half a second), as a user running it would see.",
+    "The same local files uploaded by burst's `ObjectStore.uploadPath` (what `collect` and `stage` run)",
+    `and by \`aws s3 sync\` (${result.awsVersion.split(" ")[0]}, its default settings) to a versitygw S3 server`,
+    "on loopback, each to a fresh bucket, each checked by listing what arrived. Both are timed the same",
+    "way: as a process, from its start to its exit, start-up included (burst's through",
+    "`scripts/bench/upload-process.mjs`, the compiled code `npm run burst` runs; aws's Python start-up",
+    "likewise). Each upload starts after `sync`, and the two tools take turns going first.",
     "",
     "| Files | burst | aws s3 sync | Throughput ratio (burst / aws) |",
     "| --- | --- | --- | --- |",
@@ -169,13 +199,11 @@ function renderUpload(result: UploadResult): string[] {
         `${formatSample(entry.awsSeconds, "s", 2)} (${throughput(entry.bytes, entry.awsSeconds.median)}) | ${fixed(entry.ratio)}× |`,
     ),
     "",
-    "Tuning (src/storage/s3.ts, measured with this benchmark): 16 files in flight (was 8). A large file",
-    "is now a multipart upload whose parts are read straight from their offsets in the file, 8 in flight",
-    "(was lib-storage's Upload cutting a read stream into parts, 4 in flight: about 0.8× aws s3 sync",
-    "here), in 16 MiB parts (was 8 MiB), one large file at a time so memory stays bounded at 8 × 16 MiB.",
-    "Each upload starts after `sync`, and the two tools take turns going first, so neither pays for the",
-    "other's dirty pages. On loopback the server's disk and the 2 cores bound both tools; against real",
-    "S3, where each request waits tens of milliseconds, requests in flight matter more.",
+    "Every run, in order (seconds):",
+    "",
+    ...result.cases.flatMap((entry) => [
+      `- ${entry.name}: burst ${runs(entry.burstSeconds.values)}; aws s3 sync ${runs(entry.awsSeconds.values)}`,
+    ]),
     "",
   ];
 }
@@ -201,8 +229,8 @@ function renderSynthesis(result: {
     "",
     "In-process CDKTF synthesis (construct tree + writing cdk.tf.json), after one warm-up. AWS: the",
     "per-run `SparkClusterStack` (workers are one EC2 Fleet request); local: the local target's own",
-    "prepare + synth (one `terraform_data` per worker). The local stack skips CDKTF's construct validation,",
-    "which ran `terraform version` once per `terraform_data` (about 50 ms each: 5.4 s for 100 workers before).",
+    "prepare + synth (one `terraform_data` per worker, without CDKTF's construct validation, which runs",
+    "`terraform version` once per `terraform_data`).",
     "",
     "| AWS workers | Resources | Synth time | vs 1 worker |",
     "| --- | --- | --- | --- |",

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { shellQuote } from "../../stacks/shared/spark-conf.ts";
@@ -152,41 +152,57 @@ export class RemoteJob {
     return { ok: false, exitCode: installed.code, tail: `${output.stdout}${installed.stderr}`.trim() };
   }
 
-  /** Start one attempt of a step, detached from this SSH session. `attempt` names its folder. */
+  /**
+   * Start one attempt of a step, detached from this SSH session, in one SSH command: the runner,
+   * the command and its environment travel on stdin (they may hold secrets, so never in a command
+   * line). `attempt` names its folder.
+   */
   async launch(launch: JobLaunch, attempt: string): Promise<void> {
     const q = shellQuote;
     const dir = `${this.jobDir}/attempts/${attempt}`;
     this.attemptDir = dir;
-    await this.node.check(`mkdir -p ${q(dir)}`, "preparing the attempt folder");
-    const argv = `${launch.argv.join("\0")}\0`;
-    const envFile = Object.entries(launch.env)
-      .map(([name, value]) => `export ${name}=${q(value)}`)
-      .join("\n");
-    await this.node.putFile(runJobScript, `${dir}/run-job.sh`);
-    await this.writeFile(`${dir}/argv`, argv);
-    await this.writeFile(`${dir}/job.env`, `${envFile}\n`);
-    // `;` not `&&`: with `cd && cmd &` the whole list is backgrounded in a subshell that keeps
-    // this SSH channel open until the job ends.
-    await this.node.check(
-      `cd ${q(dir)} || exit 1; setsid nohup bash run-job.sh ${q(dir)} ${q(this.workDir)} ${q(this.cwd)} ` +
-        "</dev/null >/dev/null 2>&1 &",
-      "starting the job",
+    const files = {
+      "run-job.sh": await readFile(runJobScript),
+      argv: Buffer.from(`${launch.argv.join("\0")}\0`),
+      "job.env": Buffer.from(
+        `${Object.entries(launch.env)
+          .map(([name, value]) => `export ${name}=${q(value)}`)
+          .join("\n")}\n`,
+      ),
+    };
+    // One base64 line per file, read by the shell's builtins (no file content in any argv).
+    const stdin = `${Object.values(files)
+      .map((content) => content.toString("base64"))
+      .join("\n")}\n`;
+    const writes = Object.keys(files)
+      .map((name) => `IFS= read -r line && printf %s "$line" | base64 -d >${q(name)} || exit 1`)
+      .join("; ");
+    // The launcher takes the attempt's lock before the runner exists and hands it down as fd 9,
+    // so no follower can find it free before the job has even started. `;` not `&&` before the
+    // `&`: with `cd && cmd &` the whole list is backgrounded in a subshell that keeps this SSH
+    // channel open until the job ends. $! is the runner itself: setsid does not fork when its
+    // caller (a background child of a non-interactive shell) leads no process group.
+    const started = await this.node.exec(
+      `mkdir -p ${q(dir)} && cd ${q(dir)} || exit 1; (umask 077; ${writes}) || exit 1; ` +
+        "exec 9>lock && flock -x 9 || exit 1; " +
+        `setsid nohup bash run-job.sh ${q(dir)} ${q(this.workDir)} ${q(this.cwd)} </dev/null >/dev/null 2>&1 & echo "$!"`,
+      { stdin },
     );
-    const pidFile = q(`${dir}/pid`);
-    const started = await this.node.check(
-      `for _ in $(seq 100); do [ -s ${pidFile} ] && cat ${pidFile} && exit 0; sleep 0.05; done; exit 1`,
-      "waiting for the job to start",
-    );
-    this.pid = Number.parseInt(started.trim(), 10);
-    if (!Number.isInteger(this.pid)) throw infraError(`could not start the job: "${started.trim()}"`);
+    this.pid = Number.parseInt(started.stdout.trim(), 10);
+    if (started.code !== 0 || !Number.isInteger(this.pid)) {
+      throw infraError(
+        `could not start the job (exit ${started.code}): ${started.stderr.trim() || started.stdout.trim()}`,
+      );
+    }
   }
 
   /**
    * Stream the job's stdout and stderr until it ends, resuming at the same byte after a dropped
-   * connection. Stops the job on timeout or abort.
+   * connection. The end is an event, not a poll: every command here blocks on the attempt's lock,
+   * which the job's runner holds until it exits. Stops the job on timeout or abort.
    */
   async follow(options: FollowOptions): Promise<JobOutcome> {
-    const pid = this.requirePid();
+    this.requirePid();
     const offsets: Record<LogStream, number> = { stdout: 0, stderr: 0 };
     let timedOut = false;
     let interrupted = false;
@@ -208,19 +224,24 @@ export class RemoteJob {
     if (options.signal?.aborted) onAbort();
     try {
       for (;;) {
-        await Promise.all(
-          (["stdout", "stderr"] as const).map((stream) => this.tail(stream, pid, offsets, splitters[stream])),
-        );
-        if (this.node.isConnected && !(await this.isRunning(pid))) break;
+        // The end, and both logs to the end, each on its own channel of the one connection.
+        const [ended, ...tailed] = await Promise.all([
+          this.waitForEnd(),
+          ...(["stdout", "stderr"] as const).map((stream) => this.tail(stream, offsets, splitters[stream])),
+        ]);
+        if (ended) {
+          // A tail that did not run to the job's end (a channel that did not open) is read once
+          // more from where it stopped, so a short job's output is never lost.
+          await Promise.all(
+            (["stdout", "stderr"] as const)
+              .filter((_, index) => !tailed[index])
+              .map((stream) => this.drain(stream, offsets, splitters[stream])),
+          );
+          return { exitCode: ended.exitCode, timedOut, interrupted, reconnects };
+        }
         reconnects++;
         await options.reconnect();
       }
-      // The job has ended: whatever a failed or cut tail did not deliver is read once more from
-      // where it stopped, so a short job's output is never lost to a channel that did not open.
-      await Promise.all(
-        (["stdout", "stderr"] as const).map((stream) => this.drain(stream, offsets, splitters[stream])),
-      );
-      return { exitCode: await this.exitCode(), timedOut, interrupted, reconnects };
     } finally {
       splitters.stdout.flush();
       splitters.stderr.flush();
@@ -277,30 +298,31 @@ export class RemoteJob {
     return { logs, outputs: collected, missingOutputs };
   }
 
-  private async tail(
-    stream: LogStream,
-    pid: number,
-    offsets: Record<LogStream, number>,
-    splitter: LineSplitter,
-  ): Promise<void> {
-    const file = `${this.requireAttemptDir()}/${stream}.log`;
-    // tail --pid waits for a watcher that ends with the job: a job that has exited but was not yet
-    // reaped (an orphan's zombie, until init gets to it) still counts as alive for tail itself.
-    const watcher = `( while ${jobAlive(pid)}; do sleep 0.2; done ) & watcher=$!; `;
-    await this.node
-      // stdbuf: tail block-buffers into a pipe, which would hold lines back until the job ends.
-      .exec(
-        `${watcher}stdbuf -o0 tail -c +${offsets[stream] + 1} -s 0.2 --pid="$watcher" -F ${shellQuote(file)} 2>/dev/null; ` +
-          `kill "$watcher" 2>/dev/null; true`,
-        {
-          // Both files are read through tail's stdout.
-          onStdout: (chunk: Buffer) => {
-            offsets[stream] += chunk.length;
-            splitter.push(chunk);
-          },
+  /**
+   * Copy one log to `splitter` from its offset until the job has ended and the log is read to its
+   * end; true when it got that far, false when the channel failed or dropped.
+   */
+  private async tail(stream: LogStream, offsets: Record<LogStream, number>, splitter: LineSplitter): Promise<boolean> {
+    const dir = this.requireAttemptDir();
+    const file = shellQuote(`${dir}/${stream}.log`);
+    // tail --pid follows a sentinel that ends with the runner's lock; after reaping it, a touch of
+    // the log wakes tail at once, and tail reads whatever is left before it exits (-s 1 is only
+    // its fallback check). stdbuf: tail block-buffers into a pipe, holding lines back otherwise.
+    const command =
+      `flock -s ${shellQuote(`${dir}/lock`)} true & ended=$!; ` +
+      `stdbuf -o0 tail -c +${offsets[stream] + 1} -s 1 --pid="$ended" -F ${file} 2>/dev/null & follower=$!; ` +
+      `wait "$ended"; status=$?; touch -c ${file}; wait "$follower"; exit "$status"`;
+    try {
+      const result = await this.node.exec(command, {
+        onStdout: (chunk: Buffer) => {
+          offsets[stream] += chunk.length;
+          splitter.push(chunk);
         },
-      )
-      .catch(() => undefined); // a dropped connection: the caller reconnects and resumes
+      });
+      return result.code === 0;
+    } catch {
+      return false; // a dropped connection: the caller reconnects and resumes
+    }
   }
 
   private async drain(stream: LogStream, offsets: Record<LogStream, number>, splitter: LineSplitter): Promise<void> {
@@ -315,23 +337,25 @@ export class RemoteJob {
       .catch(() => undefined); // the collected copy of the logs still has every line
   }
 
-  private async isRunning(pid: number): Promise<boolean> {
-    return (await this.node.exec(jobAlive(pid))).code === 0;
-  }
-
-  private async exitCode(): Promise<number | null> {
-    const result = await this.node.exec(`cat ${shellQuote(`${this.requireAttemptDir()}/exit_code`)} 2>/dev/null`);
-    const code = Number.parseInt(result.stdout.trim(), 10);
-    return Number.isInteger(code) ? code : null;
+  /**
+   * Blocks until the job's runner has exited, then reads the exit code it wrote; undefined when
+   * the connection dropped first.
+   */
+  private async waitForEnd(): Promise<{ exitCode: number | null } | undefined> {
+    const dir = this.requireAttemptDir();
+    const result = await this.node
+      .exec(
+        `flock -s ${shellQuote(`${dir}/lock`)} true && echo "ended $(cat ${shellQuote(`${dir}/exit_code`)} 2>/dev/null)"`,
+      )
+      .catch(() => undefined);
+    const ended = /^ended ?(\d*)$/m.exec(result?.stdout ?? "");
+    if (!ended) return undefined;
+    const code = Number.parseInt(ended[1] ?? "", 10);
+    return { exitCode: Number.isInteger(code) ? code : null };
   }
 
   async exists(kind: "f" | "d", path: string): Promise<boolean> {
     return (await this.node.exec(`test -${kind} ${shellQuote(path)}`)).code === 0;
-  }
-
-  private async writeFile(path: string, content: string): Promise<void> {
-    const written = await this.node.exec(`umask 077 && cat > ${shellQuote(path)}`, { stdin: content });
-    if (written.code !== 0) throw infraError(`could not write ${path} on the master: ${written.stderr.trim()}`);
   }
 
   private requireAttemptDir(): string {
@@ -343,9 +367,4 @@ export class RemoteJob {
     if (this.pid === undefined) throw new Error("the job has not been launched");
     return this.pid;
   }
-}
-
-/** Shell test: true while process `pid` runs. An exited process not yet reaped (state Z) has ended. */
-function jobAlive(pid: number): string {
-  return `grep -qv ') Z ' /proc/${pid}/stat 2>/dev/null`;
 }

@@ -8,6 +8,9 @@
 #   WORK_DIR/env.sh  written by the node's bootstrap: SPARK_HOME, SPARK_CONF_DIR, PATH
 # Writes ATTEMPT_DIR/stdout.log, stderr.log, then exit_code (atomically, last).
 # WORK_DIR/job.pid and ATTEMPT_DIR/pid hold this process group (node teardown stops it).
+# Fd 9 is ATTEMPT_DIR/lock, locked exclusively by the launcher before it started this script: the
+# lock lasts exactly as long as this process (the kernel drops it at exit, even on SIGKILL), so a
+# follower blocked on `flock -s ATTEMPT_DIR/lock` learns the end at once, without polling.
 set -uo pipefail
 job_dir=$1 work_dir=$2 cwd=$3
 
@@ -31,7 +34,8 @@ mapfile -d '' argv <"$job_dir/argv"
 rm -f "$job_dir/job.env" "$job_dir/argv"
 cd "$cwd" || { echo "burst: job folder $cwd does not exist" >"$job_dir/stderr.log"; finish 127; }
 
-"${argv[@]}" >"$job_dir/stdout.log" 2>"$job_dir/stderr.log" </dev/null &
+# The job does not inherit the lock: a daemon it leaves behind must not keep followers waiting.
+"${argv[@]}" >"$job_dir/stdout.log" 2>"$job_dir/stderr.log" </dev/null 9>&- &
 child=$!
 trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
 # wait returns early when a trapped signal arrives; keep waiting until the job has exited.

@@ -1,4 +1,5 @@
 import { appendFileSync, existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { infraError } from "../errors.ts";
 import { describeFailure, formatCommand, type RunResult, run, type StreamName } from "../util/exec.ts";
@@ -65,11 +66,14 @@ export class TerraformDriver {
     return Object.fromEntries(Object.entries(parsed).map(([name, output]) => [name, output.value]));
   }
 
-  /** Resources in the state; 0 means nothing is left to destroy. */
+  /**
+   * Resource instances in the state; 0 means nothing is left to destroy. Read from the state file
+   * itself, as `terraform state list` would list them, without a second terraform start after destroy.
+   */
   async resourceCount(): Promise<number> {
     if (!existsSync(this.stateFile)) return 0;
-    const result = await this.command(["state", "list"], {});
-    return result.stdout.split("\n").filter((line) => line.trim() !== "").length;
+    const state = JSON.parse(await readFile(this.stateFile, "utf8")) as { resources?: { instances?: unknown[] }[] };
+    return (state.resources ?? []).reduce((sum, resource) => sum + (resource.instances?.length ?? 0), 0);
   }
 
   private async command(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -88,4 +88,61 @@ describe("RemoteJob.follow", () => {
       );
     });
   }
+  test("streams a running job's lines as they come and returns its exit code when it ends", async () => {
+    const shell = new LocalShell(0);
+    const job = new RemoteJob(shell as unknown as RemoteNode, work, "");
+    const script = "echo first; sleep 1; echo second >&2; sleep 1; echo third; exit 7";
+    await job.launch({ argv: ["bash", "-c", script], env: {} }, "running/attempt-1");
+    const seen: string[] = [];
+    const outcome = await job.follow({
+      onLine: (stream, line) => seen.push(`${stream}:${line}`),
+      timeoutMs: 0,
+      reconnect: async () => assert.fail("the connection never dropped"),
+    });
+    assert.deepEqual(seen, ["stdout:first", "stderr:second", "stdout:third"]);
+    assert.deepEqual(outcome, { exitCode: 7, timedOut: false, interrupted: false, reconnects: 0 });
+  });
+
+  test("the pid launch reports is the job runner's own (the process group stop() signals)", async () => {
+    const shell = new LocalShell(0);
+    const job = new RemoteJob(shell as unknown as RemoteNode, work, "");
+    await job.launch({ argv: ["true"], env: {} }, "pid/attempt-1");
+    await job.follow({ onLine: () => {}, timeoutMs: 0, reconnect: async () => {} });
+    const written = (await readFile(join(work, "job", "attempts", "pid", "attempt-1", "pid"), "utf8")).trim();
+    assert.equal(String((job as unknown as { pid: number }).pid), written);
+  });
+
+  test("a process the job leaves running does not hold the end back", { timeout: 20_000 }, async () => {
+    const shell = new LocalShell(0);
+    const job = new RemoteJob(shell as unknown as RemoteNode, work, "");
+    const script = "sleep 60 </dev/null >/dev/null 2>&1 & echo left-a-daemon";
+    await job.launch({ argv: ["bash", "-c", script], env: {} }, "daemon/attempt-1");
+    try {
+      const lines: string[] = [];
+      const outcome = await job.follow({
+        onLine: (_, line) => lines.push(line),
+        timeoutMs: 0,
+        reconnect: async () => {},
+      });
+      assert.deepEqual(lines, ["left-a-daemon"]);
+      assert.equal(outcome.exitCode, 0);
+    } finally {
+      await job.stop(); // the leftover sleep is in the job's process group
+    }
+  });
+
+  test("a runner killed with SIGKILL ends the follow, with no exit code", { timeout: 20_000 }, async () => {
+    const shell = new LocalShell(0);
+    const job = new RemoteJob(shell as unknown as RemoteNode, work, "");
+    await job.launch({ argv: ["bash", "-c", "echo up; exec sleep 60"], env: {} }, "killed/attempt-1");
+    const pid = (job as unknown as { pid: number }).pid;
+    const outcome = await job.follow({
+      onLine: (_, line) => {
+        if (line === "up") process.kill(-pid, "SIGKILL");
+      },
+      timeoutMs: 0,
+      reconnect: async () => {},
+    });
+    assert.equal(outcome.exitCode, null);
+  });
 });
