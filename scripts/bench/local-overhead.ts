@@ -16,6 +16,7 @@ import { loadSpec } from "../../src/spec/load.ts";
 import { ensureSpark, type SparkRuntime } from "../../src/targets/local/runtime.ts";
 import { run, type Started, start } from "../../src/util/exec.ts";
 import { freePorts } from "../../src/util/ports.ts";
+import { localS3Region } from "../../stacks/local/local-cluster-stack.ts";
 import { renderLog4j2, renderSparkDefaults, renderSparkEnv } from "../../stacks/shared/spark-conf.ts";
 import { type S3Server, startS3Server } from "../../test/helpers/s3server.ts";
 import { type Sample, sample } from "./stats.ts";
@@ -237,7 +238,7 @@ async function bareSpark(
       : {};
   await writeFile(
     join(confDir, "spark-defaults.conf"),
-    renderSparkDefaults({ s3: { endpoint: s3.endpoint, pathStyle: true }, eventLogDir, extra }),
+    renderSparkDefaults({ s3: { endpoint: s3.endpoint, pathStyle: true, region: localS3Region }, eventLogDir, extra }),
   );
   await writeFile(join(confDir, "spark-env.sh"), renderSparkEnv({ pysparkPython: spark.pythonExec, credentialsFile }));
   await writeFile(join(confDir, "log4j2.properties"), renderLog4j2());
