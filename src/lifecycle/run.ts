@@ -111,6 +111,12 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
     if (process.env.BURST_TEST_PAUSE_PHASE === name) {
       await new Promise((resolve) => setTimeout(resolve, 3000));
     }
+    // TEST HOOK (test/e2e/signals.test.ts): an error nothing catches, ~2 s into the phase, for the crash guard.
+    if (process.env.BURST_TEST_CRASH_PHASE === name) {
+      setTimeout(() => {
+        throw new Error(`test crash in ${name} (BURST_TEST_CRASH_PHASE)`);
+      }, 2000);
+    }
     await updateRecord(state, { phase: name }, request);
     try {
       const result = await action();
@@ -195,6 +201,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
         installation: providerInstallation(process.env, cacheRoot()),
         secrets: request.secrets,
         logFile: join(runDir, "terraform.log"),
+        providerEnv: target.terraformEnv,
       });
       state.record = {
         runId,
