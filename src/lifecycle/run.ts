@@ -222,6 +222,13 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
       };
       await saveRecord(state, request);
       sink({ type: "info", message: `${synth.resourceCount} resources in ${synth.stackDir}` });
+    }).catch(async (error: unknown) => {
+      // Bad input found in synth (above maxCostUsd) leaves no run folder, like any other bad input.
+      if (error instanceof BurstError && error.kind === "bad-input" && !state.record) {
+        await rm(runDir, { recursive: true, force: true });
+        state.runDir = undefined;
+      }
+      throw error;
     });
     checkInterrupted();
 
