@@ -2,7 +2,8 @@
 // commands find the cluster it left up. `burst list` shows the run orphaned with its cluster up,
 // `burst gc` destroys it (no process, port or state left), and `burst list` then shows it destroyed.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import {
@@ -87,6 +88,52 @@ results: s3://kill9/runs/
     const again = await burst(["gc"], { burstHome, env });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /nothing to collect/);
+  });
+
+  test("gc while another burst is live in the same BURST_HOME leaves it alone; the run then succeeds", async () => {
+    const burstHome = await tempBurstHome();
+    const env = { BURST_GC_AWS: "0" };
+    const gate = join(await mkdtemp(join(tmpdir(), "burst-gc-live-")), "proceed");
+    const repo = await makeRepo({
+      "job.sh": `echo "job started"\nwhile [ ! -e ${gate} ]; do sleep 0.2; done\necho "job finished"\n`,
+    });
+    const spec = await writeSpec(`name: live
+code: { repo: ${repo.dir} }
+job: { type: shell, entrypoint: job.sh }
+cluster: { workers: 0 }
+results: s3://kill9/runs/
+`);
+    let gc: Awaited<ReturnType<typeof burst>> | undefined;
+    let before: number[] = [];
+    let stopped: number[] = [];
+    const child = startBurst([spec], {
+      burstHome,
+      env,
+      onLine: (line) => {
+        if (gc !== undefined || !line.includes("job started")) return;
+        void (async () => {
+          const [runDir = ""] = await runDirs(burstHome);
+          // The job's own `sleep 0.2` come and go; everything else must outlive gc.
+          before = runProcesses(runDir)
+            .filter((found) => found.args !== "sleep 0.2")
+            .map((found) => found.pid);
+          gc = await burst(["gc"], { burstHome, env });
+          const alive = new Set(runProcesses(runDir).map((found) => found.pid));
+          stopped = before.filter((pid) => !alive.has(pid));
+          await writeFile(gate, "");
+        })();
+      },
+    });
+    const result = await child.done;
+    assert.ok(gc, "gc ran while the job ran");
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.match(gc.stderr, /nothing to collect/);
+    assert.ok(before.length > 0, "the run's cluster was up when gc ran");
+    assert.deepEqual(stopped, [], "gc stopped none of the run's processes");
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /job finished/);
+    const [runDir = ""] = await runDirs(burstHome);
+    await assertNoLeftovers(runDir);
   });
 
   test("status of an unknown run exits 2 and says how to find runs", async () => {
