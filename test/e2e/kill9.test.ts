@@ -9,12 +9,11 @@ import { describe, test } from "node:test";
 import {
   assertNoLeftovers,
   burst,
-  makeRepo,
   runDirs,
   runProcesses,
+  shellJobSpec,
   startBurst,
   tempBurstHome,
-  writeSpec,
 } from "../helpers/burst.ts";
 
 interface ListRow {
@@ -37,13 +36,7 @@ describe("kill -9 of the CLI mid-run", () => {
   test("list shows the run orphaned with its cluster up; gc destroys it and leaves nothing", async () => {
     const burstHome = await tempBurstHome();
     const env = { BURST_GC_AWS: "0" };
-    const repo = await makeRepo({ "job.sh": 'echo "job started"\nsleep 600\n' });
-    const spec = await writeSpec(`name: killed
-code: { repo: ${repo.dir} }
-job: { type: shell, entrypoint: job.sh }
-cluster: { workers: 0 }
-results: s3://kill9/runs/
-`);
+    const spec = await shellJobSpec("killed", { "job.sh": 'echo "job started"\nsleep 600\n' }, "kill9");
     let killed = false;
     const child = startBurst([spec], {
       burstHome,
@@ -94,15 +87,8 @@ results: s3://kill9/runs/
     const burstHome = await tempBurstHome();
     const env = { BURST_GC_AWS: "0" };
     const gate = join(await mkdtemp(join(tmpdir(), "burst-gc-live-")), "proceed");
-    const repo = await makeRepo({
-      "job.sh": `echo "job started"\nwhile [ ! -e ${gate} ]; do sleep 0.2; done\necho "job finished"\n`,
-    });
-    const spec = await writeSpec(`name: live
-code: { repo: ${repo.dir} }
-job: { type: shell, entrypoint: job.sh }
-cluster: { workers: 0 }
-results: s3://kill9/runs/
-`);
+    const job = `echo "job started"\nwhile [ ! -e ${gate} ]; do sleep 0.2; done\necho "job finished"\n`;
+    const spec = await shellJobSpec("live", { "job.sh": job }, "kill9");
     let gc: Awaited<ReturnType<typeof burst>> | undefined;
     let before: number[] = [];
     let stopped: number[] = [];

@@ -11,28 +11,19 @@ import {
   assertNoLeftovers,
   burst,
   eventTexts,
-  makeRepo,
   parseEvents,
   runDirs,
   runEndOf,
   runProcesses,
+  shellJobSpec,
   startBurst,
   tempBurstHome,
-  writeSpec,
 } from "../helpers/burst.ts";
 
 const sleeper = { "job.sh": 'echo "job started"\nsleep 300\necho "job finished"\n' };
 const quick = { "job.sh": 'echo "job started"\necho "job finished"\n' };
 
-async function shellSpec(name: string, files: Record<string, string>): Promise<string> {
-  const repo = await makeRepo(files);
-  return writeSpec(`name: ${name}
-code: { repo: ${repo.dir} }
-job: { type: shell, entrypoint: job.sh }
-cluster: { workers: 0 }
-results: s3://signals/runs/
-`);
-}
+const shellSpec = (name: string, files: Record<string, string>) => shellJobSpec(name, files, "signals");
 
 /** The run's record (run.json). */
 async function recordOf(runDir: string): Promise<Record<string, unknown>> {

@@ -187,37 +187,34 @@ describe("fault matrix under a busy PySpark job (1 master + 2 workers)", { concu
     await assertSavedAndClean(outcome);
   });
 
-  test("a worker daemon killed mid-job (its executor with it): Spark reruns its task on the other worker, exit 0, nothing left", async () => {
-    let killed = 0;
-    const outcome = await sparkCase({
-      name: "busy-worker-killed",
-      fault: async ({ runDir }) => {
-        killed = await nodePid(runDir, "worker-1", "worker");
-        process.kill(-killed, "SIGKILL"); // the worker's process group: the daemon and its executor
-        await pause(1000);
-      },
+  for (const { node, daemon, what } of [
+    {
+      node: "worker-1",
+      daemon: "worker",
+      what: "a worker daemon killed mid-job (its executor with it): Spark reruns its task on the other worker",
+    },
+    {
+      node: "master",
+      daemon: "master",
+      what: "the master daemon killed mid-job: the running application finishes on its executors",
+    },
+  ]) {
+    test(`${what}, exit 0, nothing left`, async () => {
+      let killed = 0;
+      const outcome = await sparkCase({
+        name: `busy-${daemon}-killed`,
+        fault: async ({ runDir }) => {
+          killed = await nodePid(runDir, node, daemon);
+          process.kill(-killed, "SIGKILL"); // the daemon's process group: a worker's executor goes with it
+          await pause(1000);
+        },
+      });
+      assert.ok(killed > 0);
+      assert.equal(outcome.code, 0, explain(outcome));
+      assert.ok(eventTexts(outcome.events, "job-log").includes("busy stage done: 1"), "the stage completed");
+      await assertSavedAndClean(outcome);
     });
-    assert.ok(killed > 0);
-    assert.equal(outcome.code, 0, explain(outcome));
-    assert.ok(eventTexts(outcome.events, "job-log").includes("busy stage done: 1"), "the stage completed");
-    await assertSavedAndClean(outcome);
-  });
-
-  test("the master daemon killed mid-job: the running application finishes on its executors, exit 0, nothing left", async () => {
-    let killed = 0;
-    const outcome = await sparkCase({
-      name: "busy-master-killed",
-      fault: async ({ runDir }) => {
-        killed = await nodePid(runDir, "master", "master");
-        process.kill(-killed, "SIGKILL");
-        await pause(1000);
-      },
-    });
-    assert.ok(killed > 0);
-    assert.equal(outcome.code, 0, explain(outcome));
-    assert.ok(eventTexts(outcome.events, "job-log").includes("busy stage done: 1"), "the stage completed");
-    await assertSavedAndClean(outcome);
-  });
+  }
 
   test("the SSH link dropped mid-job: the CLI reconnects, the job finishes, exit 0, nothing left", async () => {
     let dropped: number[] = [];

@@ -80,6 +80,17 @@ export async function writeSpec(yaml: string, extraFiles: Record<string, string>
   return file;
 }
 
+/** A shell job's repository and its spec on a local cluster without workers, results under s3://<bucket>/runs/. */
+export async function shellJobSpec(name: string, files: Record<string, string>, bucket: string): Promise<string> {
+  const repo = await makeRepo(files);
+  return writeSpec(`name: ${name}
+code: { repo: ${repo.dir} }
+job: { type: shell, entrypoint: job.sh }
+cluster: { workers: 0 }
+results: s3://${bucket}/runs/
+`);
+}
+
 /** Newline-delimited JSON events from `--json` stdout; fails on any non-JSON line. */
 export function parseEvents(stdout: string): Record<string, unknown>[] {
   return stdout
