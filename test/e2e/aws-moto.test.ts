@@ -218,7 +218,7 @@ maxCostUsd: 0.01
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /maxCostUsd: estimated cost \$\d+\.\d\d is above maxCostUsd \$0\.01/);
     assert.match(result.stderr, /use fewer or smaller nodes, or raise maxCostUsd/);
-    assert.doesNotMatch(result.stderr, /apply/, "apply never started");
+    assert.doesNotMatch(result.stderr, /^(ok|FAILED) apply/m, "apply never started");
     assert.deepEqual(await runDirs(home), [], "no run folder");
     assert.deepEqual(await allLiveInstances(ec2), before, "no instance was launched");
   });
@@ -234,8 +234,8 @@ maxCostUsd: 0.01
       await terminal.waitFor(/Launch 3 nodes on aws \(estimated \$\d+\.\d\d\)\? \[y\/N\] /);
       terminal.type(keys);
       assert.equal(await terminal.exited, 130, terminal.output());
-      assert.match(terminal.output(), says);
-      assert.doesNotMatch(terminal.output(), /apply/, "apply never started");
+      assert.match(terminal.plainOutput(), says);
+      assert.doesNotMatch(terminal.plainOutput(), /^(✔|✖) apply/m, "apply never started");
       const [runDir] = await runDirs(home);
       assert.ok(runDir, "synth made the run's folder");
       assert.equal(existsSync(join(runDir, "stack", "stacks", "cluster", "terraform.tfstate")), false, "no state");
@@ -247,8 +247,8 @@ maxCostUsd: 0.01
     await terminal.waitFor(/\[y\/N\] /);
     terminal.type("y\r");
     assert.equal(await terminal.exited, 3, terminal.output());
-    assert.match(terminal.output(), /apply/);
-    assert.match(terminal.output(), /destroy/);
+    assert.match(terminal.plainOutput(), /^✔ apply/m);
+    assert.match(terminal.plainOutput(), /^✔ destroy/m);
     await assertNothingLeft(ec2, onlyRunId(await runDirs(home)));
   });
 

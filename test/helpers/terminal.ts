@@ -9,6 +9,8 @@ import { repoRoot } from "./burst.ts";
 export interface Terminal {
   /** Everything the terminal showed so far (stdout and stderr of the CLI, echo included). */
   output(): string;
+  /** The same without colour escape sequences. */
+  plainOutput(): string;
   /** Type `keys` at the terminal. */
   type(keys: string): void;
   /** Resolves when `pattern` has been shown (rejects after `timeoutMs`). */
@@ -17,6 +19,8 @@ export interface Terminal {
   readonly exited: Promise<number | null>;
   readonly child: ChildProcess;
 }
+
+const colourEscape = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
 
 const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
 
@@ -59,6 +63,7 @@ export function burstInTerminal(
     child,
     exited,
     output: () => shown,
+    plainOutput: () => shown.replace(colourEscape, ""),
     type: (keys) => {
       child.stdin?.write(keys);
     },
