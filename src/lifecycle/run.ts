@@ -358,7 +358,15 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
     const { spec, runDir, job, store } = state;
     await phase("collect", async () => {
       const localDir = join(runDir, "results");
-      const collected = await job.collect(localDir, state.attempts, spec.outputs);
+      const collected = await job.collect(localDir, state.attempts, spec.outputs).catch(async (error: unknown) => {
+        if (!/ENOSPC|no space left/i.test(summary(error))) throw error;
+        // Logs come first and are kept; the outputs' partial copy goes, so destroy can write its state.
+        await rm(join(localDir, "outputs"), { recursive: true, force: true });
+        throw infraError(`no space left on the disk holding ${localDir} while collecting the job's outputs`, {
+          hint: `the logs that fit are kept in ${join(localDir, "logs")}; free space under BURST_HOME and rerun`,
+          cause: error,
+        });
+      });
       for (const missing of collected.missingOutputs) {
         sink({ type: "warning", message: `declared output ${missing} was not produced by the job` });
       }
