@@ -12,7 +12,7 @@ import { mavenRepo } from "../src/targets/local/maven.ts";
 import { cacheRoot, ensureTerraform } from "../src/targets/local/runtime.ts";
 import { TerraformDriver } from "../src/terraform/driver.ts";
 import type { TerraformEvent } from "../src/terraform/events.ts";
-import { providerInstallation } from "../src/terraform/provider-installation.ts";
+import { awsProviderEnv, providerInstallation } from "../src/terraform/provider-installation.ts";
 import type { NodeArtifact } from "../stacks/aws/artifacts.ts";
 import { describeSupportedSparkVersions, SUPPORTED_SPARK_VERSIONS } from "../stacks/shared/spark-versions.ts";
 
@@ -80,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
     stackDir,
     scratchDir: resolve(stackDir, ".burst"),
     installation: providerInstallation(process.env, cacheRoot()),
+    providerEnv: awsProviderEnv,
     // terraform's own text (init, plan) is progress: stderr, so that stdout stays the outputs' JSON.
     // apply/destroy print JSON events instead, shown below as one line per resource.
     onOutput: (line) => {

@@ -16,7 +16,7 @@ import { CreateInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
 import ssh2 from "ssh2";
 import { cacheRoot, ensureTerraform } from "../../src/targets/local/runtime.ts";
 import { TerraformDriver } from "../../src/terraform/driver.ts";
-import { providerInstallation } from "../../src/terraform/provider-installation.ts";
+import { awsProviderEnv, providerInstallation } from "../../src/terraform/provider-installation.ts";
 import { benchClusterProps } from "../../stacks/aws/bench.ts";
 import { synthSparkCluster } from "../../stacks/aws/cluster-app.ts";
 import type { SparkClusterProps } from "../../stacks/aws/spark-cluster-stack.ts";
@@ -67,6 +67,7 @@ export async function measureMotoApply(
           stackDir: synth.stackDir,
           scratchDir: outdir,
           installation,
+          providerEnv: awsProviderEnv,
         });
         await driver.init();
         const applied = await timeMs(() => driver.apply(() => {}));

@@ -221,12 +221,18 @@ async function burstHome(): Promise<string> {
   return (await import("../targets/local/runtime.ts")).burstHome();
 }
 
-/** A yes/no question on the terminal; anything but "y"/"yes" is no. */
+/** A yes/no question on the terminal; anything but "y"/"yes" is no, Ctrl-C interrupts the run. */
 async function ask(question: string, io: Io): Promise<boolean> {
   const { createInterface } = await import("node:readline/promises");
   const prompt = createInterface({ input: process.stdin, output: io.stderr });
   try {
     return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } catch (error) {
+    // The terminal is raw while readline asks: Ctrl-C arrives as a key, which rejects the question.
+    if ((error as { code?: unknown }).code === "ABORT_ERR") {
+      throw new BurstError("interrupted", "interrupted by Ctrl-C at the prompt; nothing was provisioned");
+    }
+    throw error;
   } finally {
     prompt.close();
   }

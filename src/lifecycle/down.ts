@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { badInput, infraError } from "../errors.ts";
+import { loadTarget } from "../targets/index.ts";
 import { cacheRoot } from "../targets/local/runtime.ts";
 import { TerraformDriver } from "../terraform/driver.ts";
 import { providerInstallation } from "../terraform/provider-installation.ts";
@@ -36,6 +37,7 @@ export async function destroyRun(record: RunRecord, sink: EventSink): Promise<Ru
     stackDir: record.stackDir,
     scratchDir: record.runDir,
     installation: providerInstallation(process.env, cacheRoot()),
+    providerEnv: (await loadTarget(record.target)).terraformEnv,
   });
   const began = Date.now();
   sink({ type: "phase-start", phase: "destroy" });

@@ -1,5 +1,8 @@
+/** The signals that stop a run: Ctrl-C, kill, and a closed terminal (SIGHUP, which would otherwise kill the CLI). */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
 /**
- * Ctrl-C and SIGTERM during a run. The first asks the run to stop: the job is stopped, logs are
+ * Ctrl-C, SIGTERM and SIGHUP during a run. The first asks the run to stop: the job is stopped, logs are
  * collected and the cluster destroyed. The second says what is still running and how to remove
  * it, and teardown continues; a third exits at once.
  */
@@ -32,14 +35,12 @@ export function watchInterrupts(options: InterruptOptions): Interrupts {
       options.onThird();
     }
   };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
+  for (const signal of STOP_SIGNALS) process.on(signal, handler);
   return {
     signal: controller.signal,
     received: () => first,
     dispose() {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
+      for (const signal of STOP_SIGNALS) process.off(signal, handler);
     },
   };
 }

@@ -112,6 +112,12 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
     if (process.env.BURST_TEST_PAUSE_PHASE === name) {
       await new Promise((resolve) => setTimeout(resolve, 3000));
     }
+    // TEST HOOK (test/e2e/signals.test.ts): an error nothing catches, ~2 s into the phase, for the crash guard.
+    if (process.env.BURST_TEST_CRASH_PHASE === name) {
+      setTimeout(() => {
+        throw new Error(`test crash in ${name} (BURST_TEST_CRASH_PHASE)`);
+      }, 2000);
+    }
     await updateRecord(state, { phase: name }, request);
     try {
       const result = await action();
@@ -196,6 +202,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
         installation: providerInstallation(process.env, cacheRoot()),
         secrets: request.secrets,
         logFile: join(runDir, "terraform.log"),
+        providerEnv: target.terraformEnv,
       });
       state.record = {
         runId,
@@ -216,6 +223,13 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
       };
       await saveRecord(state, request);
       sink({ type: "info", message: `${synth.resourceCount} resources in ${synth.stackDir}` });
+    }).catch(async (error: unknown) => {
+      // Bad input found in synth (above maxCostUsd) leaves no run folder, like any other bad input.
+      if (error instanceof BurstError && error.kind === "bad-input" && !state.record) {
+        await rm(runDir, { recursive: true, force: true });
+        state.runDir = undefined;
+      }
+      throw error;
     });
     checkInterrupted();
 
@@ -345,7 +359,15 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
     const { spec, runDir, job, store } = state;
     await phase("collect", async () => {
       const localDir = join(runDir, "results");
-      const collected = await job.collect(localDir, state.attempts, spec.outputs);
+      const collected = await job.collect(localDir, state.attempts, spec.outputs).catch(async (error: unknown) => {
+        if (!/ENOSPC|no space left/i.test(summary(error))) throw error;
+        // Logs come first and are kept; the outputs' partial copy goes, so destroy can write its state.
+        await rm(join(localDir, "outputs"), { recursive: true, force: true });
+        throw infraError(`no space left on the disk holding ${localDir} while collecting the job's outputs`, {
+          hint: `the logs that fit are kept in ${join(localDir, "logs")}; free space under BURST_HOME and rerun`,
+          cause: error,
+        });
+      });
       for (const missing of collected.missingOutputs) {
         sink({ type: "warning", message: `declared output ${missing} was not produced by the job` });
       }

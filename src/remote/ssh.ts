@@ -141,10 +141,18 @@ export class RemoteNode {
 
   async getDirectory(remotePath: string, localPath: string): Promise<void> {
     await mkdir(localPath, { recursive: true });
-    await this.transfer(
-      () => this.ssh.getDirectory(localPath, remotePath, { recursive: true, concurrency: 4 }),
-      `download ${remotePath}`,
-    );
+    await this.transfer(async () => {
+      const failures: string[] = [];
+      // node-ssh only reports a file it could not copy to `tick` and returns false: a partial copy must fail.
+      const complete = await this.ssh.getDirectory(localPath, remotePath, {
+        recursive: true,
+        concurrency: 4,
+        tick: (_local, remote, error) => {
+          if (error) failures.push(`${remote}: ${describe(error)}`);
+        },
+      });
+      if (!complete) throw new Error(`${failures.length} file(s) not copied, first ${failures[0] ?? "unknown"}`);
+    }, `download ${remotePath}`);
   }
 
   dispose(): void {

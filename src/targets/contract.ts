@@ -56,6 +56,8 @@ export interface PreparedCluster {
 
 export interface Target {
   readonly name: TargetName;
+  /** Prefixes of the CLI's environment variables its stack's providers read; terraform gets no other. */
+  readonly terraformEnv: readonly string[];
   /** Everything the stack needs before synthesis: runtimes, keys, ports, parameters. */
   prepare(context: RunContext, mode: PrepareMode): Promise<PreparedCluster>;
 }

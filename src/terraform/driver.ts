@@ -22,6 +22,26 @@ export interface TerraformDriverOptions {
   readonly secrets?: readonly string[];
   /** Every line terraform prints, redacted, is appended here (the run's terraform.log). */
   readonly logFile?: string;
+  /** Prefixes of the CLI's variables the stack's providers read (aws: `AWS_`); no other variable reaches terraform. */
+  readonly providerEnv: readonly string[];
+}
+
+/** What terraform itself needs from the CLI's environment: a secret given to the CLI must not reach it. */
+const TERRAFORM_ENV =
+  /^(PATH|HOME|USER|LOGNAME|JAVA_HOME|LANG|LC_[A-Z]+|TZ|TMPDIR|TF_[A-Z0-9_]+|(HTTPS?|NO)_PROXY|(https?|no)_proxy|SSL_CERT_(FILE|DIR))$/;
+
+/** The CLI's variables terraform is given: its own, plus those named by `providerEnv` prefixes. */
+export function terraformEnvFrom(
+  env: Readonly<Record<string, string | undefined>>,
+  providerEnv: readonly string[],
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined &&
+        (TERRAFORM_ENV.test(entry[0]) || providerEnv.some((prefix) => entry[0].startsWith(prefix))),
+    ),
+  );
 }
 
 export type TerraformEventSink = (event: TerraformEvent) => void;
@@ -97,6 +117,7 @@ export class TerraformDriver {
     const result = await run(this.options.binary, args, {
       cwd: this.options.stackDir,
       env: await this.environment(),
+      replaceEnv: true,
       onLine,
       signal: options.signal,
       killGraceMs: 30_000,
@@ -124,6 +145,7 @@ export class TerraformDriver {
 
   private async environment(): Promise<Record<string, string>> {
     return {
+      ...terraformEnvFrom(process.env, this.options.providerEnv),
       TF_IN_AUTOMATION: "1",
       TF_INPUT: "0",
       CHECKPOINT_DISABLE: "1",

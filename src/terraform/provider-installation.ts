@@ -112,6 +112,9 @@ export function defaultMirrorCandidates(home: string): string[] {
  * that takes hashicorp/aws from it and everything else from the registry; without one, the shared
  * plugin cache, unless the user set their own CLI config or cache.
  */
+/** The variables the hashicorp/aws provider reads (credentials, profile, region, endpoints). */
+export const awsProviderEnv: readonly string[] = ["AWS_"];
+
 export async function terraformInstallEnv(
   installation: ProviderInstallation,
   scratchDir: string,

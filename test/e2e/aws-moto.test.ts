@@ -54,6 +54,7 @@ import { tagKeys } from "../../stacks/aws/tags.ts";
 import { burst, makeRepo, repoRoot, runDirs, startBurst, tempBurstHome, writeSpec } from "../helpers/burst.ts";
 import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
 import { type MotoServer, motoRegion, startMoto } from "../helpers/moto.ts";
+import { burstInTerminal } from "../helpers/terminal.ts";
 import { realProviderInstallation } from "../helpers/terraform.ts";
 
 const stateBucket = "burst-tfstate";
@@ -70,6 +71,7 @@ describe("the aws target applied with the real provider against moto", () => {
   let burstHome: string;
   let vpcWorkDir: string;
   let spec: string;
+  let repoDir: string;
   let env: Record<string, string>;
   let sources: string;
 
@@ -114,6 +116,7 @@ describe("the aws target applied with the real provider against moto", () => {
     sources = await mkdtemp(join(tmpdir(), "burst-stage-"));
     await writeFile(join(sources, tarballName), fakeTarball);
     const repo = await makeRepo({ "main.py": "print('hi')\n" });
+    repoDir = repo.dir;
     spec = await writeSpec(`name: moto-run
 code: { repo: ${repo.dir} }
 job: { type: pyspark, entrypoint: main.py }
@@ -300,6 +303,54 @@ results: s3://burst-results/runs/
     await assertNothingLeft(ec2, runId);
   });
 
+  test("maxCostUsd below the estimate: exit 2 naming the key and the estimate, nothing provisioned, no run folder", async () => {
+    const home = await tempBurstHome();
+    const capped = await writeSpec(`name: moto-capped
+code: { repo: ${repoDir} }
+job: { type: pyspark, entrypoint: main.py }
+cluster: { workers: 2, worker: { instanceType: m5.large, spot: true } }
+results: s3://burst-results/runs/
+maxCostUsd: 0.01
+`);
+    const before = await allLiveInstances(ec2);
+    const result = await burst([capped, "--target", "aws", "--yes"], { burstHome: home, env });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /maxCostUsd: estimated cost \$\d+\.\d\d is above maxCostUsd \$0\.01/);
+    assert.match(result.stderr, /use fewer or smaller nodes, or raise maxCostUsd/);
+    assert.doesNotMatch(result.stderr, /^(ok|FAILED) apply/m, "apply never started");
+    assert.deepEqual(await runDirs(home), [], "no run folder");
+    assert.deepEqual(await allLiveInstances(ec2), before, "no instance was launched");
+  });
+
+  test("the confirmation prompt on a real terminal: no and Ctrl-C provision nothing (exit 130), yes launches", async () => {
+    const before = await allLiveInstances(ec2);
+    for (const [keys, says] of [
+      ["n\r", /launch declined at the prompt; nothing was provisioned/],
+      ["\x03", /interrupted by Ctrl-C at the prompt; nothing was provisioned/],
+    ] as const) {
+      const home = await tempBurstHome();
+      const terminal = burstInTerminal([spec, "--target", "aws"], { burstHome: home, env });
+      await terminal.waitFor(/Launch 3 nodes on aws \(estimated \$\d+\.\d\d\)\? \[y\/N\] /);
+      terminal.type(keys);
+      assert.equal(await terminal.exited, 130, terminal.output());
+      assert.match(terminal.plainOutput(), says);
+      assert.doesNotMatch(terminal.plainOutput(), /^(✔|✖) apply/m, "apply never started");
+      const [runDir] = await runDirs(home);
+      assert.ok(runDir, "synth made the run's folder");
+      assert.equal(existsSync(join(runDir, "stack", "stacks", "cluster", "terraform.tfstate")), false, "no state");
+      assert.deepEqual(await allLiveInstances(ec2), before, "no instance was launched");
+    }
+    // Yes: the launch goes ahead (and, as above, ends at the host-key wait, then destroys).
+    const home = await tempBurstHome();
+    const terminal = burstInTerminal([spec, "--target", "aws"], { burstHome: home, env });
+    await terminal.waitFor(/\[y\/N\] /);
+    terminal.type("y\r");
+    assert.equal(await terminal.exited, 3, terminal.output());
+    assert.match(terminal.plainOutput(), /^✔ apply/m);
+    assert.match(terminal.plainOutput(), /^✔ destroy/m);
+    await assertNothingLeft(ec2, onlyRunId(await runDirs(home)));
+  });
+
   test("kill -9 of the CLI right after apply, then `burst gc`: the real provider's leftovers are found and removed", async () => {
     const home = await tempBurstHome();
     await signalBurst(home, /^ok apply/, "SIGKILL", 0);
@@ -397,6 +448,15 @@ async function liveInstances(ec2: EC2Client, runId: string): Promise<string[]> {
     .flatMap((reservation) => reservation.Instances ?? [])
     .filter((instance) => instance.State?.Name !== "terminated")
     .map((instance) => instance.InstanceId ?? "");
+}
+
+async function allLiveInstances(ec2: EC2Client): Promise<string[]> {
+  const answer = await ec2.send(new DescribeInstancesCommand({}));
+  return (answer.Reservations ?? [])
+    .flatMap((reservation) => reservation.Instances ?? [])
+    .filter((instance) => instance.State?.Name !== "terminated")
+    .map((instance) => instance.InstanceId ?? "")
+    .sort();
 }
 
 /**

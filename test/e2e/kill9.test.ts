@@ -2,27 +2,19 @@
 // commands find the cluster it left up. `burst list` shows the run orphaned with its cluster up,
 // `burst gc` destroys it (no process, port or state left), and `burst list` then shows it destroyed.
 import assert from "node:assert/strict";
-import { readFileSync, readlinkSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { assertNoLeftovers, burst, makeRepo, runDirs, startBurst, tempBurstHome, writeSpec } from "../helpers/burst.ts";
-
-/** Pids of processes whose working folder or command line is inside `dir`. */
-async function processesIn(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cwd = readlinkSync(`/proc/${entry}/cwd`);
-      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ");
-      if (cwd.startsWith(dir) || args.includes(dir)) found.push(`${entry} (cwd ${cwd}): ${args}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
+import {
+  assertNoLeftovers,
+  burst,
+  runDirs,
+  runProcesses,
+  shellJobSpec,
+  startBurst,
+  tempBurstHome,
+} from "../helpers/burst.ts";
 
 interface ListRow {
   readonly runId: string;
@@ -44,13 +36,7 @@ describe("kill -9 of the CLI mid-run", () => {
   test("list shows the run orphaned with its cluster up; gc destroys it and leaves nothing", async () => {
     const burstHome = await tempBurstHome();
     const env = { BURST_GC_AWS: "0" };
-    const repo = await makeRepo({ "job.sh": 'echo "job started"\nsleep 600\n' });
-    const spec = await writeSpec(`name: killed
-code: { repo: ${repo.dir} }
-job: { type: shell, entrypoint: job.sh }
-cluster: { workers: 0 }
-results: s3://kill9/runs/
-`);
+    const spec = await shellJobSpec("killed", { "job.sh": 'echo "job started"\nsleep 600\n' }, "kill9");
     let killed = false;
     const child = startBurst([spec], {
       burstHome,
@@ -72,7 +58,7 @@ results: s3://kill9/runs/
     const record = JSON.parse(await readFile(join(runDir, "run.json"), "utf8"));
     assert.equal(record.phase, "run");
     assert.equal(record.destroyed, false);
-    assert.ok((await processesIn(runDir)).length > 0, "the cluster (and the job) are still up");
+    assert.ok(runProcesses(runDir).length > 0, "the cluster (and the job) are still up");
 
     const row = await listed(burstHome, runId);
     assert.deepEqual({ outcome: row?.outcome, cluster: row?.cluster }, { outcome: "orphaned", cluster: "up" });
@@ -84,8 +70,7 @@ results: s3://kill9/runs/
     assert.equal(gc.code, 0, gc.stderr);
     assert.match(gc.stderr, new RegExp(`destroyed run ${runId}`));
 
-    await assertNoLeftovers(runDir);
-    assert.deepEqual(await processesIn(runDir), [], "no process of the run (the job included) is left");
+    await assertNoLeftovers(runDir); // no process of the run (the job included), port or lock
     const state = JSON.parse(
       await readFile(join(runDir, "stack", "stacks", "cluster", "terraform.tfstate"), "utf8"),
     ) as { resources: unknown[] };
@@ -96,6 +81,45 @@ results: s3://kill9/runs/
     const again = await burst(["gc"], { burstHome, env });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /nothing to collect/);
+  });
+
+  test("gc while another burst is live in the same BURST_HOME leaves it alone; the run then succeeds", async () => {
+    const burstHome = await tempBurstHome();
+    const env = { BURST_GC_AWS: "0" };
+    const gate = join(await mkdtemp(join(tmpdir(), "burst-gc-live-")), "proceed");
+    const job = `echo "job started"\nwhile [ ! -e ${gate} ]; do sleep 0.2; done\necho "job finished"\n`;
+    const spec = await shellJobSpec("live", { "job.sh": job }, "kill9");
+    let gc: Awaited<ReturnType<typeof burst>> | undefined;
+    let before: number[] = [];
+    let stopped: number[] = [];
+    const child = startBurst([spec], {
+      burstHome,
+      env,
+      onLine: (line) => {
+        if (gc !== undefined || !line.includes("job started")) return;
+        void (async () => {
+          const [runDir = ""] = await runDirs(burstHome);
+          // The job's own `sleep 0.2` come and go; everything else must outlive gc.
+          before = runProcesses(runDir)
+            .filter((found) => found.args !== "sleep 0.2")
+            .map((found) => found.pid);
+          gc = await burst(["gc"], { burstHome, env });
+          const alive = new Set(runProcesses(runDir).map((found) => found.pid));
+          stopped = before.filter((pid) => !alive.has(pid));
+          await writeFile(gate, "");
+        })();
+      },
+    });
+    const result = await child.done;
+    assert.ok(gc, "gc ran while the job ran");
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.match(gc.stderr, /nothing to collect/);
+    assert.ok(before.length > 0, "the run's cluster was up when gc ran");
+    assert.deepEqual(stopped, [], "gc stopped none of the run's processes");
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /job finished/);
+    const [runDir = ""] = await runDirs(burstHome);
+    await assertNoLeftovers(runDir);
   });
 
   test("status of an unknown run exits 2 and says how to find runs", async () => {

@@ -2,12 +2,14 @@
 // secret (a job env var, a secret Spark property, AWS keys and a Consul token in the CLI's
 // environment, a token in the repo URL), a real local burst runs with them, and every artifact
 // is scanned: stdout, stderr, the --json events, the manifest, every uploaded object, the run
-// folder (logs, stack, terraform state and log, record) and the Consul KV. SSH private keys stay
-// 0600 inside the run folder's keys/.
+// folder (logs, stack, terraform state and log, record) and the Consul KV, for each canary's
+// literal, URL-encoded and base64 forms. While terraform applies and while the job runs, the
+// environment of every process of the run (/proc/<pid>/environ) holds no canary given to the
+// CLI's environment. SSH private keys stay 0600 inside the run folder's keys/.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -16,20 +18,27 @@ import {
   burst,
   makeRepo,
   parseEvents,
+  type RunProcess,
   runDirs,
+  runProcesses,
+  startBurst,
   tempBurstHome,
   writeSpec,
 } from "../helpers/burst.ts";
 import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
 
 const canary = (what: string) => `canary${what}${randomBytes(8).toString("hex")}`;
+// "+/=" as in real AWS secret keys: URL-encoding changes them, so that form differs from the literal.
 const canaries = {
   jobEnv: canary("jobenv"),
   sparkConf: canary("sparkconf"),
-  awsSecret: canary("awssecret"),
-  consulToken: canary("consultoken"),
+  awsSecret: `${canary("awssecret")}+/=`,
+  consulToken: `${canary("consultoken")}+/=`,
+  cliEnv: `${canary("clienv")}+/=`,
   gitToken: canary("gittoken"),
 };
+/** The canaries given to the CLI's environment: no process burst starts may hold them. */
+const cliEnvCanaries = { awsSecret: canaries.awsSecret, consulToken: canaries.consulToken, cliEnv: canaries.cliEnv };
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** Every regular file below `dir` (symlinks not followed: the shared runtime cache is one). */
@@ -46,23 +55,51 @@ function filesUnder(dir: string): string[] {
   return files;
 }
 
-/** "<where>: <canary name>" for every canary found in `text`. */
-function leaks(where: string, text: string): string[] {
-  return Object.entries(canaries)
-    .filter(([, value]) => text.includes(value))
+/** A value as it may leak: literally, URL-encoded, or inside base64 (and base64url) at each byte alignment. */
+function encodedForms(value: string): string[] {
+  const base64 = [0, 1, 2].map((shift) => {
+    const encoded = Buffer.from(`${"x".repeat(shift)}${value}`).toString("base64");
+    // Leave out the characters that also encode bytes of the text around the value.
+    return encoded.slice(shift === 0 ? 0 : 4, -4);
+  });
+  const base64url = base64.map((form) => form.replaceAll("+", "-").replaceAll("/", "_"));
+  return [...new Set([value, encodeURIComponent(value), ...base64, ...base64url])];
+}
+
+/** "<where>: <canary name>" for every canary found in `text`, in any of its encoded forms. */
+function leaks(where: string, text: string, among: Record<string, string> = canaries): string[] {
+  return Object.entries(among)
+    .filter(([, value]) => encodedForms(value).some((form) => text.includes(form)))
     .map(([name]) => `${where}: ${name}`);
 }
 
-// The job proves it received its secrets by printing their hashes, never the values.
-const job = `import hashlib, os
+/** "<pid> <command>: <canary name>" for every CLI-environment canary in a run process's environment. */
+function environLeaks(processes: readonly RunProcess[]): string[] {
+  return processes.flatMap((found) =>
+    leaks(`${found.pid} ${found.args.slice(0, 120)}`, found.environ.join("\n"), cliEnvCanaries),
+  );
+}
+
+// The job proves it received its secrets by printing their hashes, never the values. With its
+// executors up it waits for the test to read every process's environment (GATE appears).
+const job = `import hashlib, os, time
 from pyspark.sql import SparkSession
 spark = SparkSession.builder.getOrCreate()
 digest = lambda text: hashlib.sha256(text.encode()).hexdigest()
 print("env digest", digest(os.environ.get("JOB_TOKEN", "")))
 print("conf digest", digest(spark.sparkContext.getConf().get("spark.my.secret.password", "")))
 print("rows", spark.range(10).count())
+print("waiting for the environment scan", flush=True)
+while not os.path.exists(os.environ["GATE"]):
+    time.sleep(0.2)
 spark.stop()
 `;
+
+/** What the scans of /proc saw: the processes of the run at each moment. */
+interface EnvironScans {
+  apply: RunProcess[];
+  job: RunProcess[];
+}
 
 describe("secrets: canaries never reach an artifact", { concurrency: false }, () => {
   let consul: ConsulAgent;
@@ -71,30 +108,54 @@ describe("secrets: canaries never reach an artifact", { concurrency: false }, ()
   let stdout: string;
   let stderr: string;
   let code: number | null;
+  const scans: EnvironScans = { apply: [], job: [] };
 
   before(async () => {
     consul = await startConsulAgent();
     home = await tempBurstHome();
+    const gate = join(await mkdtemp(join(tmpdir(), "burst-secrets-gate-")), "scanned");
     const repo = await makeRepo({ "job.py": job });
     const spec = await writeSpec(`name: secrets
 code: { repo: ${repo.dir} }
 job:
   type: pyspark
   entrypoint: job.py
-  env: { JOB_TOKEN: ${canaries.jobEnv} }
-  conf: { spark.my.secret.password: ${canaries.sparkConf} }
+  env: { JOB_TOKEN: "${canaries.jobEnv}", GATE: ${gate} }
+  conf: { spark.my.secret.password: "${canaries.sparkConf}" }
 cluster: { workers: 1 }
 results: s3://secrets/runs/
 `);
-    const result = await burst([spec, "--json", "--verbose"], {
+    const scan = async () => {
+      const [dir] = await runDirs(home);
+      return dir ? runProcesses(dir, [child.pid ?? 0]) : [];
+    };
+    const child = startBurst([spec, "--json", "--verbose"], {
       burstHome: home,
       env: {
         ...consul.env(),
         CONSUL_HTTP_TOKEN: canaries.consulToken,
         AWS_ACCESS_KEY_ID: "AKIACANARYKEYID",
         AWS_SECRET_ACCESS_KEY: canaries.awsSecret,
+        DEPLOY_TOKEN: canaries.cliEnv,
+      },
+      onLine: (line, stream) => {
+        if (stream !== "stdout") return;
+        // Mid-apply (terraform and the node scripts alive), and mid-job (daemons, executors).
+        if (scans.apply.length === 0 && line.includes('"type":"resource-start"')) {
+          void scan().then((found) => {
+            if (scans.apply.length === 0) scans.apply = found;
+          });
+        }
+        if (line.includes("waiting for the environment scan")) {
+          void scan()
+            .then((found) => {
+              scans.job = found;
+            })
+            .finally(() => writeFile(gate, ""));
+        }
       },
     });
+    const result = await child.done;
     ({ stdout, stderr, code } = result);
     [runDir = ""] = await runDirs(home);
   });
@@ -110,6 +171,27 @@ results: s3://secrets/runs/
       .map((event) => String(event.line));
     assert.ok(lines.includes(`env digest ${sha256(canaries.jobEnv)}`), lines.join("\n"));
     assert.ok(lines.includes(`conf digest ${sha256(canaries.sparkConf)}`), lines.join("\n"));
+  });
+
+  test("while terraform applies, terraform and the node scripts hold no canary of the CLI's environment", () => {
+    const terraform = scans.apply.filter((found) => /terraform (apply|destroy)/.test(found.args));
+    assert.ok(terraform.length > 0, `terraform was seen mid-apply:\n${scans.apply.map((p) => p.args).join("\n")}`);
+    assert.deepEqual(environLeaks(scans.apply), []);
+  });
+
+  test("while the job runs, no daemon, executor, sshd, S3 server or TTL guard holds a canary of the CLI's environment", () => {
+    const seen = (pattern: RegExp, what: string) =>
+      assert.ok(
+        scans.job.some((found) => pattern.test(found.args)),
+        `${what} was among the run's processes:\n${scans.job.map((p) => p.args).join("\n")}`,
+      );
+    seen(/org\.apache\.spark\.deploy\.master\.Master/, "the Spark master");
+    seen(/org\.apache\.spark\.deploy\.worker\.Worker/, "a Spark worker");
+    seen(/CoarseGrainedExecutorBackend/, "an executor");
+    seen(/sshd.*-f \S*sshd_config/, "the run's sshd");
+    seen(/versitygw|posix/, "the S3 server");
+    seen(/sleep \d+; for node in/, "the TTL guard");
+    assert.deepEqual(environLeaks(scans.job), []);
   });
 
   test("stdout, stderr and the --json events hold no canary", () => {

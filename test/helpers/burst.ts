@@ -1,7 +1,7 @@
 // Running the real `burst` CLI in tests, on throwaway git repos and a throwaway BURST_HOME that
 // shares the machine's runtime cache (Spark, S3 server), and checking nothing is left behind.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, symlink, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { homedir, tmpdir } from "node:os";
@@ -80,6 +80,17 @@ export async function writeSpec(yaml: string, extraFiles: Record<string, string>
   return file;
 }
 
+/** A shell job's repository and its spec on a local cluster without workers, results under s3://<bucket>/runs/. */
+export async function shellJobSpec(name: string, files: Record<string, string>, bucket: string): Promise<string> {
+  const repo = await makeRepo(files);
+  return writeSpec(`name: ${name}
+code: { repo: ${repo.dir} }
+job: { type: shell, entrypoint: job.sh }
+cluster: { workers: 0 }
+results: s3://${bucket}/runs/
+`);
+}
+
 /** Newline-delimited JSON events from `--json` stdout; fails on any non-JSON line. */
 export function parseEvents(stdout: string): Record<string, unknown>[] {
   return stdout
@@ -113,14 +124,24 @@ export async function runDirs(burstHome: string): Promise<string[]> {
   return (await readdir(root)).map((entry) => join(root, entry));
 }
 
-/** Ports the run's stack used (from the synthesized stack), for checking they are free again. */
+/**
+ * Ports the run's stack used (from the synthesized stack), for checking they are free again. A run
+ * with a record got through synth, so its stack must exist and name ports; a run without one
+ * never synthesized a stack and bound nothing.
+ */
 export function stackPorts(runDir: string): number[] {
   const stackFile = join(runDir, "stack", "stacks", "cluster", "cdk.tf.json");
-  if (!existsSync(stackFile)) return [];
+  if (!existsSync(join(runDir, "run.json"))) {
+    assert.equal(existsSync(stackFile), false, `${runDir} has a stack but no record`);
+    return [];
+  }
+  assert.ok(existsSync(stackFile), `${runDir} has a record but no synthesized stack`);
   const text = readFileSync(stackFile, "utf8");
-  return [
+  const ports = [
     ...text.matchAll(/"(?:S3_PORT|SSH_PORT|MASTER_PORT|MASTER_UI_PORT|WORKER_PORT|WORKER_UI_PORT)": "(\d+)"/g),
   ].map((match) => Number(match[1]));
+  assert.ok(ports.length >= 3, `the stack of ${runDir} names the S3, SSH and master ports (found ${ports.join(", ")})`);
+  return ports;
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -136,12 +157,66 @@ function portOpen(port: number): Promise<boolean> {
 
 /** No process, listening port or state lock of this run may remain. */
 export async function assertNoLeftovers(runDir: string): Promise<void> {
-  const ps = await run("ps", ["-eo", "pid,args"]);
-  const processes = ps.stdout.split("\n").filter((line) => line.includes(runDir) && !line.includes(" ps -eo"));
+  const processes = runProcesses(runDir).map((found) => `${found.pid} (cwd ${found.cwd}): ${found.args}`);
   assert.deepEqual(processes, [], `processes of ${runDir} are still running`);
   for (const port of stackPorts(runDir)) {
     assert.equal(await portOpen(port), false, `port ${port} of ${runDir} is still listening`);
   }
   const lock = join(runDir, "stack", "stacks", "cluster", ".terraform.tfstate.lock.info");
   assert.equal(existsSync(lock), false, "terraform state lock left behind");
+}
+
+export interface RunProcess {
+  readonly pid: number;
+  readonly args: string;
+  readonly cwd: string;
+  /** NAME=value entries of /proc/<pid>/environ. */
+  readonly environ: readonly string[];
+}
+
+/**
+ * Live processes of a run, found by the run's own markers: the run folder in the working
+ * folder, the command line or the environment, or a process group named by a node's pid file
+ * (nodes/<node>/<daemon>.pid). `exclude` leaves out pids (the CLI itself).
+ */
+export function runProcesses(runDir: string, exclude: readonly number[] = []): RunProcess[] {
+  const groups = new Set(nodePidFiles(runDir).map((file) => readFileSync(file, "utf8").trim()));
+  const found: RunProcess[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!/^\d+$/.test(entry) || pid === process.pid || exclude.includes(pid)) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ").trim();
+      const environ = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").filter(Boolean);
+      // The process group: the field after the parenthesised command name in /proc/<pid>/stat.
+      const group =
+        readFileSync(`/proc/${entry}/stat`, "utf8")
+          .replace(/^.*\) /s, "")
+          .split(" ")[2] ?? "";
+      const marked = cwd.startsWith(runDir) || args.includes(runDir) || environ.some((line) => line.includes(runDir));
+      if (marked || groups.has(group)) {
+        found.push({ pid, args, cwd, environ });
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** The pid files of the run's node daemons. */
+function nodePidFiles(runDir: string): string[] {
+  const nodes = join(runDir, "nodes");
+  if (!existsSync(nodes)) return [];
+  return readdirSync(nodes).flatMap((node) => {
+    const dir = join(nodes, node);
+    try {
+      return readdirSync(dir)
+        .filter((name) => name.endsWith(".pid"))
+        .map((name) => join(dir, name));
+    } catch {
+      return [];
+    }
+  });
 }

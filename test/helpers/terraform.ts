@@ -6,6 +6,7 @@
 import { cacheRoot, ensureTerraform } from "../../src/targets/local/runtime.ts";
 import { TerraformDriver } from "../../src/terraform/driver.ts";
 import {
+  awsProviderEnv,
   awsProviderVersion,
   type ProviderInstallation,
   providerInstallation,
@@ -33,5 +34,6 @@ export async function realProviderDriver(stackDir: string, scratchDir: string): 
     stackDir,
     scratchDir,
     installation: realProviderInstallation(),
+    providerEnv: awsProviderEnv,
   });
 }

@@ -12,6 +12,7 @@ describe("TerraformDriver.resourceCount", () => {
       stackDir,
       scratchDir: stackDir,
       installation: { pluginCacheDir: stackDir },
+      providerEnv: [],
     });
 
   test("counts every resource instance in the stack's state, as `terraform state list` lists them", async () => {

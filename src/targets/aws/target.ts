@@ -8,6 +8,7 @@ import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { infraError } from "../../errors.ts";
 import { requireVpcOutputs } from "../../params/index.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
+import { awsProviderEnv } from "../../terraform/provider-installation.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
@@ -34,6 +35,7 @@ const defaultHostKeyPollMs = 5_000;
 export function createAwsTarget(options: AwsTargetOptions = {}): Target {
   return {
     name: "aws",
+    terraformEnv: awsProviderEnv,
     prepare: (context, mode) => prepareAws(context, mode, options),
   };
 }

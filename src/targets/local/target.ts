@@ -24,6 +24,8 @@ const stackId = "cluster";
  */
 export const localTarget: Target = {
   name: "local",
+  // Only terraform's built-in resources: no provider reads the CLI's environment.
+  terraformEnv: [],
   async prepare(context: RunContext, mode: PrepareMode): Promise<PreparedCluster> {
     const { spec, params, runDir } = context;
     const launching = mode === "launch";

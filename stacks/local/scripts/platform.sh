@@ -20,11 +20,8 @@ platform_prepare_node() {
 platform_start_service() { # name command...
   local name=$1
   shift
-  (
-    export SPARK_CONF_DIR SPARK_LOG_DIR=$NODE_DIR
-    if [[ -n "$SPARK_LOCAL_IP" ]]; then export SPARK_LOCAL_IP; fi
+  SPARK_LOG_DIR=$NODE_DIR DAEMON_ENV="SPARK_HOME SPARK_CONF_DIR SPARK_LOG_DIR SPARK_LOCAL_IP" \
     start_daemon "$NODE_DIR" "$name" "$@"
-  )
 }
 
 # No instance metadata here: test/e2e/spot-decommission.test.ts runs the watcher against a stand-in.
