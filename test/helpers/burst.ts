@@ -157,7 +157,14 @@ function portOpen(port: number): Promise<boolean> {
 
 /** No process, listening port or state lock of this run may remain. */
 export async function assertNoLeftovers(runDir: string): Promise<void> {
-  const processes = runProcesses(runDir).map((found) => `${found.pid} (cwd ${found.cwd}): ${found.args}`);
+  // A leftover is a process that stays: one caught in the few milliseconds it lives (an SSH
+  // command that was starting as the cluster went down) gets up to 5 s to end by itself.
+  let processes: string[] = [];
+  for (const deadline = Date.now() + 5000; ; ) {
+    processes = runProcesses(runDir).map((found) => `${found.pid} (cwd ${found.cwd}): ${found.args}`);
+    if (processes.length === 0 || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   assert.deepEqual(processes, [], `processes of ${runDir} are still running`);
   for (const port of stackPorts(runDir)) {
     assert.equal(await portOpen(port), false, `port ${port} of ${runDir} is still listening`);
