@@ -55,7 +55,11 @@ export class VpcStack extends TerraformStack {
       vpcId: network.vpc.id,
       sshAllowedCidrs: props.params.sshAllowedCidrs,
     });
-    const nodes = new NodeInstanceProfile(this, "nodes", { name, buckets: props.params.buckets });
+    const nodes = new NodeInstanceProfile(this, "nodes", {
+      name,
+      region: props.params.region,
+      buckets: props.params.buckets,
+    });
 
     this.outputs = {
       vpcId: network.vpc.id,
