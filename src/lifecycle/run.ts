@@ -505,6 +505,17 @@ async function plan(request: BurstRequest, spec: Spec, code: ResolvedCode, param
 }
 
 function enforceCostLimit(spec: Spec, prepared: PreparedCluster): void {
+  // An unpriced part counted as $0 would let any run under the cap: no price, no launch.
+  if (spec.maxCostUsd !== undefined && prepared.costUsd === undefined) {
+    throw badInput(
+      `maxCostUsd is set, but this run's cost cannot be estimated: ${prepared.costUnknown ?? "the target gives no estimate"}`,
+      {
+        keyPath: "maxCostUsd",
+        location: { file: spec.source.file },
+        hint: "pick an instance type and region the price table covers (src/cost/prices.ts; add the price there), or remove maxCostUsd",
+      },
+    );
+  }
   if (spec.maxCostUsd !== undefined && prepared.costUsd !== undefined && prepared.costUsd > spec.maxCostUsd) {
     throw badInput(
       `estimated cost $${prepared.costUsd.toFixed(2)} is above maxCostUsd $${spec.maxCostUsd.toFixed(2)}`,

@@ -43,6 +43,8 @@ export interface PreparedCluster {
   readonly pythonDependencyCache?: string;
   /** Estimated cost of the run in USD, when known. */
   readonly costUsd?: number;
+  /** Why costUsd is absent (an unpriced instance type or region): maxCostUsd then refuses the run. */
+  readonly costUnknown?: string;
   /** Where a user can look at an s3:// URI directly (local: a folder). */
   browse(uri: string): string | undefined;
   /** Each node's console, where the node role reports its steps and ready/failed (aws). */

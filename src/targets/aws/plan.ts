@@ -3,7 +3,8 @@
 
 import { debianOwnerId, instanceArchitecture } from "../../../stacks/aws/cluster/node-image.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
-import { type CostEstimate, estimateCost } from "../../cost/estimate.ts";
+import { type CostEstimate, estimateCost, unknownCostReason } from "../../cost/estimate.ts";
+import { priceTableSource } from "../../cost/prices.ts";
 import type { Spec } from "../../spec/types.ts";
 import { type CallerCidr, callerCidrVariable } from "./caller-cidr.ts";
 
@@ -75,15 +76,19 @@ export function planLines(
     `  nodes power themselves off after ${props.ttlMinutes} min (ttlMinutes; by ${props.expiresAt}) whatever happens to this CLI`,
     `  SSH as ${params.sshUser} from ${callerLabel(caller)}${params.sshAllowedCidrs.length > 0 ? ` and ${params.sshAllowedCidrs.join(", ")}` : ""}`,
     "  host key: read from the master's console output (ec2:GetConsoleOutput) and pinned before connecting",
-    `  cost: about ${usd(cost.perHourUsd)}/h; ${usd(cost.totalUsd)} for ${basis.expectedMinutes} min (upper bound: ${basis.upperBound})`,
   ];
+  const unknown = unknownCostReason(cost);
+  lines.push(
+    cost.unpricedRegion !== undefined
+      ? `  cost: unknown: ${unknown}`
+      : `  cost: about ${usd(cost.perHourUsd)}/h; ${usd(cost.totalUsd)} for ${basis.expectedMinutes} min (upper bound: ${basis.upperBound})`,
+  );
   for (const item of cost.lines) lines.push(`    ${item.count} × ${item.item}: ${usd(item.perHourUsd)}/h`);
-  if (cost.unknownTypes.length > 0) {
-    lines.push(
-      `  warning: no price known for ${cost.unknownTypes.join(", ")}: left out of the estimate, which is a lower bound`,
-    );
+  if (cost.unpricedRegion === undefined && unknown !== undefined) {
+    lines.push(`  warning: ${unknown}: left out of the estimate, which is a lower bound`);
   }
   for (const note of cost.notes) lines.push(`  note: ${note}`);
+  lines.push(`  prices: ${priceTableSource.source}, as of ${priceTableSource.asOf}`);
   return lines;
 }
 

@@ -5,6 +5,7 @@ import { type CapacityAttempt, nextCapacityAttempt } from "../../../stacks/aws/c
 import { synthSparkCluster } from "../../../stacks/aws/cluster-app.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
+import { unknownCostReason } from "../../cost/estimate.ts";
 import { infraError } from "../../errors.ts";
 import { requireVpcOutputs } from "../../params/index.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
@@ -152,7 +153,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     // Nothing secret passes through burst on aws: the private key stays in a 0600 file.
     secrets: [],
     plan: planLines(baseProps, caller, basis, cost),
-    costUsd: cost.totalUsd,
+    ...(unknownCostReason(cost) === undefined ? { costUsd: cost.totalUsd } : { costUnknown: unknownCostReason(cost) }),
     browse(uri: string) {
       try {
         const { bucket, key: prefix } = parseS3Uri(uri);

@@ -1,7 +1,7 @@
+import { createHash } from "node:crypto";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile/index.js";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
-import { createHash } from "node:crypto";
 import { Construct } from "constructs";
 import { ec2AssumeRolePolicy, nodeS3Policy } from "../node-access-policy.ts";
 

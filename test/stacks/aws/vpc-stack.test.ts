@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BurstError } from "../../../src/errors.ts";
 import { bucketActions, objectActions } from "../../../stacks/aws/node-access-policy.ts";
-import { vpcOutputNames } from "../../../stacks/aws/vpc-stack.ts";
 import { iamRoleNameLimit, nodeRoleName } from "../../../stacks/aws/vpc/node-instance-profile.ts";
+import { vpcOutputNames } from "../../../stacks/aws/vpc-stack.ts";
 import { blocks, type Json, only, params, referencesOf, synthVpc } from "./helpers.ts";
 
 const config = synthVpc();

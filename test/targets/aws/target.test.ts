@@ -201,11 +201,14 @@ describe("aws target, what the plan says about other specs", () => {
     }
   });
 
-  it("warns about instance types it has no price for, and says the estimate is a lower bound", async () => {
+  it("names instance types it has no price for, gives no cost, and says why", async () => {
     const run = await testRun({ spec: spec({ worker: { instanceType: "x9z.mega" } }) });
     try {
       const prepared = await prepare(run);
-      assert.match(prepared.plan.join("\n"), /warning: no price known for x9z\.mega: .*lower bound/);
+      assert.match(prepared.plan.join("\n"), /warning: .*no price for instance type x9z\.mega: .*lower bound/);
+      assert.match(prepared.plan.join("\n"), /prices: AWS Price List API.*, as of \d{4}/);
+      assert.equal(prepared.costUsd, undefined, "a lower bound is not a cost maxCostUsd may be checked against");
+      assert.match(prepared.costUnknown ?? "", /x9z\.mega/);
     } finally {
       await run.remove();
     }
