@@ -256,6 +256,11 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
 
     await phase("wait-ready", async () => {
       state.outputs = readClusterOutputs(await driver.outputs());
+      if (state.outputs.placement) {
+        await updateRecord(state, { placement: state.outputs.placement }, request);
+        const { availabilityZone, subnetId } = state.outputs.placement;
+        sink({ type: "info", message: `cluster placed in ${availabilityZone} (subnet ${subnetId})` });
+      }
       const endpoint = await prepared.sshEndpoint(state.outputs, interrupts.signal);
       const readyTimeoutMs = request.readyTimeoutMs ?? prepared.readyTimeoutMs ?? 180_000;
       const consoles = prepared.nodeConsoles?.(state.outputs);

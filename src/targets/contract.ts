@@ -71,6 +71,10 @@ export function readClusterOutputs(raw: Record<string, unknown>): ClusterOutputs
   const port = Number(raw.sshPort);
   if (!Number.isInteger(port)) throw new Error("stack output sshPort is missing or not a number");
   const nodeIds = raw.nodeIds;
+  const placement =
+    typeof raw.availabilityZone === "string" && typeof raw.subnetId === "string"
+      ? { placement: { availabilityZone: raw.availabilityZone, subnetId: raw.subnetId } }
+      : {};
   return {
     masterHost: text("masterHost"),
     sshPort: port,
@@ -81,5 +85,6 @@ export function readClusterOutputs(raw: Record<string, unknown>): ClusterOutputs
     workDir: text("workDir"),
     sparkHome: text("sparkHome"),
     nodeIds: Array.isArray(nodeIds) ? nodeIds.map(String) : [],
+    ...placement,
   };
 }

@@ -70,7 +70,7 @@ export function planLines(
       : "all their cores and memory (Spark sizes them)";
   const lines = [
     `target aws in ${params.region}: 1 master ${props.masterInstanceType} (on-demand) + ${workers} ${props.workerInstanceType} (${market})`,
-    `  VPC ${vpc.vpcId} ("${params.vpcName}"), subnets ${vpc.subnetIds.join(", ")}; master in ${vpc.subnetIds[props.masterSubnetIndex ?? 0]}, workers in any`,
+    `  VPC ${vpc.vpcId} ("${params.vpcName}"), subnets ${vpc.subnetIds.join(", ")}; all nodes in ${vpc.subnetIds[props.subnetIndex ?? 0]}'s AZ (the next subnet's if EC2 is short there)`,
     `  ${image}`,
     `  workers offer Spark ${sizing}; ${props.diskGb} GB encrypted gp3 disk per node`,
     `  nodes power themselves off after ${props.ttlMinutes} min (ttlMinutes; by ${props.expiresAt}) whatever happens to this CLI`,

@@ -73,18 +73,18 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     // The job's conf goes on spark-submit; nodes need no cluster-level extras yet.
     sparkConf: {},
     tags: spec.tags,
-    masterSubnetIndex: 0,
+    subnetIndex: 0,
     endpoints,
   };
   const basis = costBasis(spec);
   const cost = clusterCost(baseProps, basis);
 
-  let attempt: CapacityAttempt = { spot: baseProps.spot, masterSubnetIndex: 0 };
+  let attempt: CapacityAttempt = { spot: baseProps.spot, subnetIndex: 0 };
   let lastOutdir: string | undefined;
   const propsFor = (next: CapacityAttempt): SparkClusterProps => ({
     ...baseProps,
     spot: next.spot,
-    masterSubnetIndex: next.masterSubnetIndex,
+    subnetIndex: next.subnetIndex,
     masterAddressAttempt: next.masterAddressAttempt,
   });
 
@@ -178,7 +178,7 @@ function asCapacityFailure(errorText: string): string {
 
 function describeAttempt(attempt: CapacityAttempt, subnetIds: readonly string[]): string {
   const workers = attempt.spot ? "spot workers" : "on-demand workers";
-  return `${workers}, master in ${subnetIds[attempt.masterSubnetIndex] ?? `subnet #${attempt.masterSubnetIndex}`}`;
+  return `${workers}, the whole cluster in ${subnetIds[attempt.subnetIndex] ?? `subnet #${attempt.subnetIndex}`}`;
 }
 
 interface RunKey {

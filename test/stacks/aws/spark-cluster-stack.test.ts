@@ -116,13 +116,26 @@ describe("SparkClusterStack: spot workers and capacity fallback", () => {
     for (const override of fleet.launch_template_config[0].override) assert.equal(override.max_price, "0.2");
   });
 
-  it("lets EC2 place workers in any of the VPC's subnets (one override per subnet and AZ)", () => {
+  it("places every worker in the master's subnet and AZ: one override, one zone, one type", () => {
     const overrides = fleet.launch_template_config[0].override as Record<string, string>[];
     assert.deepEqual(
-      overrides.map((o) => o.subnet_id),
-      vpc.subnetIds,
+      overrides.map((o) => [o.subnet_id, o.instance_type]),
+      [[vpc.subnetIds[0], "m5.2xlarge"]],
     );
-    assert.ok(overrides.every((o) => o.instance_type === "m5.2xlarge"));
+    assert.equal(only(config, "aws_instance").subnet_id, vpc.subnetIds[0]);
+    assert.equal(fleet.spot_options.single_availability_zone, true);
+    assert.equal(fleet.spot_options.single_instance_type, true);
+  });
+
+  it("launches the workers all or nothing: min_target_capacity is the worker count, spot or on-demand", () => {
+    assert.equal(fleet.spot_options.min_target_capacity, 4);
+    const onDemand = only(synthCluster({ spot: false, workers: 7 }), "aws_ec2_fleet") as Json;
+    assert.deepEqual(onDemand.on_demand_options, {
+      allocation_strategy: "lowestPrice",
+      min_target_capacity: 7,
+      single_availability_zone: true,
+      single_instance_type: true,
+    });
   });
 
   it("fails the apply when the fleet comes back short, with the message the lifecycle falls back on", () => {
@@ -145,10 +158,21 @@ describe("SparkClusterStack: spot workers and capacity fallback", () => {
     assert.ok(onDemand.launch_template_config[0].override.every((o: Block) => o.max_price === undefined));
   });
 
-  it("moves the master to another subnet on request (after a capacity error there)", () => {
-    const moved = synthCluster({ masterSubnetIndex: 2 });
+  it("moves the whole cluster to another subnet's AZ on request (after a capacity error there)", () => {
+    const moved = synthCluster({ subnetIndex: 2 });
     assert.equal(only(moved, "aws_instance").subnet_id, "subnet-0ccc");
     assert.equal((moved.data?.aws_subnet as Json)[dataAddress("aws_subnet").split(".")[1] ?? ""].id, "subnet-0ccc");
+    const overrides = (only(moved, "aws_ec2_fleet") as Json).launch_template_config[0].override as Json[];
+    assert.deepEqual(
+      overrides.map((o) => o.subnet_id),
+      ["subnet-0ccc"],
+    );
+  });
+
+  it("outputs where the cluster ran: the master subnet's AZ and the subnet", () => {
+    const moved = synthCluster({ subnetIndex: 1 });
+    assert.equal(moved.output.subnetId?.value, "subnet-0bbb");
+    assert.equal(moved.output.availabilityZone?.value, `\${data.${dataAddress("aws_subnet")}.availability_zone}`);
   });
 });
 

@@ -79,7 +79,7 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
       /target aws in eu-west-1: 1 master m5\.xlarge \(on-demand\) \+ 4 workers m5\.2xlarge \(spot, max \$0\.20\/h, on-demand if spot is short\)/,
     );
     assert.ok(plan.includes(`VPC ${consulVpc.vpcId} ("main"), subnets ${consulVpc.subnetIds.join(", ")}`));
-    assert.match(plan, /master in subnet-0c0nsu1aaaaaaaaa, workers in any/);
+    assert.match(plan, /all nodes in subnet-0c0nsu1aaaaaaaaa's AZ \(the next subnet's if EC2 is short there\)/);
     assert.match(plan, /image ami-0base000000000000 \(Java 17 \+ Spark 3\.5\.3 installed at boot\)/);
     assert.match(plan, /workers offer Spark all their cores and memory \(Spark sizes them\)/);
     assert.match(plan, /host key: read from the master's console output/);
@@ -128,7 +128,7 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
     const fleet = only(config, "aws_ec2_fleet");
     assert.deepEqual(
       fleet.launch_template_config[0].override.map((override: Json) => override.subnet_id),
-      consulVpc.subnetIds,
+      [consulVpc.subnetIds[0]],
     );
     assert.ok(text.includes(consulVpc.securityGroupId));
     assert.ok(text.includes(consulVpc.instanceProfileName));
@@ -281,25 +281,45 @@ describe("aws target: the caller's CIDR", () => {
 describe("aws target: capacity fallback by re-synthesis", () => {
   const spotShort = `Error: Resource postcondition failed\n\n${workersShortMessage}`;
 
-  it("after a spot capacity failure, re-synthesizes the same folder with on-demand workers and asks for another apply", async () => {
+  it("after a short spot fleet, moves the whole cluster to the next AZ, then to on-demand, re-synthesizing the same folder", async () => {
     const run = await testRun();
     try {
       const prepared = await prepare(run);
       const { stackDir, config } = synthesized(prepared, run);
       assert.equal(only(config, "aws_ec2_fleet").target_capacity_specification.default_target_capacity_type, "spot");
       writeFileSync(join(stackDir, "terraform.tfstate"), '{"version":4}');
+      const placement = () => {
+        const again = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as Json;
+        const fleet = only(again, "aws_ec2_fleet");
+        return [
+          fleet.target_capacity_specification.default_target_capacity_type,
+          only(again, "aws_instance").subnet_id,
+          fleet.launch_template_config[0].override.map((o: Json) => o.subnet_id).join(","),
+        ];
+      };
 
       assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), true);
-      const again = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as Json;
-      const fleet = only(again, "aws_ec2_fleet");
-      assert.equal(fleet.target_capacity_specification.default_target_capacity_type, "on-demand");
-      assert.equal(fleet.target_capacity_specification.total_target_capacity, 4);
+      const [second, third] = consulVpc.subnetIds;
+      assert.deepEqual(placement(), ["spot", third ?? "", third ?? ""], "master and workers move together");
+      assert.match(
+        run.logs.join("\n"),
+        /applying again with spot workers, the whole cluster in subnet-0c0nsu1bbbbbbbbb/,
+      );
+      assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), true);
+      assert.deepEqual(placement(), ["on-demand", second ?? "", second ?? ""]);
+      assert.equal(
+        only(JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as Json, "aws_ec2_fleet")
+          .target_capacity_specification.total_target_capacity,
+        4,
+      );
       assert.equal(
         readFileSync(join(stackDir, "terraform.tfstate"), "utf8"),
         '{"version":4}',
         "the run's state is kept",
       );
       assert.match(run.logs.join("\n"), /applying again with on-demand workers/);
+      assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), true);
+      assert.deepEqual(placement(), ["on-demand", third ?? "", third ?? ""]);
 
       assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), false, "nothing is left to fall back to");
     } finally {
@@ -307,7 +327,7 @@ describe("aws target: capacity fallback by re-synthesis", () => {
     }
   });
 
-  it("moves the master to the next subnet when RunInstances had no capacity for it", async () => {
+  it("moves the whole cluster to the next subnet when RunInstances had no capacity for the master", async () => {
     const run = await testRun();
     try {
       const prepared = await prepare(run);
@@ -317,6 +337,11 @@ describe("aws target: capacity fallback by re-synthesis", () => {
       assert.equal(await prepared.retryAfterApplyFailure?.(failure), true);
       const again = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as Json;
       assert.equal(only(again, "aws_instance").subnet_id, consulVpc.subnetIds[1]);
+      assert.deepEqual(
+        only(again, "aws_ec2_fleet").launch_template_config[0].override.map((o: Json) => o.subnet_id),
+        [consulVpc.subnetIds[1]],
+        "the workers follow the master",
+      );
       assert.equal(only(again, "aws_ec2_fleet").target_capacity_specification.default_target_capacity_type, "spot");
       assert.equal(await prepared.retryAfterApplyFailure?.(failure), false, "the VPC has only two subnets");
     } finally {
@@ -334,7 +359,8 @@ describe("aws target: capacity fallback by re-synthesis", () => {
       assert.equal(await prepared.retryAfterApplyFailure?.("Error: UnauthorizedOperation: not allowed"), false);
       const noFallback = await prepare(strict);
       synthesized(noFallback, strict);
-      assert.equal(await noFallback.retryAfterApplyFailure?.(spotShort), false);
+      assert.equal(await noFallback.retryAfterApplyFailure?.(spotShort), true, "spot in the next AZ");
+      assert.equal(await noFallback.retryAfterApplyFailure?.(spotShort), false, "no on-demand after the last AZ");
     } finally {
       await run.remove();
       await strict.remove();
@@ -347,6 +373,7 @@ describe("aws target: capacity fallback by re-synthesis", () => {
       const prepared = await prepare(run);
       assert.ok((prepared.costUsd ?? 0) < 3, "spot fits the limit");
       synthesized(prepared, run);
+      assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), true, "spot in the next AZ costs the same");
       assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), false);
       assert.match(run.logs.join("\n"), /above maxCostUsd \$3\.00: not retrying/);
     } finally {
