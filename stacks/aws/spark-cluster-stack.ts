@@ -82,7 +82,7 @@ export class SparkClusterStack extends TerraformStack {
       diskGb: props.diskGb,
       tags,
     };
-    const securityGroupIds = [props.vpc.securityGroupId, access.securityGroup.id];
+    const securityGroupIds = [props.vpc.securityGroupId, access.securityGroup.id, access.membersGroup.id];
     const bootstrap = bootstrapSettings(props);
 
     const subnetId = props.vpc.subnetIds[props.subnetIndex ?? 0] ?? "";

@@ -74,8 +74,12 @@ describe("VpcStack: cluster security baseline", () => {
   const group = ref("aws_security_group");
   const ingress = blocks(config, "aws_vpc_security_group_ingress_rule");
 
-  it("lets members of the cluster group talk to each other on every port", () => {
-    assert.ok(ingress.some((r) => r.referenced_security_group_id === group && r.ip_protocol === "-1"));
+  it("grants no traffic between nodes: a VPC-wide rule would let one run reach another run's Spark ports", () => {
+    assert.deepEqual(
+      ingress.filter((r) => r.referenced_security_group_id !== undefined),
+      [],
+    );
+    assert.ok(group.length > 0);
   });
 
   it("allows SSH only from the configured ranges, and nothing else from outside", () => {

@@ -123,7 +123,9 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
     assert.ok(!text.includes("PRIVATE KEY"));
     for (const line of privateBody) assert.ok(!text.includes(line), "a line of the private key is in the stack");
 
-    assert.equal(only(config, "aws_security_group").vpc_id, consulVpc.vpcId);
+    for (const group of Object.values(config.resource.aws_security_group) as Json[]) {
+      assert.equal(group.vpc_id, consulVpc.vpcId);
+    }
     assert.equal(only(config, "aws_instance").subnet_id, consulVpc.subnetIds[0]);
     const fleet = only(config, "aws_ec2_fleet");
     assert.deepEqual(
@@ -239,7 +241,8 @@ describe("aws target: the caller's CIDR", () => {
       const prepared = await prepare(run, mode, options);
       const { config } = synthesized(prepared, run);
       const rules = Object.values(config.resource.aws_vpc_security_group_ingress_rule) as Json[];
-      return { sources: rules.map((rule) => rule.cidr_ipv4 ?? rule.cidr_ipv6), plan: prepared.plan.join("\n") };
+      const sources = rules.filter((rule) => rule.referenced_security_group_id === undefined);
+      return { sources: sources.map((rule) => rule.cidr_ipv4 ?? rule.cidr_ipv6), plan: prepared.plan.join("\n") };
     } finally {
       await run.remove();
     }
