@@ -262,6 +262,8 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
         sink({ type: "info", message: `cluster placed in ${availabilityZone} (subnet ${subnetId})` });
       }
       const endpoint = await prepared.sshEndpoint(state.outputs, interrupts.signal);
+      // The nodes wait for these before starting Spark (stacks/shared/node/role.sh, await-secret).
+      await prepared.deliverSecrets?.(state.outputs, interrupts.signal);
       const readyTimeoutMs = request.readyTimeoutMs ?? prepared.readyTimeoutMs ?? 180_000;
       const consoles = prepared.nodeConsoles?.(state.outputs);
       if (consoles !== undefined) {

@@ -47,6 +47,8 @@ export interface PreparedCluster {
   readonly costUnknown?: string;
   /** Where a user can look at an s3:// URI directly (local: a folder). */
   browse(uri: string): string | undefined;
+  /** Hand every node the run's secrets (the Spark auth secret) once the stack is applied; absent: the stack's nodes already have them. */
+  deliverSecrets?(outputs: ClusterOutputs, signal?: AbortSignal): Promise<void>;
   /** Each node's console, where the node role reports its steps and ready/failed (aws). */
   nodeConsoles?(outputs: ClusterOutputs): readonly NodeConsole[];
   /** How long the nodes may take to become ready (target-specific, from parameters). */

@@ -3,11 +3,12 @@
 // environment, a token in the repo URL), a real local burst runs with them, and every artifact
 // is scanned: stdout, stderr, the --json events, the manifest, every uploaded object, the run
 // folder (logs, stack, terraform state and log, record) and the Consul KV. SSH private keys stay
-// 0600 inside the run folder's keys/.
+// 0600 inside the run folder's keys/. The run's own Spark authentication secret, which the job
+// hands to the test through a folder outside BURST_HOME, is scanned for the same way.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -23,7 +24,7 @@ import {
 import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
 
 const canary = (what: string) => `canary${what}${randomBytes(8).toString("hex")}`;
-const canaries = {
+const canaries: { [name: string]: string; jobEnv: string; sparkConf: string; gitToken: string } = {
   jobEnv: canary("jobenv"),
   sparkConf: canary("sparkconf"),
   awsSecret: canary("awssecret"),
@@ -49,7 +50,7 @@ function filesUnder(dir: string): string[] {
 /** "<where>: <canary name>" for every canary found in `text`. */
 function leaks(where: string, text: string): string[] {
   return Object.entries(canaries)
-    .filter(([, value]) => text.includes(value))
+    .filter(([, value]) => value !== "" && text.includes(value))
     .map(([name]) => `${where}: ${name}`);
 }
 
@@ -61,6 +62,11 @@ digest = lambda text: hashlib.sha256(text.encode()).hexdigest()
 print("env digest", digest(os.environ.get("JOB_TOKEN", "")))
 print("conf digest", digest(spark.sparkContext.getConf().get("spark.my.secret.password", "")))
 print("rows", spark.range(10).count())
+# Where the run's Spark auth stands, for the test; the secret itself goes to a file outside burst's reach.
+conf = spark.sparkContext.getConf()
+print("authenticate", conf.get("spark.authenticate", "false"))
+with open(os.path.join(os.environ["PROBE_DIR"], "spark-auth"), "w") as probe:
+    probe.write(conf.get("spark.authenticate.secret", ""))
 spark.stop()
 `;
 
@@ -71,17 +77,19 @@ describe("secrets: canaries never reach an artifact", { concurrency: false }, ()
   let stdout: string;
   let stderr: string;
   let code: number | null;
+  let probeDir: string;
 
   before(async () => {
     consul = await startConsulAgent();
     home = await tempBurstHome();
+    probeDir = await mkdtemp(join(tmpdir(), "burst-secrets-probe-"));
     const repo = await makeRepo({ "job.py": job });
     const spec = await writeSpec(`name: secrets
 code: { repo: ${repo.dir} }
 job:
   type: pyspark
   entrypoint: job.py
-  env: { JOB_TOKEN: ${canaries.jobEnv} }
+  env: { JOB_TOKEN: ${canaries.jobEnv}, PROBE_DIR: ${probeDir} }
   conf: { spark.my.secret.password: ${canaries.sparkConf} }
 cluster: { workers: 1 }
 results: s3://secrets/runs/
@@ -97,6 +105,8 @@ results: s3://secrets/runs/
     });
     ({ stdout, stderr, code } = result);
     [runDir = ""] = await runDirs(home);
+    // From here on the run's Spark auth secret is scanned for like every canary.
+    canaries.sparkAuthSecret = await readFile(join(probeDir, "spark-auth"), "utf8").catch(() => "");
   });
 
   after(async () => {
@@ -110,6 +120,16 @@ results: s3://secrets/runs/
       .map((event) => String(event.line));
     assert.ok(lines.includes(`env digest ${sha256(canaries.jobEnv)}`), lines.join("\n"));
     assert.ok(lines.includes(`conf digest ${sha256(canaries.sparkConf)}`), lines.join("\n"));
+  });
+
+  test("Spark ran with authentication on, with a per-run secret from outside the stack", () => {
+    const lines = parseEvents(stdout)
+      .filter((event) => event.type === "job-log")
+      .map((event) => String(event.line));
+    assert.ok(lines.includes("authenticate true"), lines.join("\n"));
+    assert.ok(lines.includes("rows 10"), "executors on the worker authenticated and ran the job");
+    assert.match(canaries.sparkAuthSecret ?? "", /^[0-9a-f]{64}$/, "the driver had the run's 256-bit secret");
+    assert.deepEqual(existsSync(join(runDir, "secrets", "spark-auth")), false, "the secret file went with the cluster");
   });
 
   test("stdout, stderr and the --json events hold no canary", () => {

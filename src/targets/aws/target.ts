@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import ssh2 from "ssh2";
@@ -13,6 +14,7 @@ import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contra
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
 import { readConsoleOnce, readHostKeyFromConsole } from "./host-key.ts";
+import { deliverSparkAuthSecret } from "./node-secrets.ts";
 import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
 
 export interface AwsTargetOptions {
@@ -51,6 +53,8 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     detect: options.detectCallerCidr ?? (() => detectPublicIp()),
   });
   const key = await writeRunKey(join(context.runDir, "keys"), `burst-${context.runId}`);
+  // The run's Spark authentication secret: in memory only, handed to the nodes over SSH after boot.
+  const sparkAuthSecret = randomBytes(32).toString("hex");
   const worker = spec.cluster.worker;
   const baseProps: SparkClusterProps = {
     ...context.identity,
@@ -78,6 +82,17 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
   };
   const basis = costBasis(spec);
   const cost = clusterCost(baseProps, basis);
+
+  /** A node's host key, from its console output (EC2 does not know host keys). */
+  const hostKeyOf = (instanceId: string, signal?: AbortSignal) =>
+    (options.readHostKey ?? readHostKeyFromConsole)({
+      region: params.aws.region,
+      instanceId,
+      timeoutMs: options.hostKeyTimeoutMs ?? params.aws.sshWaitSeconds * 1000,
+      intervalMs: options.hostKeyPollMs ?? defaultHostKeyPollMs,
+      log: context.log,
+      signal,
+    });
 
   let attempt: CapacityAttempt = { spot: baseProps.spot, subnetIndex: 0 };
   let lastOutdir: string | undefined;
@@ -119,17 +134,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
       // The stack lists the master first in nodeIds.
       const masterInstanceId = outputs.nodeIds[0];
       if (!masterInstanceId) throw infraError("the cluster stack reported no master instance id (nodeIds is empty)");
-      const readHostKey = options.readHostKey ?? readHostKeyFromConsole;
-      const hostKey =
-        outputs.hostKey ||
-        (await readHostKey({
-          region: params.aws.region,
-          instanceId: masterInstanceId,
-          timeoutMs: options.hostKeyTimeoutMs ?? params.aws.sshWaitSeconds * 1000,
-          intervalMs: options.hostKeyPollMs ?? defaultHostKeyPollMs,
-          log: context.log,
-          signal,
-        }));
+      const hostKey = outputs.hostKey || (await hostKeyOf(masterInstanceId, signal));
       return {
         host: outputs.masterHost,
         port: outputs.sshPort,
@@ -137,6 +142,17 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         privateKeyPath: key.privateKeyPath,
         hostKey,
       };
+    },
+    async deliverSecrets(outputs: ClusterOutputs, signal?: AbortSignal) {
+      await deliverSparkAuthSecret({
+        region: params.aws.region,
+        instanceIds: outputs.nodeIds,
+        sshUser: params.aws.sshUser,
+        privateKeyPath: key.privateKeyPath,
+        secret: sparkAuthSecret,
+        hostKeyOf: (instanceId) => hostKeyOf(instanceId, signal),
+        signal,
+      });
     },
     nodeConsoles(outputs: ClusterOutputs) {
       // The stack lists the master first in nodeIds, then the workers.
@@ -150,8 +166,8 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     // role; AWS_ENDPOINT_URL_S3); an endpoint other than AWS's is addressed by path, as the provider does.
     objectStore: { region: params.aws.region, forcePathStyle: endpoints.s3 !== undefined },
     createBuckets: false,
-    // Nothing secret passes through burst on aws: the private key stays in a 0600 file.
-    secrets: [],
+    // The private key stays in a 0600 file; the Spark secret is masked wherever burst prints.
+    secrets: [sparkAuthSecret],
     plan: planLines(baseProps, caller, basis, cost),
     ...(unknownCostReason(cost) === undefined ? { costUsd: cost.totalUsd } : { costUnknown: unknownCostReason(cost) }),
     browse(uri: string) {

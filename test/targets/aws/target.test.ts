@@ -8,6 +8,7 @@ import { type AwsTargetOptions, createAwsTarget } from "../../../src/targets/aws
 import type { PreparedCluster, PrepareMode } from "../../../src/targets/contract.ts";
 import { workersShortMessage } from "../../../stacks/aws/capacity.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
+import { type Synthesized, userDataScript } from "../../stacks/aws/helpers.ts";
 import { consulVpc, params, spec, type TestRun, testRun } from "./fixtures.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the synthesized JSON by path.
@@ -123,6 +124,17 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
     assert.ok(!text.includes("PRIVATE KEY"));
     for (const line of privateBody) assert.ok(!text.includes(line), "a line of the private key is in the stack");
 
+    // The run's Spark auth secret: made in memory, masked wherever burst prints, never in the stack.
+    const [sparkAuthSecret = ""] = prepared.secrets;
+    assert.match(sparkAuthSecret, /^[0-9a-f]{64}$/);
+    assert.ok(!text.includes(sparkAuthSecret), "the Spark auth secret is in the stack");
+    for (const role of ["master", "worker"] as const) {
+      const script = userDataScript(config as Synthesized, role);
+      assert.ok(!script.includes(sparkAuthSecret), `the Spark auth secret is in the ${role}'s user data`);
+      assert.match(script, /^SPARK_AUTH_SECRET_FILE='\/var\/lib\/burst\/spark-auth\.secret'$/m);
+      assert.match(script, /spark\.authenticate true/);
+    }
+
     for (const group of Object.values(config.resource.aws_security_group) as Json[]) {
       assert.equal(group.vpc_id, consulVpc.vpcId);
     }
@@ -158,7 +170,7 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
   it("reads and writes S3 through the SDK's credential chain, creating no buckets, with console links", () => {
     assert.deepEqual(prepared.objectStore, { region: "eu-west-1", forcePathStyle: false });
     assert.equal(prepared.createBuckets, false);
-    assert.deepEqual(prepared.secrets, []);
+    assert.equal(prepared.secrets.length, 1, "only the run's Spark auth secret, masked in every output");
     assert.equal(
       prepared.browse("s3://burst-results/runs/wordcount/r1/"),
       "https://s3.console.aws.amazon.com/s3/buckets/burst-results?region=eu-west-1&prefix=runs%2Fwordcount%2Fr1%2F&showversions=false",
