@@ -76,6 +76,7 @@ export function planLines(
     `  nodes power themselves off after ${props.ttlMinutes} min (ttlMinutes; by ${props.expiresAt}) whatever happens to this CLI`,
     `  SSH as ${params.sshUser} from ${callerLabel(caller)}${params.sshAllowedCidrs.length > 0 ? ` and ${params.sshAllowedCidrs.join(", ")}` : ""}`,
     "  host key: read from the master's console output (ec2:GetConsoleOutput) and pinned before connecting",
+    `  isolation: a security group of the run's own between its nodes; Spark authentication with a per-run secret, handed to each node over SSH after boot`,
   ];
   const unknown = unknownCostReason(cost);
   lines.push(
