@@ -45,6 +45,13 @@ export interface ClusterOutputs {
   readonly sparkHome: string;
   /** Instance ids (aws) or node names (local). */
   readonly nodeIds: readonly string[];
+  /** Where the cluster ran (aws: outputs availabilityZone and subnetId); absent on the local target. */
+  readonly placement?: ClusterPlacement;
+}
+
+export interface ClusterPlacement {
+  readonly availabilityZone: string;
+  readonly subnetId: string;
 }
 
 export const clusterOutputNames = [

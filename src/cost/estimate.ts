@@ -1,11 +1,12 @@
 // What a run will cost, before it launches: shown by --dry-run and checked against the spec's
-// maxCostUsd. Instance types missing from the price table are reported, never guessed.
+// maxCostUsd. Instance types and regions missing from the price table are reported, never guessed.
 
 import {
   gp3PerGbMonthUsd,
   isPricedRegion,
   onDemandPerHourUsd,
-  type PricedRegion,
+  pricedRegions,
+  priceTableSource,
   publicIpv4PerHourUsd,
   typicalSpotFraction,
 } from "./prices.ts";
@@ -30,13 +31,15 @@ export interface CostLine {
 }
 
 export interface CostEstimate {
-  /** Cost of one hour of the whole cluster (unknown types count as 0; see unknownTypes). */
+  /** Cost of one hour of the whole cluster (unpriced parts count as 0: see unknownCostReason). */
   readonly perHourUsd: number;
   readonly totalUsd: number;
   readonly lines: readonly CostLine[];
   /** Instance types the table has no price for: the estimate is a lower bound while this is not empty. */
   readonly unknownTypes: readonly string[];
-  /** Approximations made (other region priced as eu-west-1, typical spot discount, ...). */
+  /** The region, when the table has no prices for it at all (no instance is priced then). */
+  readonly unpricedRegion?: string;
+  /** Approximations made (typical spot discount, ...). */
   readonly notes: readonly string[];
 }
 
@@ -46,13 +49,12 @@ const hoursPerMonth = 730;
 
 export function estimateCost(input: CostInput): CostEstimate {
   const notes: string[] = [];
-  const region: PricedRegion = isPricedRegion(input.region) ? input.region : "eu-west-1";
-  if (region !== input.region) notes.push(`no prices for ${input.region}; priced as ${region}`);
+  const region = isPricedRegion(input.region) ? input.region : undefined;
 
   const unknownTypes: string[] = [];
   const lines: CostLine[] = [];
   const instances = (item: string, instanceType: string, count: number, fraction: number) => {
-    if (count === 0) return;
+    if (count === 0 || region === undefined) return;
     const onDemand = onDemandPerHourUsd(instanceType, region);
     if (onDemand === undefined) {
       if (!unknownTypes.includes(instanceType)) unknownTypes.push(instanceType);
@@ -74,14 +76,34 @@ export function estimateCost(input: CostInput): CostEstimate {
 
   const nodes = input.workers + 1;
   lines.push(line("public IPv4 addresses", nodes, publicIpv4PerHourUsd));
-  if (input.diskGb !== undefined)
+  if (input.diskGb !== undefined && region !== undefined)
     lines.push(
       line(`gp3 root disks ${input.diskGb} GB`, nodes, (input.diskGb * gp3PerGbMonthUsd[region]) / hoursPerMonth),
     );
 
   const perHourUsd = lines.reduce((sum, each) => sum + each.perHourUsd, 0);
   const hours = Math.max(input.expectedMinutes, minimumBilledMinutes) / 60;
-  return { perHourUsd, totalUsd: perHourUsd * hours, lines, unknownTypes, notes };
+  return {
+    perHourUsd,
+    totalUsd: perHourUsd * hours,
+    lines,
+    unknownTypes,
+    ...(region === undefined ? { unpricedRegion: input.region } : {}),
+    notes,
+  };
+}
+
+/** Why the estimate is not a price (a lower bound at best), or undefined when every part is priced. */
+export function unknownCostReason(estimate: CostEstimate): string | undefined {
+  const table = `burst's price table (${priceTableSource.asOf}, src/cost/prices.ts)`;
+  if (estimate.unpricedRegion !== undefined) {
+    return `${table} has no prices for region ${estimate.unpricedRegion} (it covers ${pricedRegions.join(", ")})`;
+  }
+  if (estimate.unknownTypes.length > 0) {
+    const types = estimate.unknownTypes.join(", ");
+    return `${table} has no price for instance type${estimate.unknownTypes.length > 1 ? "s" : ""} ${types}`;
+  }
+  return undefined;
 }
 
 function line(item: string, count: number, unitPerHourUsd: number): CostLine {

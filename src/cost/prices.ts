@@ -1,6 +1,13 @@
 // Approximate Linux on-demand prices (USD per instance-hour), for estimates shown before launch,
-// not for invoices. Checked against the public AWS price list in 2025; prices drift, so the
-// estimate says "about". Add a type here rather than let the estimate guess.
+// not for invoices. Prices drift, so the estimate says "about" and names the table's date and
+// source. Add a type or a region here rather than let the estimate guess.
+
+/** Where and when the prices below were read; the plan and the cost errors quote it. */
+export const priceTableSource = {
+  asOf: "2025",
+  source:
+    "AWS Price List API, AmazonEC2 offer files (https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current/<region>/index.json): Linux, shared tenancy, on-demand",
+} as const;
 
 export type PricedRegion = "us-east-1" | "eu-west-1";
 

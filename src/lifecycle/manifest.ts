@@ -1,4 +1,4 @@
-import type { ClusterOutputs } from "../../stacks/contract.ts";
+import type { ClusterOutputs, ClusterPlacement } from "../../stacks/contract.ts";
 import type { ResolvedCode } from "../job/code.ts";
 import type { DecommissionedExecutor } from "../job/decommissions.ts";
 import type { Params } from "../params/types.ts";
@@ -35,6 +35,8 @@ export interface RunManifest {
     readonly masterHost?: string;
     readonly sparkMasterUrl?: string;
     readonly nodeIds?: readonly string[];
+    /** Where the cluster ran (AZ and subnet on aws). */
+    readonly placement?: ClusterPlacement;
   };
   readonly params: Readonly<Record<string, { readonly value: string; readonly source: string }>>;
   readonly phases: readonly PhaseTiming[];
@@ -101,6 +103,7 @@ export function buildManifest(input: ManifestInput): RunManifest {
       masterHost: input.outputs?.masterHost,
       sparkMasterUrl: input.outputs?.sparkMasterUrl,
       nodeIds: input.outputs?.nodeIds,
+      placement: input.outputs?.placement,
     },
     params,
     phases: input.phases,

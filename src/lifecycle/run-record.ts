@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { ClusterPlacement } from "../../stacks/contract.ts";
 import { infraError } from "../errors.ts";
 import type { TargetName } from "../spec/types.ts";
 import type { Outcome, Phase } from "./events.ts";
@@ -35,6 +36,8 @@ export interface RunRecord {
   readonly destroyed: boolean;
   /** Set when the user asked to keep the cluster. */
   readonly kept?: boolean;
+  /** Where the cluster ran (AZ and subnet on aws), once applied. */
+  readonly placement?: ClusterPlacement;
 }
 
 export function runsRoot(burstHome: string): string {

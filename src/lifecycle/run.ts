@@ -271,7 +271,14 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
 
     await phase("wait-ready", async () => {
       state.outputs = readClusterOutputs(await driver.outputs());
+      if (state.outputs.placement) {
+        await updateRecord(state, { placement: state.outputs.placement }, request);
+        const { availabilityZone, subnetId } = state.outputs.placement;
+        sink({ type: "info", message: `cluster placed in ${availabilityZone} (subnet ${subnetId})` });
+      }
       const endpoint = await prepared.sshEndpoint(state.outputs, interrupts.signal);
+      // The nodes wait for these before starting Spark (stacks/shared/node/role.sh, await-secret).
+      await prepared.deliverSecrets?.(state.outputs, interrupts.signal);
       const readyTimeoutMs = request.readyTimeoutMs ?? prepared.readyTimeoutMs ?? 180_000;
       const consoles = prepared.nodeConsoles?.(state.outputs);
       if (consoles !== undefined) {
@@ -536,6 +543,17 @@ async function plan(request: BurstRequest, spec: Spec, code: ResolvedCode, param
 }
 
 function enforceCostLimit(spec: Spec, prepared: PreparedCluster): void {
+  // An unpriced part counted as $0 would let any run under the cap: no price, no launch.
+  if (spec.maxCostUsd !== undefined && prepared.costUsd === undefined) {
+    throw badInput(
+      `maxCostUsd is set, but this run's cost cannot be estimated: ${prepared.costUnknown ?? "the target gives no estimate"}`,
+      {
+        keyPath: "maxCostUsd",
+        location: { file: spec.source.file },
+        hint: "pick an instance type and region the price table covers (src/cost/prices.ts; add the price there), or remove maxCostUsd",
+      },
+    );
+  }
   if (spec.maxCostUsd !== undefined && prepared.costUsd !== undefined && prepared.costUsd > spec.maxCostUsd) {
     throw badInput(
       `estimated cost $${prepared.costUsd.toFixed(2)} is above maxCostUsd $${spec.maxCostUsd.toFixed(2)}`,

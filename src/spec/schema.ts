@@ -429,7 +429,8 @@ export const specSchema = object({
       valueChecks: [tagValue],
     }),
     maxCostUsd: positiveNumber({
-      description: "Refuse to launch when the run's cost estimate is above this many USD.",
+      description:
+        "Refuse to launch when the run's cost estimate is above this many USD, or when it cannot be estimated (an instance type or region without prices).",
       example: "5",
     }),
     notify,

@@ -44,8 +44,12 @@ export interface PreparedCluster {
   readonly pythonDependencyCache?: string;
   /** Estimated cost of the run in USD, when known. */
   readonly costUsd?: number;
+  /** Why costUsd is absent (an unpriced instance type or region): maxCostUsd then refuses the run. */
+  readonly costUnknown?: string;
   /** Where a user can look at an s3:// URI directly (local: a folder). */
   browse(uri: string): string | undefined;
+  /** Hand every node the run's secrets (the Spark auth secret) once the stack is applied; absent: the stack's nodes already have them. */
+  deliverSecrets?(outputs: ClusterOutputs, signal?: AbortSignal): Promise<void>;
   /** Each node's console, where the node role reports its steps and ready/failed (aws). */
   nodeConsoles?(outputs: ClusterOutputs): readonly NodeConsole[];
   /** How long the nodes may take to become ready (target-specific, from parameters). */
@@ -72,6 +76,10 @@ export function readClusterOutputs(raw: Record<string, unknown>): ClusterOutputs
   const port = Number(raw.sshPort);
   if (!Number.isInteger(port)) throw new Error("stack output sshPort is missing or not a number");
   const nodeIds = raw.nodeIds;
+  const placement =
+    typeof raw.availabilityZone === "string" && typeof raw.subnetId === "string"
+      ? { placement: { availabilityZone: raw.availabilityZone, subnetId: raw.subnetId } }
+      : {};
   return {
     masterHost: text("masterHost"),
     sshPort: port,
@@ -82,5 +90,6 @@ export function readClusterOutputs(raw: Record<string, unknown>): ClusterOutputs
     workDir: text("workDir"),
     sparkHome: text("sparkHome"),
     nodeIds: Array.isArray(nodeIds) ? nodeIds.map(String) : [],
+    ...placement,
   };
 }

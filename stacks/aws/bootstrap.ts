@@ -19,6 +19,8 @@ export const nodeLayout = {
   workDir: "/opt/burst/run",
   /** Markers (bootstrap.ready / bootstrap.failed) and bootstrap.log. */
   stateDir: "/var/lib/burst",
+  /** Where the CLI writes the run's Spark authentication secret over SSH (root, 0600). */
+  sparkAuthSecretFile: "/var/lib/burst/spark-auth.secret",
   /** The venv drivers and executors run Python from (PYSPARK_PYTHON). */
   pythonVenv: "/opt/burst/python",
   masterPort: 7077,
@@ -32,6 +34,8 @@ export function debianPackages(): string[] {
 
 /** How long a worker waits for the master's port: the master installs Spark meanwhile. */
 const masterWaitSeconds = 1200;
+/** How long a node waits for the CLI to deliver the auth secret (it does so once the node's host key shows). */
+const secretWaitSeconds = 1200;
 
 /** A node's downloads: the artifacts bucket's objects, or the public mirror's files (aws/downloads). */
 export interface NodeDownloads {
@@ -109,6 +113,8 @@ export function renderNodeBootstrap(input: NodeBootstrapInput): string {
     WORKER_CORES: String(input.workerCores),
     WORKER_MEMORY: input.workerMemory,
     WORKER_DIR: "/var/lib/spark/work",
+    SPARK_AUTH_SECRET_FILE: nodeLayout.sparkAuthSecretFile,
+    SECRET_WAIT_SECONDS: String(secretWaitSeconds),
   };
   return renderScript(`burst ${input.role} bootstrap`, bootstrapParts, variables);
 }

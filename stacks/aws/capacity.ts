@@ -9,8 +9,8 @@ export const workersShortMessage = "burst: the fleet launched fewer workers than
 export interface CapacityAttempt {
   /** Workers on spot capacity. */
   readonly spot: boolean;
-  /** Index into the VPC's subnets for the master. */
-  readonly masterSubnetIndex: number;
+  /** Index into the VPC's subnets (one per AZ) for the whole cluster. */
+  readonly subnetIndex: number;
   /** Which private address the master is given in its subnet (0: the run's first pick). */
   readonly masterAddressAttempt?: number;
 }
@@ -43,8 +43,9 @@ export function isCapacityFailure(failure: string): boolean {
 
 /**
  * The next attempt after `failure`, or undefined when there is nothing sensible left to try.
- * Master's address taken: pick another. Master short: move it to the next subnet (workers already span every subnet).
- * Workers short on spot: on-demand, when the spec allows it.
+ * Master's address taken: pick another. Master or workers short: the whole cluster moves to the
+ * next subnet's AZ (it stays in one AZ), on the same market. Spot short in every AZ: on-demand
+ * from the first AZ again, when the spec allows it.
  */
 export function nextCapacityAttempt(
   attempt: CapacityAttempt,
@@ -56,10 +57,10 @@ export function nextCapacityAttempt(
     return next < maxAddressAttempts ? { ...attempt, masterAddressAttempt: next } : undefined;
   }
   if (!isCapacityFailure(failure)) return undefined;
-  if (/aws_instance\.master/.test(failure)) {
-    const next = attempt.masterSubnetIndex + 1;
-    return next < options.subnetCount ? { ...attempt, masterSubnetIndex: next } : undefined;
-  }
-  if (attempt.spot && options.spotFallback) return { ...attempt, spot: false };
+  // A new subnet is a new address range: the master's address is picked afresh there.
+  const nextZone = attempt.subnetIndex + 1;
+  if (nextZone < options.subnetCount) return { spot: attempt.spot, subnetIndex: nextZone };
+  const workersShort = !/aws_instance\.master/.test(failure);
+  if (workersShort && attempt.spot && options.spotFallback) return { spot: false, subnetIndex: 0 };
   return undefined;
 }

@@ -32,8 +32,8 @@ export interface SparkClusterProps extends RunIdentity, ClusterShape {
   readonly sparkConf: Readonly<Record<string, string>>;
   /** The spec's tags, added to burst's on every resource. */
   readonly tags?: Readonly<Record<string, string>>;
-  /** Which of the VPC's subnets the master is in (a retry after a capacity error moves it). */
-  readonly masterSubnetIndex?: number;
+  /** Which of the VPC's subnets (one per AZ) the whole cluster is in (a retry after a capacity error moves it). */
+  readonly subnetIndex?: number;
   /** Changes the master's private address (a retry after "address in use" bumps it). */
   readonly masterAddressAttempt?: number;
   /** Maven repository nodes fetch the s3a jars from with aws/downloads: mirror (Maven Central by default). */
@@ -45,12 +45,20 @@ export interface SparkClusterProps extends RunIdentity, ClusterShape {
 }
 
 /** Terraform outputs beyond the ClusterOutputs contract. */
-export const awsExtraOutputNames = ["masterPrivateIp", "masterInstanceId", "workerInstanceIds", "runId"] as const;
+export const awsExtraOutputNames = [
+  "masterPrivateIp",
+  "masterInstanceId",
+  "workerInstanceIds",
+  "runId",
+  "availabilityZone",
+  "subnetId",
+] as const;
 
 /**
  * One run's Spark cluster on EC2: an on-demand master and `workers` spot or on-demand workers,
- * all launched at once into the VPC's subnets, booting Spark from a script, reachable over SSH
- * from the caller only, tagged with the run, and gone by themselves when the TTL runs out.
+ * all launched at once into one subnet (one AZ: shuffle never crosses zones), booting Spark from
+ * a script, reachable over SSH from the caller only, tagged with the run, and gone by themselves
+ * when the TTL runs out.
  */
 export class SparkClusterStack extends TerraformStack {
   readonly outputs: ClusterOutputs;
@@ -83,13 +91,14 @@ export class SparkClusterStack extends TerraformStack {
       diskGb: props.diskGb,
       tags,
     };
-    const securityGroupIds = [props.vpc.securityGroupId, access.securityGroup.id];
+    const securityGroupIds = [props.vpc.securityGroupId, access.securityGroup.id, access.membersGroup.id];
     const bootstrap = bootstrapSettings(props);
 
+    const subnetId = props.vpc.subnetIds[props.subnetIndex ?? 0] ?? "";
     const master = new SparkMaster(this, "master", {
       node,
       instanceType: props.masterInstanceType,
-      subnetId: props.vpc.subnetIds[props.masterSubnetIndex ?? 0] ?? "",
+      subnetId,
       securityGroupIds,
       bootstrap,
       addressSeed: `${props.runId}#${props.masterAddressAttempt ?? 0}`,
@@ -102,7 +111,7 @@ export class SparkClusterStack extends TerraformStack {
             instanceType: props.workerInstanceType,
             spot: props.spot,
             maxPrice: props.maxPrice,
-            subnetIds: props.vpc.subnetIds,
+            subnetId,
             securityGroupIds,
             masterHost: master.privateIp,
             bootstrap,
@@ -121,10 +130,14 @@ export class SparkClusterStack extends TerraformStack {
       workDir: nodeLayout.workDir,
       sparkHome: nodeLayout.sparkHome,
       nodeIds: Fn.concat([[master.instanceId], workerInstanceIds]),
+      placement: { availabilityZone: master.availabilityZone, subnetId },
     };
-    for (const [outputName, value] of Object.entries(this.outputs)) {
+    const { placement, ...contractOutputs } = this.outputs;
+    for (const [outputName, value] of Object.entries(contractOutputs)) {
       new TerraformOutput(this, outputName, { value });
     }
+    new TerraformOutput(this, "availabilityZone", { value: placement?.availabilityZone });
+    new TerraformOutput(this, "subnetId", { value: placement?.subnetId });
     new TerraformOutput(this, "masterPrivateIp", { value: master.privateIp });
     new TerraformOutput(this, "masterInstanceId", { value: master.instanceId });
     new TerraformOutput(this, "workerInstanceIds", { value: workerInstanceIds });

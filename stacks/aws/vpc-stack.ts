@@ -57,7 +57,11 @@ export class VpcStack extends TerraformStack {
       vpcId: network.vpc.id,
       sshAllowedCidrs: props.params.sshAllowedCidrs,
     });
-    const nodes = new NodeInstanceProfile(this, "nodes", { name, buckets: props.params.buckets });
+    const nodes = new NodeInstanceProfile(this, "nodes", {
+      name,
+      region: props.params.region,
+      buckets: props.params.buckets,
+    });
     const artifacts = new ArtifactsBucket(this, "artifacts", { name, s3EndpointId: network.s3Endpoint.id });
 
     this.outputs = {

@@ -37,6 +37,8 @@ export interface LocalClusterProps extends RunIdentity, ClusterShape {
     /** 0600 file exporting AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; only its path is in the stack. */
     readonly credentialsFile: string;
   };
+  /** 0600 file holding the run's Spark authentication secret; only its path is in the stack. */
+  readonly sparkAuthSecretFile: string;
   readonly masterPort: number;
   readonly masterUiPort: number;
   readonly workerPorts: readonly LocalWorkerPorts[];
@@ -73,6 +75,9 @@ export class LocalClusterStack extends TerraformStack {
         credentialsFile: props.s3.credentialsFile,
       }),
       LOG4J2: renderLog4j2(),
+      SPARK_AUTH_SECRET_FILE: props.sparkAuthSecretFile,
+      // Written before apply: a missing file is a fault, not something to wait for.
+      SECRET_WAIT_SECONDS: "0",
     };
 
     localNode(this, "s3", `${nodesDir}/s3`, "start-s3.sh", {
@@ -88,12 +93,20 @@ export class LocalClusterStack extends TerraformStack {
       HOST_KEY: props.sshd.hostKeyFile,
       AUTHORIZED_KEYS: props.sshd.authorizedKeysFile,
     });
-    localNode(this, "master", `${nodesDir}/master`, "start-master.sh", {
-      ...sparkConf,
-      MASTER_PORT: String(props.masterPort),
-      MASTER_UI_PORT: String(props.masterUiPort),
-      WORK_DIR: workDir,
-    });
+    localNode(
+      this,
+      "master",
+      `${nodesDir}/master`,
+      "start-master.sh",
+      {
+        ...sparkConf,
+        MASTER_PORT: String(props.masterPort),
+        MASTER_UI_PORT: String(props.masterUiPort),
+        WORK_DIR: workDir,
+      },
+      // The secret lives as long as the cluster: the master's stop removes it.
+      { SPARK_AUTH_SECRET_FILE: props.sparkAuthSecretFile },
+    );
     const workerNames = props.workerPorts.map((ports, index) => {
       const name = `worker-${index + 1}`;
       localNode(this, `worker_${index + 1}`, `${nodesDir}/${name}`, "start-worker.sh", {
@@ -145,6 +158,7 @@ function localNode(
   nodeDir: string,
   startScript: string,
   environment: Record<string, string>,
+  stopEnvironment: Record<string, string> = {},
 ): DataResource {
   return new DataResource(scope, id, {
     input: { nodeDir },
@@ -158,7 +172,7 @@ function localNode(
         type: "local-exec",
         when: "destroy",
         command: literal(`bash ${scriptsDir}stop-node.sh`),
-        environment: { NODE_DIR: literal(nodeDir) },
+        environment: literalValues({ ...stopEnvironment, NODE_DIR: nodeDir }),
       },
     ],
   });

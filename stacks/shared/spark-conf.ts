@@ -64,6 +64,9 @@ export function renderSparkDefaults(input: SparkDefaultsInput): string {
     "spark.hadoop.fs.s3a.endpoint.region": input.s3.region,
     ...magicCommitter,
     ...decommissionOnSignal,
+    // Every RPC between daemons, executors and the driver proves the run's secret; the node role
+    // appends spark.authenticate.secret from a 0600 file that never passes through a stack.
+    "spark.authenticate": "true",
   };
   if (input.s3.endpoint !== undefined) {
     conf["spark.hadoop.fs.s3a.endpoint"] = input.s3.endpoint;

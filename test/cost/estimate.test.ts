@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { estimateCost } from "../../src/cost/estimate.ts";
-import { onDemandPerHourUsd, typicalSpotFraction } from "../../src/cost/prices.ts";
+import { estimateCost, unknownCostReason } from "../../src/cost/estimate.ts";
+import { onDemandPerHourUsd, priceTableSource, typicalSpotFraction } from "../../src/cost/prices.ts";
 
 const base = {
   region: "us-east-1",
@@ -54,8 +54,34 @@ describe("estimateCost", () => {
     );
   });
 
-  it("says when it priced an unlisted region as another", () => {
-    assert.match(estimateCost({ ...base, region: "ap-south-1" }).notes.join("\n"), /no prices for ap-south-1/);
+  it("names an unpriced instance type as the reason the cost is unknown", () => {
+    const estimate = estimateCost({ ...base, workerInstanceType: "x9z.mega" });
+    assert.match(unknownCostReason(estimate) ?? "", /no price for instance type x9z\.mega/);
+    assert.equal(unknownCostReason(estimateCost(base)), undefined, "a fully priced cluster has a known cost");
+  });
+
+  it("says an unpriced region's cost is unknown instead of borrowing another region's prices", () => {
+    const estimate = estimateCost({ ...base, region: "ap-south-1", diskGb: 100 });
+    assert.equal(estimate.unpricedRegion, "ap-south-1");
+    assert.deepEqual(
+      estimate.lines.map((line) => line.item),
+      ["public IPv4 addresses"],
+      "no instance or disk line priced from another region",
+    );
+    assert.match(
+      unknownCostReason(estimate) ?? "",
+      /no prices for region ap-south-1 \(it covers us-east-1, eu-west-1\)/,
+    );
+    assert.doesNotMatch(estimate.notes.join("\n"), /priced as/);
+  });
+
+  it("states the price table's date and source", () => {
+    assert.match(priceTableSource.asOf, /^\d{4}(-\d\d)?(-\d\d)?$/);
+    assert.match(priceTableSource.source, /AWS Price List/);
+    assert.match(
+      unknownCostReason(estimateCost({ ...base, region: "ap-south-1" })) ?? "",
+      new RegExp(priceTableSource.asOf),
+    );
   });
 
   it("adds gp3 root disks when their size is given", () => {

@@ -5,11 +5,13 @@
 // folder (logs, stack, terraform state and log, record) and the Consul KV, for each canary's
 // literal, URL-encoded and base64 forms. While terraform applies and while the job runs, the
 // environment of every process of the run (/proc/<pid>/environ) holds no canary given to the
-// CLI's environment. SSH private keys stay 0600 inside the run folder's keys/.
+// CLI's environment. SSH private keys stay 0600 inside the run folder's keys/. The run's own
+// Spark authentication secret, which the job hands to the test through a folder outside
+// BURST_HOME, is scanned for the same way.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -29,7 +31,15 @@ import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
 
 const canary = (what: string) => `canary${what}${randomBytes(8).toString("hex")}`;
 // "+/=" as in real AWS secret keys: URL-encoding changes them, so that form differs from the literal.
-const canaries = {
+const canaries: {
+  [name: string]: string;
+  jobEnv: string;
+  sparkConf: string;
+  gitToken: string;
+  awsSecret: string;
+  consulToken: string;
+  cliEnv: string;
+} = {
   jobEnv: canary("jobenv"),
   sparkConf: canary("sparkconf"),
   awsSecret: `${canary("awssecret")}+/=`,
@@ -69,7 +79,7 @@ function encodedForms(value: string): string[] {
 /** "<where>: <canary name>" for every canary found in `text`, in any of its encoded forms. */
 function leaks(where: string, text: string, among: Record<string, string> = canaries): string[] {
   return Object.entries(among)
-    .filter(([, value]) => encodedForms(value).some((form) => text.includes(form)))
+    .filter(([, value]) => value !== "" && encodedForms(value).some((form) => text.includes(form)))
     .map(([name]) => `${where}: ${name}`);
 }
 
@@ -89,6 +99,11 @@ digest = lambda text: hashlib.sha256(text.encode()).hexdigest()
 print("env digest", digest(os.environ.get("JOB_TOKEN", "")))
 print("conf digest", digest(spark.sparkContext.getConf().get("spark.my.secret.password", "")))
 print("rows", spark.range(10).count())
+# Where the run's Spark auth stands, for the test; the secret itself goes to a file outside burst's reach.
+conf = spark.sparkContext.getConf()
+print("authenticate", conf.get("spark.authenticate", "false"))
+with open(os.path.join(os.environ["PROBE_DIR"], "spark-auth"), "w") as probe:
+    probe.write(conf.get("spark.authenticate.secret", ""))
 print("waiting for the environment scan", flush=True)
 while not os.path.exists(os.environ["GATE"]):
     time.sleep(0.2)
@@ -109,18 +124,20 @@ describe("secrets: canaries never reach an artifact", { concurrency: false }, ()
   let stderr: string;
   let code: number | null;
   const scans: EnvironScans = { apply: [], job: [] };
+  let probeDir: string;
 
   before(async () => {
     consul = await startConsulAgent();
     home = await tempBurstHome();
     const gate = join(await mkdtemp(join(tmpdir(), "burst-secrets-gate-")), "scanned");
+    probeDir = await mkdtemp(join(tmpdir(), "burst-secrets-probe-"));
     const repo = await makeRepo({ "job.py": job });
     const spec = await writeSpec(`name: secrets
 code: { repo: ${repo.dir} }
 job:
   type: pyspark
   entrypoint: job.py
-  env: { JOB_TOKEN: "${canaries.jobEnv}", GATE: ${gate} }
+  env: { JOB_TOKEN: "${canaries.jobEnv}", GATE: ${gate}, PROBE_DIR: ${probeDir} }
   conf: { spark.my.secret.password: "${canaries.sparkConf}" }
 cluster: { workers: 1 }
 results: s3://secrets/runs/
@@ -158,6 +175,8 @@ results: s3://secrets/runs/
     const result = await child.done;
     ({ stdout, stderr, code } = result);
     [runDir = ""] = await runDirs(home);
+    // From here on the run's Spark auth secret is scanned for like every canary.
+    canaries.sparkAuthSecret = await readFile(join(probeDir, "spark-auth"), "utf8").catch(() => "");
   });
 
   after(async () => {
@@ -171,6 +190,16 @@ results: s3://secrets/runs/
       .map((event) => String(event.line));
     assert.ok(lines.includes(`env digest ${sha256(canaries.jobEnv)}`), lines.join("\n"));
     assert.ok(lines.includes(`conf digest ${sha256(canaries.sparkConf)}`), lines.join("\n"));
+  });
+
+  test("Spark ran with authentication on, with a per-run secret from outside the stack", () => {
+    const lines = parseEvents(stdout)
+      .filter((event) => event.type === "job-log")
+      .map((event) => String(event.line));
+    assert.ok(lines.includes("authenticate true"), lines.join("\n"));
+    assert.ok(lines.includes("rows 10"), "executors on the worker authenticated and ran the job");
+    assert.match(canaries.sparkAuthSecret ?? "", /^[0-9a-f]{64}$/, "the driver had the run's 256-bit secret");
+    assert.deepEqual(existsSync(join(runDir, "secrets", "spark-auth")), false, "the secret file went with the cluster");
   });
 
   test("while terraform applies, terraform and the node scripts hold no canary of the CLI's environment", () => {

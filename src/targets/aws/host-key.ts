@@ -101,18 +101,18 @@ export async function waitForHostKey(read: ConsoleReader, options: HostKeyWaitOp
     }
     if (reading?.kind === "found") return reading.hostKey;
     if (reading?.kind === "failed") {
-      throw infraError(`the master ${instanceId} cannot be reached safely: ${reading.reason}`, {
+      throw infraError(`node ${instanceId} cannot be reached safely: ${reading.reason}`, {
         hint: consoleHint(instanceId),
       });
     }
     const left = deadline - Date.now();
     if (left <= 0) break;
-    if (attempt === 1) options.log?.(`waiting for the master ${instanceId} to print its SSH host key on its console`);
+    if (attempt === 1) options.log?.(`waiting for node ${instanceId} to print its SSH host key on its console`);
     await sleep(Math.min(options.intervalMs, left), options.signal);
   }
   const last = lastError === undefined ? "" : ` (last error: ${describe(lastError)})`;
   throw infraError(
-    `the master ${instanceId} did not print its SSH host key to its console within ${seconds(options.timeoutMs)}${last}`,
+    `node ${instanceId} did not print its SSH host key to its console within ${seconds(options.timeoutMs)}${last}`,
     { hint: consoleHint(instanceId), cause: lastError },
   );
 }

@@ -3,7 +3,8 @@
 
 import { debianOwnerId, instanceArchitecture } from "../../../stacks/aws/cluster/node-image.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
-import { type CostEstimate, estimateCost } from "../../cost/estimate.ts";
+import { type CostEstimate, estimateCost, unknownCostReason } from "../../cost/estimate.ts";
+import { priceTableSource } from "../../cost/prices.ts";
 import type { Spec } from "../../spec/types.ts";
 import { type CallerCidr, callerCidrVariable } from "./caller-cidr.ts";
 
@@ -69,22 +70,27 @@ export function planLines(
       : "all their cores and memory (Spark sizes them)";
   const lines = [
     `target aws in ${params.region}: 1 master ${props.masterInstanceType} (on-demand) + ${workers} ${props.workerInstanceType} (${market})`,
-    `  VPC ${vpc.vpcId} ("${params.vpcName}"), subnets ${vpc.subnetIds.join(", ")}; master in ${vpc.subnetIds[props.masterSubnetIndex ?? 0]}, workers in any`,
+    `  VPC ${vpc.vpcId} ("${params.vpcName}"), subnets ${vpc.subnetIds.join(", ")}; all nodes in ${vpc.subnetIds[props.subnetIndex ?? 0]}'s AZ (the next subnet's if EC2 is short there)`,
     `  ${image}`,
     ...(params.bakedAmi ? [] : [`  ${downloadsLine(props)}`]),
     `  workers offer Spark ${sizing}; ${props.diskGb} GB encrypted gp3 disk per node`,
     `  nodes power themselves off after ${props.ttlMinutes} min (ttlMinutes; by ${props.expiresAt}) whatever happens to this CLI`,
     `  SSH as ${params.sshUser} from ${callerLabel(caller)}${params.sshAllowedCidrs.length > 0 ? ` and ${params.sshAllowedCidrs.join(", ")}` : ""}`,
     "  host key: read from the master's console output (ec2:GetConsoleOutput) and pinned before connecting",
-    `  cost: about ${usd(cost.perHourUsd)}/h; ${usd(cost.totalUsd)} for ${basis.expectedMinutes} min (upper bound: ${basis.upperBound})`,
+    `  isolation: a security group of the run's own between its nodes; Spark authentication with a per-run secret, handed to each node over SSH after boot`,
   ];
+  const unknown = unknownCostReason(cost);
+  lines.push(
+    cost.unpricedRegion !== undefined
+      ? `  cost: unknown: ${unknown}`
+      : `  cost: about ${usd(cost.perHourUsd)}/h; ${usd(cost.totalUsd)} for ${basis.expectedMinutes} min (upper bound: ${basis.upperBound})`,
+  );
   for (const item of cost.lines) lines.push(`    ${item.count} × ${item.item}: ${usd(item.perHourUsd)}/h`);
-  if (cost.unknownTypes.length > 0) {
-    lines.push(
-      `  warning: no price known for ${cost.unknownTypes.join(", ")}: left out of the estimate, which is a lower bound`,
-    );
+  if (cost.unpricedRegion === undefined && unknown !== undefined) {
+    lines.push(`  warning: ${unknown}: left out of the estimate, which is a lower bound`);
   }
   for (const note of cost.notes) lines.push(`  note: ${note}`);
+  lines.push(`  prices: ${priceTableSource.source}, as of ${priceTableSource.asOf}`);
   return lines;
 }
 

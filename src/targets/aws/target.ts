@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import ssh2 from "ssh2";
@@ -5,6 +6,7 @@ import { type CapacityAttempt, nextCapacityAttempt } from "../../../stacks/aws/c
 import { synthSparkCluster } from "../../../stacks/aws/cluster-app.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
+import { unknownCostReason } from "../../cost/estimate.ts";
 import { infraError } from "../../errors.ts";
 import { requireVpcOutputs } from "../../params/index.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
@@ -13,6 +15,7 @@ import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contra
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
 import { readConsoleOnce, readHostKeyFromConsole } from "./host-key.ts";
+import { deliverSparkAuthSecret } from "./node-secrets.ts";
 import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
 
 export interface AwsTargetOptions {
@@ -52,6 +55,8 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     detect: options.detectCallerCidr ?? (() => detectPublicIp()),
   });
   const key = await writeRunKey(join(context.runDir, "keys"), `burst-${context.runId}`);
+  // The run's Spark authentication secret: in memory only, handed to the nodes over SSH after boot.
+  const sparkAuthSecret = randomBytes(32).toString("hex");
   const worker = spec.cluster.worker;
   const baseProps: SparkClusterProps = {
     ...context.identity,
@@ -74,18 +79,29 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     // The job's conf goes on spark-submit; nodes need no cluster-level extras yet.
     sparkConf: {},
     tags: spec.tags,
-    masterSubnetIndex: 0,
+    subnetIndex: 0,
     endpoints,
   };
   const basis = costBasis(spec);
   const cost = clusterCost(baseProps, basis);
 
-  let attempt: CapacityAttempt = { spot: baseProps.spot, masterSubnetIndex: 0 };
+  /** A node's host key, from its console output (EC2 does not know host keys). */
+  const hostKeyOf = (instanceId: string, signal?: AbortSignal) =>
+    (options.readHostKey ?? readHostKeyFromConsole)({
+      region: params.aws.region,
+      instanceId,
+      timeoutMs: options.hostKeyTimeoutMs ?? params.aws.sshWaitSeconds * 1000,
+      intervalMs: options.hostKeyPollMs ?? defaultHostKeyPollMs,
+      log: context.log,
+      signal,
+    });
+
+  let attempt: CapacityAttempt = { spot: baseProps.spot, subnetIndex: 0 };
   let lastOutdir: string | undefined;
   const propsFor = (next: CapacityAttempt): SparkClusterProps => ({
     ...baseProps,
     spot: next.spot,
-    masterSubnetIndex: next.masterSubnetIndex,
+    subnetIndex: next.subnetIndex,
     masterAddressAttempt: next.masterAddressAttempt,
   });
 
@@ -120,17 +136,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
       // The stack lists the master first in nodeIds.
       const masterInstanceId = outputs.nodeIds[0];
       if (!masterInstanceId) throw infraError("the cluster stack reported no master instance id (nodeIds is empty)");
-      const readHostKey = options.readHostKey ?? readHostKeyFromConsole;
-      const hostKey =
-        outputs.hostKey ||
-        (await readHostKey({
-          region: params.aws.region,
-          instanceId: masterInstanceId,
-          timeoutMs: options.hostKeyTimeoutMs ?? params.aws.sshWaitSeconds * 1000,
-          intervalMs: options.hostKeyPollMs ?? defaultHostKeyPollMs,
-          log: context.log,
-          signal,
-        }));
+      const hostKey = outputs.hostKey || (await hostKeyOf(masterInstanceId, signal));
       return {
         host: outputs.masterHost,
         port: outputs.sshPort,
@@ -138,6 +144,17 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         privateKeyPath: key.privateKeyPath,
         hostKey,
       };
+    },
+    async deliverSecrets(outputs: ClusterOutputs, signal?: AbortSignal) {
+      await deliverSparkAuthSecret({
+        region: params.aws.region,
+        instanceIds: outputs.nodeIds,
+        sshUser: params.aws.sshUser,
+        privateKeyPath: key.privateKeyPath,
+        secret: sparkAuthSecret,
+        hostKeyOf: (instanceId) => hostKeyOf(instanceId, signal),
+        signal,
+      });
     },
     nodeConsoles(outputs: ClusterOutputs) {
       // The stack lists the master first in nodeIds, then the workers.
@@ -151,10 +168,10 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     // role; AWS_ENDPOINT_URL_S3); an endpoint other than AWS's is addressed by path, as the provider does.
     objectStore: { region: params.aws.region, forcePathStyle: endpoints.s3 !== undefined },
     createBuckets: false,
-    // Nothing secret passes through burst on aws: the private key stays in a 0600 file.
-    secrets: [],
+    // The private key stays in a 0600 file; the Spark secret is masked wherever burst prints.
+    secrets: [sparkAuthSecret],
     plan: planLines(baseProps, caller, basis, cost),
-    costUsd: cost.totalUsd,
+    ...(unknownCostReason(cost) === undefined ? { costUsd: cost.totalUsd } : { costUnknown: unknownCostReason(cost) }),
     browse(uri: string) {
       try {
         const { bucket, key: prefix } = parseS3Uri(uri);
@@ -179,7 +196,7 @@ function asCapacityFailure(errorText: string): string {
 
 function describeAttempt(attempt: CapacityAttempt, subnetIds: readonly string[]): string {
   const workers = attempt.spot ? "spot workers" : "on-demand workers";
-  return `${workers}, master in ${subnetIds[attempt.masterSubnetIndex] ?? `subnet #${attempt.masterSubnetIndex}`}`;
+  return `${workers}, the whole cluster in ${subnetIds[attempt.subnetIndex] ?? `subnet #${attempt.subnetIndex}`}`;
 }
 
 interface RunKey {

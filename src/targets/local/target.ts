@@ -52,6 +52,11 @@ export const localTarget: Target = {
       { mode: 0o600 },
     );
     await chmod(credentialsFile, 0o600);
+    // The run's Spark authentication secret: only this file's path reaches the stack.
+    const sparkAuthSecret = randomHex(32);
+    const sparkAuthSecretFile = join(secretsDir, "spark-auth");
+    await writeFile(sparkAuthSecretFile, `${sparkAuthSecret}\n`, { mode: 0o600 });
+    await chmod(sparkAuthSecretFile, 0o600);
 
     const workers = spec.cluster.workers;
     const [s3Port, sshPort, masterPort, masterUiPort, ...workerPortList] = await freePorts(4 + 2 * workers);
@@ -97,6 +102,7 @@ export const localTarget: Target = {
             authorizedKeysFile: authorizedKeys,
           },
           s3: { binary: s3Binary, port: s3Port, dataDir, credentialsFile },
+          sparkAuthSecretFile,
           masterPort,
           masterUiPort,
           workerPorts,
@@ -117,7 +123,7 @@ export const localTarget: Target = {
       createBuckets: true,
       // The master is this machine: a pip install done once serves every later run.
       pythonDependencyCache: join(cacheRoot(), "pydeps"),
-      secrets: [credentials.secretAccessKey, credentials.accessKeyId],
+      secrets: [credentials.secretAccessKey, credentials.accessKeyId, sparkAuthSecret],
       plan: [
         `target local: 1 Spark master + ${workers} worker(s) (${workerCores} core(s), ${workerMemory} each) on this machine`,
         `  Spark ${spec.cluster.spark}, sshd on 127.0.0.1:${sshPort}, S3 server on ${s3Endpoint}`,

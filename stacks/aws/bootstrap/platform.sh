@@ -32,6 +32,14 @@ platform_prepare_node() {
   install -d -o "$SSH_USER" -g "$(id -gn "$SSH_USER")" "$WORK_DIR" "$WORK_DIR/eventlog"
 }
 
+# The Spark services run as `spark`, the job's driver as the SSH user: both in group spark, which
+# alone may read the file (the SSH connection the job uses opens after this, once the node is ready).
+platform_protect_spark_conf() { # file
+  chgrp spark "$1"
+  chmod 0640 "$1"
+  usermod -a -G spark "$SSH_USER"
+}
+
 platform_start_service() { # name command...
   local name=$1 environment="SPARK_HOME=$SPARK_HOME SPARK_CONF_DIR=$SPARK_CONF_DIR"
   shift

@@ -9,11 +9,9 @@ export function checkClusterProps(props: SparkClusterProps): void {
       hint: `deploy it with \`npm run vpc -- deploy\` (it writes burst/vpc/${props.params.vpcName}/...)`,
     });
   }
-  const masterSubnet = props.masterSubnetIndex ?? 0;
+  const masterSubnet = props.subnetIndex ?? 0;
   if (!Number.isInteger(masterSubnet) || masterSubnet < 0 || masterSubnet >= props.vpc.subnetIds.length) {
-    throw new RangeError(
-      `masterSubnetIndex ${masterSubnet} is outside the VPC's ${props.vpc.subnetIds.length} subnets`,
-    );
+    throw new RangeError(`subnetIndex ${masterSubnet} is outside the VPC's ${props.vpc.subnetIds.length} subnets`);
   }
   if (!Number.isInteger(props.workers) || props.workers < 0) {
     throw badInput(`workers must be a whole number >= 0, got ${props.workers}`, { keyPath: "cluster.workers" });

@@ -16,12 +16,14 @@ export interface RunAccessProps {
 }
 
 /**
- * Who may reach this run's nodes: a security group that lets SSH in from the caller and the
- * configured ranges (all other traffic between nodes, and egress, come from the VPC's cluster
- * baseline group), and the run's own key pair.
+ * Who may reach this run's nodes: a group that lets SSH in from the caller and the configured
+ * ranges, a group whose members (this run's nodes, and only them) talk to each other on every
+ * port Spark uses, and the run's own key pair. Egress comes from the VPC's baseline group.
  */
 export class RunAccess extends Construct {
   readonly securityGroup: SecurityGroup;
+  /** This run's nodes; its only ingress rule references itself. */
+  readonly membersGroup: SecurityGroup;
   readonly keyPair: KeyPair;
 
   constructor(scope: Construct, id: string, props: RunAccessProps) {
@@ -45,6 +47,18 @@ export class RunAccess extends Construct {
         ...(isIpv6Cidr(cidr) ? { cidrIpv6: cidr } : { cidrIpv4: cidr }),
         description: index === 0 ? "SSH from the machine that launched the run" : "SSH from an allowed range",
       });
+    });
+    this.membersGroup = new SecurityGroup(this, "members", {
+      name: `${props.name}-members`,
+      description: "burst run: traffic between this run's nodes only",
+      vpcId: props.vpcId,
+      tags: { Name: `${props.name}-members` },
+    });
+    new VpcSecurityGroupIngressRule(this, "between_members", {
+      securityGroupId: this.membersGroup.id,
+      referencedSecurityGroupId: this.membersGroup.id,
+      ipProtocol: "-1",
+      description: "Spark master, workers and executors of this run talk on many ports",
     });
     this.keyPair = new KeyPair(this, "key", { keyName: props.name, publicKey: publicKeyOnly(props.sshPublicKey) });
   }

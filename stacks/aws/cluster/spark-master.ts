@@ -29,6 +29,8 @@ export class SparkMaster extends Construct {
   readonly privateIp: string;
   readonly publicIp: string;
   readonly instanceId: string;
+  /** The AZ of the master's subnet, where the workers' fleet launches too. */
+  readonly availabilityZone: string;
 
   constructor(scope: Construct, id: string, props: SparkMasterProps) {
     super(scope, id);
@@ -59,6 +61,7 @@ export class SparkMaster extends Construct {
     this.privateIp = privateIp;
     this.publicIp = instance.publicIp;
     this.instanceId = instance.id;
+    this.availabilityZone = subnet.availabilityZone;
   }
 }
 

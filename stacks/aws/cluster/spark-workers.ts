@@ -13,8 +13,8 @@ export interface SparkWorkersProps {
   readonly spot: boolean;
   /** Highest spot price per worker-hour (USD); absent = up to the on-demand price. */
   readonly maxPrice?: number;
-  /** Every subnet (one per AZ) the fleet may place workers in. */
-  readonly subnetIds: readonly string[];
+  /** The master's subnet: every worker launches in its AZ. */
+  readonly subnetId: string;
   readonly securityGroupIds: readonly string[];
   /** The master's private address (its interface's, not its instance's). */
   readonly masterHost: string;
@@ -23,8 +23,9 @@ export interface SparkWorkersProps {
 
 /**
  * The workers: one EC2 Fleet request of type "instant", a single synchronous API call that
- * launches every worker at once and returns their ids. Spot or on-demand, with one override per
- * subnet so EC2 picks any AZ that has capacity; instances are terminated with the fleet.
+ * launches every worker at once and returns their ids. Spot or on-demand, all in the master's
+ * subnet and AZ, all or nothing (min_target_capacity = workers: a short fleet launches none, so
+ * nothing is paid for while the cluster moves to another AZ); instances end with the fleet.
  */
 export class SparkWorkers extends Construct {
   readonly instanceIds: string[];
@@ -38,6 +39,8 @@ export class SparkWorkers extends Construct {
       userData: nodeUserData(this, "user_data", { ...props.bootstrap, role: "worker" }, props.masterHost),
     });
     const capacityType = props.spot ? "spot" : "on-demand";
+    // EC2 honours a minimum only with a single AZ or a single type; here both hold.
+    const allOrNothing = { minTargetCapacity: props.workers, singleAvailabilityZone: true, singleInstanceType: true };
     const maxPrice = props.spot && props.maxPrice !== undefined ? String(props.maxPrice) : undefined;
     const fleet = new Ec2Fleet(this, "fleet", {
       type: "instant",
@@ -48,7 +51,7 @@ export class SparkWorkers extends Construct {
             launchTemplateId: template.template.id,
             version: template.template.latestVersion.toString(),
           },
-          override: props.subnetIds.map((subnetId) => ({ subnetId, instanceType: props.instanceType, maxPrice })),
+          override: [{ subnetId: props.subnetId, instanceType: props.instanceType, maxPrice }],
         },
       ],
       targetCapacitySpecification: {
@@ -57,11 +60,17 @@ export class SparkWorkers extends Construct {
         ...(props.spot ? { spotTargetCapacity: props.workers } : { onDemandTargetCapacity: props.workers }),
       },
       ...(props.spot
-        ? { spotOptions: { allocationStrategy: "price-capacity-optimized", instanceInterruptionBehavior: "terminate" } }
+        ? {
+            spotOptions: {
+              allocationStrategy: "price-capacity-optimized",
+              instanceInterruptionBehavior: "terminate",
+              ...allOrNothing,
+            },
+          }
         : // The provider validates the older spelling (5.x: "lowestPrice" or "prioritized").
-          { onDemandOptions: { allocationStrategy: "lowestPrice" } }),
+          { onDemandOptions: { allocationStrategy: "lowestPrice", ...allOrNothing } }),
       lifecycle: {
-        // An instant fleet succeeds with whatever it got; a short cluster must fail the apply instead.
+        // Belt and braces for the minimum: a short cluster must fail the apply, never run short.
         postcondition: [
           {
             condition: `\${length(flatten(self.fleet_instance_set[*].instance_ids)) == ${props.workers}}`,

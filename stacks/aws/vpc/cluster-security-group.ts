@@ -12,8 +12,10 @@ export interface ClusterSecurityGroupProps {
 }
 
 /**
- * The security baseline every cluster node joins: nodes talk freely to each other, leave freely,
- * and are reachable from outside only on SSH from the configured ranges. Nothing else comes in.
+ * The security baseline every cluster node joins: nodes leave freely and are reachable from
+ * outside only on SSH from the configured ranges. Nothing else comes in, not even from another
+ * node of this group: traffic between the nodes of one run is the run's own group's
+ * (stacks/aws/cluster/run-access.ts), so one run never reaches another run's Spark ports.
  */
 export class ClusterSecurityGroup extends Construct {
   readonly group: SecurityGroup;
@@ -22,15 +24,9 @@ export class ClusterSecurityGroup extends Construct {
     super(scope, id);
     this.group = new SecurityGroup(this, "group", {
       name: `burst-${props.name}-cluster`,
-      description: "burst Spark cluster nodes: all traffic between members, SSH from allowed ranges",
+      description: "burst Spark cluster nodes: SSH from allowed ranges, egress",
       vpcId: props.vpcId,
       tags: { Name: `burst-${props.name}-cluster` },
-    });
-    new VpcSecurityGroupIngressRule(this, "between_members", {
-      securityGroupId: this.group.id,
-      referencedSecurityGroupId: this.group.id,
-      ipProtocol: "-1",
-      description: "Spark master, workers and executors talk on many ports",
     });
     props.sshAllowedCidrs.forEach((cidr, index) => {
       const source = sshSourceCidr(cidr, `aws.sshAllowedCidrs[${index}]`);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile/index.js";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
@@ -6,6 +7,8 @@ import { ec2AssumeRolePolicy, nodeS3Policy } from "../node-access-policy.ts";
 
 export interface NodeInstanceProfileProps {
   readonly name: string;
+  /** IAM is global: the region goes into the names so each region's VPC stack owns its own role. */
+  readonly region: string;
   /** The only buckets nodes may list, read and write. */
   readonly buckets: readonly string[];
 }
@@ -20,7 +23,7 @@ export class NodeInstanceProfile extends Construct {
 
   constructor(scope: Construct, id: string, props: NodeInstanceProfileProps) {
     super(scope, id);
-    const name = `burst-${props.name}-node`;
+    const name = nodeRoleName(props.name, props.region);
     this.role = new IamRole(this, "role", {
       name,
       description: "burst Spark cluster nodes",
@@ -33,4 +36,20 @@ export class NodeInstanceProfile extends Construct {
     });
     this.profile = new IamInstanceProfile(this, "profile", { name, role: this.role.name });
   }
+}
+
+/** IAM's limit on role names (instance profile names allow 128). */
+export const iamRoleNameLimit = 64;
+
+/**
+ * burst-<vpcName>-<region>-node, unique per VPC and region, ending in "-node" (the operator
+ * policy's iam:PassRole pattern). A VPC name too long for the limit is cut and a hash of the
+ * whole name keeps two long names apart.
+ */
+export function nodeRoleName(vpcName: string, region: string): string {
+  const full = `burst-${vpcName}-${region}-node`;
+  if (full.length <= iamRoleNameLimit) return full;
+  const hash = createHash("sha256").update(vpcName).digest("hex").slice(0, 8);
+  const room = iamRoleNameLimit - `burst--${hash}-${region}-node`.length;
+  return `burst-${vpcName.slice(0, room).replace(/-+$/, "")}-${hash}-${region}-node`;
 }

@@ -2,7 +2,7 @@
 # Stops every process a local node started, waiting until they are gone so their ports are
 # free when destroy returns. Each *.pid in NODE_DIR (daemons) or NODE_DIR/work (the job the CLI
 # launched over SSH) names a process group; children in other sessions (sshd's per-connection
-# processes) are stopped through their parent.
+# processes) are stopped through their parent. Then the run's Spark auth secret is removed.
 set -uo pipefail
 node_dir=${NODE_DIR:?NODE_DIR is required}
 [[ -d "$node_dir" ]] || exit 0
@@ -30,4 +30,10 @@ for pid in "${pids[@]}"; do
   for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
 done
 rm -f "$node_dir"/*.pid "$node_dir"/work/*.pid
+# The run's Spark auth secret outlives no cluster: out of the node's conf, and its file gone
+# (SPARK_AUTH_SECRET_FILE is given to the master's stop only).
+if [[ -f "$node_dir/conf/spark-defaults.conf" ]]; then
+  sed -i '/^spark\.authenticate\.secret /d' "$node_dir/conf/spark-defaults.conf"
+fi
+if [[ -n "${SPARK_AUTH_SECRET_FILE:-}" ]]; then rm -f "$SPARK_AUTH_SECRET_FILE"; fi
 exit 0

@@ -4,9 +4,10 @@
 # report progress and the outcome (ready/failed marker, console lines the CLI reads).
 # Each target supplies a platform layer (stacks/aws/bootstrap/platform.sh,
 # stacks/local/scripts/platform.sh) defining: platform_console LINE, platform_install_packages,
-# platform_prepare_node, platform_start_service NAME CMD..., platform_watch_spot (workers), platform_arm_ttl
-# and platform_on_failure.
-# Reads: NODE_ROLE NODE_NAME STATE_DIR SPARK_HOME SPARK_CONF_DIR SPARK_VERSION SPARK_URL SPARK_SHA512 SPARK_JARS SPARK_DEFAULTS SPARK_ENV LOG4J2 WORK_DIR MASTER_HOST MASTER_PORT MASTER_UI_PORT MASTER_WAIT_SECONDS WORKER_HOST WORKER_PORT WORKER_UI_PORT WORKER_CORES WORKER_MEMORY WORKER_DIR SPARK_LOCAL_IP PYSPARK_PYTHON PYTHON_VENV PYTHON_PACKAGES
+# platform_prepare_node, platform_protect_spark_conf FILE (only the Spark services and the job's
+# driver may read FILE: it holds the run's auth secret), platform_start_service NAME CMD...,
+# platform_watch_spot (workers), platform_arm_ttl and platform_on_failure.
+# Reads: NODE_ROLE NODE_NAME STATE_DIR SPARK_HOME SPARK_CONF_DIR SPARK_VERSION SPARK_URL SPARK_SHA512 SPARK_JARS SPARK_DEFAULTS SPARK_ENV LOG4J2 WORK_DIR MASTER_HOST MASTER_PORT MASTER_UI_PORT MASTER_WAIT_SECONDS WORKER_HOST WORKER_PORT WORKER_UI_PORT WORKER_CORES WORKER_MEMORY WORKER_DIR SPARK_LOCAL_IP PYSPARK_PYTHON PYTHON_VENV PYTHON_PACKAGES SPARK_AUTH_SECRET_FILE SECRET_WAIT_SECONDS
 set -euo pipefail
 
 # ---- progress and outcome ----
@@ -114,11 +115,29 @@ install_python_runtime() {
   fi
 }
 
+# The run's Spark authentication secret comes from outside the stack, into SPARK_AUTH_SECRET_FILE
+# (0600): written before launch on the local target, over SSH after boot on aws.
+await_auth_secret() {
+  local deadline=$((SECONDS + SECRET_WAIT_SECONDS))
+  while [ ! -s "$SPARK_AUTH_SECRET_FILE" ]; do
+    if ((SECONDS >= deadline)); then
+      echo "burst: no Spark authentication secret arrived at $SPARK_AUTH_SECRET_FILE within $SECRET_WAIT_SECONDS s" >&2
+      return 1
+    fi
+    sleep 1
+  done
+}
+
 # Spark's conf (rendered by stacks/shared/spark-conf.ts) and env.sh, the file src/job/run-job.sh
 # sources on every target to find spark-submit.
 configure_spark() {
+  local defaults="$SPARK_CONF_DIR/spark-defaults.conf"
   mkdir -p "$SPARK_CONF_DIR" "$WORK_DIR/eventlog"
-  printf '%s' "$SPARK_DEFAULTS" >"$SPARK_CONF_DIR/spark-defaults.conf"
+  # Created private before the secret goes in; printf is a builtin, so the secret is in no argv.
+  rm -f "$defaults"
+  (umask 077 && printf '%s' "$SPARK_DEFAULTS" >"$defaults")
+  printf 'spark.authenticate.secret %s\n' "$(tr -d '\n' <"$SPARK_AUTH_SECRET_FILE")" >>"$defaults"
+  platform_protect_spark_conf "$defaults"
   printf '%s' "$SPARK_ENV" >"$SPARK_CONF_DIR/spark-env.sh"
   printf '%s' "$LOG4J2" >"$SPARK_CONF_DIR/log4j2.properties"
   {
@@ -182,6 +201,8 @@ run_node_role() {
     role_step python-runtime
     install_python_runtime
   fi
+  role_step await-secret
+  await_auth_secret
   role_step configure-spark
   platform_prepare_node
   configure_spark

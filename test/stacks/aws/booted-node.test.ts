@@ -6,10 +6,13 @@
 // fetched with plain unsigned HTTPS-or-HTTP as from the VPC's bucket; Debian's
 // packages are pre-installed in the root (scripts/setup/node-root.sh), so the role's apt step
 // finds them and skips apt-get. Then the real job runner clones, pip-installs and runs a PySpark
-// job over SSH, with the host key pinned from the master's console.
+// job over SSH, with the host key pinned from the master's console. The nodes wait for the run's
+// Spark authentication secret, which the test hands them as the CLI does: over SSH, pinned to
+// each node's console host key, into a root-only file (src/remote/secret-file.ts).
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,8 +25,9 @@ import { jobLaunch } from "../../../src/job/command.ts";
 import { RemoteJob } from "../../../src/job/remote-job.ts";
 import { type BootstrapState, bootstrapState, waitForBootstrap } from "../../../src/lifecycle/node-bootstrap.ts";
 import { waitForWorkers } from "../../../src/lifecycle/wait-ready.ts";
+import { writeSecretFile } from "../../../src/remote/secret-file.ts";
 import { RemoteNode } from "../../../src/remote/ssh.ts";
-import { hostKeyFromConsole } from "../../../src/targets/aws/host-key.ts";
+import { hostKeyFromConsole, waitForHostKey } from "../../../src/targets/aws/host-key.ts";
 import { stageArtifacts } from "../../../src/targets/aws/stage-artifacts.ts";
 import { ensureTerraform } from "../../../src/targets/local/runtime.ts";
 import { nodeArtifacts } from "../../../stacks/aws/artifacts.ts";
@@ -90,6 +94,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
   const privateKeyPath = join(scratch, "id_ed25519");
   const timings: Record<string, number> = {};
   const steps: string[] = [];
+  const sparkAuthSecret = randomBytes(32).toString("hex");
 
   before(async () => {
     const root = ensureNodeRoot();
@@ -190,11 +195,29 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     };
     master = await boot("burst-master", namespaces[0] ?? "", await evaluatedUserData(cluster, "master", masterIp));
     worker = await boot("burst-worker", namespaces[1] ?? "", await evaluatedUserData(cluster, "worker", masterIp));
-    await waitForBootstrap([consoleOf(master), consoleOf(worker)], {
-      timeoutMs: minutes(10),
-      pollMs: 1000,
-      onProgress: (name, step) => steps.push(`${((Date.now() - start) / 1000).toFixed(1)} s ${name}: ${step}`),
-    });
+    // As the aws target's deliverSecrets does, once each node's console shows its host key.
+    const deliver = async (container: NodeContainer, host: string) => {
+      const hostKey = await waitForHostKey(async () => container.console(), {
+        instanceId: container.name,
+        timeoutMs: minutes(5),
+        intervalMs: 500,
+      });
+      await writeSecretFile(
+        { host, port: 22, user: params.sshUser, privateKeyPath, hostKey },
+        nodeLayout.sparkAuthSecretFile,
+        sparkAuthSecret,
+        { waitMs: minutes(2) },
+      );
+    };
+    await Promise.all([
+      deliver(master, masterIp),
+      deliver(worker, `${subnet}.11`),
+      waitForBootstrap([consoleOf(master), consoleOf(worker)], {
+        timeoutMs: minutes(10),
+        pollMs: 1000,
+        onProgress: (name, step) => steps.push(`${((Date.now() - start) / 1000).toFixed(1)} s ${name}: ${step}`),
+      }),
+    ]);
     timings.bootToReady = Date.now() - start;
   });
 
@@ -240,6 +263,27 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     assert.equal(await waitForWorkers(node, outputs, 1, { timeoutMs: minutes(2), pollMs: 1000 }), 1);
   });
 
+  it("starts Spark with authentication on, the delivered secret readable by root and group spark only", async () => {
+    assert.ok(node);
+    for (const container of [master, worker]) {
+      assert.match(container.console(), /burst-step: \S+ await-secret/);
+      assert.ok(!container.console().includes(sparkAuthSecret), `${container.name}: the secret is not on the console`);
+      const file = container.exec(`stat -c '%a %U %G' ${nodeLayout.sparkAuthSecretFile}`).stdout.trim();
+      assert.equal(file, "600 root root");
+      const conf = container.exec("stat -c '%a %U %G' /opt/spark/conf/spark-defaults.conf").stdout.trim();
+      assert.equal(conf, "640 root spark", `${container.name}: spark-defaults.conf`);
+      const defaults = container.exec("cat /opt/spark/conf/spark-defaults.conf").stdout;
+      assert.match(defaults, /^spark\.authenticate true$/m);
+      assert.ok(defaults.includes(`spark.authenticate.secret ${sparkAuthSecret}\n`), "the secret went into the conf");
+      const logged = container.exec(`grep -rlF ${sparkAuthSecret} /var/lib/burst/bootstrap.log /var/log || true`);
+      assert.equal(logged.stdout.trim(), "", `${container.name}: no log holds the secret`);
+    }
+    // The job's user reads the conf through group spark (the role added it), without sudo.
+    const asUser = await node.check("id -nG && head -c 0 /opt/spark/conf/spark-defaults.conf && echo readable", "id");
+    assert.match(asUser, /\bspark\b/);
+    assert.match(asUser, /readable/);
+  });
+
   it("writes env.sh for the job runner and arms the TTL guard's timer", async () => {
     assert.ok(node);
     const env = await node.check(`cat ${nodeLayout.workDir}/env.sh`, "reading env.sh");
@@ -276,7 +320,8 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
         "spark = SparkSession.builder.getOrCreate()",
         "rdd = spark.sparkContext.parallelize(range(1000), 4)",
         "hosts = sorted(set(rdd.map(lambda _: socket.gethostname()).collect()))",
-        "print(f'{burst_probe.greeting()} sum={rdd.map(lambda x: x * 2).sum()} executors={hosts}')",
+        "auth = spark.sparkContext.getConf().get('spark.authenticate')",
+        "print(f'{burst_probe.greeting()} sum={rdd.map(lambda x: x * 2).sum()} executors={hosts} auth={auth}')",
         "spark.stop()",
         "",
       ].join("\n"),
@@ -321,7 +366,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     timings.job = Date.now() - started;
     assert.equal(outcome.exitCode, 0, lines.slice(-30).join("\n"));
     assert.ok(
-      lines.includes("stdout: hello from burst_probe sum=999000 executors=['burst-worker']"),
+      lines.includes("stdout: hello from burst_probe sum=999000 executors=['burst-worker'] auth=true"),
       lines.slice(-30).join("\n"),
     );
   });

@@ -116,13 +116,26 @@ describe("SparkClusterStack: spot workers and capacity fallback", () => {
     for (const override of fleet.launch_template_config[0].override) assert.equal(override.max_price, "0.2");
   });
 
-  it("lets EC2 place workers in any of the VPC's subnets (one override per subnet and AZ)", () => {
+  it("places every worker in the master's subnet and AZ: one override, one zone, one type", () => {
     const overrides = fleet.launch_template_config[0].override as Record<string, string>[];
     assert.deepEqual(
-      overrides.map((o) => o.subnet_id),
-      vpc.subnetIds,
+      overrides.map((o) => [o.subnet_id, o.instance_type]),
+      [[vpc.subnetIds[0], "m5.2xlarge"]],
     );
-    assert.ok(overrides.every((o) => o.instance_type === "m5.2xlarge"));
+    assert.equal(only(config, "aws_instance").subnet_id, vpc.subnetIds[0]);
+    assert.equal(fleet.spot_options.single_availability_zone, true);
+    assert.equal(fleet.spot_options.single_instance_type, true);
+  });
+
+  it("launches the workers all or nothing: min_target_capacity is the worker count, spot or on-demand", () => {
+    assert.equal(fleet.spot_options.min_target_capacity, 4);
+    const onDemand = only(synthCluster({ spot: false, workers: 7 }), "aws_ec2_fleet") as Json;
+    assert.deepEqual(onDemand.on_demand_options, {
+      allocation_strategy: "lowestPrice",
+      min_target_capacity: 7,
+      single_availability_zone: true,
+      single_instance_type: true,
+    });
   });
 
   it("fails the apply when the fleet comes back short, with the message the lifecycle falls back on", () => {
@@ -145,10 +158,21 @@ describe("SparkClusterStack: spot workers and capacity fallback", () => {
     assert.ok(onDemand.launch_template_config[0].override.every((o: Block) => o.max_price === undefined));
   });
 
-  it("moves the master to another subnet on request (after a capacity error there)", () => {
-    const moved = synthCluster({ masterSubnetIndex: 2 });
+  it("moves the whole cluster to another subnet's AZ on request (after a capacity error there)", () => {
+    const moved = synthCluster({ subnetIndex: 2 });
     assert.equal(only(moved, "aws_instance").subnet_id, "subnet-0ccc");
     assert.equal((moved.data?.aws_subnet as Json)[dataAddress("aws_subnet").split(".")[1] ?? ""].id, "subnet-0ccc");
+    const overrides = (only(moved, "aws_ec2_fleet") as Json).launch_template_config[0].override as Json[];
+    assert.deepEqual(
+      overrides.map((o) => o.subnet_id),
+      ["subnet-0ccc"],
+    );
+  });
+
+  it("outputs where the cluster ran: the master subnet's AZ and the subnet", () => {
+    const moved = synthCluster({ subnetIndex: 1 });
+    assert.equal(moved.output.subnetId?.value, "subnet-0bbb");
+    assert.equal(moved.output.availabilityZone?.value, `\${data.${dataAddress("aws_subnet")}.availability_zone}`);
   });
 });
 
@@ -212,21 +236,54 @@ describe("SparkClusterStack: node hardening", () => {
 });
 
 describe("SparkClusterStack: network access", () => {
-  const sshRuleSources = (c = config) =>
-    blocks(c, "aws_vpc_security_group_ingress_rule").map((rule) => rule.cidr_ipv4 ?? rule.cidr_ipv6);
+  const sshRules = (c = config) =>
+    blocks(c, "aws_vpc_security_group_ingress_rule").filter((rule) => rule.referenced_security_group_id === undefined);
+  const sshRuleSources = (c = config) => sshRules(c).map((rule) => rule.cidr_ipv4 ?? rule.cidr_ipv6);
+  /** The run's groups by role: "ssh" (from outside) and "members" (between this run's nodes). */
+  const groupRef = (suffix: "ssh" | "members") => {
+    const [name] = Object.entries(config.resource.aws_security_group ?? {}).find(([, group]) =>
+      suffix === "members" ? String(group.name).endsWith("-members") : !String(group.name).endsWith("-members"),
+    ) ?? [""];
+    return `\${aws_security_group.${name}.id}`;
+  };
 
-  it("puts nodes in the VPC's subnets and in both the VPC's cluster group and the run's SSH group", () => {
-    const runGroup = `\${${address("aws_security_group")}.id}`;
-    assert.deepEqual(launchTemplate("worker").vpc_security_group_ids, [vpc.securityGroupId, runGroup]);
+  it("puts nodes in the VPC's subnets, the VPC's baseline group, the run's SSH group and the run's members group", () => {
+    const groups = [vpc.securityGroupId, groupRef("ssh"), groupRef("members")];
+    assert.deepEqual(launchTemplate("worker").vpc_security_group_ids, groups);
     const master = only(config, "aws_instance");
-    assert.deepEqual(master.vpc_security_group_ids, [vpc.securityGroupId, runGroup]);
+    assert.deepEqual(master.vpc_security_group_ids, groups);
     assert.equal(master.subnet_id, vpc.subnetIds[0]);
-    assert.equal(only(config, "aws_security_group").vpc_id, vpc.vpcId);
+    for (const group of blocks(config, "aws_security_group")) assert.equal(group.vpc_id, vpc.vpcId);
+  });
+
+  it("gives each run its own members group, whose only rule admits its own members (all ports)", () => {
+    const members = groupRef("members");
+    const rules = blocks(config, "aws_vpc_security_group_ingress_rule").filter(
+      (rule) => rule.security_group_id === members,
+    );
+    assert.deepEqual(
+      rules.map((rule) => [rule.referenced_security_group_id, rule.ip_protocol, rule.cidr_ipv4, rule.cidr_ipv6]),
+      [[members, "-1", undefined, undefined]],
+    );
+    assert.equal(blocks(config, "aws_vpc_security_group_egress_rule").length, 0, "egress is the VPC baseline's");
+    assert.ok(
+      blocks(config, "aws_vpc_security_group_ingress_rule").every(
+        (rule) => rule.referenced_security_group_id === undefined || rule.referenced_security_group_id === members,
+      ),
+      "no rule admits another group (another run's nodes, or the VPC-wide baseline)",
+    );
+    const other = synthCluster({ runId: "20250101-0300-other-cd34" });
+    const names = (c: Synthesized) =>
+      blocks(c, "aws_security_group")
+        .map((group) => String(group.name))
+        .filter((name) => name.endsWith("-members"));
+    assert.deepEqual(names(config), ["burst-20250101-0200-wordcount-ab12-members"]);
+    assert.deepEqual(names(other), ["burst-20250101-0300-other-cd34-members"], "another run, another group");
   });
 
   it("opens SSH to the caller and the configured ranges, and nothing else", () => {
     assert.deepEqual(sshRuleSources(), ["198.51.100.7/32", "203.0.113.0/24"]);
-    for (const rule of blocks(config, "aws_vpc_security_group_ingress_rule")) {
+    for (const rule of sshRules()) {
       assert.deepEqual([rule.ip_protocol, rule.from_port, rule.to_port], ["tcp", 22, 22]);
     }
   });
@@ -250,7 +307,12 @@ describe("SparkClusterStack: network access", () => {
 
 describe("SparkClusterStack: identity, names and secrets", () => {
   it("names everything after the run id", () => {
-    assert.equal(only(config, "aws_security_group").name, "burst-20250101-0200-wordcount-ab12");
+    assert.deepEqual(
+      blocks(config, "aws_security_group")
+        .map((group) => group.name)
+        .sort(),
+      ["burst-20250101-0200-wordcount-ab12", "burst-20250101-0200-wordcount-ab12-members"],
+    );
     assert.equal(only(config, "aws_key_pair").key_name, "burst-20250101-0200-wordcount-ab12");
     assert.deepEqual(
       blocks(config, "aws_launch_template")

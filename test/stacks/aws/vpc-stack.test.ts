@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BurstError } from "../../../src/errors.ts";
 import { bucketActions, objectActions } from "../../../stacks/aws/node-access-policy.ts";
+import { iamRoleNameLimit, nodeRoleName } from "../../../stacks/aws/vpc/node-instance-profile.ts";
 import { vpcOutputNames } from "../../../stacks/aws/vpc-stack.ts";
 import { blocks, type Json, only, params, referencesOf, synthVpc } from "./helpers.ts";
 
@@ -73,8 +74,12 @@ describe("VpcStack: cluster security baseline", () => {
   const group = ref("aws_security_group");
   const ingress = blocks(config, "aws_vpc_security_group_ingress_rule");
 
-  it("lets members of the cluster group talk to each other on every port", () => {
-    assert.ok(ingress.some((r) => r.referenced_security_group_id === group && r.ip_protocol === "-1"));
+  it("grants no traffic between nodes: a VPC-wide rule would let one run reach another run's Spark ports", () => {
+    assert.deepEqual(
+      ingress.filter((r) => r.referenced_security_group_id !== undefined),
+      [],
+    );
+    assert.ok(group.length > 0);
   });
 
   it("allows SSH only from the configured ranges, and nothing else from outside", () => {
@@ -120,6 +125,27 @@ describe("VpcStack: node identity", () => {
   it("refuses bucket names that would widen the grant", () => {
     assert.throws(() => synthVpc({ params: { ...params, buckets: ["*"] } }), /bucket name/);
     assert.throws(() => synthVpc({ params: { ...params, buckets: [] } }), /empty/);
+  });
+
+  it("names the role and profile per region: IAM is global, so two regions' VPC stacks never collide", () => {
+    const names = (region: string) => {
+      const synthesized = synthVpc({ params: { ...params, region } });
+      return [only(synthesized, "aws_iam_role").name, only(synthesized, "aws_iam_instance_profile").name];
+    };
+    assert.deepEqual(names("eu-west-1"), ["burst-main-eu-west-1-node", "burst-main-eu-west-1-node"]);
+    assert.deepEqual(names("us-east-1"), ["burst-main-us-east-1-node", "burst-main-us-east-1-node"]);
+  });
+
+  it("keeps role names within IAM's 64 characters, still distinct for long VPC names", () => {
+    const long = "a".repeat(63);
+    const region = "ap-southeast-4";
+    const role = nodeRoleName(long, region);
+    assert.ok(role.length <= iamRoleNameLimit, `${role} is ${role.length} characters`);
+    assert.match(role, /^burst-a+-[0-9a-f]{8}-ap-southeast-4-node$/);
+    assert.notEqual(role, nodeRoleName(`${"a".repeat(62)}b`, region));
+    assert.notEqual(role, nodeRoleName(long, "ap-southeast-3"));
+    const synthesized = synthVpc({ params: { ...params, vpcName: long, region } });
+    assert.equal(only(synthesized, "aws_iam_role").name, role);
   });
 
   it("hands nodes the role through an instance profile, never access keys", () => {

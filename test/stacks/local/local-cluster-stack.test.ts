@@ -35,6 +35,7 @@ const props = (runDir: string, workers: number): LocalClusterProps => ({
     authorizedKeysFile: "/a",
   },
   s3: { binary: "/bin/vgw", port: 9000, dataDir: "/data", credentialsFile: `${runDir}/secrets/s3.env` },
+  sparkAuthSecretFile: `${runDir}/secrets/spark-auth`,
   masterPort: 7077,
   masterUiPort: 8080,
   workerPorts: Array.from({ length: workers }, (_, i) => ({ port: 7100 + i, uiPort: 8100 + i })),

@@ -163,7 +163,7 @@ describe("waitForHostKey (scripted console reader)", () => {
     const logs: string[] = [];
     assert.equal(await waitForHostKey(reader, { ...options, log: (line) => logs.push(line) }), key);
     assert.equal(reader.calls, 4);
-    assert.deepEqual(logs, ["waiting for the master i-0master to print its SSH host key on its console"]);
+    assert.deepEqual(logs, ["waiting for node i-0master to print its SSH host key on its console"]);
   });
 
   it("gives up at the deadline with an infrastructure error that says where to look", async () => {
@@ -316,8 +316,8 @@ describe("console output from a real moto_server", () => {
       };
       const error = await failureOf(() => prepared.sshEndpoint(outputs));
       assert.equal(error.exitCode, ExitCode.infrastructure);
-      assert.match(error.message, new RegExp(`the master ${instanceId} did not print its SSH host key`));
-      assert.match(run.logs.join("\n"), /waiting for the master .* to print its SSH host key/);
+      assert.match(error.message, new RegExp(`node ${instanceId} did not print its SSH host key`));
+      assert.match(run.logs.join("\n"), /waiting for node .* to print its SSH host key/);
     } finally {
       env.restore();
       await run.remove();

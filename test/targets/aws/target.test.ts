@@ -8,6 +8,7 @@ import { type AwsTargetOptions, createAwsTarget } from "../../../src/targets/aws
 import type { PreparedCluster, PrepareMode } from "../../../src/targets/contract.ts";
 import { workersShortMessage } from "../../../stacks/aws/capacity.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
+import { type Synthesized, userDataScript } from "../../stacks/aws/helpers.ts";
 import { consulVpc, params, spec, type TestRun, testRun } from "./fixtures.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the synthesized JSON by path.
@@ -79,7 +80,7 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
       /target aws in eu-west-1: 1 master m5\.xlarge \(on-demand\) \+ 4 workers m5\.2xlarge \(spot, max \$0\.20\/h, on-demand if spot is short\)/,
     );
     assert.ok(plan.includes(`VPC ${consulVpc.vpcId} ("main"), subnets ${consulVpc.subnetIds.join(", ")}`));
-    assert.match(plan, /master in subnet-0c0nsu1aaaaaaaaa, workers in any/);
+    assert.match(plan, /all nodes in subnet-0c0nsu1aaaaaaaaa's AZ \(the next subnet's if EC2 is short there\)/);
     assert.match(plan, /image ami-0base000000000000 \(Java 17 \+ Spark 3\.5\.3 installed at boot\)/);
     assert.ok(
       plan.includes(
@@ -128,12 +129,25 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
     assert.ok(!text.includes("PRIVATE KEY"));
     for (const line of privateBody) assert.ok(!text.includes(line), "a line of the private key is in the stack");
 
-    assert.equal(only(config, "aws_security_group").vpc_id, consulVpc.vpcId);
+    // The run's Spark auth secret: made in memory, masked wherever burst prints, never in the stack.
+    const [sparkAuthSecret = ""] = prepared.secrets;
+    assert.match(sparkAuthSecret, /^[0-9a-f]{64}$/);
+    assert.ok(!text.includes(sparkAuthSecret), "the Spark auth secret is in the stack");
+    for (const role of ["master", "worker"] as const) {
+      const script = userDataScript(config as Synthesized, role);
+      assert.ok(!script.includes(sparkAuthSecret), `the Spark auth secret is in the ${role}'s user data`);
+      assert.match(script, /^SPARK_AUTH_SECRET_FILE='\/var\/lib\/burst\/spark-auth\.secret'$/m);
+      assert.match(script, /spark\.authenticate true/);
+    }
+
+    for (const group of Object.values(config.resource.aws_security_group) as Json[]) {
+      assert.equal(group.vpc_id, consulVpc.vpcId);
+    }
     assert.equal(only(config, "aws_instance").subnet_id, consulVpc.subnetIds[0]);
     const fleet = only(config, "aws_ec2_fleet");
     assert.deepEqual(
       fleet.launch_template_config[0].override.map((override: Json) => override.subnet_id),
-      consulVpc.subnetIds,
+      [consulVpc.subnetIds[0]],
     );
     assert.ok(text.includes(consulVpc.securityGroupId));
     assert.ok(text.includes(consulVpc.instanceProfileName));
@@ -161,7 +175,7 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
   it("reads and writes S3 through the SDK's credential chain, creating no buckets, with console links", () => {
     assert.deepEqual(prepared.objectStore, { region: "eu-west-1", forcePathStyle: false });
     assert.equal(prepared.createBuckets, false);
-    assert.deepEqual(prepared.secrets, []);
+    assert.equal(prepared.secrets.length, 1, "only the run's Spark auth secret, masked in every output");
     assert.equal(
       prepared.browse("s3://burst-results/runs/wordcount/r1/"),
       "https://s3.console.aws.amazon.com/s3/buckets/burst-results?region=eu-west-1&prefix=runs%2Fwordcount%2Fr1%2F&showversions=false",
@@ -206,11 +220,14 @@ describe("aws target, what the plan says about other specs", () => {
     }
   });
 
-  it("warns about instance types it has no price for, and says the estimate is a lower bound", async () => {
+  it("names instance types it has no price for, gives no cost, and says why", async () => {
     const run = await testRun({ spec: spec({ worker: { instanceType: "x9z.mega" } }) });
     try {
       const prepared = await prepare(run);
-      assert.match(prepared.plan.join("\n"), /warning: no price known for x9z\.mega: .*lower bound/);
+      assert.match(prepared.plan.join("\n"), /warning: .*no price for instance type x9z\.mega: .*lower bound/);
+      assert.match(prepared.plan.join("\n"), /prices: AWS Price List API.*, as of \d{4}/);
+      assert.equal(prepared.costUsd, undefined, "a lower bound is not a cost maxCostUsd may be checked against");
+      assert.match(prepared.costUnknown ?? "", /x9z\.mega/);
     } finally {
       await run.remove();
     }
@@ -241,7 +258,8 @@ describe("aws target: the caller's CIDR", () => {
       const prepared = await prepare(run, mode, options);
       const { config } = synthesized(prepared, run);
       const rules = Object.values(config.resource.aws_vpc_security_group_ingress_rule) as Json[];
-      return { sources: rules.map((rule) => rule.cidr_ipv4 ?? rule.cidr_ipv6), plan: prepared.plan.join("\n") };
+      const sources = rules.filter((rule) => rule.referenced_security_group_id === undefined);
+      return { sources: sources.map((rule) => rule.cidr_ipv4 ?? rule.cidr_ipv6), plan: prepared.plan.join("\n") };
     } finally {
       await run.remove();
     }
@@ -283,25 +301,45 @@ describe("aws target: the caller's CIDR", () => {
 describe("aws target: capacity fallback by re-synthesis", () => {
   const spotShort = `Error: Resource postcondition failed\n\n${workersShortMessage}`;
 
-  it("after a spot capacity failure, re-synthesizes the same folder with on-demand workers and asks for another apply", async () => {
+  it("after a short spot fleet, moves the whole cluster to the next AZ, then to on-demand, re-synthesizing the same folder", async () => {
     const run = await testRun();
     try {
       const prepared = await prepare(run);
       const { stackDir, config } = synthesized(prepared, run);
       assert.equal(only(config, "aws_ec2_fleet").target_capacity_specification.default_target_capacity_type, "spot");
       writeFileSync(join(stackDir, "terraform.tfstate"), '{"version":4}');
+      const placement = () => {
+        const again = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as Json;
+        const fleet = only(again, "aws_ec2_fleet");
+        return [
+          fleet.target_capacity_specification.default_target_capacity_type,
+          only(again, "aws_instance").subnet_id,
+          fleet.launch_template_config[0].override.map((o: Json) => o.subnet_id).join(","),
+        ];
+      };
 
       assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), true);
-      const again = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as Json;
-      const fleet = only(again, "aws_ec2_fleet");
-      assert.equal(fleet.target_capacity_specification.default_target_capacity_type, "on-demand");
-      assert.equal(fleet.target_capacity_specification.total_target_capacity, 4);
+      const [second, third] = consulVpc.subnetIds;
+      assert.deepEqual(placement(), ["spot", third ?? "", third ?? ""], "master and workers move together");
+      assert.match(
+        run.logs.join("\n"),
+        /applying again with spot workers, the whole cluster in subnet-0c0nsu1bbbbbbbbb/,
+      );
+      assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), true);
+      assert.deepEqual(placement(), ["on-demand", second ?? "", second ?? ""]);
+      assert.equal(
+        only(JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as Json, "aws_ec2_fleet")
+          .target_capacity_specification.total_target_capacity,
+        4,
+      );
       assert.equal(
         readFileSync(join(stackDir, "terraform.tfstate"), "utf8"),
         '{"version":4}',
         "the run's state is kept",
       );
       assert.match(run.logs.join("\n"), /applying again with on-demand workers/);
+      assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), true);
+      assert.deepEqual(placement(), ["on-demand", third ?? "", third ?? ""]);
 
       assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), false, "nothing is left to fall back to");
     } finally {
@@ -309,7 +347,7 @@ describe("aws target: capacity fallback by re-synthesis", () => {
     }
   });
 
-  it("moves the master to the next subnet when RunInstances had no capacity for it", async () => {
+  it("moves the whole cluster to the next subnet when RunInstances had no capacity for the master", async () => {
     const run = await testRun();
     try {
       const prepared = await prepare(run);
@@ -319,6 +357,11 @@ describe("aws target: capacity fallback by re-synthesis", () => {
       assert.equal(await prepared.retryAfterApplyFailure?.(failure), true);
       const again = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as Json;
       assert.equal(only(again, "aws_instance").subnet_id, consulVpc.subnetIds[1]);
+      assert.deepEqual(
+        only(again, "aws_ec2_fleet").launch_template_config[0].override.map((o: Json) => o.subnet_id),
+        [consulVpc.subnetIds[1]],
+        "the workers follow the master",
+      );
       assert.equal(only(again, "aws_ec2_fleet").target_capacity_specification.default_target_capacity_type, "spot");
       assert.equal(await prepared.retryAfterApplyFailure?.(failure), false, "the VPC has only two subnets");
     } finally {
@@ -336,7 +379,8 @@ describe("aws target: capacity fallback by re-synthesis", () => {
       assert.equal(await prepared.retryAfterApplyFailure?.("Error: UnauthorizedOperation: not allowed"), false);
       const noFallback = await prepare(strict);
       synthesized(noFallback, strict);
-      assert.equal(await noFallback.retryAfterApplyFailure?.(spotShort), false);
+      assert.equal(await noFallback.retryAfterApplyFailure?.(spotShort), true, "spot in the next AZ");
+      assert.equal(await noFallback.retryAfterApplyFailure?.(spotShort), false, "no on-demand after the last AZ");
     } finally {
       await run.remove();
       await strict.remove();
@@ -349,6 +393,7 @@ describe("aws target: capacity fallback by re-synthesis", () => {
       const prepared = await prepare(run);
       assert.ok((prepared.costUsd ?? 0) < 3, "spot fits the limit");
       synthesized(prepared, run);
+      assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), true, "spot in the next AZ costs the same");
       assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), false);
       assert.match(run.logs.join("\n"), /above maxCostUsd \$3\.00: not retrying/);
     } finally {

@@ -1,0 +1,69 @@
+// The run's Spark authentication secret, handed to every node over SSH once it has booted: each
+// node's host key is read from its console (as the master's is) and pinned, and the secret goes
+// into a root-only file the node role waits for (stacks/shared/node/role.sh, await-secret).
+
+import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { nodeLayout } from "../../../stacks/aws/bootstrap.ts";
+import { infraError } from "../../errors.ts";
+import { chunks, mapLimit } from "../../fleet/concurrency.ts";
+import { writeSecretFile } from "../../remote/secret-file.ts";
+
+/** Nodes handed the secret at once: SSH handshakes are cheap, console reads are rate-limited. */
+const deliveryConcurrency = 16;
+
+export interface SecretDelivery {
+  readonly region: string;
+  readonly instanceIds: readonly string[];
+  readonly sshUser: string;
+  readonly privateKeyPath: string;
+  readonly secret: string;
+  /** The instance's pinned host key (read from its console). */
+  readonly hostKeyOf: (instanceId: string) => Promise<string>;
+  readonly signal?: AbortSignal;
+}
+
+/** Writes the secret on every node; fails naming the first node that could not take it. */
+export async function deliverSparkAuthSecret(delivery: SecretDelivery): Promise<void> {
+  const addresses = await publicAddresses(delivery.region, delivery.instanceIds);
+  await mapLimit(
+    delivery.instanceIds.map((instanceId, index) => ({ instanceId, host: addresses[index] ?? "" })),
+    deliveryConcurrency,
+    async ({ instanceId, host }) => {
+      const hostKey = await delivery.hostKeyOf(instanceId);
+      await writeSecretFile(
+        { host, port: 22, user: delivery.sshUser, privateKeyPath: delivery.privateKeyPath, hostKey },
+        nodeLayout.sparkAuthSecretFile,
+        delivery.secret,
+        { waitMs: 120_000, signal: delivery.signal },
+      );
+    },
+  );
+}
+
+/** Each instance's public address, in the order given (DescribeInstances takes 200 ids a call here). */
+export async function publicAddresses(region: string, instanceIds: readonly string[]): Promise<string[]> {
+  const client = new EC2Client({ region, maxAttempts: 3 });
+  try {
+    const found = new Map<string, string>();
+    for (const ids of chunks(instanceIds, 200)) {
+      const answer = await client.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+      for (const instance of (answer.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
+        if (instance.InstanceId && instance.PublicIpAddress) found.set(instance.InstanceId, instance.PublicIpAddress);
+      }
+    }
+    return instanceIds.map((instanceId) => {
+      const address = found.get(instanceId);
+      if (address === undefined) {
+        throw infraError(
+          `instance ${instanceId} has no public address: the CLI cannot hand it the run's Spark secret`,
+          {
+            hint: "burst launches into the VPC's public subnets (burst/vpc/<vpcName>/subnetIds)",
+          },
+        );
+      }
+      return address;
+    });
+  } finally {
+    client.destroy();
+  }
+}
