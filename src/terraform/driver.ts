@@ -138,6 +138,14 @@ export class TerraformDriver {
         );
       }
       const detail = diagnostics.length > 0 ? diagnostics.join("\n") : this.redact(describeFailure(what, result));
+      const lock = heldLock(`${detail}\n${result.stdout}\n${result.stderr}`);
+      if (lock) {
+        throw infraError(`${what}: the state of ${this.options.stackDir} is locked by ${lock.describe}`, {
+          hint:
+            "if that process is gone (a killed deploy or run), release the lock with: " +
+            formatCommand(this.options.binary, [`-chdir=${this.options.stackDir}`, "force-unlock", "-force", lock.id]),
+        });
+      }
       throw infraError(`${what} in ${this.options.stackDir}:\n${detail}`);
     }
     return result;
@@ -163,4 +171,20 @@ function providerUnreachable(text: string): boolean {
   return /Failed to query available provider packages|Failed to install provider|could not connect to registry\.terraform\.io/.test(
     text,
   );
+}
+
+/**
+ * The lock terraform reported when it could not take the state's: its ID and who took it when,
+ * from the "Lock Info" block of "Error acquiring the state lock".
+ */
+export function heldLock(output: string): { id: string; describe: string } | undefined {
+  if (!output.includes("Error acquiring the state lock")) return undefined;
+  const field = (name: string) => new RegExp(`^\\s*${name}:[ \\t]*(\\S.*)$`, "m").exec(output)?.[1]?.trim();
+  const id = field("ID");
+  if (!id) return undefined;
+  const who = field("Who");
+  const operation = field("Operation");
+  const created = field("Created");
+  const parts = [who && `${who}`, operation && `(${operation})`, created && `since ${created}`].filter(Boolean);
+  return { id, describe: `lock ${id}${parts.length > 0 ? `, ${parts.join(" ")}` : ""}` };
 }
