@@ -153,7 +153,8 @@ function clusterProps(workers: number, repetition: number, vpc: MotoVpc, moto: M
     ...example,
     runId: `bench-${workers}-${repetition}`,
     expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-    params: { ...example.params, region: motoRegion, baseAmi: vpc.imageId },
+    // The VPC made here has no artifacts bucket; what nodes would download is beside the point.
+    params: { ...example.params, region: motoRegion, baseAmi: vpc.imageId, downloads: "mirror" },
     vpc: {
       vpcId: vpc.vpcId,
       subnetIds: vpc.subnetIds,
