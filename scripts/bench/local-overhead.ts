@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 // A local burst against the same PySpark job run by hand on bare Spark daemons. Both sides run
 // the same spark-submit command line (jobLaunch), with the same Spark conf (the renderers the
 // local stack uses: s3a, event log, log4j2), reading their input from S3 and writing their output
@@ -238,7 +239,9 @@ async function bareSpark(
       : {};
   await writeFile(
     join(confDir, "spark-defaults.conf"),
-    renderSparkDefaults({ s3: { endpoint: s3.endpoint, pathStyle: true, region: localS3Region }, eventLogDir, extra }),
+    // Plus the run's auth secret, as the node role appends it on a burst node.
+    `${renderSparkDefaults({ s3: { endpoint: s3.endpoint, pathStyle: true, region: localS3Region }, eventLogDir, extra })}` +
+      `spark.authenticate.secret ${randomBytes(32).toString("hex")}\n`,
   );
   await writeFile(join(confDir, "spark-env.sh"), renderSparkEnv({ pysparkPython: spark.pythonExec, credentialsFile }));
   await writeFile(join(confDir, "log4j2.properties"), renderLog4j2());
