@@ -5,6 +5,7 @@
 //   const cluster = await startStandaloneSpark({ spark, conf, env });
 //   try { ... cluster.masterUrl, cluster.masterJson(), cluster.workerPid ... } finally { await cluster.stop(); }
 
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,7 +60,12 @@ export async function startStandaloneSpark(options: StandaloneSparkOptions): Pro
   const base = await mkdtemp(join(tmpdir(), "burst-standalone-"));
   const confDir = join(base, "conf");
   await mkdir(confDir, { recursive: true });
-  await writeFile(join(confDir, "spark-defaults.conf"), options.sparkDefaults);
+  // With spark.authenticate on (burst's shared conf), every daemon and driver needs the secret,
+  // which a burst node appends from its 0600 file: here one per cluster, the same way.
+  const secret = /^spark\.authenticate true$/m.test(options.sparkDefaults)
+    ? `spark.authenticate.secret ${randomBytes(32).toString("hex")}\n`
+    : "";
+  await writeFile(join(confDir, "spark-defaults.conf"), `${options.sparkDefaults}${secret}`);
   await writeFile(join(confDir, "spark-env.sh"), renderSparkEnv({ pysparkPython: options.spark.pythonExec }));
   await writeFile(join(confDir, "log4j2.properties"), renderLog4j2("info"));
   const env = {
