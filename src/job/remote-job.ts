@@ -313,12 +313,7 @@ export class RemoteJob {
       `stdbuf -o0 tail -c +${offsets[stream] + 1} -s 1 --pid="$ended" -F ${file} 2>/dev/null & follower=$!; ` +
       `wait "$ended"; status=$?; touch -c ${file}; wait "$follower"; exit "$status"`;
     try {
-      const result = await this.node.exec(command, {
-        onStdout: (chunk: Buffer) => {
-          offsets[stream] += chunk.length;
-          splitter.push(chunk);
-        },
-      });
+      const result = await this.node.exec(command, { onStdout: logReader(stream, offsets, splitter) });
       return result.code === 0;
     } catch {
       return false; // a dropped connection: the caller reconnects and resumes
@@ -329,10 +324,7 @@ export class RemoteJob {
     const file = `${this.requireAttemptDir()}/${stream}.log`;
     await this.node
       .exec(`tail -c +${offsets[stream] + 1} ${shellQuote(file)} 2>/dev/null; true`, {
-        onStdout: (chunk: Buffer) => {
-          offsets[stream] += chunk.length;
-          splitter.push(chunk);
-        },
+        onStdout: logReader(stream, offsets, splitter),
       })
       .catch(() => undefined); // the collected copy of the logs still has every line
   }
@@ -367,4 +359,12 @@ export class RemoteJob {
     if (this.pid === undefined) throw new Error("the job has not been launched");
     return this.pid;
   }
+}
+
+/** Feeds a log's bytes to its splitter and records how far it was read, for a resumed read. */
+function logReader(stream: LogStream, offsets: Record<LogStream, number>, splitter: LineSplitter) {
+  return (chunk: Buffer) => {
+    offsets[stream] += chunk.length;
+    splitter.push(chunk);
+  };
 }
