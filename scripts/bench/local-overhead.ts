@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 // A local burst against the same PySpark job run by hand on bare Spark daemons. Both sides run
 // the same spark-submit command line (jobLaunch), with the same Spark conf (the renderers the
 // local stack uses: s3a, event log, log4j2), reading their input from S3 and writing their output
@@ -18,7 +17,13 @@ import { ensureSpark, type SparkRuntime } from "../../src/targets/local/runtime.
 import { run, type Started, start } from "../../src/util/exec.ts";
 import { freePorts } from "../../src/util/ports.ts";
 import { localS3Region } from "../../stacks/local/local-cluster-stack.ts";
-import { renderLog4j2, renderSparkDefaults, renderSparkEnv } from "../../stacks/shared/spark-conf.ts";
+import {
+  newSparkAuthSecret,
+  renderLog4j2,
+  renderSparkDefaults,
+  renderSparkEnv,
+  sparkAuthSecretLine,
+} from "../../stacks/shared/spark-conf.ts";
 import { type S3Server, startS3Server } from "../../test/helpers/s3server.ts";
 import { type Sample, sample } from "./stats.ts";
 
@@ -241,7 +246,7 @@ async function bareSpark(
     join(confDir, "spark-defaults.conf"),
     // Plus the run's auth secret, as the node role appends it on a burst node.
     `${renderSparkDefaults({ s3: { endpoint: s3.endpoint, pathStyle: true, region: localS3Region }, eventLogDir, extra })}` +
-      `spark.authenticate.secret ${randomBytes(32).toString("hex")}\n`,
+      sparkAuthSecretLine(newSparkAuthSecret()),
   );
   await writeFile(join(confDir, "spark-env.sh"), renderSparkEnv({ pysparkPython: spark.pythonExec, credentialsFile }));
   await writeFile(join(confDir, "log4j2.properties"), renderLog4j2());

@@ -1,6 +1,7 @@
 // Spark configuration shared by every target: the local stack writes it to the run's
 // SPARK_CONF_DIR, the aws bootstrap writes the same text on each node. One renderer, so the
 // local end-to-end tests exercise the configuration AWS nodes get.
+import { randomBytes } from "node:crypto";
 
 export interface S3AccessConfig {
   /** Custom S3 endpoint (local S3 server); absent on AWS, where the regional endpoint is used. */
@@ -76,6 +77,16 @@ export function renderSparkDefaults(input: SparkDefaultsInput): string {
   Object.assign(conf, input.extra ?? {});
   const lines = Object.entries(conf).map(([key, value]) => `${key} ${value}`);
   return `# Written by burst. The job's own conf is passed on spark-submit.\n${lines.join("\n")}\n`;
+}
+
+/** A run's Spark authentication secret: 256 random bits in hex, made per run, never in a stack. */
+export function newSparkAuthSecret(): string {
+  return randomBytes(32).toString("hex");
+}
+
+/** The spark-defaults line that carries the secret, as the node role appends it (role.sh). */
+export function sparkAuthSecretLine(secret: string): string {
+  return `spark.authenticate.secret ${secret}\n`;
 }
 
 export interface SparkEnvInput {

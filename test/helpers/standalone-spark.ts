@@ -5,13 +5,17 @@
 //   const cluster = await startStandaloneSpark({ spark, conf, env });
 //   try { ... cluster.masterUrl, cluster.masterJson(), cluster.workerPid ... } finally { await cluster.stop(); }
 
-import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SparkRuntime } from "../../src/targets/local/runtime.ts";
 import { type Started, start } from "../../src/util/exec.ts";
-import { renderLog4j2, renderSparkEnv } from "../../stacks/shared/spark-conf.ts";
+import {
+  newSparkAuthSecret,
+  renderLog4j2,
+  renderSparkEnv,
+  sparkAuthSecretLine,
+} from "../../stacks/shared/spark-conf.ts";
 import { freePort, waitForPort } from "./ports.ts";
 
 export interface StandaloneSparkOptions {
@@ -63,7 +67,7 @@ export async function startStandaloneSpark(options: StandaloneSparkOptions): Pro
   // With spark.authenticate on (burst's shared conf), every daemon and driver needs the secret,
   // which a burst node appends from its 0600 file: here one per cluster, the same way.
   const secret = /^spark\.authenticate true$/m.test(options.sparkDefaults)
-    ? `spark.authenticate.secret ${randomBytes(32).toString("hex")}\n`
+    ? sparkAuthSecretLine(newSparkAuthSecret())
     : "";
   await writeFile(join(confDir, "spark-defaults.conf"), `${options.sparkDefaults}${secret}`);
   await writeFile(join(confDir, "spark-env.sh"), renderSparkEnv({ pysparkPython: options.spark.pythonExec }));

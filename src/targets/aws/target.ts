@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import ssh2 from "ssh2";
@@ -6,6 +5,7 @@ import { type CapacityAttempt, nextCapacityAttempt } from "../../../stacks/aws/c
 import { synthSparkCluster } from "../../../stacks/aws/cluster-app.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
+import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
 import { unknownCostReason } from "../../cost/estimate.ts";
 import { infraError } from "../../errors.ts";
 import { requireVpcOutputs } from "../../params/index.ts";
@@ -56,7 +56,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
   });
   const key = await writeRunKey(join(context.runDir, "keys"), `burst-${context.runId}`);
   // The run's Spark authentication secret: in memory only, handed to the nodes over SSH after boot.
-  const sparkAuthSecret = randomBytes(32).toString("hex");
+  const sparkAuthSecret = newSparkAuthSecret();
   const worker = spec.cluster.worker;
   const baseProps: SparkClusterProps = {
     ...context.identity,

@@ -6,6 +6,7 @@ import { App } from "cdktf";
 import ssh2 from "ssh2";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { LocalClusterStack, localS3Region } from "../../../stacks/local/local-cluster-stack.ts";
+import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { freePorts } from "../../util/ports.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
@@ -53,7 +54,7 @@ export const localTarget: Target = {
     );
     await chmod(credentialsFile, 0o600);
     // The run's Spark authentication secret: only this file's path reaches the stack.
-    const sparkAuthSecret = randomHex(32);
+    const sparkAuthSecret = newSparkAuthSecret();
     const sparkAuthSecretFile = join(secretsDir, "spark-auth");
     await writeFile(sparkAuthSecretFile, `${sparkAuthSecret}\n`, { mode: 0o600 });
     await chmod(sparkAuthSecretFile, 0o600);
