@@ -1,3 +1,4 @@
+// component: moto
 // The AWS sweeper against a real EC2 API (moto_server on loopback): it finds exactly the burst
 // resources that are expired or orphaned, removes them in dependency order with termination
 // confirmed, and never touches untagged, foreign or VPC-stack resources.
@@ -20,12 +21,12 @@ import {
   failFirst,
   flatten,
   inventory,
-  type Moto,
+  type MotoServer,
   pageAnswers,
   type RunResources,
   recordCommands,
   startMoto,
-} from "./moto.ts";
+} from "../helpers/moto.ts";
 
 const fast = {
   pollMs: 50,
@@ -38,7 +39,7 @@ const now = new Date();
 const hourAgo = new Date(now.getTime() - 3_600_000).toISOString();
 const inAnHour = new Date(now.getTime() + 3_600_000).toISOString();
 
-let moto: Moto;
+let moto: MotoServer;
 before(async () => {
   moto = await startMoto();
 });
