@@ -28,7 +28,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { tagKeys } from "../../stacks/aws/tags.ts";
 import type { EventSink } from "../lifecycle/events.ts";
-import { chunks, mapLimit, sleep } from "./concurrency.ts";
+import { chunks, mapLimit, sleep } from "../util/concurrency.ts";
 import { relativeTo } from "./format.ts";
 
 /** What the sweeper removes, in the order it removes them (each kind may depend on the next). */
