@@ -87,3 +87,8 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return String(error);
 }
+
+/** A giveUp for callers that report the last failure themselves: it is thrown as it is. */
+export function lastErrorAsIs({ lastError }: RetryEnd): Error {
+  return lastError instanceof Error ? lastError : new Error(String(lastError));
+}
