@@ -83,7 +83,7 @@ function defaultGiveUp(what: string, end: RetryEnd): Error {
 }
 
 /** An error's message (its name when it has none), for the end of a one-line message. */
-export function describeError(error: unknown): string {
+function describeError(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return String(error);
 }
