@@ -13,7 +13,7 @@ import {
   DescribeImagesCommand,
 } from "@aws-sdk/client-ec2";
 import { CreateInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
-import ssh2 from "ssh2";
+import { newKeyPair } from "../../src/remote/keys.ts";
 import { cacheRoot, ensureTerraform } from "../../src/targets/local/runtime.ts";
 import { TerraformDriver } from "../../src/terraform/driver.ts";
 import { awsProviderEnv, providerInstallation } from "../../src/terraform/provider-installation.ts";
@@ -162,7 +162,7 @@ function clusterProps(workers: number, repetition: number, vpc: MotoVpc, moto: M
       instanceProfileName: vpc.instanceProfileName,
     },
     // moto checks the key's format when it imports the run's key pair.
-    sshPublicKey: ssh2.utils.generateKeyPairSync("ed25519", { comment: "burst-bench" }).public,
+    sshPublicKey: newKeyPair("burst-bench").publicKey,
     callerCidr: "127.0.0.1/32",
     endpoints: { ec2: endpoint, iam: endpoint, s3: endpoint, sts: endpoint, ssm: endpoint },
   };

@@ -3,13 +3,13 @@
 // On AWS, when a region is configured, the sweeper removes tagged resources that no live run
 // on this machine accounts for.
 
-import { userInfo } from "node:os";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import { ExitCode } from "../errors.ts";
 import { destroyRun } from "../lifecycle/down.ts";
 import type { EventSink } from "../lifecycle/events.ts";
 import { listRecords, ownerAlive, type RunRecord } from "../lifecycle/run-record.ts";
-import { mapLimit } from "./concurrency.ts";
+import { mapLimit } from "../util/concurrency.ts";
+import { runOwner } from "../util/owner.ts";
 import { relativeTo } from "./format.ts";
 import { type SweepReport, type SweepTiming, sweep } from "./sweeper.ts";
 
@@ -131,7 +131,7 @@ export async function gc(options: GcOptions): Promise<GcReport> {
   if (options.ec2) {
     // Live: not destroyed, and not being destroyed by this gc (a dry run counts those as gone too).
     const knownRuns = new Set(records.filter((r) => !r.destroyed && !gone.has(r.runId)).map((r) => r.runId));
-    const orphansOf = options.orphansOf ?? defaultOwner();
+    const orphansOf = options.orphansOf ?? runOwner();
     try {
       aws = await sweep({
         client: options.ec2,
@@ -152,9 +152,4 @@ export async function gc(options: GcOptions): Promise<GcReport> {
 
   const failed = local.some((r) => r.action === "failed") || (aws?.failed ?? 0) > 0 || awsError !== undefined;
   return { local, aws, awsError, exitCode: failed ? ExitCode.infrastructure : ExitCode.ok };
-}
-
-/** The owner burst tags runs with (same rule as the lifecycle). */
-export function defaultOwner(): string {
-  return process.env.BURST_OWNER || userInfo().username;
 }

@@ -10,7 +10,7 @@ import { findRun } from "../lifecycle/down.ts";
 import type { EventSink } from "../lifecycle/events.ts";
 import { ownerAlive, type RunRecord, readRecord } from "../lifecycle/run-record.ts";
 import type { StepRecord } from "../lifecycle/steps.ts";
-import { sleep } from "./concurrency.ts";
+import { sleep } from "../util/concurrency.ts";
 
 export interface LogsOptions {
   /** Keep printing while the run is going, until it ends. */

@@ -28,7 +28,8 @@ import {
 } from "@aws-sdk/client-ec2";
 import { tagKeys } from "../../stacks/aws/tags.ts";
 import type { EventSink } from "../lifecycle/events.ts";
-import { chunks, mapLimit, sleep } from "./concurrency.ts";
+import { chunks, mapLimit, sleep } from "../util/concurrency.ts";
+import { lastErrorAsIs, retry } from "../util/retry.ts";
 import { relativeTo } from "./format.ts";
 
 /** What the sweeper removes, in the order it removes them (each kind may depend on the next). */
@@ -436,18 +437,16 @@ async function instanceStates(ec2: EC2Client, ids: readonly string[]): Promise<M
   return states;
 }
 
-async function withBackoff<T>(action: () => Promise<T>, retryOn: readonly string[], timing: SweepTiming): Promise<T> {
-  const deadline = Date.now() + timing.retryTimeoutMs;
-  let delay = timing.retryFirstDelayMs;
-  for (;;) {
-    try {
-      return await action();
-    } catch (error) {
-      if (!retryOn.includes(errorCode(error)) || Date.now() + delay > deadline) throw error;
-      await sleep(delay);
-      delay = Math.min(delay * 2, timing.retryMaxDelayMs);
-    }
-  }
+function withBackoff<T>(action: () => Promise<T>, retryOn: readonly string[], timing: SweepTiming): Promise<T> {
+  return retry(action, {
+    what: "remove a leftover",
+    timeoutMs: timing.retryTimeoutMs,
+    firstDelayMs: timing.retryFirstDelayMs,
+    maxDelayMs: timing.retryMaxDelayMs,
+    retryable: (error) => retryOn.includes(errorCode(error)),
+    // The caller reports AWS's own error for the leftover.
+    giveUp: lastErrorAsIs,
+  });
 }
 
 function errorCode(error: unknown): string {

@@ -1,3 +1,4 @@
+import { lastErrorAsIs, retry } from "../util/retry.ts";
 import type { Outcome } from "./events.ts";
 
 export interface RunSummary {
@@ -29,25 +30,38 @@ export async function notifyRun(url: string, summary: RunSummary, options: Notif
     text: `${icon} burst ${summary.name} (${summary.runId}) ${summary.outcome} in ${Math.round(summary.seconds)}s on ${summary.target}${summary.results ? ` · results ${summary.results}` : ""}${summary.message ? `\n${summary.message}` : ""}`,
     ...summary,
   });
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (response.ok) return;
-      lastError = new Error(`HTTP ${response.status}`);
-      if (response.status < 500 && response.status !== 429) break;
-    } catch (error) {
-      lastError = error;
-    }
-    if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** (attempt - 1)));
+  let tried = 0;
+  try {
+    await retry(
+      async (attempt) => {
+        tried = attempt;
+        const response = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        if (!response.ok) throw new HttpStatus(response.status);
+      },
+      {
+        what: "post the run's summary to the webhook",
+        attempts,
+        firstDelayMs: 500,
+        // A 4xx other than 429 will not heal by asking again.
+        retryable: (error) => !(error instanceof HttpStatus) || error.status >= 500 || error.status === 429,
+        giveUp: lastErrorAsIs,
+      },
+    );
+  } catch (error) {
+    // The URL is a secret: the error names only what went wrong.
+    throw new Error(
+      `webhook failed after ${tried} attempt(s): ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
-  // The URL is a secret: the error names only what went wrong.
-  throw new Error(
-    `webhook failed after ${attempts} attempt(s): ${lastError instanceof Error ? lastError.message : String(lastError)}`,
-  );
+}
+
+class HttpStatus extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
 }

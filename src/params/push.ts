@@ -5,6 +5,7 @@
 
 import { badInput, infraError } from "../errors.ts";
 import { didYouMean } from "../spec/suggest.ts";
+import { retry } from "../util/retry.ts";
 import type { KvBackend, KvEntry, KvOperation } from "./consul-store.ts";
 import { MAX_TXN_OPS } from "./consul-store.ts";
 import { DEFAULT_PREFIX, normalizePrefix } from "./layout.ts";
@@ -97,35 +98,48 @@ export async function pushParams(
 ): Promise<PushResult> {
   const maxAttempts = options.maxAttempts ?? 5;
   let transactions = 0;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const current = await backend.readIndexed(prefix);
-    const plan = planPush(valuesOf(current), desired, options.prune);
-    await options.onPlan?.(plan, attempt);
-    if (options.dryRun || plan.changes.length === 0) return { plan, applied: false, attempts: attempt, transactions };
+  return retry(
+    async (attempt): Promise<PushResult> => {
+      const current = await backend.readIndexed(prefix);
+      const plan = planPush(valuesOf(current), desired, options.prune);
+      await options.onPlan?.(plan, attempt);
+      if (options.dryRun || plan.changes.length === 0) return { plan, applied: false, attempts: attempt, transactions };
 
-    let staleKeys: readonly string[] = [];
-    for (const batch of batches(plan.changes.map((change) => operationFor(change, current)))) {
-      transactions++;
-      const outcome = await backend.transact(prefix, batch);
-      if (!outcome.ok) {
-        staleKeys = outcome.staleKeys;
-        break;
+      let staleKeys: readonly string[] = [];
+      for (const batch of batches(plan.changes.map((change) => operationFor(change, current)))) {
+        transactions++;
+        const outcome = await backend.transact(prefix, batch);
+        if (!outcome.ok) {
+          staleKeys = outcome.staleKeys;
+          break;
+        }
       }
-    }
-    // Batches are atomic one by one; a writer interleaving between them shows up on re-read.
-    if (staleKeys.length === 0) staleKeys = driftedKeys(await backend.readIndexed(prefix), desired, plan);
-    if (staleKeys.length === 0) return { plan, applied: true, attempts: attempt, transactions };
-    options.onConflict?.(staleKeys, attempt);
-    // Random, growing pause: two racing pushes stop retrying in lockstep and one finishes first.
-    if (attempt < maxAttempts) await sleep((150 + Math.random() * 350) * attempt);
-  }
-  throw infraError(
-    `Consul keys under ${prefix} kept changing during the push (${maxAttempts} attempts): another push or writer is running`,
+      // Batches are atomic one by one; a writer interleaving between them shows up on re-read.
+      if (staleKeys.length === 0) staleKeys = driftedKeys(await backend.readIndexed(prefix), desired, plan);
+      if (staleKeys.length === 0) return { plan, applied: true, attempts: attempt, transactions };
+      options.onConflict?.(staleKeys, attempt);
+      throw conflict;
+    },
     {
-      hint: "wait for the other writer to finish, then re-run the push and review its diff",
+      what: `push the keys under ${prefix}`,
+      attempts: maxAttempts,
+      // Random, growing pauses: two racing pushes stop retrying in lockstep and one finishes first.
+      firstDelayMs: 500,
+      maxDelayMs: 2000,
+      jitter: 0.7,
+      // Only a conflict is worth re-planning; Consul being unreachable is reported as it is.
+      retryable: (error) => error === conflict,
+      giveUp: () =>
+        infraError(
+          `Consul keys under ${prefix} kept changing during the push (${maxAttempts} attempts): another push or writer is running`,
+          { hint: "wait for the other writer to finish, then re-run the push and review its diff" },
+        ),
     },
   );
 }
+
+/** What an attempt throws when another writer got in between its read and its write. */
+const conflict = new Error("the keys changed during the push");
 
 /** A value for writeParams: lists are stored as JSON, the rest as text. */
 export type ParamValue = string | number | boolean | readonly string[];
@@ -206,8 +220,6 @@ function driftedKeys(
     .map((change) => change.key);
   return [...drifted, ...resurrected];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const valuesOf = (entries: ReadonlyMap<string, KvEntry>): Map<string, string> =>
   new Map([...entries].map(([key, entry]) => [key, entry.value]));

@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { NodeSSH } from "node-ssh";
 import { infraError } from "../errors.ts";
+import { retry } from "../util/retry.ts";
 
 /** How to reach a node's sshd, and the only host key it may present. */
 export interface SshEndpoint {
@@ -65,45 +66,51 @@ export class RemoteNode {
   /** Open (or re-open after a drop) the connection, retrying until `waitMs` has passed. */
   async open(options: ConnectOptions): Promise<void> {
     const expected = keyBlob(this.endpoint.hostKey);
-    const deadline = Date.now() + options.waitMs;
-    let lastError: unknown;
-    for (let attempt = 0; ; attempt++) {
-      if (options.signal?.aborted) throw infraError(`SSH to ${this.address} was interrupted`);
-      this.ssh.dispose();
-      this.ssh = new NodeSSH();
-      this.hostKeyMismatch = false;
-      try {
-        await this.ssh.connect({
-          host: this.endpoint.host,
-          port: this.endpoint.port,
-          username: this.endpoint.user,
-          privateKeyPath: this.endpoint.privateKeyPath,
-          readyTimeout: 10_000,
-          keepaliveInterval: 5_000,
-          keepaliveCountMax: 3,
-          algorithms: { serverHostKey: ["ssh-ed25519"] },
-          hostVerifier: (key: Buffer) => {
-            this.hostKeyMismatch = !key.equals(expected);
-            return !this.hostKeyMismatch;
-          },
-        });
+    const mismatch = infraError(`${this.address} presented a host key that is not the cluster's: refusing to connect`, {
+      hint: "another process may be listening on that port; run `npm run burst -- gc` and retry",
+    });
+    await retry(
+      async () => {
+        this.ssh.dispose();
+        this.ssh = new NodeSSH();
+        this.hostKeyMismatch = false;
+        try {
+          await this.ssh.connect({
+            host: this.endpoint.host,
+            port: this.endpoint.port,
+            username: this.endpoint.user,
+            privateKeyPath: this.endpoint.privateKeyPath,
+            readyTimeout: 10_000,
+            keepaliveInterval: 5_000,
+            keepaliveCountMax: 3,
+            algorithms: { serverHostKey: ["ssh-ed25519"] },
+            hostVerifier: (key: Buffer) => {
+              this.hostKeyMismatch = !key.equals(expected);
+              return !this.hostKeyMismatch;
+            },
+          });
+        } catch (error) {
+          throw this.hostKeyMismatch ? mismatch : error;
+        }
         this.closed = false;
         this.ssh.connection?.on("close", () => {
           this.closed = true;
         });
-        return;
-      } catch (error) {
-        lastError = error;
-        if (this.hostKeyMismatch) {
-          throw infraError(`${this.address} presented a host key that is not the cluster's: refusing to connect`, {
-            hint: "another process may be listening on that port; run `npm run burst -- gc` and retry",
-          });
-        }
-      }
-      if (Date.now() + 1000 > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** attempt, 3000)));
-    }
-    throw infraError(`could not SSH to ${this.address}: ${describe(lastError)}`, { cause: lastError });
+      },
+      {
+        what: `SSH to ${this.address}`,
+        // A node's sshd may still be starting: 0.5 s, 1 s, 2 s, then every 3 s.
+        timeoutMs: options.waitMs,
+        firstDelayMs: 500,
+        maxDelayMs: 3000,
+        retryable: (error) => error !== mismatch,
+        signal: options.signal,
+        giveUp: ({ reason, lastError }) =>
+          reason === "aborted"
+            ? infraError(`SSH to ${this.address} was interrupted`)
+            : infraError(`could not SSH to ${this.address}: ${describe(lastError)}`, { cause: lastError }),
+      },
+    );
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {

@@ -13,7 +13,9 @@ import {
   type S3ClientConfig,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { badInput, infraError } from "../errors.ts";
+import { badInput } from "../errors.ts";
+import { Limiter, mapLimit } from "../util/concurrency.ts";
+import { retry } from "../util/retry.ts";
 
 /** How to reach S3: the real service (aws target) or the local S3 server. */
 export interface S3Access {
@@ -106,14 +108,6 @@ export class ObjectStore {
     }
   }
 
-  async putText(location: S3Location, body: string, contentType = "application/json"): Promise<void> {
-    await this.withRetry(`write s3://${location.bucket}/${location.key}`, () =>
-      this.client.send(
-        new PutObjectCommand({ Bucket: location.bucket, Key: location.key, Body: body, ContentType: contentType }),
-      ),
-    );
-  }
-
   /** Upload a file, or a folder recursively, under `location` (a folder's own name is not kept). */
   async uploadPath(
     localPath: string,
@@ -124,19 +118,14 @@ export class ObjectStore {
     const files = info.isDirectory() ? await listFiles(localPath) : [localPath];
     const keyOf = (file: string) =>
       info.isDirectory() ? joinKey(location.key, relative(localPath, file).split(sep).join("/")) : location.key;
-    let bytes = 0;
-    const queue = [...files];
-    const multipart = new Slots(multipartUploadsAtOnce);
-    const worker = async () => {
-      for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-        bytes += await this.uploadFile(file, { bucket: location.bucket, key: keyOf(file) }, multipart);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(files.length, 1)) }, worker));
-    return { files: files.length, bytes };
+    const multipart = new Limiter(multipartUploadsAtOnce);
+    const sizes = await mapLimit(files, concurrency, (file) =>
+      this.uploadFile(file, { bucket: location.bucket, key: keyOf(file) }, multipart),
+    );
+    return { files: files.length, bytes: sizes.reduce((sum, size) => sum + size, 0) };
   }
 
-  private async uploadFile(file: string, location: S3Location, multipart: Slots): Promise<number> {
+  private async uploadFile(file: string, location: S3Location, multipart: Limiter): Promise<number> {
     const { size } = await stat(file);
     await this.withRetry(`upload ${file} to s3://${location.bucket}/${location.key}`, async () => {
       if (size < multipartPartSize) {
@@ -163,30 +152,21 @@ export class ObjectStore {
     const target = { Bucket: location.bucket, Key: location.key };
     const { UploadId } = await this.client.send(new CreateMultipartUploadCommand(target));
     const handle = await open(file);
-    const count = Math.ceil(size / multipartPartSize);
-    const parts: CompletedPart[] = [];
-    let next = 0;
-    let failure: unknown;
-    const sender = async () => {
-      for (let index = next++; index < count && failure === undefined; index = next++) {
-        try {
-          const offset = index * multipartPartSize;
-          const length = Math.min(multipartPartSize, size - offset);
-          const body = Buffer.allocUnsafe(length);
-          const { bytesRead } = await handle.read(body, 0, length, offset);
-          if (bytesRead !== length) throw new Error(`${file} changed while it was being uploaded`);
-          const sent = await this.client.send(
-            new UploadPartCommand({ ...target, UploadId, PartNumber: index + 1, Body: body, ContentLength: length }),
-          );
-          parts[index] = { ETag: sent.ETag, PartNumber: index + 1 };
-        } catch (error) {
-          failure ??= error;
-        }
-      }
+    const partNumbers = Array.from({ length: Math.ceil(size / multipartPartSize) }, (_, index) => index + 1);
+    const sendPart = async (partNumber: number): Promise<CompletedPart> => {
+      const offset = (partNumber - 1) * multipartPartSize;
+      const length = Math.min(multipartPartSize, size - offset);
+      const body = Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(body, 0, length, offset);
+      if (bytesRead !== length) throw new Error(`${file} changed while it was being uploaded`);
+      const sent = await this.client.send(
+        new UploadPartCommand({ ...target, UploadId, PartNumber: partNumber, Body: body, ContentLength: length }),
+      );
+      return { ETag: sent.ETag, PartNumber: partNumber };
     };
     try {
-      await Promise.all(Array.from({ length: Math.min(multipartQueueSize, count) }, sender));
-      if (failure !== undefined) throw failure;
+      // A failed part stops the others from starting; those in flight finish before the abort below.
+      const parts = await mapLimit(partNumbers, multipartQueueSize, sendPart);
       await this.client.send(
         new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } }),
       );
@@ -199,20 +179,9 @@ export class ObjectStore {
     }
   }
 
-  private async withRetry<T>(what: string, action: () => Promise<T>): Promise<T> {
-    let delay = this.retry.firstDelayMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await action();
-      } catch (error) {
-        if (attempt >= this.retry.attempts) {
-          throw infraError(`could not ${what} after ${attempt} attempts: ${describe(error)}`, { cause: error });
-        }
-        this.retry.onRetry?.(attempt, error, delay);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay *= 2;
-      }
-    }
+  private withRetry<T>(what: string, action: () => Promise<T>): Promise<T> {
+    const { attempts, firstDelayMs, onRetry } = this.retry;
+    return retry(action, { what, attempts, firstDelayMs, onRetry });
   }
 
   destroy(): void {
@@ -220,34 +189,7 @@ export class ObjectStore {
   }
 }
 
-/** At most `size` actions at once; the others wait their turn. */
-class Slots {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  async run<T>(action: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await action();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    }
-  }
-}
-
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
 }

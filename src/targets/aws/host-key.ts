@@ -4,6 +4,7 @@
 
 import { EC2Client, GetConsoleOutputCommand } from "@aws-sdk/client-ec2";
 import { BurstError, infraError } from "../../errors.ts";
+import { retry } from "../../util/retry.ts";
 
 /** The line announce-host-key.sh prints, and the one it prints when the node has no ed25519 key. */
 export const hostKeyPrefix = "burst-host-key:";
@@ -81,41 +82,56 @@ const fatalErrors = new Set([
 /** Polls the console until the host key shows up, the node reports it has none, or time runs out. */
 export async function waitForHostKey(read: ConsoleReader, options: HostKeyWaitOptions): Promise<string> {
   const { instanceId } = options;
-  const deadline = Date.now() + options.timeoutMs;
-  let lastError: unknown;
-  for (let attempt = 1; ; attempt++) {
-    if (options.signal?.aborted)
-      throw new BurstError("interrupted", `waiting for the host key of ${instanceId} was interrupted`);
-    let reading: ConsoleReading | undefined;
-    try {
-      reading = hostKeyFromConsole(await read(instanceId));
-      lastError = undefined;
-    } catch (error) {
-      if (fatalErrors.has(errorName(error))) {
+  return retry(
+    async () => {
+      let text: string;
+      try {
+        text = await read(instanceId);
+      } catch (error) {
+        if (!fatalErrors.has(errorName(error))) throw error;
         throw infraError(`could not read the console output of ${instanceId}: ${describe(error)}`, {
           hint: "burst needs ec2:GetConsoleOutput (docs/iam-policy.json) and AWS credentials from the standard chain",
           cause: error,
         });
       }
-      lastError = error;
-    }
-    if (reading?.kind === "found") return reading.hostKey;
-    if (reading?.kind === "failed") {
-      throw infraError(`node ${instanceId} cannot be reached safely: ${reading.reason}`, {
-        hint: consoleHint(instanceId),
-      });
-    }
-    const left = deadline - Date.now();
-    if (left <= 0) break;
-    if (attempt === 1) options.log?.(`waiting for node ${instanceId} to print its SSH host key on its console`);
-    await sleep(Math.min(options.intervalMs, left), options.signal);
-  }
-  const last = lastError === undefined ? "" : ` (last error: ${describe(lastError)})`;
-  throw infraError(
-    `node ${instanceId} did not print its SSH host key to its console within ${seconds(options.timeoutMs)}${last}`,
-    { hint: consoleHint(instanceId), cause: lastError },
+      const reading = hostKeyFromConsole(text);
+      if (reading.kind === "found") return reading.hostKey;
+      if (reading.kind === "failed") {
+        throw infraError(`node ${instanceId} cannot be reached safely: ${reading.reason}`, {
+          hint: consoleHint(instanceId),
+        });
+      }
+      throw notYet;
+    },
+    {
+      what: `read the SSH host key of ${instanceId}`,
+      timeoutMs: options.timeoutMs,
+      // A steady poll: the key appears once, late in boot.
+      firstDelayMs: options.intervalMs,
+      factor: 1,
+      // Read errors are retried (the console may not exist yet); our own verdicts are final.
+      retryable: (error) => !(error instanceof BurstError),
+      signal: options.signal,
+      onRetry: (attempt) => {
+        if (attempt === 1) options.log?.(`waiting for node ${instanceId} to print its SSH host key on its console`);
+      },
+      giveUp: ({ reason, lastError }) => {
+        if (reason === "aborted") {
+          return new BurstError("interrupted", `waiting for the host key of ${instanceId} was interrupted`);
+        }
+        const readError = lastError === notYet ? undefined : lastError;
+        const last = readError === undefined ? "" : ` (last error: ${describe(readError)})`;
+        return infraError(
+          `node ${instanceId} did not print its SSH host key to its console within ${seconds(options.timeoutMs)}${last}`,
+          { hint: consoleHint(instanceId), cause: readError },
+        );
+      },
+    },
   );
 }
+
+/** What a read that found no key yet throws, so the retry helper tries again. */
+const notYet = new Error("no host key on the console yet");
 
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(1))} s`;
@@ -177,16 +193,4 @@ function errorName(error: unknown): string {
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -1,6 +1,4 @@
-import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import ssh2 from "ssh2";
 import { type CapacityAttempt, nextCapacityAttempt } from "../../../stacks/aws/capacity.ts";
 import { synthSparkCluster } from "../../../stacks/aws/cluster-app.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
@@ -9,6 +7,7 @@ import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
 import { unknownCostReason } from "../../cost/estimate.ts";
 import { infraError } from "../../errors.ts";
 import { requireVpcOutputs } from "../../params/index.ts";
+import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { awsProviderEnv } from "../../terraform/provider-installation.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
@@ -54,7 +53,8 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     env,
     detect: options.detectCallerCidr ?? (() => detectPublicIp()),
   });
-  const key = await writeRunKey(join(context.runDir, "keys"), `burst-${context.runId}`);
+  // The run's key: the private half 0600 in the run folder, only the public half reaches the stack.
+  const key = await writeKeyPair(join(context.runDir, "keys"), "id_ed25519", `burst-${context.runId}`);
   // The run's Spark authentication secret: in memory only, handed to the nodes over SSH after boot.
   const sparkAuthSecret = newSparkAuthSecret();
   const worker = spec.cluster.worker;
@@ -197,20 +197,4 @@ function asCapacityFailure(errorText: string): string {
 function describeAttempt(attempt: CapacityAttempt, subnetIds: readonly string[]): string {
   const workers = attempt.spot ? "spot workers" : "on-demand workers";
   return `${workers}, the whole cluster in ${subnetIds[attempt.subnetIndex] ?? `subnet #${attempt.subnetIndex}`}`;
-}
-
-interface RunKey {
-  readonly privateKeyPath: string;
-  readonly publicKey: string;
-}
-
-/** The run's ed25519 key: the private half 0600 in the run folder, only the public half reaches the stack. */
-async function writeRunKey(dir: string, comment: string): Promise<RunKey> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
-  const privateKeyPath = join(dir, "id_ed25519");
-  await writeFile(privateKeyPath, pair.private, { mode: 0o600 });
-  await chmod(privateKeyPath, 0o600);
-  await writeFile(`${privateKeyPath}.pub`, `${pair.public}\n`, { mode: 0o644 });
-  return { privateKeyPath, publicKey: pair.public.trim() };
 }

@@ -3,10 +3,10 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
-import ssh2 from "ssh2";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { LocalClusterStack, localS3Region } from "../../../stacks/local/local-cluster-stack.ts";
 import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
+import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { freePorts } from "../../util/ports.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
@@ -138,21 +138,6 @@ export const localTarget: Target = {
     };
   },
 };
-
-interface KeyFiles {
-  readonly privateKeyPath: string;
-  readonly publicKey: string;
-}
-
-/** An ed25519 key pair in OpenSSH format; the private half is 0600 and never leaves the run folder. */
-async function writeKeyPair(dir: string, name: string, comment: string): Promise<KeyFiles> {
-  const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
-  const privateKeyPath = join(dir, name);
-  await writeFile(privateKeyPath, pair.private, { mode: 0o600 });
-  await chmod(privateKeyPath, 0o600);
-  await writeFile(`${privateKeyPath}.pub`, `${pair.public}\n`, { mode: 0o644 });
-  return { privateKeyPath, publicKey: pair.public.trim() };
-}
 
 function randomHex(bytes: number): string {
   return randomBytes(bytes).toString("hex");
