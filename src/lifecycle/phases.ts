@@ -31,6 +31,7 @@ import { buildManifest, type PhaseTiming } from "./manifest.ts";
 import { waitForBootstrap } from "./node-bootstrap.ts";
 import type { ResourceOwner } from "./resources.ts";
 import type { RunRecord } from "./run-record.ts";
+import type { RunSeams } from "./seams.ts";
 import { runSteps, type StepsResult } from "./steps.ts";
 import { waitForWorkers } from "./wait-ready.ts";
 
@@ -45,6 +46,8 @@ export interface RunScope {
   readonly started: Date;
   /** Whose run this is (BURST_OWNER or the login name). */
   readonly runOwner: string;
+  /** Where tests reach in (none in production). */
+  readonly seams?: RunSeams;
 }
 
 /** The run's record (run.json, and the shared registry): absent until synth has a stack. */
@@ -307,7 +310,8 @@ export async function connect(
   const node = await RemoteNode.connect(endpoint, { waitMs: 60_000, signal });
   owner.own("the SSH connection to the master", () => node.dispose());
   await waitForWorkers(node, outputs, spec.cluster.workers, { timeoutMs, signal });
-  const store = new ObjectStore(prepared.objectStore, {
+  const access = (await scope.seams?.objectStore?.(prepared.objectStore)) ?? prepared.objectStore;
+  const store = new ObjectStore(access, {
     attempts: 5,
     firstDelayMs: 1000,
     onRetry: (attempt, error, delayMs) =>

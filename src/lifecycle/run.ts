@@ -223,6 +223,7 @@ function newScope(request: BurstRequest): RunScope {
     journal: new Journal(request.sink, request.registry),
     started: new Date(),
     runOwner: runOwner(),
+    seams: request.seams,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { S3Access } from "../storage/s3.ts";
 import type { Phase } from "./events.ts";
 
 /**
@@ -13,4 +14,6 @@ export interface RunSeams {
   readonly duringPhase?: (phase: Phase) => Promise<void> | void;
   /** Every step's timeout in seconds instead of the spec's whole minutes (to test a hanging job quickly). */
   readonly stepTimeoutSeconds?: number;
+  /** How the CLI reaches the run's object store (stage, collect): a test puts a faulty proxy in front of it. */
+  readonly objectStore?: (access: S3Access) => Promise<S3Access>;
 }

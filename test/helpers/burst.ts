@@ -15,7 +15,7 @@ const cliEntry = join(repoRoot, "scripts", "burst.ts");
 const seamedEntry = join(repoRoot, "test", "helpers", "seamed-cli.ts");
 const entryFor = (options: CliOptions): string =>
   Object.entries(options.env ?? {}).some(
-    ([name, value]) => /^BURST_TEST_(SIGNAL|HOLD|CRASH|TIMEOUT)_/.test(name) && value,
+    ([name, value]) => /^BURST_TEST_(SIGNAL|HOLD|CRASH|TIMEOUT|S3)_/.test(name) && value,
   )
     ? seamedEntry
     : cliEntry;
