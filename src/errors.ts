@@ -72,3 +72,10 @@ export function formatLocation(location: SourceLocation): string {
 export const badInput = (message: string, options?: BurstErrorOptions) => new BurstError("bad-input", message, options);
 export const infraError = (message: string, options?: BurstErrorOptions) =>
   new BurstError("infrastructure", message, options);
+
+/** An error as one text for a message: a BurstError rendered with its hint, else its message. */
+export function describeError(error: unknown): string {
+  if (error instanceof BurstError) return error.render();
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

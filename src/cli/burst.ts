@@ -1,10 +1,12 @@
 // The `burst` command line: parses arguments, picks a reporter, runs one command and turns
 // its result into an exit code. Everything it calls lives in the engine; nothing imports this.
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BurstError, badInput, ExitCode } from "../errors.ts";
 import { type EventSink, outcomeOfError } from "../lifecycle/events.ts";
+import type { RunSeams } from "../lifecycle/seams.ts";
 import { isTargetName, type TargetName, targetNameList } from "../targets/names.ts";
 
 // Each command imports what it needs when it runs: `--help` or `validate` must not pay for the
@@ -51,8 +53,13 @@ interface Io {
   readonly stderr: NodeJS.WriteStream;
 }
 
+export interface MainOptions {
+  /** Where tests reach into a run (test/helpers/seamed-cli.ts); none in production. */
+  readonly seams?: RunSeams;
+}
+
 /** Runs the CLI and returns the exit code (the entry script calls process.exit with it). */
-export async function main(argv: readonly string[], io: Io = process): Promise<number> {
+export async function main(argv: readonly string[], io: Io = process, options: MainOptions = {}): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -156,6 +163,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
     const [
       { watchInterrupts },
       { guardCrashes },
+      { ResourceOwner },
       { runsRoot },
       { registryFromEnv },
       { runBurst },
@@ -163,16 +171,19 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
     ] = await Promise.all([
       import("../lifecycle/interrupts.ts"),
       import("../lifecycle/crash-guard.ts"),
+      import("../lifecycle/resources.ts"),
       import("../lifecycle/run-record.ts"),
       import("../lifecycle/registry.ts"),
       import("../lifecycle/run.ts"),
       import("./validate.ts"),
     ]);
     const home = await burstHome();
+    const resources = new ResourceOwner();
     const interrupts = watchInterrupts({
       onSecond: () =>
         io.stderr.write(
           `\nburst: still tearing down${runId ? ` run ${runId}` : ""}; press Ctrl-C again to quit now and leave it running.\n` +
+            (resources.held().length > 0 ? `  Still held: ${[...resources.held()].reverse().join(", ")}.\n` : "") +
             `  Remove it later with: npm run burst -- down ${runId ?? "<run-id>"}  (or: npm run burst -- list)\n`,
         ),
       onThird: () => {
@@ -182,10 +193,11 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
         process.exit(ExitCode.interrupted);
       },
     });
-    const unguard = guardCrashes(
-      () => (runId ? join(runsRoot(home), runId) : undefined),
-      (message) => io.stderr.write(`${message}\n`),
-    );
+    const unguard = guardCrashes({
+      resources,
+      runDir: () => (runId ? join(runsRoot(home), runId) : undefined),
+      report: (message) => io.stderr.write(`${message}\n`),
+    });
     try {
       const result = await runBurst({
         specPath: command,
@@ -201,6 +213,8 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
         resolveParams: () => resolveCliParams(target),
         registry: registryFromEnv(process.env),
         interrupts,
+        resources,
+        seams: options.seams,
         onRunId: (id) => {
           runId = id;
         },

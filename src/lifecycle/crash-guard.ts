@@ -1,23 +1,41 @@
-import { destroyRun } from "./down.ts";
+import type { ResourceOwner } from "./resources.ts";
 import { readRecord } from "./run-record.ts";
+
+export interface CrashGuardOptions {
+  /** What the run holds: the guard releases it through the run's own owner, so a release the run has already begun is waited for, never started twice. */
+  readonly resources: ResourceOwner;
+  /** The run's folder once it has one (to report what became of the cluster). */
+  readonly runDir: () => string | undefined;
+  readonly report: (message: string) => void;
+}
 
 /**
  * The last line of defence: an exception nothing caught must not leave a cluster billing. The
- * run folder's record says what is up; destroy it from its state, then exit 3.
+ * run's resources are released (the cluster destroyed, unless --keep), then the CLI exits 3.
  */
-export function guardCrashes(runDir: () => string | undefined, report: (message: string) => void): () => void {
+export function guardCrashes(options: CrashGuardOptions): () => void {
+  const { resources, report } = options;
   let crashing = false;
   const onCrash = (error: unknown) => {
     if (crashing) return;
     crashing = true;
     report(`burst crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    const dir = runDir();
+    const dir = options.runDir();
+    const runId = dir?.split("/").pop();
     const teardown = async () => {
+      const holdsCluster = resources.held().includes("the cluster");
+      if (holdsCluster) report(`destroying run ${runId} after the crash`);
+      await resources.release((what, releaseError) =>
+        report(
+          `could not release ${what} after the crash: ${releaseError instanceof Error ? releaseError.message : String(releaseError)}`,
+        ),
+      );
       const record = dir ? await readRecord(dir) : undefined;
-      if (record && !record.destroyed && !record.kept) {
-        report(`destroying run ${record.runId} after the crash`);
-        await destroyRun({ ...record, pid: process.pid }, () => {});
-        report(`run ${record.runId}: cluster destroyed`);
+      if (holdsCluster && record?.destroyed) report(`run ${record.runId}: cluster destroyed`);
+      if (record && !record.destroyed) {
+        report(
+          `run ${record.runId}: cluster ${record.kept ? "kept (--keep)" : "NOT destroyed"}; remove it with: npm run burst -- down ${record.runId}`,
+        );
       }
     };
     teardown()

@@ -1,10 +1,6 @@
-import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { badInput, infraError } from "../errors.ts";
-import { loadTarget } from "../targets/index.ts";
-import { cacheRoot } from "../targets/local/runtime.ts";
-import { TerraformDriver } from "../terraform/driver.ts";
-import { providerInstallation } from "../terraform/provider-installation.ts";
+import { badInput } from "../errors.ts";
+import { destroyCluster } from "./destroy.ts";
 import type { EventSink } from "./events.ts";
 import { registryFromEnv } from "./registry.ts";
 import { ownerAlive, type RunRecord, readRecord, runsRoot, writeRecord } from "./run-record.ts";
@@ -20,8 +16,9 @@ export async function findRun(burstHome: string, runId: string): Promise<RunReco
 }
 
 /**
- * Destroy a run's cluster from its recorded state: after --keep, a crashed or killed CLI, or a
- * destroy that failed. Safe to repeat.
+ * Destroy a run's cluster from its recorded state, for `burst down` and `burst gc`: after --keep,
+ * a crashed or killed CLI, or a destroy that failed. Safe to repeat. Refuses a run another live
+ * CLI is still driving (that CLI destroys it itself).
  */
 export async function destroyRun(record: RunRecord, sink: EventSink): Promise<RunRecord> {
   if (ownerAlive(record) && record.pid !== process.pid && !record.destroyed && !record.outcome) {
@@ -29,41 +26,23 @@ export async function destroyRun(record: RunRecord, sink: EventSink): Promise<Ru
       hint: `stop that process first (kill ${record.pid}); it destroys its cluster itself`,
     });
   }
-  if (!existsSync(record.stackDir)) {
-    return await save({ ...record, destroyed: true });
-  }
-  const driver = new TerraformDriver({
-    binary: record.terraformBinary,
-    stackDir: record.stackDir,
-    scratchDir: record.runDir,
-    installation: providerInstallation(process.env, cacheRoot()),
-    providerEnv: (await loadTarget(record.target)).terraformEnv,
-  });
   const began = Date.now();
   sink({ type: "phase-start", phase: "destroy" });
   try {
-    await driver.destroy((event) => sink({ type: "terraform", phase: "destroy", event }));
-    const left = await driver.resourceCount();
-    if (left > 0) throw infraError(`${left} resources are still in the state after destroy`);
+    const destroyed = await destroyCluster(record, { sink, save: saveEverywhere });
+    sink({ type: "phase-end", phase: "destroy", seconds: (Date.now() - began) / 1000, ok: true });
+    return destroyed;
   } catch (error) {
-    sink({
-      type: "phase-end",
-      phase: "destroy",
-      seconds: (Date.now() - began) / 1000,
-      ok: false,
-      error: String(error),
-    });
+    const seconds = (Date.now() - began) / 1000;
+    sink({ type: "phase-end", phase: "destroy", seconds, ok: false, error: String(error) });
     throw error;
   }
-  sink({ type: "phase-end", phase: "destroy", seconds: (Date.now() - began) / 1000, ok: true });
-  return await save({ ...record, destroyed: true, kept: false });
 }
 
-async function save(record: RunRecord): Promise<RunRecord> {
+/** run.json, and best effort the shared registry: it should not show a destroyed cluster as up. */
+async function saveEverywhere(record: RunRecord): Promise<void> {
   await writeRecord(record);
-  // Best effort: the shared registry should not show a destroyed cluster as up.
   await registryFromEnv(process.env)
     ?.publish(record)
     .catch(() => {});
-  return record;
 }

@@ -46,6 +46,8 @@ export interface StepsContext {
   readonly reconnect: () => Promise<void>;
   /** Called with each attempt's folder as it starts (collect downloads them all). */
   readonly onAttempt: (folder: string) => void;
+  /** Every step's timeout in seconds instead of its timeoutMinutes (a test seam: RunSeams). */
+  readonly timeoutSeconds?: number;
 }
 
 /**
@@ -106,7 +108,7 @@ async function runStep(step: StepSpec, context: StepsContext): Promise<StepRecor
         appendFileSync(join(context.logsDir, `job-${stream}.log`), `${line}\n`);
         context.sink({ type: "job-log", stream, line });
       },
-      timeoutMs: testTimeoutSeconds() ? testTimeoutSeconds() * 1000 : step.timeoutMinutes * 60_000,
+      timeoutMs: context.timeoutSeconds ? context.timeoutSeconds * 1000 : step.timeoutMinutes * 60_000,
       signal: context.signal,
       reconnect: context.reconnect,
     });
@@ -136,13 +138,4 @@ function describeFailure(step: StepSpec, record: StepRecord): string {
     return `${subject} ran longer than timeoutMinutes (${step.timeoutMinutes}) and was stopped${tries}`;
   }
   return `${subject} exited with code ${last?.exitCode ?? "unknown (killed)"}${tries}`;
-}
-
-/**
- * TEST HOOK (test/e2e/faults.test.ts): timeoutMinutes is whole minutes; BURST_TEST_TIMEOUT_SECONDS
- * replaces every step's timeout with that many seconds so a hanging job can be tested quickly.
- */
-function testTimeoutSeconds(): number {
-  const seconds = Number(process.env.BURST_TEST_TIMEOUT_SECONDS);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
 }

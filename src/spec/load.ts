@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { isSeq, type Node } from "yaml";
-import { formatLocation } from "../errors.ts";
+import { formatLocation, type SourceLocation } from "../errors.ts";
 import type { SpecDefaults } from "../params/types.ts";
 import { Cursor, type DecodeEnv, INVALID, Session } from "./decoder.ts";
 import { applyEnvironment, type OverlayFile } from "./environments.ts";
@@ -68,7 +68,7 @@ function fileError(path: string, error: unknown): SpecError {
 function resolveSpec(text: string, file: string, options: LoadOptions, digest: string): Spec {
   const absolute = resolve(file);
   const env: DecodeEnv = { dir: dirname(absolute), defaults: options.defaults };
-  const { raw, overlays, legacy } = decodeSpec(text, file, env, options);
+  const { raw, overlays, legacy, maxCostUsdAt } = decodeSpec(text, file, env, options);
   const steps: StepSpec[] = raw.steps ?? (raw.job ? [{ name: SINGLE_JOB_STEP, ...raw.job, retries: 0 }] : []);
   const first = steps[0];
   if (!first) throw new Error("a decoded spec has a job or at least one step");
@@ -79,6 +79,7 @@ function resolveSpec(text: string, file: string, options: LoadOptions, digest: s
     sha256: digest,
     ...(overlays.length > 0 ? { overlays: overlays.map((o) => ({ file: resolve(o.file), sha256: o.sha256 })) } : {}),
     ...(legacy ? { legacyBlock: legacy.block } : {}),
+    ...(maxCostUsdAt ? { maxCostUsdAt } : {}),
   };
   const buckets = bucketsOf(raw.results, raw.inputs, onError ? [...steps, onError] : steps);
   return {
@@ -128,6 +129,7 @@ interface Decoded {
   readonly raw: DecodedSpec;
   readonly overlays: readonly OverlayFile[];
   readonly legacy?: LegacyTranslation;
+  readonly maxCostUsdAt?: SourceLocation;
 }
 
 function decodeSpec(text: string, file: string, env: DecodeEnv, options: LoadOptions): Decoded {
@@ -167,7 +169,7 @@ function decodeSpec(text: string, file: string, env: DecodeEnv, options: LoadOpt
   const issues = [...session.issues, ...overlayIssues];
   const reported = legacy ? withLegacyKeyPaths(issues, legacy, file) : issues;
   if (reported.length > 0 || value === INVALID) throw new SpecError(distinct(reported));
-  return { raw: value, overlays, legacy };
+  return { raw: value, overlays, legacy, maxCostUsdAt: session.locations.get("maxCostUsd") };
 }
 
 /** Which job-shaped sections were written, so their cross-field rules can run. */

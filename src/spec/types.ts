@@ -1,6 +1,7 @@
 // The resolved shape of a spark.yml after parsing, validation and defaults.
 // Field names are the spec's own keys, so an error's key path reads like the file.
 
+import type { SourceLocation } from "../errors.ts";
 import type { TargetName } from "../targets/names.ts";
 
 export type { TargetName };
@@ -103,6 +104,8 @@ export interface SpecSource {
   readonly overlays?: readonly { readonly file: string; readonly sha256: string }[];
   /** The block of a legacy (Terraform + Consul + Ansible) spec file this spec was translated from. */
   readonly legacyBlock?: string;
+  /** Where maxCostUsd is written (file and line), for the refusal that happens after parsing, once the cost is known. */
+  readonly maxCostUsdAt?: SourceLocation;
 }
 
 export interface Spec {

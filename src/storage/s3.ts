@@ -25,6 +25,8 @@ export interface S3Access {
   readonly forcePathStyle: boolean;
   /** Static credentials (local server); absent = the SDK's default provider chain. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** How long a request may go without a byte from the server before it is given up (and retried). Default 60 s. */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface S3Location {
@@ -88,6 +90,13 @@ export class ObjectStore {
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
       maxAttempts: 2,
+      // A server that stops answering must not hang the run: the request fails, then is retried.
+      requestHandler: {
+        requestTimeout: access.requestTimeoutMs ?? 60_000,
+        connectionTimeout: 10_000,
+        // Without it the SDK only logs a warning and the request waits on, forever.
+        throwOnRequestTimeout: true,
+      },
     };
     this.client = new S3Client(config);
   }

@@ -7,6 +7,8 @@ import type { Params } from "../params/types.ts";
 import type { SshEndpoint } from "../remote/ssh.ts";
 import type { Spec, TargetName } from "../spec/types.ts";
 import type { S3Access } from "../storage/s3.ts";
+import type { AppliedStack } from "../terraform/destroy.ts";
+import type { TerraformEvent } from "../terraform/events.ts";
 
 export interface RunContext {
   readonly runId: string;
@@ -64,6 +66,8 @@ export interface Target {
   readonly terraformEnv: readonly string[];
   /** Everything the stack needs before synthesis: runtimes, keys, ports, parameters. */
   prepare(context: RunContext, mode: PrepareMode): Promise<PreparedCluster>;
+  /** Destroy a run's applied stack from its folder and state; throws if anything is left in the state. */
+  destroy(stack: AppliedStack, onEvent: (event: TerraformEvent) => void): Promise<void>;
 }
 
 /** Terraform outputs (name → value) checked into the typed contract. */

@@ -327,6 +327,10 @@ maxCostUsd: 0.01
     const result = await burst([capped, "--target", "aws", "--yes"], { burstHome: home, env });
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /maxCostUsd: estimated cost \$\d+\.\d\d is above maxCostUsd \$0\.01/);
+    assert.ok(
+      result.stderr.includes(`${capped}:7`),
+      `the refusal names the spec's line of maxCostUsd\n${result.stderr}`,
+    );
     assert.match(result.stderr, /use fewer or smaller nodes, or raise maxCostUsd/);
     assert.doesNotMatch(result.stderr, /^(ok|FAILED) apply/m, "apply never started");
     assert.deepEqual(await runDirs(home), [], "no run folder");

@@ -163,16 +163,24 @@ const localLog = (outcome: Outcome, file: string): string =>
 
 type SignalPhase = "synth" | "apply" | "wait-ready" | "clone" | "run" | "collect" | "destroy";
 
-/** When to send the signal: on the phase's start (held open ~3 s by the test hook), or mid-way. */
-function trigger(phase: SignalPhase): { pause?: string; fire: (event: BurstEvent) => boolean } {
+/**
+ * How the signal arrives. Mid-apply and mid-job the test sends it from outside on what the run
+ * prints. In the other phases the run signals itself through a test seam (BURST_TEST_SIGNAL_DURING,
+ * test/helpers/seamed-cli.ts) once the phase's work has begun, so it lands while that work is in
+ * progress, however short the phase is.
+ */
+function trigger(phase: SignalPhase): { fromInside: boolean; fire: (event: BurstEvent) => boolean } {
   switch (phase) {
     case "apply":
       // Mid-apply: terraform is creating the nodes.
-      return { fire: (e) => e.type === "terraform" && (e.event as BurstEvent).type === "resource-start" };
+      return {
+        fromInside: false,
+        fire: (e) => e.type === "terraform" && (e.event as BurstEvent).type === "resource-start",
+      };
     case "run":
-      return { fire: (e) => e.type === "job-log" && e.line === "job started" };
+      return { fromInside: false, fire: (e) => e.type === "job-log" && e.line === "job started" };
     default:
-      return { pause: phase, fire: (e) => e.type === "phase-start" && e.phase === phase };
+      return { fromInside: true, fire: (e) => e.type === "phase-start" && e.phase === phase };
   }
 }
 
@@ -188,20 +196,26 @@ const after: Record<SignalPhase, string[]> = {
 };
 
 async function interruptDuring(phase: SignalPhase, signal: "SIGINT" | "SIGTERM"): Promise<void> {
-  const { pause, fire } = trigger(phase);
+  const { fromInside, fire } = trigger(phase);
   let signalled = false;
   const outcome = await runCase({
     spec: shellSpec(`sig-${phase}`, phase === "run" ? ", env: { SLEEP: '120' }" : ""),
-    env: pause ? { BURST_TEST_PAUSE_PHASE: pause } : {},
+    env: fromInside ? { BURST_TEST_SIGNAL_DURING: `${phase}:${signal}` } : {},
     onEvent: (event, pid) => {
       if (!signalled && fire(event)) {
         signalled = true;
-        process.kill(pid, signal);
+        if (!fromInside) process.kill(pid, signal);
       }
     },
   });
   const what = `${signal} during ${phase}`;
   assert.ok(signalled, `${what}: the phase was reached\n${explain(outcome)}`);
+  if (fromInside) {
+    assert.match(outcome.stderr, new RegExp(`test seam: ${signal} sent during ${phase}`), `${what}: sent mid-work`);
+    // The phase's own work saw the signal or finished first; either way the phase ended after it.
+    const ended = outcome.events.find((e) => e.type === "phase-end" && e.phase === phase);
+    assert.ok(ended, `${what}: ${phase} ended (it was in progress when the signal came)\n${explain(outcome)}`);
+  }
   assert.equal(outcome.code, 130, `${what}\n${explain(outcome)}`);
   const end = runEnd(outcome);
   assert.equal(end.outcome, "interrupted");
@@ -371,10 +385,10 @@ describe("fault matrix: faults", { concurrency: 2 }, () => {
   test("the S3 server is down at collect: exit 3, upload retried, logs kept locally and the user told where", async () => {
     let killed = false;
     const outcome = await runCase({
-      spec: shellSpec("s3-down"),
-      env: { BURST_TEST_PAUSE_PHASE: "collect" },
+      // The job runs 3 s and needs no S3: the server goes down while it runs, before collect uploads.
+      spec: shellSpec("s3-down", ", env: { SLEEP: '3' }"),
       onEvent: (event, _pid, home) => {
-        if (killed || event.type !== "phase-start" || event.phase !== "collect") return;
+        if (killed || event.type !== "job-log" || event.line !== "job started") return;
         killed = true;
         void runDirs(home).then(async ([runDir]) => {
           const pid = Number((await readFile(join(runDir ?? "", "nodes", "s3", "s3.pid"), "utf8")).trim());

@@ -1,6 +1,8 @@
 // Resource faults on the local target: BURST_HOME on a small tmpfs that fills while collect copies
 // the job's outputs. The error says so, the logs that fit are kept, and destroy still runs and
 // leaves nothing. (The test mounts the tmpfs itself, as root, and unmounts it afterwards.)
+// And an S3 server that answers 503 SlowDown or not at all: the CLI reaches the run's real S3
+// server through a loopback proxy the seamed test entry puts in front of it (BURST_TEST_S3_FAULT).
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
@@ -52,6 +54,62 @@ describe("resource faults", () => {
     assert.deepEqual(phases.slice(-2), ["collect", "destroy"]);
     const record = JSON.parse(await readFile(join(runDir, "run.json"), "utf8"));
     assert.equal(record.destroyed, true, "destroy ran and its state was written");
+    await assertNoLeftovers(runDir);
+  });
+
+  /** A run whose S3 goes through the faulty proxy; the warnings it printed and how long it took. */
+  async function s3FaultRun(name: string, fault: string) {
+    const burstHome = await mkdtemp(join(tmpdir(), "burst-home-"));
+    await symlink(join(process.env.BURST_HOME || join(homedir(), ".burst"), "cache"), join(burstHome, "cache"));
+    const spec = await shellJobSpec(name, { "job.sh": 'echo "job started"\necho "job finished"\n' }, "s3faults");
+    const began = Date.now();
+    const result = await startBurst([spec, "--json"], { burstHome, env: { BURST_TEST_S3_FAULT: fault } }).done;
+    const events = parseEvents(result.stdout);
+    const warnings = events.filter((event) => event.type === "warning").map((event) => String(event.message));
+    const [runDir = ""] = await runDirs(burstHome);
+    return { result, events, warnings, runDir, seconds: (Date.now() - began) / 1000 };
+  }
+
+  test("S3 answers 503 SlowDown to everything: bounded retries, then exit 3 naming what failed; destroy runs", async () => {
+    const { result, events, warnings, runDir, seconds } = await s3FaultRun("s3-503", "503");
+    assert.equal(result.code, 3, result.stderr.slice(-3000));
+    const message = String(runEndOf(events).message);
+    assert.match(message, /create bucket s3faults/, message);
+    assert.match(message, /SlowDown|reduce your request rate/, message);
+    const retries = warnings.filter((w) => /^S3: .*retry \d+ in/.test(w));
+    assert.equal(retries.length, 4, `four retries after the first try, then it gives up\n${warnings.join("\n")}`);
+    assert.ok(seconds < 120, `bounded: ${seconds}s`);
+    const phases = events.filter((event) => event.type === "phase-start").map((event) => String(event.phase));
+    assert.deepEqual(phases.slice(-2), ["stage", "destroy"], phases.join(", "));
+    assert.match(result.stderr, /test seam: S3 proxy \(503\) failed \d+ requests, forwarded 0/);
+    assert.equal(JSON.parse(await readFile(join(runDir, "run.json"), "utf8")).destroyed, true);
+    await assertNoLeftovers(runDir);
+  });
+
+  test("S3 answers 503 to the first 4 requests (the SDK's own retry included), then recovers: the run succeeds, the retries shown", async () => {
+    const { result, events, warnings, runDir } = await s3FaultRun("s3-503-then-ok", "503x4");
+    assert.equal(result.code, 0, result.stderr.slice(-3000));
+    assert.equal(runEndOf(events).outcome, "succeeded");
+    assert.ok(
+      warnings.some((w) => /^S3: .*retry 1 in/.test(w)),
+      `the retry is shown\n${warnings.join("\n")}`,
+    );
+    assert.match(result.stderr, /test seam: S3 proxy \(503x4\) failed 4 requests, forwarded [1-9]\d*/);
+    assert.ok(
+      events.some((event) => event.type === "results"),
+      "results were uploaded through the recovered server",
+    );
+    await assertNoLeftovers(runDir);
+  });
+
+  test("S3 stops answering: each request gives up after its timeout, bounded retries, then exit 3; destroy runs", async () => {
+    const { result, events, warnings, runDir, seconds } = await s3FaultRun("s3-silent", "slow");
+    assert.equal(result.code, 3, result.stderr.slice(-3000));
+    const message = String(runEndOf(events).message);
+    assert.match(message, /create bucket s3faults/, message);
+    assert.equal(warnings.filter((w) => /^S3: .*retry \d+ in/.test(w)).length, 4, warnings.join("\n"));
+    assert.ok(seconds < 150, `a silent server does not hang the run: ${seconds}s`);
+    assert.equal(JSON.parse(await readFile(join(runDir, "run.json"), "utf8")).destroyed, true);
     await assertNoLeftovers(runDir);
   });
 });

@@ -59,7 +59,7 @@ describe("signal paths beyond the first Ctrl-C", { concurrency: 2 }, () => {
     // Collect is held open ~3 s, so the second and third Ctrl-C land while the cluster is still up.
     const child = startBurst([spec, "--json"], {
       burstHome,
-      env: { BURST_TEST_PAUSE_PHASE: "collect", BURST_GC_AWS: "0" },
+      env: { BURST_TEST_HOLD_PHASE: "collect", BURST_GC_AWS: "0" },
       onLine: (line, stream) => {
         if (stream === "stdout" && sent.length === 0 && line.includes('"line":"job started"')) signal("first");
         if (stream === "stdout" && sent.length === 1 && line.includes('"phase":"collect"')) signal("second");
@@ -74,6 +74,7 @@ describe("signal paths beyond the first Ctrl-C", { concurrency: 2 }, () => {
     const runId = runDir.split("/").pop() ?? "";
     // The second Ctrl-C: what is running, how to quit now, how to remove it later.
     assert.match(result.stderr, new RegExp(`still tearing down run ${runId}; press Ctrl-C again to quit now`));
+    assert.match(result.stderr, /Still held: the S3 client, the SSH connection to the master, the cluster\./);
     assert.match(result.stderr, new RegExp(`Remove it later with: npm run burst -- down ${runId}`));
     // The third: quits at once, leaving the cluster up.
     assert.match(

@@ -11,6 +11,14 @@ import { type RunResult, run, type Started, start } from "../../src/util/exec.ts
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const cliEntry = join(repoRoot, "scripts", "burst.ts");
+/** The same CLI with test seams given to main() (test/helpers/seamed-cli.ts): used when a test sets a BURST_TEST_* seam variable. */
+const seamedEntry = join(repoRoot, "test", "helpers", "seamed-cli.ts");
+const entryFor = (options: CliOptions): string =>
+  Object.entries(options.env ?? {}).some(
+    ([name, value]) => /^BURST_TEST_(SIGNAL|HOLD|CRASH|TIMEOUT|S3)_/.test(name) && value,
+  )
+    ? seamedEntry
+    : cliEntry;
 
 /** A BURST_HOME of its own per test file, with the shared runtime cache linked in. */
 export async function tempBurstHome(): Promise<string> {
@@ -34,7 +42,7 @@ function cliEnv(options: CliOptions): Record<string, string | undefined> {
 
 /** Run `burst <args>` to completion. */
 export function burst(args: readonly string[], options: CliOptions): Promise<RunResult> {
-  return run(process.execPath, ["--import", "tsx", cliEntry, ...args], {
+  return run(process.execPath, ["--import", "tsx", entryFor(options), ...args], {
     cwd: repoRoot,
     env: cliEnv(options),
     timeoutMs: options.timeoutMs ?? 600_000,
@@ -44,7 +52,7 @@ export function burst(args: readonly string[], options: CliOptions): Promise<Run
 
 /** Start `burst <args>` without waiting (to signal it mid-run). */
 export function startBurst(args: readonly string[], options: CliOptions): Started {
-  return start(process.execPath, ["--import", "tsx", cliEntry, ...args], {
+  return start(process.execPath, ["--import", "tsx", entryFor(options), ...args], {
     cwd: repoRoot,
     env: cliEnv(options),
     timeoutMs: options.timeoutMs ?? 600_000,

@@ -9,6 +9,7 @@ import { infraError } from "../../errors.ts";
 import { requireVpcOutputs } from "../../params/index.ts";
 import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
+import { destroyStack } from "../../terraform/destroy.ts";
 import { awsProviderEnv } from "../../terraform/provider-installation.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
@@ -39,6 +40,7 @@ export function createAwsTarget(options: AwsTargetOptions = {}): Target {
     name: "aws",
     terraformEnv: awsProviderEnv,
     prepare: (context, mode) => prepareAws(context, mode, options),
+    destroy: (stack, onEvent) => destroyStack(stack, awsProviderEnv, onEvent),
   };
 }
 

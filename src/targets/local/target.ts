@@ -8,6 +8,7 @@ import { LocalClusterStack, localS3Region } from "../../../stacks/local/local-cl
 import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
 import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
+import { destroyStack } from "../../terraform/destroy.ts";
 import { freePorts } from "../../util/ports.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
 import { burstHome, cacheRoot, ensureS3Server, ensureSpark, ensureSshd } from "./runtime.ts";
@@ -27,6 +28,9 @@ export const localTarget: Target = {
   name: "local",
   // Only terraform's built-in resources: no provider reads the CLI's environment.
   terraformEnv: [],
+  destroy(stack, onEvent) {
+    return destroyStack(stack, this.terraformEnv, onEvent);
+  },
   async prepare(context: RunContext, mode: PrepareMode): Promise<PreparedCluster> {
     const { spec, params, runDir } = context;
     const launching = mode === "launch";
