@@ -101,14 +101,16 @@ export class ObjectStore {
     this.client = new S3Client(config);
   }
 
-  /** Create the buckets that do not exist yet (local S3 server). */
-  async ensureBuckets(buckets: readonly string[]): Promise<void> {
+  /** Create the buckets that do not exist yet (local S3 server). `signal` stops it (Ctrl-C during stage). */
+  async ensureBuckets(buckets: readonly string[], signal?: AbortSignal): Promise<void> {
+    const sending = { abortSignal: signal };
     for (const bucket of buckets) {
-      await this.withRetry(`create bucket ${bucket}`, async () => {
+      await this.withRetry(`create bucket ${bucket}`, signal, async () => {
         try {
-          await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
-        } catch {
-          await this.client.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: unknown) => {
+          await this.client.send(new HeadBucketCommand({ Bucket: bucket }), sending);
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          await this.client.send(new CreateBucketCommand({ Bucket: bucket }), sending).catch((error: unknown) => {
             if ((error as { name?: string }).name === "BucketAlreadyOwnedByYou") return;
             throw error;
           });
@@ -117,26 +119,35 @@ export class ObjectStore {
     }
   }
 
-  /** Upload a file, or a folder recursively, under `location` (a folder's own name is not kept). */
+  /**
+   * Upload a file, or a folder recursively, under `location` (a folder's own name is not kept).
+   * `signal` stops it: stage passes the run's, collect none (logs are saved after a Ctrl-C).
+   */
   async uploadPath(
     localPath: string,
     location: S3Location,
-    concurrency = defaultFileConcurrency,
+    options: { readonly concurrency?: number; readonly signal?: AbortSignal } = {},
   ): Promise<UploadReport> {
+    const { concurrency = defaultFileConcurrency, signal } = options;
     const info = await stat(localPath);
     const files = info.isDirectory() ? await listFiles(localPath) : [localPath];
     const keyOf = (file: string) =>
       info.isDirectory() ? joinKey(location.key, relative(localPath, file).split(sep).join("/")) : location.key;
     const multipart = new Limiter(multipartUploadsAtOnce);
     const sizes = await mapLimit(files, concurrency, (file) =>
-      this.uploadFile(file, { bucket: location.bucket, key: keyOf(file) }, multipart),
+      this.uploadFile(file, { bucket: location.bucket, key: keyOf(file) }, multipart, signal),
     );
     return { files: files.length, bytes: sizes.reduce((sum, size) => sum + size, 0) };
   }
 
-  private async uploadFile(file: string, location: S3Location, multipart: Limiter): Promise<number> {
+  private async uploadFile(
+    file: string,
+    location: S3Location,
+    multipart: Limiter,
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
     const { size } = await stat(file);
-    await this.withRetry(`upload ${file} to s3://${location.bucket}/${location.key}`, async () => {
+    await this.withRetry(`upload ${file} to s3://${location.bucket}/${location.key}`, signal, async () => {
       if (size < multipartPartSize) {
         await this.client.send(
           new PutObjectCommand({
@@ -145,10 +156,11 @@ export class ObjectStore {
             Body: createReadStream(file),
             ContentLength: size,
           }),
+          { abortSignal: signal },
         );
         return;
       }
-      await multipart.run(() => this.uploadInParts(file, size, location));
+      await multipart.run(() => this.uploadInParts(file, size, location, signal));
     });
     return size;
   }
@@ -157,9 +169,14 @@ export class ObjectStore {
    * A large file as a multipart upload, each part read straight from its offset in the file (no
    * stream to cut into parts), `multipartQueueSize` parts in flight.
    */
-  private async uploadInParts(file: string, size: number, location: S3Location): Promise<void> {
+  private async uploadInParts(
+    file: string,
+    size: number,
+    location: S3Location,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const target = { Bucket: location.bucket, Key: location.key };
-    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand(target));
+    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand(target), { abortSignal: signal });
     const handle = await open(file);
     const partNumbers = Array.from({ length: Math.ceil(size / multipartPartSize) }, (_, index) => index + 1);
     const sendPart = async (partNumber: number): Promise<CompletedPart> => {
@@ -170,6 +187,7 @@ export class ObjectStore {
       if (bytesRead !== length) throw new Error(`${file} changed while it was being uploaded`);
       const sent = await this.client.send(
         new UploadPartCommand({ ...target, UploadId, PartNumber: partNumber, Body: body, ContentLength: length }),
+        { abortSignal: signal },
       );
       return { ETag: sent.ETag, PartNumber: partNumber };
     };
@@ -188,9 +206,10 @@ export class ObjectStore {
     }
   }
 
-  private withRetry<T>(what: string, action: () => Promise<T>): Promise<T> {
+  private withRetry<T>(what: string, signal: AbortSignal | undefined, action: () => Promise<T>): Promise<T> {
     const { attempts, firstDelayMs, onRetry } = this.retry;
-    return retry(action, { what, attempts, firstDelayMs, onRetry });
+    // Once the signal fires, the aborted request is not retried, nor is a wait between tries waited out.
+    return retry(action, { what, attempts, firstDelayMs, onRetry, signal, retryable: () => !signal?.aborted });
   }
 
   destroy(): void {

@@ -112,4 +112,37 @@ describe("resource faults", () => {
     assert.equal(JSON.parse(await readFile(join(runDir, "run.json"), "utf8")).destroyed, true);
     await assertNoLeftovers(runDir);
   });
+
+  test("Ctrl-C while S3 is silent during stage: the request is abandoned at once, exit 130, destroy runs", async () => {
+    const burstHome = await mkdtemp(join(tmpdir(), "burst-home-"));
+    await symlink(join(process.env.BURST_HOME || join(homedir(), ".burst"), "cache"), join(burstHome, "cache"));
+    const spec = await shellJobSpec("s3-silent-ctrl-c", { "job.sh": 'echo "never run"\n' }, "s3faults");
+    let sent = false;
+    const child = startBurst([spec, "--json"], {
+      burstHome,
+      env: { BURST_TEST_S3_FAULT: "slow" },
+      onLine: (line, stream) => {
+        if (stream === "stdout" && !sent && line.includes('"phase-start"') && line.includes('"stage"')) {
+          sent = true;
+          // Mid-request: the proxy holds it; without the signal reaching the request, stage would retry for ~30 s.
+          setTimeout(() => process.kill(child.pid ?? 0, "SIGINT"), 300);
+        }
+      },
+    });
+    const result = await child.done;
+    assert.ok(sent, "stage started");
+    assert.equal(result.code, 130, result.stderr.slice(-3000));
+    const events = parseEvents(result.stdout);
+    const warnings = events.filter((event) => event.type === "warning").map((event) => String(event.message));
+    assert.equal(
+      warnings.filter((w) => /^S3: .*retry \d+ in/.test(w)).length,
+      0,
+      `no retry after the Ctrl-C\n${warnings.join("\n")}`,
+    );
+    const phases = events.filter((event) => event.type === "phase-start").map((event) => String(event.phase));
+    assert.deepEqual(phases.slice(-2), ["stage", "destroy"], phases.join(", "));
+    const [runDir = ""] = await runDirs(burstHome);
+    assert.equal(JSON.parse(await readFile(join(runDir, "run.json"), "utf8")).destroyed, true);
+    await assertNoLeftovers(runDir);
+  });
 });
