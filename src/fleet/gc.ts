@@ -9,9 +9,9 @@ import { ExitCode } from "../errors.ts";
 import { destroyRun } from "../lifecycle/down.ts";
 import type { EventSink } from "../lifecycle/events.ts";
 import { listRecords, ownerAlive, type RunRecord } from "../lifecycle/run-record.ts";
+import { type SweepReport, type SweepTiming, sweep } from "../targets/aws/sweeper.ts";
 import { mapLimit } from "./concurrency.ts";
 import { relativeTo } from "./format.ts";
-import { type SweepReport, type SweepTiming, sweep } from "./sweeper.ts";
 
 export interface GcOptions {
   readonly burstHome: string;

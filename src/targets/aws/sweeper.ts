@@ -26,10 +26,10 @@ import {
   type Tag,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
-import { tagKeys } from "../../stacks/aws/tags.ts";
-import type { EventSink } from "../lifecycle/events.ts";
-import { chunks, mapLimit, sleep } from "./concurrency.ts";
-import { relativeTo } from "./format.ts";
+import { tagKeys } from "../../../stacks/aws/tags.ts";
+import { chunks, mapLimit, sleep } from "../../fleet/concurrency.ts";
+import { relativeTo } from "../../fleet/format.ts";
+import type { EventSink } from "../../lifecycle/events.ts";
 
 /** What the sweeper removes, in the order it removes them (each kind may depend on the next). */
 export const leftoverKinds = [
