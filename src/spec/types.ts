@@ -1,7 +1,7 @@
 // The resolved shape of a spark.yml after parsing, validation and defaults.
 // Field names are the spec's own keys, so an error's key path reads like the file.
 
-import type { TargetName } from "../targets/names.ts";
+import type { TargetName } from "../targets/index.ts";
 
 export type { TargetName };
 export type JobType = "pyspark" | "jar" | "shell";
