@@ -419,7 +419,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
           cause: error,
         });
       }
-      sink({ type: "results", uri, localDir, browse: state.prepared?.browse(uri) });
+      sink({ type: "results", uri, localDir, browse: state.prepared?.view.browse(uri) });
     }).catch((error: unknown) => {
       if (failure === undefined) failure = error;
       else sink({ type: "warning", message: summary(error) });
@@ -530,7 +530,7 @@ async function plan(request: BurstRequest, spec: Spec, code: ResolvedCode, param
         "",
         "# plan (dry run: nothing is provisioned)",
         `code: ${code.displayRepo} @ ${code.ref} → ${code.sha}`,
-        ...prepared.plan,
+        ...prepared.view.plan,
         `stack: ${synth.resourceCount} resources`,
         `estimated cost: ${cost}${spec.maxCostUsd === undefined ? "" : ` (limit $${spec.maxCostUsd.toFixed(2)})`}`,
       ],

@@ -2,7 +2,6 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import ssh2 from "ssh2";
 import { type CapacityAttempt, nextCapacityAttempt } from "../../../stacks/aws/capacity.ts";
-import { synthSparkCluster } from "../../../stacks/aws/cluster-app.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
@@ -10,6 +9,7 @@ import { unknownCostReason } from "../../cost/estimate.ts";
 import { infraError } from "../../errors.ts";
 import { requireVpcOutputs } from "../../params/index.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
+import { destroyStack } from "../../terraform/destroy.ts";
 import { awsProviderEnv } from "../../terraform/provider-installation.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
@@ -17,6 +17,7 @@ import { awsEndpointsFromEnv } from "./endpoints.ts";
 import { readConsoleOnce, readHostKeyFromConsole } from "./host-key.ts";
 import { deliverSparkAuthSecret } from "./node-secrets.ts";
 import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
+import { type AwsLeftoverOptions, awsLeftovers } from "./sweeper.ts";
 
 export interface AwsTargetOptions {
   /** Where BURST_CALLER_CIDR is read from; default process.env. */
@@ -30,6 +31,8 @@ export interface AwsTargetOptions {
   /** One read of a node's console while it boots; default: ec2:GetConsoleOutput. */
   readonly readConsole?: (region: string, instanceId: string) => Promise<string>;
   readonly hostKeyPollMs?: number;
+  /** How `burst gc` reaches EC2 (default: a client for the configured region) and how long it waits. */
+  readonly leftovers?: AwsLeftoverOptions;
 }
 
 const defaultHostKeyPollMs = 5_000;
@@ -40,6 +43,8 @@ export function createAwsTarget(options: AwsTargetOptions = {}): Target {
     name: "aws",
     terraformEnv: awsProviderEnv,
     prepare: (context, mode) => prepareAws(context, mode, options),
+    destroy: (stack, onEvent) => destroyStack(stack, awsProviderEnv, onEvent),
+    leftovers: awsLeftovers(options.leftovers),
   };
 }
 
@@ -47,6 +52,8 @@ export const awsTarget: Target = createAwsTarget();
 
 async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTargetOptions): Promise<PreparedCluster> {
   const { spec, params } = context;
+  // The stack app (CDKTF and the AWS provider bindings) loads for runs only: not for down or gc.
+  const { synthSparkCluster } = await import("../../../stacks/aws/cluster-app.ts");
   const env = options.env ?? process.env;
   const vpc = requireVpcOutputs(params);
   const endpoints = awsEndpointsFromEnv(env);
@@ -170,16 +177,18 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     createBuckets: false,
     // The private key stays in a 0600 file; the Spark secret is masked wherever burst prints.
     secrets: [sparkAuthSecret],
-    plan: planLines(baseProps, caller, basis, cost),
     ...(unknownCostReason(cost) === undefined ? { costUsd: cost.totalUsd } : { costUnknown: unknownCostReason(cost) }),
-    browse(uri: string) {
-      try {
-        const { bucket, key: prefix } = parseS3Uri(uri);
-        const query = new URLSearchParams({ region: params.aws.region, prefix, showversions: "false" });
-        return `https://s3.console.aws.amazon.com/s3/buckets/${encodeURIComponent(bucket)}?${query}`;
-      } catch {
-        return undefined;
-      }
+    view: {
+      plan: planLines(baseProps, caller, basis, cost),
+      browse(uri: string) {
+        try {
+          const { bucket, key: prefix } = parseS3Uri(uri);
+          const query = new URLSearchParams({ region: params.aws.region, prefix, showversions: "false" });
+          return `https://s3.console.aws.amazon.com/s3/buckets/${encodeURIComponent(bucket)}?${query}`;
+        } catch {
+          return undefined;
+        }
+      },
     },
   };
 }

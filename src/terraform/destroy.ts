@@ -1,0 +1,31 @@
+// The one destroy of a run's stack, for every target: the run's teardown, `down`, `gc` and the
+// crash guard all come here through Target.destroy.
+import { infraError } from "../errors.ts";
+import type { AppliedStack } from "../targets/contract.ts";
+import { cacheRoot } from "../targets/local/runtime.ts";
+import { TerraformDriver, type TerraformEventSink } from "./driver.ts";
+import { providerInstallation } from "./provider-installation.ts";
+
+/**
+ * `terraform destroy` on the stack's folder and state, with only `providerEnv` of the CLI's
+ * environment; then the state must be empty: a destroy that "succeeds" with resources left is
+ * a cluster still billing.
+ */
+export async function destroyStack(
+  stack: AppliedStack,
+  providerEnv: readonly string[],
+  onEvent: TerraformEventSink,
+): Promise<void> {
+  const driver = new TerraformDriver({
+    binary: stack.terraformBinary,
+    stackDir: stack.stackDir,
+    scratchDir: stack.runDir,
+    installation: providerInstallation(process.env, cacheRoot()),
+    providerEnv,
+    secrets: stack.secrets,
+    logFile: stack.logFile,
+  });
+  await driver.destroy(onEvent);
+  const left = await driver.resourceCount();
+  if (left > 0) throw infraError(`${left} resources are still in the state after destroy`);
+}
