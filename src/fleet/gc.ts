@@ -200,7 +200,6 @@ async function sweepLeftovers(
     local.filter((r) => r.action === "destroyed" || r.action === "would-destroy").map((r) => r.runId),
   );
   const knownRuns = new Set(records.filter((r) => !r.destroyed && !gone.has(r.runId)).map((r) => r.runId));
-  const orphansOf = options.orphansOf ?? defaultOwner();
   const sweeps: LeftoverSweep[] = [];
   for (const { target, session } of sweepers) {
     if (typeof session === "string") {
@@ -208,6 +207,7 @@ async function sweepLeftovers(
       sweeps.push({ target, notSwept: session });
       continue;
     }
+    const orphansOf = options.orphansOf ?? defaultOwner();
     try {
       const report = await session.sweep({
         knownRuns,
