@@ -7,10 +7,10 @@ import { runEntry } from "../src/cli/entry.ts";
 import { badInput, ExitCode } from "../src/errors.ts";
 import { normalizePrefix, prefixFromEnv, requireVpcOutputs, resolveParams, storeFromEnv } from "../src/params/index.ts";
 import { formatRows, paramRows } from "../src/params/report.ts";
-import { isTargetName, type TargetName, targetNameList } from "../src/targets/names.ts";
+import { isTargetName, type TargetName, targetNameList, targetNames, targetReadsParams } from "../src/targets/index.ts";
 
 const usage = `Usage: npm run config:show -- [options]
-  --target local|aws  only the parameters that target uses (aws also requires the VPC outputs)
+  --target ${targetNames.join("|")}  only the parameters that target uses (aws also requires the VPC outputs)
   --json              one JSON document on stdout
   --config-dir <dir>  folder of *.yml files (default: config/ of this checkout)
   --prefix <prefix>   Consul key prefix (default: $BURST_CONSUL_PREFIX or burst/)
@@ -26,13 +26,10 @@ async function main(argv: string[]): Promise<number> {
   const target = parseTarget(values.target);
   const prefix = values.prefix !== undefined ? normalizePrefix(values.prefix) : prefixFromEnv(process.env);
   const { store } = storeFromEnv(process.env, { configDir: values["config-dir"] });
-  // aws: print everything first, then say what is missing (requireVpcOutputs below).
-  const params = await resolveParams({
-    store,
-    env: process.env,
-    prefix,
-    target: target === "local" ? "local" : undefined,
-  });
+  // A target that reads the VPC outputs (aws): print everything first, then say what is missing
+  // (requireVpcOutputs below).
+  const needsVpc = target !== undefined && targetReadsParams(target, "vpc");
+  const params = await resolveParams({ store, env: process.env, prefix, target: needsVpc ? undefined : target });
   const rows = paramRows(params, target);
   if (values.json) {
     console.log(JSON.stringify({ prefix, target: target ?? null, store: store.description, params: rows }, null, 2));
@@ -40,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`prefix ${prefix || "(root)"} · ${store.description}`);
     console.log(formatRows(rows));
   }
-  if (target === "aws") requireVpcOutputs(params);
+  if (needsVpc) requireVpcOutputs(params);
   return ExitCode.ok;
 }
 

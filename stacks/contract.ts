@@ -12,19 +12,21 @@ export interface RunIdentity {
   readonly expiresAt: string;
 }
 
+/** What every target's cluster has; a target's own parts (aws: instance types, spot, disks) are in its stack's props. */
 export interface ClusterShape {
   readonly workers: number;
-  readonly masterInstanceType: string;
-  readonly workerInstanceType: string;
-  readonly spot: boolean;
-  readonly maxPrice?: number;
-  readonly spotFallback: boolean;
   readonly sparkVersion: string;
-  readonly diskGb: number;
   readonly ttlMinutes: number;
   /** Cores and memory each worker offers Spark. */
   readonly workerCores: number;
   readonly workerMemory: string;
+}
+
+/** A synthesized cluster stack. */
+export interface ClusterSynth {
+  /** <outdir>/stacks/<id>: cdk.tf.json, and the run's local state once terraform ran. */
+  readonly stackDir: string;
+  readonly resourceCount: number;
 }
 
 /** Outputs every cluster stack must define (terraform output names = these keys). */

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { BurstError, badInput, ExitCode } from "../errors.ts";
 import { type EventSink, outcomeOfError } from "../lifecycle/events.ts";
 import type { RunSeams } from "../lifecycle/seams.ts";
-import { isTargetName, type TargetName, targetNameList } from "../targets/names.ts";
+import { isTargetName, type TargetName, targetNameList, targetNames } from "../targets/index.ts";
 
 // Each command imports what it needs when it runs: `--help` or `validate` must not pay for the
 // SSH, S3 and terraform modules a run loads (docs/benchmarks.md, CLI start-up).
@@ -25,7 +25,7 @@ Usage:
                                              (and, with an AWS region configured, tagged leftovers)
 
 Options:
-  --target local|aws   where the cluster runs (overrides the spec's target)
+  ${`--target ${targetNames.join("|")}`.padEnd(21)}where the cluster runs (overrides the spec's target)
   --env NAME           apply the spec's environment overlay NAME (environments: or spark.NAME.yml)
   --block NAME         the block to run from a legacy multi-block spark.yml
   --dry-run            validate, resolve parameters, synthesize, print the plan and cost; provision nothing

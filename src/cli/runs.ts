@@ -73,35 +73,18 @@ export interface GcCliOptions {
 }
 
 /**
- * `burst gc`: local runs always; AWS leftovers too when a region is configured (BURST_AWS_REGION,
- * AWS_REGION, or burst/aws/region in Consul or config/).
+ * `burst gc`: local runs always; each target's leftovers too where this machine is configured for
+ * it (aws: a region in BURST_AWS_REGION, AWS_REGION, or burst/aws/region in Consul or config/).
  */
 export async function collectGarbage(burstHome: string, options: GcCliOptions): Promise<number> {
-  // Loaded here, not at start-up: the EC2 SDK costs every other command ~0.6 s to import.
-  const [{ gc }, { EC2Client }] = await Promise.all([import("../fleet/gc.ts"), import("@aws-sdk/client-ec2")]);
-  const region = await awsRegion();
-  const ec2 = region ? new EC2Client({ region }) : undefined;
-  try {
-    const report = await gc({
-      burstHome,
-      dryRun: options.dryRun,
-      sink: options.sink,
-      ec2,
-      orphansOf: options.allOwners ? "everyone" : undefined,
-    });
-    return report.exitCode;
-  } finally {
-    ec2?.destroy();
-  }
-}
-
-async function awsRegion(): Promise<string | undefined> {
-  if (process.env.BURST_GC_AWS === "0") return undefined;
-  const fromEnv = process.env.BURST_AWS_REGION || process.env.AWS_REGION;
-  if (fromEnv) return fromEnv;
-  // Only sweep AWS when credentials are configured at all; the region alone is in config/.
-  const env = process.env;
-  if (!env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE && !env.AWS_ENDPOINT_URL_EC2 && !env.AWS_ENDPOINT_URL)
-    return undefined;
-  return (await resolveCliParams(undefined)).aws.region;
+  const { gc } = await import("../fleet/gc.ts");
+  const report = await gc({
+    burstHome,
+    dryRun: options.dryRun,
+    sink: options.sink,
+    env: process.env,
+    params: () => resolveCliParams(undefined),
+    orphansOf: options.allOwners ? "everyone" : undefined,
+  });
+  return report.exitCode;
 }

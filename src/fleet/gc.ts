@@ -1,35 +1,39 @@
 // `burst gc`: destroy what runs left behind. Locally, from each run's own record and state:
 // clusters whose CLI died before destroying them, and clusters past their TTL (kept ones too).
-// On AWS, when a region is configured, the sweeper removes tagged resources that no live run
-// on this machine accounts for.
+// Then every target that can leave resources beyond its runs' state (aws, when a region is
+// configured) sweeps those that no live run on this machine accounts for.
 
-import type { EC2Client } from "@aws-sdk/client-ec2";
 import { ExitCode } from "../errors.ts";
 import { destroyRun } from "../lifecycle/down.ts";
 import type { EventSink } from "../lifecycle/events.ts";
 import { listRecords, ownerAlive, type RunRecord } from "../lifecycle/run-record.ts";
+import type { Params } from "../params/types.ts";
+import type { LeftoverReport, LeftoverSession, Target } from "../targets/contract.ts";
+import { loadTarget, type TargetName, targetNames } from "../targets/index.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { runOwner } from "../util/owner.ts";
 import { relativeTo } from "./format.ts";
-import { type SweepReport, type SweepTiming, sweep } from "./sweeper.ts";
 
 export interface GcOptions {
   readonly burstHome: string;
   /** Report what would be removed; remove nothing. */
   readonly dryRun: boolean;
   readonly sink: EventSink;
-  /** A client for the configured AWS region; without one, gc only looks at this machine's records. */
-  readonly ec2?: EC2Client;
+  /** Whose leftovers are swept: default every registered target (those without `leftovers` are skipped). */
+  readonly targets?: readonly Target[];
+  /** Where the targets' sweepers find their configuration; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** This machine's parameters, resolved only if a sweeper needs them; default: Consul or config/, with the environment on top. */
+  readonly params?: () => Promise<Params>;
   readonly now?: Date;
   /**
-   * Whose unexpired AWS resources of unknown runs may be swept: by default only this owner's
+   * Whose unexpired leftovers of unknown runs may be swept: by default only this owner's
    * (BURST_OWNER or the login name), since a colleague's live cluster is unknown here too.
-   * "everyone" sweeps them all. Expired resources are swept whoever owns them.
+   * "everyone" sweeps them all. Expired ones are swept whoever owns them.
    */
   readonly orphansOf?: string | "everyone";
   /** Destroys in flight at once. Default 4 (an AWS destroy waits minutes on the fleet). */
   readonly concurrency?: number;
-  readonly sweepTiming?: Partial<SweepTiming>;
 }
 
 /** Why a local run is garbage. */
@@ -45,12 +49,21 @@ export interface LocalGcResult {
   readonly detail: string;
 }
 
+/** One target's sweep of its leftovers. */
+export interface LeftoverSweep {
+  readonly target: TargetName;
+  /** Absent when the target was not swept, or its sweep could not run. */
+  readonly report?: LeftoverReport;
+  /** Why this machine could not sweep it at all ("no AWS region configured"). */
+  readonly notSwept?: string;
+  /** Set when the sweep could not run (credentials, network). */
+  readonly error?: string;
+}
+
 export interface GcReport {
   readonly local: readonly LocalGcResult[];
-  /** Absent when no EC2 client was given. */
-  readonly aws?: SweepReport;
-  /** Set when the AWS sweep could not run at all (credentials, network). */
-  readonly awsError?: string;
+  /** One per target that can leave resources beyond its runs' state. */
+  readonly leftovers: readonly LeftoverSweep[];
   /** 0, or 3 (infrastructure) when anything could not be removed. */
   readonly exitCode: number;
 }
@@ -81,17 +94,65 @@ export function gcVerdict(
 }
 
 export async function gc(options: GcOptions): Promise<GcReport> {
-  const { sink, dryRun } = options;
   const now = options.now ?? new Date();
-  const records = await listRecords(options.burstHome);
+  // Each sweeper gets ready before anything is destroyed: a configuration it cannot read stops gc here.
+  const sweepers = await openSweepers(options);
+  try {
+    const records = await listRecords(options.burstHome);
+    const local = await collectLocal(records, options, now);
+    const leftovers = await sweepLeftovers(sweepers, records, local, options, now);
+    const failed =
+      local.some((r) => r.action === "failed") ||
+      leftovers.some((sweep) => (sweep.report?.failed ?? 0) > 0 || sweep.error !== undefined);
+    return { local, leftovers, exitCode: failed ? ExitCode.infrastructure : ExitCode.ok };
+  } finally {
+    for (const { session } of sweepers) if (typeof session !== "string") session.close();
+  }
+}
+
+interface OpenSweeper {
+  readonly target: TargetName;
+  /** A string: why this machine cannot sweep the target. */
+  readonly session: LeftoverSession | string;
+}
+
+async function openSweepers(options: GcOptions): Promise<OpenSweeper[]> {
+  const targets = options.targets ?? (await Promise.all(targetNames.map(loadTarget)));
+  const env = options.env ?? process.env;
+  let resolved: Promise<Params> | undefined;
+  const params = () => {
+    resolved ??= options.params?.() ?? paramsFrom(env);
+    return resolved;
+  };
+  const opened: OpenSweeper[] = [];
+  try {
+    for (const target of targets) {
+      if (!target.leftovers) continue;
+      const session = await target.leftovers.open({ env, params });
+      opened.push({ target: target.name, session: "notSwept" in session ? session.notSwept : session });
+    }
+  } catch (error) {
+    for (const { session } of opened) if (typeof session !== "string") session.close();
+    throw error;
+  }
+  return opened;
+}
+
+async function paramsFrom(env: Readonly<Record<string, string | undefined>>): Promise<Params> {
+  const { resolveParams, storeFromEnv } = await import("../params/index.ts");
+  return resolveParams({ store: storeFromEnv(env).store, env });
+}
+
+/** Destroy the clusters of this machine's garbage runs from their own state. */
+async function collectLocal(records: readonly RunRecord[], options: GcOptions, now: Date): Promise<LocalGcResult[]> {
+  const { sink, dryRun } = options;
   const garbage = records.flatMap((record) => {
     const verdict = gcVerdict(record, now, ownerAlive(record));
     return verdict ? [{ record, ...verdict }] : [];
   });
   if (garbage.length === 0) sink({ type: "info", message: "local: nothing to collect" });
 
-  const gone = new Set<string>();
-  const local = await mapLimit(garbage, options.concurrency ?? 4, async ({ record, why, detail, driven }) => {
+  return await mapLimit(garbage, options.concurrency ?? 4, async ({ record, why, detail, driven }) => {
     const result = (action: LocalGcResult["action"], text: string): LocalGcResult => ({
       runId: record.runId,
       name: record.name,
@@ -109,14 +170,12 @@ export async function gc(options: GcOptions): Promise<GcReport> {
       return result("skipped", `${detail}; still driven by process ${record.pid}`);
     }
     if (dryRun) {
-      gone.add(record.runId);
       sink({ type: "info", message: `would destroy ${label}: ${detail}` });
       return result("would-destroy", detail);
     }
     sink({ type: "info", message: `destroying ${label}: ${detail}` });
     try {
       await destroyRun(record, sink);
-      gone.add(record.runId);
       sink({ type: "info", message: `destroyed ${label}` });
       return result("destroyed", detail);
     } catch (error) {
@@ -125,31 +184,44 @@ export async function gc(options: GcOptions): Promise<GcReport> {
       return result("failed", `${detail}; ${message}`);
     }
   });
+}
 
-  let aws: SweepReport | undefined;
-  let awsError: string | undefined;
-  if (options.ec2) {
-    // Live: not destroyed, and not being destroyed by this gc (a dry run counts those as gone too).
-    const knownRuns = new Set(records.filter((r) => !r.destroyed && !gone.has(r.runId)).map((r) => r.runId));
+/** Each open sweeper removes the leftovers that no live run on this machine accounts for. */
+async function sweepLeftovers(
+  sweepers: readonly OpenSweeper[],
+  records: readonly RunRecord[],
+  local: readonly LocalGcResult[],
+  options: GcOptions,
+  now: Date,
+): Promise<LeftoverSweep[]> {
+  const { sink, dryRun } = options;
+  // Live: not destroyed, and not being destroyed by this gc (a dry run counts those as gone too).
+  const gone = new Set(
+    local.filter((r) => r.action === "destroyed" || r.action === "would-destroy").map((r) => r.runId),
+  );
+  const knownRuns = new Set(records.filter((r) => !r.destroyed && !gone.has(r.runId)).map((r) => r.runId));
+  const sweeps: LeftoverSweep[] = [];
+  for (const { target, session } of sweepers) {
+    if (typeof session === "string") {
+      sink({ type: "info", message: `${target}: not swept (${session})` });
+      sweeps.push({ target, notSwept: session });
+      continue;
+    }
     const orphansOf = options.orphansOf ?? runOwner();
     try {
-      aws = await sweep({
-        client: options.ec2,
+      const report = await session.sweep({
         knownRuns,
         now,
         orphanOwner: orphansOf === "everyone" ? undefined : orphansOf,
         dryRun,
         sink,
-        timing: options.sweepTiming,
       });
+      sweeps.push({ target, report });
     } catch (error) {
-      awsError = error instanceof Error ? error.message : String(error);
-      sink({ type: "warning", message: `aws: could not list leftovers: ${awsError}` });
+      const message = error instanceof Error ? error.message : String(error);
+      sink({ type: "warning", message: `${target}: could not list leftovers: ${message}` });
+      sweeps.push({ target, error: message });
     }
-  } else {
-    sink({ type: "info", message: "aws: not swept (no AWS region configured)" });
   }
-
-  const failed = local.some((r) => r.action === "failed") || (aws?.failed ?? 0) > 0 || awsError !== undefined;
-  return { local, aws, awsError, exitCode: failed ? ExitCode.infrastructure : ExitCode.ok };
+  return sweeps;
 }

@@ -461,7 +461,7 @@ export async function collect(
       cause: error,
     });
   }
-  sink({ type: "results", uri: resultsUri, localDir, browse: run.prepared.browse(resultsUri) });
+  sink({ type: "results", uri: resultsUri, localDir, browse: run.prepared.view.browse(resultsUri) });
 }
 
 /** The dry run's plan lines: the resolved spec, the code's commit, what would be provisioned, the cost. */
@@ -475,7 +475,7 @@ export function planLines(run: ValidatedRun, synthesized: SynthesizedRun): strin
     "",
     "# plan (dry run: nothing is provisioned)",
     `code: ${code.displayRepo} @ ${code.ref} → ${code.sha}`,
-    ...prepared.plan,
+    ...prepared.view.plan,
     `stack: ${synth.resourceCount} resources`,
     `estimated cost: ${cost}${spec.maxCostUsd === undefined ? "" : ` (limit $${spec.maxCostUsd.toFixed(2)})`}`,
   ];

@@ -2,6 +2,7 @@
 // Secret values are masked here, the one place values are rendered.
 
 import type { TargetName } from "../spec/types.ts";
+import { type TargetParamSection, targetReadsParams } from "../targets/index.ts";
 import { maskValue } from "./mask.ts";
 import type { PushPlan } from "./push.ts";
 import {
@@ -52,11 +53,11 @@ export interface ParamRow {
 /** The effective parameters a target uses, each with its provenance. */
 export function paramRows(params: Params, target?: TargetName): ParamRow[] {
   const sections: Array<[Record<string, AnyLeaf>, object | undefined]> = [[defaultsLeaves, params.defaults]];
-  if (target !== "local") {
-    sections.push([awsLeaves, params.aws], [vpcConfigLeaves, params.vpcConfig]);
-    sections.push([vpcOutputLeaves(params.aws.vpcName), params.vpc]);
-  }
-  if (target !== "aws") sections.push([localLeaves, params.local]);
+  const reads = (section: TargetParamSection) => target === undefined || targetReadsParams(target, section);
+  if (reads("aws")) sections.push([awsLeaves, params.aws]);
+  if (reads("vpcConfig")) sections.push([vpcConfigLeaves, params.vpcConfig]);
+  if (reads("vpc")) sections.push([vpcOutputLeaves(params.aws.vpcName), params.vpc]);
+  if (reads("local")) sections.push([localLeaves, params.local]);
   sections.push([notifyLeaves, { webhook: params.notifyWebhook }]);
 
   const rows: ParamRow[] = [];

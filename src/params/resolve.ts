@@ -5,6 +5,7 @@
 import { type BurstError, badInput, type SourceLocation } from "../errors.ts";
 import { didYouMean } from "../spec/suggest.ts";
 import type { TargetName } from "../spec/types.ts";
+import { targetReadsParams } from "../targets/index.ts";
 import { normalizePrefix, prefixFromEnv } from "./layout.ts";
 import {
   type AnyLeaf,
@@ -40,7 +41,7 @@ export interface ResolveOptions {
   readonly spec?: ParamOverrides;
   /** Defaults to BURST_CONSUL_PREFIX, else "burst/". */
   readonly prefix?: string;
-  /** "aws" requires the VPC outputs, "local" ignores them; without a target they are read when present. */
+  /** A target that reads the VPC outputs (aws) requires them, one that does not ignores them; without a target they are read when present. */
   readonly target?: TargetName;
 }
 
@@ -71,11 +72,13 @@ export async function resolveParams(options: ResolveOptions): Promise<Params> {
   const vpcConfig = resolution.section(vpcConfigLeaves);
   const local = resolution.section(localLeaves);
   const notify = resolution.section(notifyLeaves);
-  // The local target never uses the VPC: a half-written VPC must not block local runs.
+  // A target that reads no VPC outputs (local) ignores them: a half-written VPC must not block its
+  // runs. One that reads them requires them; without a target they are read when present.
+  const target = options.target;
   const vpc =
-    aws.vpcName === undefined || options.target === "local"
+    aws.vpcName === undefined || (target !== undefined && !targetReadsParams(target, "vpc"))
       ? undefined
-      : resolution.vpcOutputs(aws.vpcName, options.target === "aws");
+      : resolution.vpcOutputs(aws.vpcName, target !== undefined);
   resolution.unknownFileKeys();
 
   resolution.throwProblems();

@@ -1,6 +1,6 @@
 // spark.yml, declared once: this drives validation, defaults and docs/spec-reference.md.
 
-import { targetNames } from "../targets/names.ts";
+import { targetNames } from "../targets/index.ts";
 import {
   dnsLabel,
   envName,

@@ -1,13 +1,14 @@
-// The provisioning contract every target fulfils. A new target is a new folder under
-// src/targets/ plus its name in ./names.ts and one line in ./index.ts, never new `if`s in the
-// lifecycle. (Not yet true everywhere: the params layer still knows aws and local by name.)
+// The provisioning contract every target fulfils, read by the lifecycle, `down` and `gc`. A new
+// target is a folder under src/targets/ that fulfils it, a folder under stacks/ that synthesizes
+// its cluster, and one line in the registry (./index.ts); docs/architecture.md says what else
+// (its parameters) it touches.
 import type { ClusterOutputs, RunIdentity } from "../../stacks/contract.ts";
+import type { EventSink } from "../lifecycle/events.ts";
 import type { NodeConsole } from "../lifecycle/node-bootstrap.ts";
 import type { Params } from "../params/types.ts";
 import type { SshEndpoint } from "../remote/ssh.ts";
 import type { Spec, TargetName } from "../spec/types.ts";
 import type { S3Access } from "../storage/s3.ts";
-import type { AppliedStack } from "../terraform/destroy.ts";
 import type { TerraformEvent } from "../terraform/events.ts";
 
 export interface RunContext {
@@ -40,16 +41,14 @@ export interface PreparedCluster {
   readonly createBuckets: boolean;
   /** Values that must never appear in any output. */
   readonly secrets: readonly string[];
-  /** Human summary of what would be provisioned (dry run, and the manifest). */
-  readonly plan: readonly string[];
+  /** How the cluster is shown to people (dry run, results): presentation, not infrastructure. */
+  readonly view: ClusterView;
   /** A folder on the master that outlives the run, where installed Python dependency sets are reused; absent: installed every run. */
   readonly pythonDependencyCache?: string;
   /** Estimated cost of the run in USD, when known. */
   readonly costUsd?: number;
   /** Why costUsd is absent (an unpriced instance type or region): maxCostUsd then refuses the run. */
   readonly costUnknown?: string;
-  /** Where a user can look at an s3:// URI directly (local: a folder). */
-  browse(uri: string): string | undefined;
   /** Hand every node the run's secrets (the Spark auth secret) once the stack is applied; absent: the stack's nodes already have them. */
   deliverSecrets?(outputs: ClusterOutputs, signal?: AbortSignal): Promise<void>;
   /** Each node's console, where the node role reports its steps and ready/failed (aws). */
@@ -60,6 +59,27 @@ export interface PreparedCluster {
   retryAfterApplyFailure?(errorText: string): Promise<boolean>;
 }
 
+export interface ClusterView {
+  /** Human summary of what would be provisioned (dry run, and the manifest). */
+  readonly plan: readonly string[];
+  /** Where a user can look at an s3:// URI directly (local: a folder). */
+  browse(uri: string): string | undefined;
+}
+
+/** A run's stack once apply has started: what destroy needs, all of it in the run record. */
+export interface AppliedStack {
+  /** Folder holding cdk.tf.json and the run's state. */
+  readonly stackDir: string;
+  /** The run's private folder (terraform's CLI config is written here). */
+  readonly runDir: string;
+  /** terraform or tofu, the one that applied the stack. */
+  readonly terraformBinary: string;
+  /** Values removed from everything terraform prints. */
+  readonly secrets?: readonly string[];
+  /** Every line terraform prints, redacted, is appended here (the run's terraform.log). */
+  readonly logFile?: string;
+}
+
 export interface Target {
   readonly name: TargetName;
   /** Prefixes of the CLI's environment variables its stack's providers read; terraform gets no other. */
@@ -68,6 +88,54 @@ export interface Target {
   prepare(context: RunContext, mode: PrepareMode): Promise<PreparedCluster>;
   /** Destroy a run's applied stack from its folder and state; throws if anything is left in the state. */
   destroy(stack: AppliedStack, onEvent: (event: TerraformEvent) => void): Promise<void>;
+  /** Resources of this target that no run record on this machine accounts for (absent: the target leaves none beyond its runs' state). */
+  readonly leftovers?: LeftoverSweeper;
+}
+
+/** What `burst gc` asks of a target whose resources can outlive every run record (the cloud's). */
+export interface LeftoverSweeper {
+  /**
+   * Get ready to sweep with this machine's configuration (aws: an EC2 client for the region), or
+   * say why this machine has nothing to sweep with ("no AWS region configured").
+   */
+  open(context: LeftoverContext): Promise<LeftoverSession | { readonly notSwept: string }>;
+}
+
+export interface LeftoverContext {
+  /** The CLI's environment: credentials, and whether the user turned sweeping off. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** This machine's parameters, resolved only if the sweeper needs them. */
+  readonly params: () => Promise<Params>;
+}
+
+export interface LeftoverSession {
+  /** Find the leftovers and remove them in dependency order (a dry run lists them), each reported on the sink; a failure to remove one is counted, not thrown. */
+  sweep(request: LeftoverRequest): Promise<LeftoverReport>;
+  /** Release what open() acquired. */
+  close(): void;
+}
+
+export interface LeftoverRequest {
+  /** Runs this machine's records say are live: their unexpired resources stay. */
+  readonly knownRuns: ReadonlySet<string>;
+  readonly now: Date;
+  /** When set, an unexpired resource of an unknown run goes only if this owner's; expired ones go whoever owns them. */
+  readonly orphanOwner?: string;
+  /** List what would be removed; change nothing. */
+  readonly dryRun: boolean;
+  readonly sink: EventSink;
+}
+
+export interface LeftoverReport {
+  /** One per leftover, in removal order. */
+  readonly results: readonly LeftoverResult[];
+  readonly failed: number;
+}
+
+export interface LeftoverResult {
+  readonly leftover: { readonly kind: string; readonly id: string; readonly runId: string };
+  readonly action: "removed" | "would-remove" | "already-gone" | "failed";
+  readonly error?: string;
 }
 
 /** Terraform outputs (name → value) checked into the typed contract. */

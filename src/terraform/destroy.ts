@@ -1,18 +1,16 @@
+// The one destroy of a run's stack, for every target: the run's teardown, `down`, `gc` and the
+// crash guard all come here through Target.destroy.
 import { infraError } from "../errors.ts";
+import type { AppliedStack } from "../targets/contract.ts";
 import { cacheRoot } from "../targets/local/runtime.ts";
 import { TerraformDriver, type TerraformEventSink } from "./driver.ts";
 import { providerInstallation } from "./provider-installation.ts";
 
-/** A run's applied stack, as its record knows it. */
-export interface AppliedStack {
-  readonly stackDir: string;
-  readonly runDir: string;
-  readonly terraformBinary: string;
-  readonly secrets?: readonly string[];
-  readonly logFile?: string;
-}
-
-/** terraform destroy on a run's stack folder and state; throws if anything is left in the state. */
+/**
+ * `terraform destroy` on the stack's folder and state, with only `providerEnv` of the CLI's
+ * environment; then the state must be empty: a destroy that "succeeds" with resources left is
+ * a cluster still billing.
+ */
 export async function destroyStack(
   stack: AppliedStack,
   providerEnv: readonly string[],
@@ -23,9 +21,9 @@ export async function destroyStack(
     stackDir: stack.stackDir,
     scratchDir: stack.runDir,
     installation: providerInstallation(process.env, cacheRoot()),
+    providerEnv,
     secrets: stack.secrets,
     logFile: stack.logFile,
-    providerEnv,
   });
   await driver.destroy(onEvent);
   const left = await driver.resourceCount();

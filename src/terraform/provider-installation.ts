@@ -7,7 +7,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { badInput } from "../errors.ts";
 
-/** The provider every synthesized AWS stack pins (the version @cdktf/provider-aws 20.1.0 is generated from). */
+/** The provider every synthesized AWS stack pins (the version the provider bindings stacks/aws imports, 20.1.0, are generated from). */
 export const awsProviderSource = "registry.terraform.io/hashicorp/aws";
 export const awsProviderVersion = "5.100.0";
 

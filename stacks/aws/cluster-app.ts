@@ -1,15 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { App } from "cdktf";
+import type { ClusterSynth } from "../contract.ts";
 import { type SparkClusterProps, SparkClusterStack } from "./spark-cluster-stack.ts";
 
 export const clusterStackId = "cluster";
-
-export interface ClusterSynth {
-  /** <outdir>/stacks/cluster: cdk.tf.json, and the run's local state once terraform ran. */
-  readonly stackDir: string;
-  readonly resourceCount: number;
-}
 
 /**
  * Synthesizes one run's cluster stack into `outdir` (the engine's only door to CDKTF for aws).

@@ -20,7 +20,20 @@ import { SparkWorkers } from "./cluster/spark-workers.ts";
 import { type AwsApiEndpoints, awsProvider } from "./provider.ts";
 import { runTags } from "./tags.ts";
 
-export interface SparkClusterProps extends RunIdentity, ClusterShape {
+/** The aws-only part of a cluster's shape: what EC2 runs it on. */
+export interface AwsClusterShape {
+  readonly masterInstanceType: string;
+  readonly workerInstanceType: string;
+  /** Workers on spot (the master never is). */
+  readonly spot: boolean;
+  readonly maxPrice?: number;
+  /** Whether a retry after short spot capacity may use on-demand workers. */
+  readonly spotFallback: boolean;
+  /** Root disk of every node, in GB. */
+  readonly diskGb: number;
+}
+
+export interface SparkClusterProps extends RunIdentity, ClusterShape, AwsClusterShape {
   readonly params: AwsParams;
   /** The VPC the cluster launches into (burst/vpc/<vpcName>/... in Consul). */
   readonly vpc: VpcOutputs;

@@ -2,17 +2,19 @@
 // burst gc on real runs: each run folder holds a cluster applied with the real terraform (a
 // detached process its destroy provisioner stops) and a record whose owner is a real live or
 // dead process. gc destroys orphaned and expired clusters from their own state, leaves live and
-// kept ones alone, and sweeps AWS (moto_server) with the runs still live as known runs.
+// kept ones alone, and has the aws target sweep its leftovers (moto_server) with the runs still
+// live as known runs.
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { gc, gcVerdict } from "../../src/fleet/gc.ts";
+import { type GcReport, gc, gcVerdict } from "../../src/fleet/gc.ts";
 import { resourcesInState } from "../../src/fleet/status.ts";
 import type { BurstEvent } from "../../src/lifecycle/events.ts";
 import { type RunRecord, readRecord } from "../../src/lifecycle/run-record.ts";
+import { createAwsTarget } from "../../src/targets/aws/target.ts";
 import {
   burstTags,
   createNetwork,
@@ -51,6 +53,10 @@ after(async () => {
   }
   for (const process of owners) process.stop();
 });
+
+/** No AWS configuration in the environment: the aws target has nothing to sweep with. */
+const noAws = { env: {} };
+const awsSweep = (report: GcReport) => report.leftovers.find((sweep) => sweep.target === "aws");
 
 const collect = () => {
   const events: BurstEvent[] = [];
@@ -139,7 +145,7 @@ describe("gc on this machine", () => {
       }),
     ]);
     const { sink, events } = collect();
-    const report = await gc({ burstHome, dryRun: false, sink });
+    const report = await gc({ burstHome, dryRun: false, sink, ...noAws });
 
     assert.equal(report.exitCode, 0);
     assert.deepEqual(
@@ -155,10 +161,10 @@ describe("gc on this machine", () => {
     await assertDestroyed(crashedLate);
     await assertUntouched(live);
     await assertUntouched(keptFresh);
-    assert.equal(report.aws, undefined);
+    assert.deepEqual(report.leftovers, [{ target: "aws", notSwept: "no AWS region configured" }]);
     assert.ok(events.some((e) => e.type === "info" && e.message === "aws: not swept (no AWS region configured)"));
 
-    const again = await gc({ burstHome, dryRun: false, sink: () => {} });
+    const again = await gc({ burstHome, dryRun: false, sink: () => {}, ...noAws });
     assert.deepEqual(again.local, [], "a second gc finds nothing");
   });
 
@@ -170,7 +176,7 @@ describe("gc on this machine", () => {
       expiresInMinutes: 60,
     });
     const { sink, events } = collect();
-    const report = await gc({ burstHome, dryRun: true, sink });
+    const report = await gc({ burstHome, dryRun: true, sink, ...noAws });
 
     assert.deepEqual(
       report.local.map((r) => [r.runId, r.action]),
@@ -186,7 +192,7 @@ describe("gc on this machine", () => {
     const burstHome = await home();
     const driven = await createLocalRun(burstHome, { runId: "run-driven", pid: owner(), expiresInMinutes: -1 });
     const { sink, events } = collect();
-    const report = await gc({ burstHome, dryRun: false, sink });
+    const report = await gc({ burstHome, dryRun: false, sink, ...noAws });
 
     assert.deepEqual(
       report.local.map((r) => [r.runId, r.why, r.action]),
@@ -211,7 +217,7 @@ describe("gc on this machine", () => {
       expiresInMinutes: 60,
     });
     const { sink, events } = collect();
-    const report = await gc({ burstHome, dryRun: false, sink });
+    const report = await gc({ burstHome, dryRun: false, sink, ...noAws });
 
     assert.equal(report.exitCode, 3);
     assert.deepEqual(
@@ -260,13 +266,19 @@ describe("gc with AWS", () => {
       retryTimeoutMs: 5_000,
     };
 
-    const dry = await gc({ burstHome, dryRun: true, sink: () => {}, ec2, orphansOf: "alice", sweepTiming: timing });
+    const targets = [createAwsTarget({ leftovers: { client: ec2, timing } })];
+    const dry = await gc({ burstHome, dryRun: true, sink: () => {}, targets, orphansOf: "alice" });
     const expected = flatten([dead, unknownMine, colleagueExpired]);
-    assert.deepEqual(dry.aws?.results.map((r) => `${r.leftover.kind} ${r.leftover.id}`).sort(), expected);
-    assert.ok(dry.aws?.results.every((r) => r.action === "would-remove"));
+    assert.deepEqual(
+      awsSweep(dry)
+        ?.report?.results.map((r) => `${r.leftover.kind} ${r.leftover.id}`)
+        .sort(),
+      expected,
+    );
+    assert.ok(awsSweep(dry)?.report?.results.every((r) => r.action === "would-remove"));
 
     const before = await inventory(ec2);
-    const report = await gc({ burstHome, dryRun: false, sink: () => {}, ec2, orphansOf: "alice", sweepTiming: timing });
+    const report = await gc({ burstHome, dryRun: false, sink: () => {}, targets, orphansOf: "alice" });
     assert.equal(report.exitCode, 0, JSON.stringify(report));
     assert.deepEqual(
       report.local.map((r) => [r.runId, r.action]),
@@ -282,12 +294,13 @@ describe("gc with AWS", () => {
       burstHome,
       dryRun: false,
       sink: () => {},
-      ec2,
+      targets,
       orphansOf: "everyone",
-      sweepTiming: timing,
     });
     assert.deepEqual(
-      everyone.aws?.results.map((r) => `${r.leftover.kind} ${r.leftover.id}`).sort(),
+      awsSweep(everyone)
+        ?.report?.results.map((r) => `${r.leftover.kind} ${r.leftover.id}`)
+        .sort(),
       flatten([colleague]),
       "with orphansOf everyone, a colleague's unknown run goes too; the live run stays",
     );
@@ -308,9 +321,14 @@ describe("gc with AWS", () => {
       credentials: { accessKeyId: "x", secretAccessKey: "x" },
       maxAttempts: 1,
     });
-    const report = await gc({ burstHome, dryRun: false, sink: () => {}, ec2 });
+    const report = await gc({
+      burstHome,
+      dryRun: false,
+      sink: () => {},
+      targets: [createAwsTarget({ leftovers: { client: ec2 } })],
+    });
     assert.equal(report.exitCode, 3);
-    assert.ok(report.awsError);
+    assert.ok(awsSweep(report)?.error);
     assert.deepEqual(
       report.local.map((r) => r.action),
       ["destroyed"],

@@ -63,7 +63,7 @@ describe("statusOf", () => {
     assert.equal(before.expired, true);
     assert.ok(before.expiresInSeconds < 0);
 
-    await gc({ burstHome, dryRun: false, sink: () => {} });
+    await gc({ burstHome, dryRun: false, sink: () => {}, env: {} });
     const afterwards = await statusOf(burstHome, "run-b");
     assert.equal(afterwards.cluster, "destroyed");
     assert.equal(afterwards.resourcesInState, 0);

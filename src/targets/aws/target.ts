@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { type CapacityAttempt, nextCapacityAttempt } from "../../../stacks/aws/capacity.ts";
-import { synthSparkCluster } from "../../../stacks/aws/cluster-app.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
@@ -17,6 +16,7 @@ import { awsEndpointsFromEnv } from "./endpoints.ts";
 import { readConsoleOnce, readHostKeyFromConsole } from "./host-key.ts";
 import { deliverSparkAuthSecret } from "./node-secrets.ts";
 import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
+import { type AwsLeftoverOptions, awsLeftovers } from "./sweeper.ts";
 
 export interface AwsTargetOptions {
   /** Where BURST_CALLER_CIDR is read from; default process.env. */
@@ -30,6 +30,8 @@ export interface AwsTargetOptions {
   /** One read of a node's console while it boots; default: ec2:GetConsoleOutput. */
   readonly readConsole?: (region: string, instanceId: string) => Promise<string>;
   readonly hostKeyPollMs?: number;
+  /** How `burst gc` reaches EC2 (default: a client for the configured region) and how long it waits. */
+  readonly leftovers?: AwsLeftoverOptions;
 }
 
 const defaultHostKeyPollMs = 5_000;
@@ -41,6 +43,7 @@ export function createAwsTarget(options: AwsTargetOptions = {}): Target {
     terraformEnv: awsProviderEnv,
     prepare: (context, mode) => prepareAws(context, mode, options),
     destroy: (stack, onEvent) => destroyStack(stack, awsProviderEnv, onEvent),
+    leftovers: awsLeftovers(options.leftovers),
   };
 }
 
@@ -48,6 +51,8 @@ export const awsTarget: Target = createAwsTarget();
 
 async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTargetOptions): Promise<PreparedCluster> {
   const { spec, params } = context;
+  // The stack app (CDKTF and the AWS provider bindings) loads for runs only: not for down or gc.
+  const { synthSparkCluster } = await import("../../../stacks/aws/cluster-app.ts");
   const env = options.env ?? process.env;
   const vpc = requireVpcOutputs(params);
   const endpoints = awsEndpointsFromEnv(env);
@@ -172,16 +177,18 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     createBuckets: false,
     // The private key stays in a 0600 file; the Spark secret is masked wherever burst prints.
     secrets: [sparkAuthSecret],
-    plan: planLines(baseProps, caller, basis, cost),
     ...(unknownCostReason(cost) === undefined ? { costUsd: cost.totalUsd } : { costUnknown: unknownCostReason(cost) }),
-    browse(uri: string) {
-      try {
-        const { bucket, key: prefix } = parseS3Uri(uri);
-        const query = new URLSearchParams({ region: params.aws.region, prefix, showversions: "false" });
-        return `https://s3.console.aws.amazon.com/s3/buckets/${encodeURIComponent(bucket)}?${query}`;
-      } catch {
-        return undefined;
-      }
+    view: {
+      plan: planLines(baseProps, caller, basis, cost),
+      browse(uri: string) {
+        try {
+          const { bucket, key: prefix } = parseS3Uri(uri);
+          const query = new URLSearchParams({ region: params.aws.region, prefix, showversions: "false" });
+          return `https://s3.console.aws.amazon.com/s3/buckets/${encodeURIComponent(bucket)}?${query}`;
+        } catch {
+          return undefined;
+        }
+      },
     },
   };
 }

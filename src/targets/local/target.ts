@@ -2,9 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import { App } from "cdktf";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
-import { LocalClusterStack, localS3Region } from "../../../stacks/local/local-cluster-stack.ts";
 import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
 import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
@@ -18,8 +16,6 @@ export function localS3DataDir(): string {
   return join(burstHome(), "local", "s3");
 }
 
-const stackId = "cluster";
-
 /**
  * The local target: a real Spark standalone cluster, an sshd for the master and an S3 server on
  * this machine, run through the same lifecycle as aws.
@@ -28,11 +24,11 @@ export const localTarget: Target = {
   name: "local",
   // Only terraform's built-in resources: no provider reads the CLI's environment.
   terraformEnv: [],
-  destroy(stack, onEvent) {
-    return destroyStack(stack, this.terraformEnv, onEvent);
-  },
+  destroy: (stack, onEvent) => destroyStack(stack, [], onEvent),
   async prepare(context: RunContext, mode: PrepareMode): Promise<PreparedCluster> {
     const { spec, params, runDir } = context;
+    // The stack app (CDKTF) loads for runs only: not for down or gc.
+    const { synthLocalCluster, localS3Region } = await import("../../../stacks/local/cluster-app.ts");
     const launching = mode === "launch";
     const spark = launching
       ? await ensureSpark(spec.cluster.spark, context.log)
@@ -79,41 +75,34 @@ export const localTarget: Target = {
 
     return {
       synth(outdir: string) {
-        // CDKTF's only validation here runs `terraform version` for every terraform_data (~50 ms
-        // each) and fails where burst runs OpenTofu; ensureTerraform has already found the binary.
-        const app = new App({ outdir, skipValidation: true });
-        const stack = new LocalClusterStack(app, stackId, {
-          ...context.identity,
-          workers,
-          masterInstanceType: "local",
-          workerInstanceType: "local",
-          spot: false,
-          spotFallback: false,
-          sparkVersion: spec.cluster.spark,
-          diskGb: spec.cluster.diskGb,
-          ttlMinutes: spec.cluster.ttlMinutes,
-          workerCores,
-          workerMemory,
-          runDir,
-          sparkHome: spark.sparkHome,
-          pythonExec: spark.pythonExec,
-          extraClassPath: spark.extraJars,
-          sshUser: userInfo().username,
-          sshd: {
-            binary: sshd,
-            port: sshPort,
-            hostKeyFile: hostKey.privateKeyPath,
-            hostPublicKey: hostKey.publicKey,
-            authorizedKeysFile: authorizedKeys,
+        return synthLocalCluster(
+          {
+            ...context.identity,
+            workers,
+            sparkVersion: spec.cluster.spark,
+            ttlMinutes: spec.cluster.ttlMinutes,
+            workerCores,
+            workerMemory,
+            runDir,
+            sparkHome: spark.sparkHome,
+            pythonExec: spark.pythonExec,
+            extraClassPath: spark.extraJars,
+            sshUser: userInfo().username,
+            sshd: {
+              binary: sshd,
+              port: sshPort,
+              hostKeyFile: hostKey.privateKeyPath,
+              hostPublicKey: hostKey.publicKey,
+              authorizedKeysFile: authorizedKeys,
+            },
+            s3: { binary: s3Binary, port: s3Port, dataDir, credentialsFile },
+            sparkAuthSecretFile,
+            masterPort,
+            masterUiPort,
+            workerPorts,
           },
-          s3: { binary: s3Binary, port: s3Port, dataDir, credentialsFile },
-          sparkAuthSecretFile,
-          masterPort,
-          masterUiPort,
-          workerPorts,
-        });
-        app.synth();
-        return { stackDir: join(outdir, "stacks", stackId), resourceCount: stack.resourceCount };
+          outdir,
+        );
       },
       async sshEndpoint(outputs: ClusterOutputs) {
         return {
@@ -129,15 +118,17 @@ export const localTarget: Target = {
       // The master is this machine: a pip install done once serves every later run.
       pythonDependencyCache: join(cacheRoot(), "pydeps"),
       secrets: [credentials.secretAccessKey, credentials.accessKeyId, sparkAuthSecret],
-      plan: [
-        `target local: 1 Spark master + ${workers} worker(s) (${workerCores} core(s), ${workerMemory} each) on this machine`,
-        `  Spark ${spec.cluster.spark}, sshd on 127.0.0.1:${sshPort}, S3 server on ${s3Endpoint}`,
-        `  S3 data folder: ${dataDir}`,
-      ],
       costUsd: 0,
-      browse(uri: string) {
-        const location = parseS3Uri(uri);
-        return join(dataDir, location.bucket, location.key);
+      view: {
+        plan: [
+          `target local: 1 Spark master + ${workers} worker(s) (${workerCores} core(s), ${workerMemory} each) on this machine`,
+          `  Spark ${spec.cluster.spark}, sshd on 127.0.0.1:${sshPort}, S3 server on ${s3Endpoint}`,
+          `  S3 data folder: ${dataDir}`,
+        ],
+        browse(uri: string) {
+          const location = parseS3Uri(uri);
+          return join(dataDir, location.bucket, location.key);
+        },
       },
     };
   },

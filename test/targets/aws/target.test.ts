@@ -74,7 +74,7 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
   after(() => run.remove());
 
   it("plans the nodes, their types and market, the region and the VPC's subnets", () => {
-    const plan = prepared.plan.join("\n");
+    const plan = prepared.view.plan.join("\n");
     assert.match(
       plan,
       /target aws in eu-west-1: 1 master m5\.xlarge \(on-demand\) \+ 4 workers m5\.2xlarge \(spot, max \$0\.20\/h, on-demand if spot is short\)/,
@@ -103,7 +103,7 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
     });
     assert.equal(prepared.costUsd, expected.totalUsd);
     assert.ok(expected.totalUsd > 0);
-    const costLine = prepared.plan.find((line) => line.includes("cost: about")) ?? "";
+    const costLine = prepared.view.plan.find((line) => line.includes("cost: about")) ?? "";
     assert.equal(
       costLine.trim(),
       `cost: about $${expected.perHourUsd.toFixed(2)}/h; $${expected.totalUsd.toFixed(2)} for 120 min (upper bound: ttlMinutes)`,
@@ -112,7 +112,7 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
 
   it("labels the caller's address as a TEST-NET placeholder that launch replaces", () => {
     assert.match(
-      prepared.plan.join("\n"),
+      prepared.view.plan.join("\n"),
       /SSH as admin from 192\.0\.2\.1\/32 \(a TEST-NET placeholder .*detected at launch/,
     );
   });
@@ -177,10 +177,10 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
     assert.equal(prepared.createBuckets, false);
     assert.equal(prepared.secrets.length, 1, "only the run's Spark auth secret, masked in every output");
     assert.equal(
-      prepared.browse("s3://burst-results/runs/wordcount/r1/"),
+      prepared.view.browse("s3://burst-results/runs/wordcount/r1/"),
       "https://s3.console.aws.amazon.com/s3/buckets/burst-results?region=eu-west-1&prefix=runs%2Fwordcount%2Fr1%2F&showversions=false",
     );
-    assert.equal(prepared.browse("not-a-uri"), undefined);
+    assert.equal(prepared.view.browse("not-a-uri"), undefined);
   });
 });
 
@@ -189,7 +189,7 @@ describe("aws target, what the plan says about other specs", () => {
     const run = await testRun({ spec: spec({ job: { timeoutMinutes: 30 } }) });
     try {
       const prepared = await prepare(run);
-      assert.match(prepared.plan.join("\n"), /for 30 min \(upper bound: job\.timeoutMinutes\)/);
+      assert.match(prepared.view.plan.join("\n"), /for 30 min \(upper bound: job\.timeoutMinutes\)/);
     } finally {
       await run.remove();
     }
@@ -213,7 +213,7 @@ describe("aws target, what the plan says about other specs", () => {
     for (const { steps, expected } of cases) {
       const run = await testRun({ spec: spec({ steps }) });
       try {
-        assert.match((await prepare(run)).plan.join("\n"), expected);
+        assert.match((await prepare(run)).view.plan.join("\n"), expected);
       } finally {
         await run.remove();
       }
@@ -224,8 +224,8 @@ describe("aws target, what the plan says about other specs", () => {
     const run = await testRun({ spec: spec({ worker: { instanceType: "x9z.mega" } }) });
     try {
       const prepared = await prepare(run);
-      assert.match(prepared.plan.join("\n"), /warning: .*no price for instance type x9z\.mega: .*lower bound/);
-      assert.match(prepared.plan.join("\n"), /prices: AWS Price List API.*, as of \d{4}/);
+      assert.match(prepared.view.plan.join("\n"), /warning: .*no price for instance type x9z\.mega: .*lower bound/);
+      assert.match(prepared.view.plan.join("\n"), /prices: AWS Price List API.*, as of \d{4}/);
       assert.equal(prepared.costUsd, undefined, "a lower bound is not a cost maxCostUsd may be checked against");
       assert.match(prepared.costUnknown ?? "", /x9z\.mega/);
     } finally {
@@ -259,7 +259,7 @@ describe("aws target: the caller's CIDR", () => {
       const { config } = synthesized(prepared, run);
       const rules = Object.values(config.resource.aws_vpc_security_group_ingress_rule) as Json[];
       const sources = rules.filter((rule) => rule.referenced_security_group_id === undefined);
-      return { sources: sources.map((rule) => rule.cidr_ipv4 ?? rule.cidr_ipv6), plan: prepared.plan.join("\n") };
+      return { sources: sources.map((rule) => rule.cidr_ipv4 ?? rule.cidr_ipv6), plan: prepared.view.plan.join("\n") };
     } finally {
       await run.remove();
     }

@@ -15,7 +15,7 @@ import {
   DescribeFleetsCommand,
   DescribeKeyPairsCommand,
   DisassociateAddressCommand,
-  type EC2Client,
+  EC2Client,
   type Filter,
   paginateDescribeFleets,
   paginateDescribeInstances,
@@ -26,11 +26,12 @@ import {
   type Tag,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
-import { tagKeys } from "../../stacks/aws/tags.ts";
-import type { EventSink } from "../lifecycle/events.ts";
-import { chunks, mapLimit, sleep } from "../util/concurrency.ts";
-import { lastErrorAsIs, retry } from "../util/retry.ts";
-import { relativeTo } from "./format.ts";
+import { tagKeys } from "../../../stacks/aws/tags.ts";
+import { relativeTo } from "../../fleet/format.ts";
+import type { EventSink } from "../../lifecycle/events.ts";
+import { chunks, mapLimit, sleep } from "../../util/concurrency.ts";
+import { lastErrorAsIs, retry } from "../../util/retry.ts";
+import type { LeftoverContext, LeftoverSweeper } from "../contract.ts";
 
 /** What the sweeper removes, in the order it removes them (each kind may depend on the next). */
 export const leftoverKinds = [
@@ -463,4 +464,43 @@ function errorText(error: unknown): string {
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   return code && code !== "Error" && !message.startsWith(code) ? `${code}: ${message}` : message;
+}
+
+export interface AwsLeftoverOptions {
+  /** The EC2 API to sweep (a test's moto); default: a client for the configured region, made by open(). */
+  readonly client?: EC2Client;
+  readonly timing?: Partial<SweepTiming>;
+}
+
+/** The aws target's answer to `burst gc`: EC2 resources tagged with a run no live record here accounts for. */
+export function awsLeftovers(options: AwsLeftoverOptions = {}): LeftoverSweeper {
+  return {
+    async open(context) {
+      const given = options.client;
+      const region = given ? undefined : await sweepRegion(context);
+      if (!given && !region) return { notSwept: "no AWS region configured" };
+      const client = given ?? new EC2Client({ region });
+      return {
+        sweep: (request) => sweep({ ...request, client, timing: options.timing }),
+        // A client gc made is gc's to close; a given one stays its owner's.
+        close: () => {
+          if (!given) client.destroy();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The region to sweep: BURST_AWS_REGION, AWS_REGION, or burst/aws/region from the parameters;
+ * none when BURST_GC_AWS=0, or when no AWS credentials are configured at all (the region alone
+ * is in config/, so every machine has one).
+ */
+async function sweepRegion({ env, params }: LeftoverContext): Promise<string | undefined> {
+  if (env.BURST_GC_AWS === "0") return undefined;
+  const fromEnv = env.BURST_AWS_REGION || env.AWS_REGION;
+  if (fromEnv) return fromEnv;
+  if (!env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE && !env.AWS_ENDPOINT_URL_EC2 && !env.AWS_ENDPOINT_URL)
+    return undefined;
+  return (await params()).aws.region;
 }

@@ -11,9 +11,9 @@ import {
   DeleteLaunchTemplateCommand,
   type EC2Client,
 } from "@aws-sdk/client-ec2";
-import { findLeftovers, type Leftover, removeLeftovers } from "../../src/fleet/sweeper.ts";
-import type { BurstEvent } from "../../src/lifecycle/events.ts";
-import { tagKeys } from "../../stacks/aws/tags.ts";
+import type { BurstEvent } from "../../../src/lifecycle/events.ts";
+import { findLeftovers, type Leftover, removeLeftovers } from "../../../src/targets/aws/sweeper.ts";
+import { tagKeys } from "../../../stacks/aws/tags.ts";
 import {
   burstTags,
   createNetwork,
@@ -26,7 +26,7 @@ import {
   type RunResources,
   recordCommands,
   startMoto,
-} from "../helpers/moto.ts";
+} from "../../helpers/moto.ts";
 
 const fast = {
   pollMs: 50,
