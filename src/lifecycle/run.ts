@@ -97,6 +97,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
   let progress: JobProgress | undefined;
   try {
     const params = await phases.phase("params", request.resolveParams);
+    phases.checkInterrupted();
     const run = await phases.phase("validate", () => validate(scope, request, params));
     validated = run;
     phases.checkInterrupted();

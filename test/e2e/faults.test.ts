@@ -161,7 +161,17 @@ const localLog = (outcome: Outcome, file: string): string =>
 
 // ---- signals in every phase ------------------------------------------------------------------
 
-type SignalPhase = "synth" | "apply" | "wait-ready" | "clone" | "run" | "collect" | "destroy";
+type SignalPhase =
+  | "params"
+  | "validate"
+  | "synth"
+  | "apply"
+  | "wait-ready"
+  | "stage"
+  | "clone"
+  | "run"
+  | "collect"
+  | "destroy";
 
 /**
  * How the signal arrives. Mid-apply and mid-job the test sends it from outside on what the run
@@ -186,9 +196,12 @@ function trigger(phase: SignalPhase): { fromInside: boolean; fire: (event: Burst
 
 /** The phases that may start after a signal in `phase`: only the teardown ones. */
 const after: Record<SignalPhase, string[]> = {
+  params: [],
+  validate: [],
   synth: [],
   apply: ["destroy"],
   "wait-ready": ["destroy"],
+  stage: ["destroy"],
   clone: ["destroy"],
   run: ["collect", "destroy"],
   collect: ["destroy"],
@@ -224,6 +237,12 @@ async function interruptDuring(phase: SignalPhase, signal: "SIGINT" | "SIGTERM")
   const at = started.indexOf(phase);
   assert.ok(at >= 0, `${what}: ${phase} started (${started.join(", ")})`);
   assert.deepEqual(started.slice(at + 1), after[phase], `${what}: only teardown follows (${started.join(", ")})`);
+  if (phase === "params" || phase === "validate") {
+    // Before synth a run has no id, no folder and nothing to destroy.
+    assert.equal(outcome.runDir, undefined, `${what}: no run folder`);
+    await assertCleanedUp(outcome);
+    return;
+  }
   assert.ok(outcome.runDir, `${what}: the run has a folder`);
   const record = JSON.parse(await readFile(join(outcome.runDir, "run.json"), "utf8"));
   assert.equal(record.outcome, "interrupted");
@@ -250,7 +269,18 @@ async function interruptDuring(phase: SignalPhase, signal: "SIGINT" | "SIGTERM")
 }
 
 describe("fault matrix: SIGINT and SIGTERM in every phase", { concurrency: false }, () => {
-  for (const phase of ["synth", "apply", "wait-ready", "clone", "run", "collect", "destroy"] as const) {
+  for (const phase of [
+    "params",
+    "validate",
+    "synth",
+    "apply",
+    "wait-ready",
+    "stage",
+    "clone",
+    "run",
+    "collect",
+    "destroy",
+  ] as const) {
     test(`${phase}: SIGINT and SIGTERM exit 130 and leave nothing behind`, async () => {
       // The two signals run side by side: separate homes, separate clusters.
       await Promise.all([interruptDuring(phase, "SIGINT"), interruptDuring(phase, "SIGTERM")]);
