@@ -90,11 +90,11 @@ describe("runBurst before anything is provisioned", () => {
     assert.equal(existsSync(join(burstHome, "runs")), false);
   });
 
-  test("a signal received before synth ends the run (exit 130) before it has a folder", async () => {
+  test("a signal received during params ends the run (exit 130) before validate, without a folder", async () => {
     const { req, events } = await request(await spec(), { interrupts: interrupts("SIGTERM") });
     const result = await runBurst(req);
     assert.deepEqual({ code: result.exitCode, outcome: result.outcome }, { code: 130, outcome: "interrupted" });
-    assert.deepEqual(started(events), ["params", "validate"]);
+    assert.deepEqual(started(events), ["params"]);
     assert.equal(result.runDir, undefined);
   });
 
