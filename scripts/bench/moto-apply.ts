@@ -14,7 +14,8 @@ import {
 } from "@aws-sdk/client-ec2";
 import { CreateInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
 import ssh2 from "ssh2";
-import { cacheRoot, ensureTerraform } from "../../src/targets/local/runtime.ts";
+import { cacheRoot } from "../../src/home.ts";
+import { ensureTerraform } from "../../src/terraform/binary.ts";
 import { TerraformDriver } from "../../src/terraform/driver.ts";
 import { awsProviderEnv, providerInstallation } from "../../src/terraform/provider-installation.ts";
 import { benchClusterProps } from "../../stacks/aws/bench.ts";

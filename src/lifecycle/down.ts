@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { badInput, infraError } from "../errors.ts";
+import { cacheRoot } from "../home.ts";
 import { loadTarget } from "../targets/index.ts";
-import { cacheRoot } from "../targets/local/runtime.ts";
 import { TerraformDriver } from "../terraform/driver.ts";
 import { providerInstallation } from "../terraform/provider-installation.ts";
 import type { EventSink } from "./events.ts";

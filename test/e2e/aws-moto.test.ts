@@ -49,7 +49,7 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { cacheRoot } from "../../src/targets/local/runtime.ts";
+import { cacheRoot } from "../../src/home.ts";
 import { run } from "../../src/util/exec.ts";
 import { nodeArtifacts } from "../../stacks/aws/artifacts.ts";
 import { tagKeys } from "../../stacks/aws/tags.ts";

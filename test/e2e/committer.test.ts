@@ -16,7 +16,7 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
 } from "@aws-sdk/client-s3";
-import { ensureSpark, type SparkRuntime } from "../../src/targets/local/runtime.ts";
+import { ensureSpark, type SparkRuntime } from "../../src/targets/local/spark.ts";
 import { run } from "../../src/util/exec.ts";
 import { renderSparkDefaults } from "../../stacks/shared/spark-conf.ts";
 import { type S3Server, startS3Server } from "../helpers/s3server.ts";

@@ -7,7 +7,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { ensureSpark } from "../../src/targets/local/runtime.ts";
+import { ensureSpark } from "../../src/targets/local/spark.ts";
 import { run } from "../../src/util/exec.ts";
 import {
   assertNoLeftovers,

@@ -8,7 +8,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SparkRuntime } from "../../src/targets/local/runtime.ts";
+import type { SparkRuntime } from "../../src/targets/local/spark.ts";
 import { type Started, start } from "../../src/util/exec.ts";
 import {
   newSparkAuthSecret,

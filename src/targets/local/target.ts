@@ -7,10 +7,13 @@ import ssh2 from "ssh2";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { LocalClusterStack, localS3Region } from "../../../stacks/local/local-cluster-stack.ts";
 import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
+import { burstHome, cacheRoot } from "../../home.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { freePorts } from "../../util/ports.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
-import { burstHome, cacheRoot, ensureS3Server, ensureSpark, ensureSshd } from "./runtime.ts";
+import { ensureS3Server } from "./s3-server.ts";
+import { ensureSpark } from "./spark.ts";
+import { ensureSshd } from "./sshd.ts";
 
 /** Where the local S3 server keeps buckets, across runs: results stay inspectable as plain files. */
 export function localS3DataDir(): string {

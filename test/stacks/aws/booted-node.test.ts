@@ -29,7 +29,7 @@ import { writeSecretFile } from "../../../src/remote/secret-file.ts";
 import { RemoteNode } from "../../../src/remote/ssh.ts";
 import { hostKeyFromConsole, waitForHostKey } from "../../../src/targets/aws/host-key.ts";
 import { stageArtifacts } from "../../../src/targets/aws/stage-artifacts.ts";
-import { ensureTerraform } from "../../../src/targets/local/runtime.ts";
+import { ensureTerraform } from "../../../src/terraform/binary.ts";
 import { nodeArtifacts } from "../../../stacks/aws/artifacts.ts";
 import { nodeLayout } from "../../../stacks/aws/bootstrap.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";

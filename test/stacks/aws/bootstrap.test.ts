@@ -6,7 +6,7 @@ import { basename, dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { ensureTerraform } from "../../../src/targets/local/runtime.ts";
+import { ensureTerraform } from "../../../src/terraform/binary.ts";
 import { artifactsBucketUrl, mavenCentral, nodeArtifacts, nodeDownloads } from "../../../stacks/aws/artifacts.ts";
 import {
   bootstrapParts,
