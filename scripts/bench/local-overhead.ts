@@ -24,7 +24,7 @@ import {
   renderSparkEnv,
   sparkAuthSecretLine,
 } from "../../stacks/shared/spark-conf.ts";
-import { type S3Server, startS3Server } from "../../test/helpers/s3server.ts";
+import { type S3Server, startS3Server } from "../servers/s3server.ts";
 import { type Sample, sample } from "./stats.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));

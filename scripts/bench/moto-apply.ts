@@ -21,7 +21,7 @@ import { awsProviderEnv, providerInstallation } from "../../src/terraform/provid
 import { benchClusterProps } from "../../stacks/aws/bench.ts";
 import { synthSparkCluster } from "../../stacks/aws/cluster-app.ts";
 import type { SparkClusterProps } from "../../stacks/aws/spark-cluster-stack.ts";
-import { type MotoServer, motoRegion, startMoto } from "../../test/helpers/moto.ts";
+import { type MotoServer, motoRegion, startMoto } from "../servers/moto.ts";
 import { type Sample, sample, timeMs } from "./stats.ts";
 
 export interface MotoApplyPoint {

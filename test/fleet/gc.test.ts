@@ -292,7 +292,7 @@ describe("gc with AWS", () => {
       expiresInMinutes: 60,
     });
     const { EC2Client } = await import("@aws-sdk/client-ec2");
-    const { freePort } = await import("../helpers/ports.ts");
+    const { freePort } = await import("../../scripts/servers/ports.ts");
     const ec2 = new EC2Client({
       endpoint: `http://127.0.0.1:${await freePort()}`,
       region: "us-east-1",

@@ -1,4 +1,4 @@
-// The fixtures the fleet tests build in a real moto_server (test/helpers/moto.ts): one run's worth
+// The fixtures the fleet tests build in a real moto_server (scripts/servers/moto.ts): one run's worth
 // of tagged resources, and untagged or foreign neighbours that must survive every sweep.
 
 import {
@@ -25,7 +25,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { tagKeys } from "../../stacks/aws/tags.ts";
 
-export { type MotoServer as Moto, startMoto } from "../helpers/moto.ts";
+export { type MotoServer as Moto, startMoto } from "../../scripts/servers/moto.ts";
 
 export interface RunTags {
   readonly runId: string;

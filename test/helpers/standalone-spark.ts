@@ -8,6 +8,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, waitForPort } from "../../scripts/servers/ports.ts";
 import type { SparkRuntime } from "../../src/targets/local/spark.ts";
 import { type Started, start } from "../../src/util/exec.ts";
 import {
@@ -16,7 +17,6 @@ import {
   renderSparkEnv,
   sparkAuthSecretLine,
 } from "../../stacks/shared/spark-conf.ts";
-import { freePort, waitForPort } from "./ports.ts";
 
 export interface StandaloneSparkOptions {
   readonly spark: SparkRuntime;

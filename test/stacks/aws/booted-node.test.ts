@@ -20,6 +20,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CreateBucketCommand, PutBucketPolicyCommand } from "@aws-sdk/client-s3";
 import ssh2 from "ssh2";
+import { type S3Server, startS3Server } from "../../../scripts/servers/s3server.ts";
 import { bundleLocalCode, type ResolvedCode } from "../../../src/job/code.ts";
 import { jobLaunch } from "../../../src/job/command.ts";
 import { RemoteJob } from "../../../src/job/remote-job.ts";
@@ -35,7 +36,6 @@ import { nodeLayout } from "../../../stacks/aws/bootstrap.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { pythonPackages } from "../../../stacks/shared/node/packages.ts";
 import { BridgeNetwork, ensureNodeRoot, NodeContainer, serveDirectory } from "../../helpers/node-container.ts";
-import { type S3Server, startS3Server } from "../../helpers/s3server.ts";
 import { blocks, masterIpReference, params, type Synthesized, synthCluster } from "./helpers.ts";
 
 const sparkVersion = "3.5.3";

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { type S3Server, startS3Server } from "../../../scripts/servers/s3server.ts";
 import { BurstError } from "../../../src/errors.ts";
 import { cacheRoot } from "../../../src/home.ts";
 import { withLock } from "../../../src/install/lock.ts";
@@ -22,7 +23,6 @@ import { ensureTerraform } from "../../../src/terraform/binary.ts";
 import { run } from "../../../src/util/exec.ts";
 import { renderSparkDefaults, renderSparkEnv } from "../../../stacks/shared/spark-conf.ts";
 import { readRequirements, sparkLine } from "../../../stacks/shared/spark-versions.ts";
-import { type S3Server, startS3Server } from "../../helpers/s3server.ts";
 
 const SPARK_VERSION = "3.5.3"; // config/defaults.yml defaults.spark
 const log = (line: string) => process.stderr.write(`${line}\n`);
