@@ -53,8 +53,12 @@ async function main(): Promise<void> {
       ? `[setup-runtimes] hashicorp/aws ${awsProviderVersion}: local mirror ${mirror} (terraform installs it offline, linked per run)`
       : `[setup-runtimes] hashicorp/aws ${awsProviderVersion}: no local mirror; terraform downloads it from the registry once into the plugin cache`,
   );
-  const s3 = await timed("s3server", () => ensureS3Server(log));
-  const spark = await timed("spark", () => ensureSpark(sparkVersion, log));
+  // Side by side: the S3 server is a Go build (CPU), Spark mostly downloads (pyspark, the s3a
+  // jars); together they take about as long as the build alone. Their lines carry their names.
+  const [s3, spark] = await Promise.all([
+    timed("s3server", () => ensureS3Server(log)),
+    timed("spark", () => ensureSpark(sparkVersion, log)),
+  ]);
 
   const summary = {
     cache: cacheRoot(),

@@ -16,6 +16,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/setup/lib.sh
 source scripts/setup/lib.sh setup-tests
 
+# One install at a time: test runs started together (several worktrees, a helper and CI) wait for
+# the first one's builds instead of each building Consul and the node root on the same cores.
+mkdir -p "${BURST_HOME:-$HOME/.burst}"
+exec 9>"${BURST_HOME:-$HOME/.burst}/setup-tests.lock"
+flock 9
+
 [ -n "$PYTHON" ] || {
   say "error: python3 is missing: apt-get install -y python3 python3-venv python3-pip"
   exit 3

@@ -9,8 +9,8 @@
 #   terraform/OpenTofu, versitygw, Spark (+ numpy, pandas, pyarrow) + s3a jars
 #                               scripts/setup-runtimes.ts, into ${BURST_HOME:-$HOME/.burst}/cache
 #
-# Cold, it takes a few minutes (pyspark ~1 min, versitygw ~2 min, OpenTofu ~6 min when no
-# terraform is on PATH). Environment: BURST_HOME, BURST_PYTHON, SPARK_HOME,
+# Cold, it takes about 3 minutes on 2 cores (versitygw's Go build ~1.5 min, with Spark installed
+# beside it; OpenTofu ~6 min more when no terraform is on PATH). Environment: BURST_HOME, BURST_PYTHON, SPARK_HOME,
 # TERRAFORM_BINARY_NAME, BURST_MAVEN_REPO (see src/home.ts, src/targets/local/spark.ts and
 # src/terraform/binary.ts).
 set -euo pipefail

@@ -1,12 +1,41 @@
 #!/usr/bin/env bash
-# All tests, with node's built-in runner: unit and component tests first, the end-to-end runs on
-# the local target last. Needs `bash scripts/setup.sh` once on the machine (README); installs the
-# tests' own parts (scripts/setup-tests.sh: Consul, moto, shellcheck, aws CLI) when missing.
-# Pass file paths to run only those: npm test -- test/spec/load.test.ts
+# Tests, with node's built-in runner. The tree mirrors the source: the tests of src/job/code.ts are
+# in test/job/code.test.ts (stacks/ in test/stacks/, scripts/ in test/scripts/); end-to-end runs
+# are in test/e2e, benchmarks in test/bench, shared test parts in test/helpers.
+#
+#   bash scripts/test.sh            every test (`npm test`): unit, component, then e2e. Needs
+#                                   `bash scripts/setup.sh` once (README); installs the tests' own
+#                                   parts (scripts/setup-tests.sh: Consul, moto, shellcheck, aws CLI)
+#                                   when missing.
+#   bash scripts/test.sh --unit     the unit tests only (`npm run test:unit`, under a minute): no
+#                                   installs, no setup-tests.sh.
+#   bash scripts/test.sh FILE...    only those files: npm test -- test/spec/load.test.ts
+#
+# Unit or component: a test file that starts a real external program (Spark or Java, terraform,
+# moto, Consul, versitygw, sshd, shellcheck, a container), runs burst's CLI or a scripts/*.ts as a
+# process of its own, or compiles the CLI, says so on its first line, naming what it starts:
+#
+#   // component: consul
+#
+# Every other test file outside test/e2e and test/bench is a unit test: the code under test called
+# in-process, with temp files, the shell's own tools (bash, git, sleep) as child processes and
+# loopback servers the test starts itself.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/setup-tests.sh
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+if [ "${1-}" = "--unit" ]; then
+  [ "$#" -eq 1 ] || {
+    echo "usage: bash scripts/test.sh --unit (no file arguments)" >&2
+    exit 2
+  }
+  mapfile -t files < <(
+    find test -name '*.test.ts' -not -path 'test/e2e/*' -not -path 'test/bench/*' -print0 |
+      xargs -0 grep -L -E '^// component: ' | sort
+  )
+  # Unit tests share nothing on disk or on ports they did not pick themselves: two at a time.
+  exec node --import tsx --test --test-reporter=spec --test-concurrency=2 "${files[@]}"
+fi
+bash scripts/setup-tests.sh
 if [ "$#" -gt 0 ]; then
   files=("$@")
 else

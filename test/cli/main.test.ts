@@ -1,10 +1,12 @@
+// main(): the command line as a user meets it, called in-process with captured output: exit codes,
+// messages, and what --json puts on stdout.
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { main } from "../../src/cli/burst.ts";
+import { main, usage, version } from "../../src/cli/burst.ts";
 
 /** main() with captured streams, in a BURST_HOME of the test's own. */
 async function run(home: string, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -72,5 +74,108 @@ describe("main --json: the run-end of a command that fails", () => {
     assert.equal(result.code, 3);
     assert.equal(result.stdout, "");
     assert.match(result.stderr, /^burst: .*run\.json is not valid JSON/);
+  });
+});
+
+describe("main: the command line itself", () => {
+  let home: string;
+  before(async () => {
+    home = await mkdtemp(join(tmpdir(), "burst-main-args-"));
+  });
+  after(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
+
+  test("--help and -h print the usage on stdout and exit 0", async () => {
+    for (const flag of ["--help", "-h"]) {
+      const result = await run(home, flag);
+      assert.equal(result.code, 0);
+      assert.equal(result.stdout, usage);
+      assert.equal(result.stderr, "");
+    }
+    assert.match(
+      usage,
+      /Exit codes: 0 job succeeded · 1 job failed · 2 bad input · 3 infrastructure failure · 130 interrupted/,
+    );
+  });
+
+  test("--version and -v print package.json's version", async () => {
+    for (const flag of ["--version", "-v"]) {
+      const result = await run(home, flag);
+      assert.equal(result.code, 0);
+      assert.equal(result.stdout, `${version()}\n`);
+    }
+    assert.match(version(), /^\d+\.\d+\.\d+/);
+  });
+
+  test("an unknown option exits 2 with the problem, then the usage, on stderr", async () => {
+    const result = await run(home, "--frobnicate", "spark.yml");
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, /^burst: Unknown option '--frobnicate'/);
+    assert.ok(result.stderr.endsWith(`\n\n${usage}`));
+  });
+
+  test("an option missing its value exits 2", async () => {
+    const result = await run(home, "spark.yml", "--target");
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^burst: Option '--target <value>' argument missing/);
+  });
+
+  const badArguments: [string[], string][] = [
+    [[], "a spec file is required, e.g. npm run burst -- examples/wordcount/spark.yml"],
+    [["spark.yml", "--target", "gcp"], '--target must be "local" or "aws", found "gcp"'],
+    [["a.yml", "b.yml"], 'unexpected argument "b.yml"; one spec file per run'],
+    [["validate"], "usage: npm run burst -- validate <spark.yml>"],
+    [["validate", "a.yml", "b.yml"], 'unexpected argument "b.yml" after validate <spark.yml>'],
+    [["list", "extra"], 'unexpected argument "extra" after list'],
+    [["status"], "usage: npm run burst -- status <run-id>"],
+    [["logs", "run-1", "run-2"], 'unexpected argument "run-2" after logs <run-id>'],
+    [["down"], "usage: npm run burst -- down <run-id>"],
+    [["gc", "now"], 'unexpected argument "now" after gc'],
+  ];
+  for (const [argv, message] of badArguments) {
+    test(`burst ${argv.join(" ") || "(nothing)"}: exit 2, "${message}"`, async () => {
+      const result = await run(home, ...argv);
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr, `burst: ${message}\n`);
+      assert.equal(result.stdout, "");
+    });
+  }
+
+  test("the same argument error under --json is a run-end event on stdout, bad-input with exit 2", async () => {
+    const result = await run(home, "list", "extra", "--json");
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, "");
+    const end = runEnd(result.stdout);
+    assert.equal(end?.outcome, "bad-input");
+    assert.equal(end?.exitCode, 2);
+    assert.equal(end?.message, 'unexpected argument "extra" after list');
+  });
+
+  test("a word that is not a command is taken for a spec file: not found, exit 2, nothing provisioned", async () => {
+    const saved = process.env.CONSUL_HTTP_ADDR;
+    delete process.env.CONSUL_HTTP_ADDR;
+    try {
+      const result = await run(home, "frobnicate", "--json");
+      assert.equal(result.code, 2);
+      const end = runEnd(result.stdout);
+      assert.equal(end?.outcome, "bad-input");
+      assert.equal(end?.exitCode, 2);
+      assert.match(String(end?.message), /frobnicate: spec file not found/);
+      const runs = await readdir(join(home, "runs")).catch(() => []);
+      assert.deepEqual(runs, [], "a spec that does not exist leaves no run folder");
+    } finally {
+      if (saved !== undefined) process.env.CONSUL_HTTP_ADDR = saved;
+    }
+  });
+
+  test("list in a home without runs says so, and prints nothing under --json", async () => {
+    const human = await run(home, "list");
+    assert.equal(human.code, 0);
+    assert.equal(human.stdout, "no runs yet\n");
+    const json = await run(home, "list", "--json");
+    assert.equal(json.code, 0);
+    assert.equal(json.stdout, "");
   });
 });

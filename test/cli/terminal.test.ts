@@ -1,3 +1,4 @@
+// component: the burst CLI as its own process, on a pseudo-terminal (util-linux script)
 // On a real pseudo-terminal (util-linux `script`): colour and symbols when stderr is a terminal,
 // none with NO_COLOR. A dry run on the local target: nothing is provisioned. (The confirmation
 // prompt is asked only when a launch costs money: it is tested on the aws target against moto, in

@@ -1,3 +1,4 @@
+// component: terraform, moto
 // burst gc on real runs: each run folder holds a cluster applied with the real terraform (a
 // detached process its destroy provisioner stops) and a record whose owner is a real live or
 // dead process. gc destroys orphaned and expired clusters from their own state, leaves live and
@@ -8,6 +9,15 @@ import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import {
+  burstTags,
+  createNetwork,
+  createRunResources,
+  flatten,
+  inventory,
+  type MotoServer,
+  startMoto,
+} from "../../scripts/servers/moto.ts";
 import { gc, gcVerdict } from "../../src/fleet/gc.ts";
 import { resourcesInState } from "../../src/fleet/status.ts";
 import type { BurstEvent } from "../../src/lifecycle/events.ts";
@@ -21,7 +31,6 @@ import {
   makeHome,
   processRunning,
 } from "./local-runs.ts";
-import { burstTags, createNetwork, createRunResources, flatten, inventory, type Moto, startMoto } from "./moto.ts";
 
 const homes: string[] = [];
 const owners: { stop: () => void }[] = [];
@@ -219,7 +228,7 @@ describe("gc on this machine", () => {
 });
 
 describe("gc with AWS", () => {
-  let moto: Moto;
+  let moto: MotoServer;
   before(async () => {
     moto = await startMoto();
   });

@@ -1,3 +1,4 @@
+// component: terraform
 // burst logs <run-id> [--follow]: finished runs print the collected copy (and say where it is in
 // S3); running runs print what burst has written so far, and with --follow keep printing as the
 // files grow until the run ends, its CLI dies, or the user interrupts.

@@ -1,3 +1,4 @@
+// component: terraform
 // burst status <run-id>: the record, what the terraform state still holds, age and time to TTL.
 
 import assert from "node:assert/strict";

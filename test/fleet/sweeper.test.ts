@@ -1,3 +1,4 @@
+// component: moto
 // The AWS sweeper against a real EC2 API (moto_server on loopback): it finds exactly the burst
 // resources that are expired or orphaned, removes them in dependency order with termination
 // confirmed, and never touches untagged, foreign or VPC-stack resources.
@@ -10,9 +11,6 @@ import {
   DeleteLaunchTemplateCommand,
   type EC2Client,
 } from "@aws-sdk/client-ec2";
-import { findLeftovers, type Leftover, removeLeftovers } from "../../src/fleet/sweeper.ts";
-import type { BurstEvent } from "../../src/lifecycle/events.ts";
-import { tagKeys } from "../../stacks/aws/tags.ts";
 import {
   burstTags,
   createNetwork,
@@ -20,12 +18,15 @@ import {
   failFirst,
   flatten,
   inventory,
-  type Moto,
+  type MotoServer,
   pageAnswers,
   type RunResources,
   recordCommands,
   startMoto,
-} from "./moto.ts";
+} from "../../scripts/servers/moto.ts";
+import { findLeftovers, type Leftover, removeLeftovers } from "../../src/fleet/sweeper.ts";
+import type { BurstEvent } from "../../src/lifecycle/events.ts";
+import { tagKeys } from "../../stacks/aws/tags.ts";
 
 const fast = {
   pollMs: 50,
@@ -38,7 +39,7 @@ const now = new Date();
 const hourAgo = new Date(now.getTime() - 3_600_000).toISOString();
 const inAnHour = new Date(now.getTime() + 3_600_000).toISOString();
 
-let moto: Moto;
+let moto: MotoServer;
 before(async () => {
   moto = await startMoto();
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -91,11 +92,21 @@ describe("RemoteJob.follow", () => {
   test("streams a running job's lines as they come and returns its exit code when it ends", async () => {
     const shell = new LocalShell(0);
     const job = new RemoteJob(shell as unknown as RemoteNode, work, "");
-    const script = "echo first; sleep 1; echo second >&2; sleep 1; echo third; exit 7";
+    // Each line waits until the test has seen the one before: they can only arrive as they come,
+    // whatever the machine's load.
+    const seenFirst = join(work, "seen-first");
+    const seenSecond = join(work, "seen-second");
+    const script =
+      `echo first; until [ -e ${seenFirst} ]; do sleep 0.05; done; echo second >&2; ` +
+      `until [ -e ${seenSecond} ]; do sleep 0.05; done; echo third; exit 7`;
     await job.launch({ argv: ["bash", "-c", script], env: {} }, "running/attempt-1");
     const seen: string[] = [];
     const outcome = await job.follow({
-      onLine: (stream, line) => seen.push(`${stream}:${line}`),
+      onLine: (stream, line) => {
+        seen.push(`${stream}:${line}`);
+        if (line === "first") writeFileSync(seenFirst, "");
+        if (line === "second") writeFileSync(seenSecond, "");
+      },
       timeoutMs: 0,
       reconnect: async () => assert.fail("the connection never dropped"),
     });

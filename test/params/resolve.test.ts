@@ -1,3 +1,4 @@
+// component: consul
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { BurstError } from "../../src/errors.ts";

@@ -1,3 +1,4 @@
+// component: terraform with the hashicorp/aws provider
 // The synthesized AWS stacks against the real hashicorp/aws provider's schema (rung 2 of
 // docs/aws.md): `terraform validate` after an offline `init` from the provider mirror.
 

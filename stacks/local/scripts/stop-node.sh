@@ -7,7 +7,12 @@ set -uo pipefail
 node_dir=${NODE_DIR:?NODE_DIR is required}
 [[ -d "$node_dir" ]] || exit 0
 
-alive() { kill -0 -- "-$1" 2>/dev/null || kill -0 "$1" 2>/dev/null; }
+# Alive: a process of the group (or the pid itself) that is not a zombie. A stopped daemon whose
+# parent is gone waits as a zombie until init reaps it, which on some machines (a VM's PID 1)
+# happens only every second or so; a zombie holds no port or file, so it counts as gone.
+alive() {
+  ps -e -o pid= -o pgid= -o stat= | awk -v id="$1" '($1 == id || $2 == id) && $3 !~ /^Z/ { found = 1 } END { exit !found }'
+}
 
 pids=()
 for pid_file in "$node_dir"/*.pid "$node_dir"/work/*.pid; do

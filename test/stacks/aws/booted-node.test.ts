@@ -1,3 +1,4 @@
+// component: systemd-nspawn containers, versitygw, sshd
 // Rung 4 of docs/aws.md: the user data SparkClusterStack synthesizes, taken from cdk.tf.json and
 // evaluated by terraform (base64gzip, as EC2 receives it), booted by cloud-init (NoCloud) in
 // Debian 12 system containers with systemd as PID 1. Nodes talk over a bridge this test creates;

@@ -1,3 +1,4 @@
+// component: versitygw
 // The node role's download step (install_spark in stacks/shared/node/role.sh) run by bash on this
 // machine against an artifacts bucket on a real S3 server (versitygw, loopback), as the stage
 // command fills it and as a node reads it: unsigned GETs, every file checked against its pin.

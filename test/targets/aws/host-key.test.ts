@@ -1,3 +1,4 @@
+// component: moto, sshd
 // The master's host key, from its console output. What is real here and what is not:
 // - the parser runs on moto's actual GetConsoleOutput answer and on the output of the real
 //   announce-host-key.sh (run with its two paths pointed at temp files);

@@ -1,3 +1,4 @@
+// component: Spark, Java, versitygw, terraform
 // The local target's real parts, proven together with no mocks: versitygw (S3 API, posix backend)
 // + Spark from the cached pyspark venv with hadoop-aws + spark-defaults from the shared renderer.
 // A PySpark word count reads s3a://bucket/in/ and writes s3a://bucket/out/; the results are read

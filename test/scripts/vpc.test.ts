@@ -1,3 +1,4 @@
+// component: scripts/vpc.ts as its own process (synthesizes the VPC stack with cdktf)
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -6,7 +7,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
+const root = fileURLToPath(new URL("../../", import.meta.url));
 const workDir = mkdtempSync(join(tmpdir(), "burst-vpc-script-"));
 after(() => rmSync(workDir, { recursive: true, force: true }));
 

@@ -1,3 +1,4 @@
+// component: the compiler (builds the CLI into dist/)
 // `npm run burst` runs the compiled CLI (dist/, from scripts/build.mjs) through scripts/run.mjs:
 // plain JavaScript with no TypeScript loader, each command loading only its own modules, and a
 // build older than its sources is rebuilt before it runs, never run silently.

@@ -1,3 +1,4 @@
+// component: consul, the real CLI
 // The bad-input catalogue, through the real CLI: command-line flags, the spec, config/*.yml,
 // Consul values (a real agent) and the environment. Each case must fail with a message that
 // names the problem and where it is (file:line:col, key, flag or variable), exit 2 for bad input

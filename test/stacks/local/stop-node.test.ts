@@ -1,0 +1,42 @@
+// stop-node.sh on real processes: a daemon that has exited but not yet been reaped (a zombie:
+// its parent, init on a VM, reaps it later) holds no port or file, so stop-node does not wait for
+// the reaping. Locally that wait was most of destroy's time (docs/benchmarks.md).
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { run } from "../../../src/util/exec.ts";
+
+const scripts = fileURLToPath(new URL("../../../stacks/local/scripts/", import.meta.url));
+const state = (pid: number): string | undefined => {
+  const file = `/proc/${pid}/stat`;
+  return existsSync(file) ? readFileSync(file, "utf8").split(") ")[1]?.[0] : undefined;
+};
+
+test("stop-node stops the node's daemons and does not wait for an exited one to be reaped", async () => {
+  const node = await mkdtemp(join(tmpdir(), "burst-stop-node-"));
+  // The daemon runs in its own session under a parent that never reaps it (`exec sleep`), as a
+  // detached daemon does under a slow-reaping init.
+  const started = await run("bash", [
+    "-c",
+    `setsid bash -c 'sleep 300 & echo $! > ${node}/daemon.pid; exec sleep 300' >/dev/null 2>&1 </dev/null &
+     for _ in $(seq 50); do [ -s ${node}/daemon.pid ] && break; sleep 0.1; done`,
+  ]);
+  assert.equal(started.code, 0, started.stderr);
+  const daemon = Number(await readFile(join(node, "daemon.pid"), "utf8"));
+  assert.equal(state(daemon), "S", "the daemon runs");
+  // Its parent never reaps it: before the fix, stop-node waited 15 s, then 5 s more, for a zombie.
+  const stopped = await run("bash", [join(scripts, "stop-node.sh")], {
+    env: { ...process.env, NODE_DIR: node },
+    timeoutMs: 10_000,
+  });
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.equal(state(daemon), "Z", "the daemon has exited (a zombie until its parent reaps it)");
+  assert.equal(existsSync(join(node, "daemon.pid")), false, "its pid file is removed");
+  // The never-reaping parent goes too (then init reaps both).
+  const parent = Number(readFileSync(`/proc/${daemon}/stat`, "utf8").split(") ")[1]?.split(" ")[1]);
+  process.kill(parent, "SIGKILL");
+});
