@@ -10,7 +10,11 @@ import { homedir } from "node:os";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
 import { BurstError } from "../src/errors.ts";
-import { cacheRoot, ensureS3Server, ensureSpark, ensureSshd, ensureTerraform } from "../src/targets/local/runtime.ts";
+import { cacheRoot } from "../src/home.ts";
+import { ensureS3Server } from "../src/targets/local/s3-server.ts";
+import { ensureSpark } from "../src/targets/local/spark.ts";
+import { ensureSshd } from "../src/targets/local/sshd.ts";
+import { ensureTerraform } from "../src/terraform/binary.ts";
 import { awsProviderVersion, recordProviderMirror } from "../src/terraform/provider-installation.ts";
 
 function defaultSparkVersion(): string {

@@ -11,7 +11,8 @@
 #
 # Cold, it takes about 3 minutes on 2 cores (versitygw's Go build ~1.5 min, with Spark installed
 # beside it; OpenTofu ~6 min more when no terraform is on PATH). Environment: BURST_HOME, BURST_PYTHON, SPARK_HOME,
-# TERRAFORM_BINARY_NAME, BURST_MAVEN_REPO (see src/targets/local/runtime.ts).
+# TERRAFORM_BINARY_NAME, BURST_MAVEN_REPO (see src/home.ts, src/targets/local/spark.ts and
+# src/terraform/binary.ts).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import { ensureSpark } from "../../src/targets/local/runtime.ts";
+import { ensureSpark } from "../../src/targets/local/spark.ts";
 import { run } from "../../src/util/exec.ts";
 import { renderSparkDefaults, renderSparkEnv } from "../../stacks/shared/spark-conf.ts";
-import { startS3Server } from "../../test/helpers/s3server.ts";
+import { startS3Server } from "../servers/s3server.ts";
 
 const JOB_PY = `
 import json, sys, time

@@ -13,7 +13,7 @@ import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { jobLaunch } from "../../src/job/command.ts";
 import { resolveParams, storeFromEnv } from "../../src/params/index.ts";
 import { loadSpec } from "../../src/spec/load.ts";
-import { ensureSpark, type SparkRuntime } from "../../src/targets/local/runtime.ts";
+import { ensureSpark, type SparkRuntime } from "../../src/targets/local/spark.ts";
 import { run, type Started, start } from "../../src/util/exec.ts";
 import { freePorts } from "../../src/util/ports.ts";
 import { localS3Region } from "../../stacks/local/local-cluster-stack.ts";
@@ -24,7 +24,7 @@ import {
   renderSparkEnv,
   sparkAuthSecretLine,
 } from "../../stacks/shared/spark-conf.ts";
-import { type S3Server, startS3Server } from "../../test/helpers/s3server.ts";
+import { type S3Server, startS3Server } from "../servers/s3server.ts";
 import { type Sample, sample } from "./stats.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));

@@ -13,14 +13,15 @@ import {
   DescribeImagesCommand,
 } from "@aws-sdk/client-ec2";
 import { CreateInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
+import { cacheRoot } from "../../src/home.ts";
 import { newKeyPair } from "../../src/remote/keys.ts";
-import { cacheRoot, ensureTerraform } from "../../src/targets/local/runtime.ts";
+import { ensureTerraform } from "../../src/terraform/binary.ts";
 import { TerraformDriver } from "../../src/terraform/driver.ts";
 import { awsProviderEnv, providerInstallation } from "../../src/terraform/provider-installation.ts";
 import { benchClusterProps } from "../../stacks/aws/bench.ts";
 import { synthSparkCluster } from "../../stacks/aws/cluster-app.ts";
 import type { SparkClusterProps } from "../../stacks/aws/spark-cluster-stack.ts";
-import { type MotoServer, motoRegion, startMoto } from "../../test/helpers/moto.ts";
+import { type MotoServer, motoRegion, startMoto } from "../servers/moto.ts";
 import { type Sample, sample, timeMs } from "./stats.ts";
 
 export interface MotoApplyPoint {

@@ -11,7 +11,7 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { run, which } from "../../src/util/exec.ts";
-import { type S3Server, startS3Server } from "../../test/helpers/s3server.ts";
+import { type S3Server, startS3Server } from "../servers/s3server.ts";
 import { type Sample, sample } from "./stats.ts";
 
 export interface UploadSizes {

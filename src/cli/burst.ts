@@ -232,7 +232,7 @@ export async function main(argv: readonly string[], io: Io = process, options: M
 
 /** ${BURST_HOME:-~/.burst}; its module is loaded only by the commands that use it. */
 async function burstHome(): Promise<string> {
-  return (await import("../targets/local/runtime.ts")).burstHome();
+  return (await import("../home.ts")).burstHome();
 }
 
 /** A yes/no question on the terminal; anything but "y"/"yes" is no, Ctrl-C interrupts the run. */

@@ -2,10 +2,10 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
-import { shellQuote } from "../../stacks/shared/spark-conf.ts";
 import { badInput, infraError } from "../errors.ts";
 import type { RemoteNode } from "../remote/ssh.ts";
 import { LineSplitter } from "../util/lines.ts";
+import { shellQuote } from "../util/shell.ts";
 import type { ResolvedCode } from "./code.ts";
 import type { JobLaunch } from "./command.ts";
 

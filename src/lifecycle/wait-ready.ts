@@ -1,7 +1,7 @@
 import type { ClusterOutputs } from "../../stacks/contract.ts";
-import { shellQuote } from "../../stacks/shared/spark-conf.ts";
 import { BurstError, infraError } from "../errors.ts";
 import type { RemoteNode } from "../remote/ssh.ts";
+import { shellQuote } from "../util/shell.ts";
 
 export interface WaitOptions {
   readonly timeoutMs: number;

@@ -2,8 +2,8 @@
 // of stacks, user data, terraform state and outputs. It travels on the command's stdin, never in
 // an argument or the environment, and nothing of it is echoed back.
 
-import { shellQuote } from "../../stacks/shared/spark-conf.ts";
 import { infraError } from "../errors.ts";
+import { shellQuote } from "../util/shell.ts";
 import { type ConnectOptions, RemoteNode, type SshEndpoint } from "./ssh.ts";
 
 /** Writes `secret` (one line) to `path` on the node, owned by root, mode 0600, through sudo. */

@@ -1,8 +1,8 @@
 // The one destroy of a run's stack, for every target: the run's teardown, `down`, `gc` and the
 // crash guard all come here through Target.destroy.
 import { infraError } from "../errors.ts";
+import { cacheRoot } from "../home.ts";
 import type { AppliedStack } from "../targets/contract.ts";
-import { cacheRoot } from "../targets/local/runtime.ts";
 import { TerraformDriver, type TerraformEventSink } from "./driver.ts";
 import { providerInstallation } from "./provider-installation.ts";
 

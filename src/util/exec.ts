@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
 import { LineSplitter } from "./lines.ts";
+import { shellQuote } from "./shell.ts";
 
 export type StreamName = "stdout" | "stderr";
 
@@ -99,7 +100,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 /** Render a command for messages: `cmd 'arg with space'`. */
 export function formatCommand(cmd: string, args: readonly string[] = []): string {
-  return [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(" ");
+  return [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : shellQuote(a))).join(" ");
 }
 
 class Capture {

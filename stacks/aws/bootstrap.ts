@@ -6,8 +6,9 @@
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { shellQuote } from "../../src/util/shell.ts";
 import { pythonPackages, readPackageList } from "../shared/node/packages.ts";
-import { renderLog4j2, renderSparkDefaults, renderSparkEnv, shellQuote } from "../shared/spark-conf.ts";
+import { renderLog4j2, renderSparkDefaults, renderSparkEnv } from "../shared/spark-conf.ts";
 
 const stacksDir = fileURLToPath(new URL("../", import.meta.url));
 

@@ -2,6 +2,7 @@
 // SPARK_CONF_DIR, the aws bootstrap writes the same text on each node. One renderer, so the
 // local end-to-end tests exercise the configuration AWS nodes get.
 import { randomBytes } from "node:crypto";
+import { shellQuote } from "../../src/util/shell.ts";
 
 export interface S3AccessConfig {
   /** Custom S3 endpoint (local S3 server); absent on AWS, where the regional endpoint is used. */
@@ -106,10 +107,6 @@ export function renderSparkEnv(input: SparkEnvInput): string {
     lines.push(`if [ -r ${file} ]; then . ${file}; fi`);
   }
   return `${lines.join("\n")}\n`;
-}
-
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /** log4j2.properties: Spark's own chatter at WARN so the job's output stays readable. */

@@ -49,13 +49,13 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { cacheRoot } from "../../src/targets/local/runtime.ts";
+import { type MotoServer, motoRegion, startMoto } from "../../scripts/servers/moto.ts";
+import { cacheRoot } from "../../src/home.ts";
 import { run } from "../../src/util/exec.ts";
 import { nodeArtifacts } from "../../stacks/aws/artifacts.ts";
 import { tagKeys } from "../../stacks/aws/tags.ts";
 import { burst, makeRepo, repoRoot, runDirs, startBurst, tempBurstHome, writeSpec } from "../helpers/burst.ts";
 import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
-import { type MotoServer, motoRegion, startMoto } from "../helpers/moto.ts";
 import { burstInTerminal } from "../helpers/terminal.ts";
 import { realProviderInstallation } from "../helpers/terraform.ts";
 

@@ -16,10 +16,10 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
 } from "@aws-sdk/client-s3";
-import { ensureSpark, type SparkRuntime } from "../../src/targets/local/runtime.ts";
+import { type S3Server, startS3Server } from "../../scripts/servers/s3server.ts";
+import { ensureSpark, type SparkRuntime } from "../../src/targets/local/spark.ts";
 import { run } from "../../src/util/exec.ts";
 import { renderSparkDefaults } from "../../stacks/shared/spark-conf.ts";
-import { type S3Server, startS3Server } from "../helpers/s3server.ts";
 import { type StandaloneSpark, startStandaloneSpark } from "../helpers/standalone-spark.ts";
 import { waitFor } from "../helpers/wait.ts";
 

@@ -10,8 +10,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { cacheRoot } from "../../src/home.ts";
 import { cachedArtifact } from "../../src/targets/local/maven.ts";
-import { cacheRoot, ensureSpark } from "../../src/targets/local/runtime.ts";
+import { ensureSpark } from "../../src/targets/local/spark.ts";
 import { run } from "../../src/util/exec.ts";
 import {
   assertNoLeftovers,

@@ -7,7 +7,8 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { ensureSpark } from "../../src/targets/local/runtime.ts";
+import { type S3Server, startS3Server } from "../../scripts/servers/s3server.ts";
+import { ensureSpark } from "../../src/targets/local/spark.ts";
 import { run } from "../../src/util/exec.ts";
 import {
   assertNoLeftovers,
@@ -20,7 +21,6 @@ import {
   tempBurstHome,
   writeSpec,
 } from "../helpers/burst.ts";
-import { type S3Server, startS3Server } from "../helpers/s3server.ts";
 
 const wordcount = readFileSync(join(repoRoot, "examples/wordcount/job/wordcount.py"), "utf8");
 const text = "the quick brown fox jumps over the lazy dog\nthe dog sleeps\n";

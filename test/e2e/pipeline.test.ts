@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { ensureSpark } from "../../src/targets/local/runtime.ts";
+import { type S3Server, startS3Server } from "../../scripts/servers/s3server.ts";
+import { ensureSpark } from "../../src/targets/local/spark.ts";
 import { run } from "../../src/util/exec.ts";
 import {
   assertNoLeftovers,
@@ -24,7 +25,6 @@ import {
   tempBurstHome,
   writeSpec,
 } from "../helpers/burst.ts";
-import { type S3Server, startS3Server } from "../helpers/s3server.ts";
 import { buildWheel } from "../helpers/wheel.ts";
 
 type Event = Record<string, unknown>;

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { decommissionedExecutors } from "../../src/job/decommissions.ts";
-import { ensureSpark, type SparkRuntime } from "../../src/targets/local/runtime.ts";
+import { ensureSpark, type SparkRuntime } from "../../src/targets/local/spark.ts";
 import { run } from "../../src/util/exec.ts";
 import { renderSparkDefaults } from "../../stacks/shared/spark-conf.ts";
 import { type ImdsStandIn, startImdsStandIn } from "../helpers/imds.ts";

@@ -10,11 +10,6 @@ import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type GcReport, gc, gcVerdict } from "../../src/fleet/gc.ts";
-import { resourcesInState } from "../../src/fleet/status.ts";
-import type { BurstEvent } from "../../src/lifecycle/events.ts";
-import { type RunRecord, readRecord } from "../../src/lifecycle/run-record.ts";
-import { createAwsTarget } from "../../src/targets/aws/target.ts";
 import {
   burstTags,
   createNetwork,
@@ -23,7 +18,12 @@ import {
   inventory,
   type MotoServer,
   startMoto,
-} from "../helpers/moto.ts";
+} from "../../scripts/servers/moto.ts";
+import { type GcReport, gc, gcVerdict } from "../../src/fleet/gc.ts";
+import { resourcesInState } from "../../src/fleet/status.ts";
+import type { BurstEvent } from "../../src/lifecycle/events.ts";
+import { type RunRecord, readRecord } from "../../src/lifecycle/run-record.ts";
+import { createAwsTarget } from "../../src/targets/aws/target.ts";
 import {
   createLocalRun,
   deadPid,
@@ -314,7 +314,7 @@ describe("gc with AWS", () => {
       expiresInMinutes: 60,
     });
     const { EC2Client } = await import("@aws-sdk/client-ec2");
-    const { freePort } = await import("../helpers/ports.ts");
+    const { freePort } = await import("../../scripts/servers/ports.ts");
     const ec2 = new EC2Client({
       endpoint: `http://127.0.0.1:${await freePort()}`,
       region: "us-east-1",

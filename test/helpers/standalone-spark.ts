@@ -8,7 +8,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SparkRuntime } from "../../src/targets/local/runtime.ts";
+import { freePort, waitForPort } from "../../scripts/servers/ports.ts";
+import type { SparkRuntime } from "../../src/targets/local/spark.ts";
 import { type Started, start } from "../../src/util/exec.ts";
 import {
   newSparkAuthSecret,
@@ -16,7 +17,6 @@ import {
   renderSparkEnv,
   sparkAuthSecretLine,
 } from "../../stacks/shared/spark-conf.ts";
-import { freePort, waitForPort } from "./ports.ts";
 
 export interface StandaloneSparkOptions {
   readonly spark: SparkRuntime;

@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { which } from "../../src/util/exec.ts";
+import { shellQuote } from "../../src/util/shell.ts";
 import { repoRoot } from "./burst.ts";
 
 export interface Terminal {
@@ -21,8 +22,6 @@ export interface Terminal {
 }
 
 const colourEscape = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
-
-const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
 
 /** Start `burst <args>` on a fresh pseudo-terminal; fails with directions when `script` is missing. */
 export function burstInTerminal(

@@ -3,7 +3,8 @@
 // records it): the tests have no registry to download it from, so a missing mirror fails and says
 // how to get one. Never skipped.
 
-import { cacheRoot, ensureTerraform } from "../../src/targets/local/runtime.ts";
+import { cacheRoot } from "../../src/home.ts";
+import { ensureTerraform } from "../../src/terraform/binary.ts";
 import { TerraformDriver } from "../../src/terraform/driver.ts";
 import {
   awsProviderEnv,

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { freePort } from "../../scripts/servers/ports.ts";
 import { BurstError } from "../../src/errors.ts";
 import { ConsulStore, FileStore, LayeredStore, resolveParams } from "../../src/params/index.ts";
-import { freePort } from "../helpers/ports.ts";
 import { cleanEnv, runScript } from "./fixtures.ts";
 
 // Generous: a bound that proves "fails in seconds, never hangs", not a performance target.

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { BurstError } from "../../src/errors.ts";
-import { ensureTerraform } from "../../src/targets/local/runtime.ts";
+import { ensureTerraform } from "../../src/terraform/binary.ts";
 import { TerraformDriver } from "../../src/terraform/driver.ts";
 
 describe("TerraformDriver: a state lock held by another process", () => {

@@ -4,12 +4,15 @@ import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
+import { burstHome, cacheRoot } from "../../home.ts";
 import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { destroyStack } from "../../terraform/destroy.ts";
 import { freePorts } from "../../util/ports.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
-import { burstHome, cacheRoot, ensureS3Server, ensureSpark, ensureSshd } from "./runtime.ts";
+import { ensureS3Server } from "./s3-server.ts";
+import { ensureSpark } from "./spark.ts";
+import { ensureSshd } from "./sshd.ts";
 
 /** Where the local S3 server keeps buckets, across runs: results stay inspectable as plain files. */
 export function localS3DataDir(): string {

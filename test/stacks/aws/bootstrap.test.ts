@@ -7,7 +7,8 @@ import { basename, dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { ensureTerraform } from "../../../src/targets/local/runtime.ts";
+import { ensureTerraform } from "../../../src/terraform/binary.ts";
+import { shellQuote } from "../../../src/util/shell.ts";
 import { artifactsBucketUrl, mavenCentral, nodeArtifacts, nodeDownloads } from "../../../stacks/aws/artifacts.ts";
 import {
   bootstrapParts,
@@ -16,7 +17,7 @@ import {
   systemdCalendar,
   variablesRead,
 } from "../../../stacks/aws/bootstrap.ts";
-import { renderSparkEnv, shellQuote } from "../../../stacks/shared/spark-conf.ts";
+import { renderSparkEnv } from "../../../stacks/shared/spark-conf.ts";
 import { masterIpReference, params, synthCluster, vpc } from "./helpers.ts";
 
 const stacksDir = fileURLToPath(new URL("../../../stacks/", import.meta.url));

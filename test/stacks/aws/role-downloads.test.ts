@@ -13,9 +13,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CreateBucketCommand, PutBucketPolicyCommand } from "@aws-sdk/client-s3";
+import { type S3Server, startS3Server } from "../../../scripts/servers/s3server.ts";
 import { stageArtifacts } from "../../../src/targets/aws/stage-artifacts.ts";
 import type { NodeArtifact } from "../../../stacks/aws/artifacts.ts";
-import { type S3Server, startS3Server } from "../../helpers/s3server.ts";
 
 const role = fileURLToPath(new URL("../../../stacks/shared/node/role.sh", import.meta.url));
 const bucket = "burst-main-artifacts-roletest";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
+import { freePort } from "../../../scripts/servers/ports.ts";
 import { BurstError, ExitCode } from "../../../src/errors.ts";
 import {
   checkIpUrl,
@@ -8,7 +9,6 @@ import {
   placeholderCallerCidr,
   resolveCallerCidr,
 } from "../../../src/targets/aws/caller-cidr.ts";
-import { freePort } from "../../helpers/ports.ts";
 
 /** A loopback stand-in for checkip.amazonaws.com: each path answers differently. */
 function checkIpServer(): Promise<{ url: string; close(): Promise<void> }> {

@@ -17,6 +17,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import ssh2 from "ssh2";
+import { type MotoServer, startMoto, useMotoEnvironment } from "../../../scripts/servers/moto.ts";
 import { BurstError, ExitCode } from "../../../src/errors.ts";
 import {
   type ConsoleReader,
@@ -27,7 +28,6 @@ import {
 } from "../../../src/targets/aws/host-key.ts";
 import { createAwsTarget } from "../../../src/targets/aws/target.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
-import { type MotoServer, startMoto, useMotoEnvironment } from "../../helpers/moto.ts";
 import { testRun } from "./fixtures.ts";
 
 const announceScript = fileURLToPath(new URL("../../../stacks/aws/bootstrap/announce-host-key.sh", import.meta.url));

@@ -11,9 +11,6 @@ import {
   DeleteLaunchTemplateCommand,
   type EC2Client,
 } from "@aws-sdk/client-ec2";
-import type { BurstEvent } from "../../../src/lifecycle/events.ts";
-import { findLeftovers, type Leftover, removeLeftovers } from "../../../src/targets/aws/sweeper.ts";
-import { tagKeys } from "../../../stacks/aws/tags.ts";
 import {
   burstTags,
   createNetwork,
@@ -26,7 +23,10 @@ import {
   type RunResources,
   recordCommands,
   startMoto,
-} from "../../helpers/moto.ts";
+} from "../../../scripts/servers/moto.ts";
+import type { BurstEvent } from "../../../src/lifecycle/events.ts";
+import { findLeftovers, type Leftover, removeLeftovers } from "../../../src/targets/aws/sweeper.ts";
+import { tagKeys } from "../../../stacks/aws/tags.ts";
 
 const fast = {
   pollMs: 50,

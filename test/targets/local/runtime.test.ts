@@ -13,21 +13,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { type S3Server, startS3Server } from "../../../scripts/servers/s3server.ts";
 import { BurstError } from "../../../src/errors.ts";
-import { withLock } from "../../../src/targets/local/cache-lock.ts";
-import {
-  cacheRoot,
-  ensureS3Server,
-  ensureSpark,
-  ensureSshd,
-  ensureTerraform,
-  type S3ServerRuntime,
-  type SparkRuntime,
-} from "../../../src/targets/local/runtime.ts";
+import { cacheRoot } from "../../../src/home.ts";
+import { withLock } from "../../../src/install/lock.ts";
+import { ensureS3Server, type S3ServerRuntime } from "../../../src/targets/local/s3-server.ts";
+import { ensureSpark, type SparkRuntime } from "../../../src/targets/local/spark.ts";
+import { ensureSshd } from "../../../src/targets/local/sshd.ts";
+import { ensureTerraform } from "../../../src/terraform/binary.ts";
 import { run } from "../../../src/util/exec.ts";
 import { renderSparkDefaults, renderSparkEnv } from "../../../stacks/shared/spark-conf.ts";
 import { readRequirements, sparkLine } from "../../../stacks/shared/spark-versions.ts";
-import { type S3Server, startS3Server } from "../../helpers/s3server.ts";
 
 const SPARK_VERSION = "3.5.3"; // config/defaults.yml defaults.spark
 const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -1,5 +1,6 @@
-// A real S3 API server for tests: versitygw with its posix backend on a free loopback port, a temp
-// data dir (objects are plain files under <dataDir>/<bucket>/<key>) and random root credentials.
+// A real S3 API server for tests and benchmarks: versitygw with its posix backend on a free
+// loopback port, a temp data dir (objects are plain files under <dataDir>/<bucket>/<key>) and
+// random root credentials.
 //
 //   const s3 = await startS3Server();
 //   try { ... s3.endpoint, s3.accessKeyId, s3.secretAccessKey, s3.client() ... } finally { await s3.stop(); }
@@ -9,7 +10,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
-import { ensureS3Server } from "../../src/targets/local/runtime.ts";
+import { ensureS3Server } from "../../src/targets/local/s3-server.ts";
 import { type Started, start } from "../../src/util/exec.ts";
 import { freePort, waitForPort } from "./ports.ts";
 

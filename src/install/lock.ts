@@ -1,4 +1,4 @@
-// Cross-process lock and atomic install for the local runtime cache, so two bursts started at
+// Cross-process lock and atomic install for the burst cache, so two bursts started at
 // once install a component once, and a killed install never leaves a half-written cache entry.
 //
 // The lock is a directory created with mkdir (atomic on every local filesystem) holding an
@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { infraError } from "../../errors.ts";
+import { infraError } from "../errors.ts";
 
 export interface LockOptions {
   /** What is being installed, for the "waiting" message. */

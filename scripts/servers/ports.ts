@@ -1,4 +1,4 @@
-// Free TCP ports on loopback for servers started by tests.
+// Free TCP ports on loopback for servers started by tests and benchmarks.
 
 import { createServer } from "node:net";
 
