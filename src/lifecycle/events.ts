@@ -42,6 +42,7 @@ export function outcomeOfError(error: BurstError): Outcome {
 export type BurstEvent =
   | {
       readonly type: "run-start";
+      readonly runId: string;
       readonly name: string;
       readonly target: string;
       readonly runDir: string;

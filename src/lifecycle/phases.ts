@@ -146,7 +146,7 @@ export function placeRun(scope: RunScope, run: ValidatedRun, runId: string, runs
   const { spec, code } = run;
   const runDir = join(runsRoot, runId);
   const resultsUri = `${spec.results.replace(/\/?$/, "/")}${spec.name}/${runId}/`;
-  scope.sink({ type: "run-start", name: spec.name, target: spec.target, runDir, spec: spec.source.file });
+  scope.sink({ type: "run-start", runId, name: spec.name, target: spec.target, runDir, spec: spec.source.file });
   scope.sink({ type: "info", message: `code ${code.displayRepo} @ ${code.ref} → ${code.sha.slice(0, 12)}` });
   return { runId, runDir, resultsUri, identity: runIdentity(runId, scope, run, scope.started) };
 }

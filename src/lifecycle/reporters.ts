@@ -33,7 +33,7 @@ export function humanReporter(options: HumanOptions): EventSink {
   return (event: BurstEvent) => {
     switch (event.type) {
       case "run-start":
-        write(options.stderr, `burst ${paint("1", event.name)} · run ${options.runId()} · target ${event.target}`);
+        write(options.stderr, `burst ${paint("1", event.name)} · run ${event.runId} · target ${event.target}`);
         if (options.verbose) write(options.stderr, `  run folder ${event.runDir}`);
         return;
       case "phase-start":

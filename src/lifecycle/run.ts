@@ -103,9 +103,11 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
     phases.checkInterrupted();
     if (request.dryRun) return await dryRun(scope, run);
 
-    const where = placeRun(scope, run, newRunId(scope.started), runsRoot(request.burstHome));
+    const runId = newRunId(scope.started);
+    // Told first: the reporters name the run in the run-start line placeRun emits.
+    request.onRunId?.(runId);
+    const where = placeRun(scope, run, runId, runsRoot(request.burstHome));
     place = where;
-    request.onRunId?.(where.runId);
     const launchable = await phases.phase("synth", () => synthesize(scope, run, where));
     phases.checkInterrupted();
     await confirmLaunch(launchable, request.confirm);

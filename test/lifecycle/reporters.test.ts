@@ -23,7 +23,14 @@ const streams = () => {
 };
 
 const run: BurstEvent[] = [
-  { type: "run-start", name: "wordcount", target: "local", runDir: "/home/alice/.burst/runs/r", spec: "spark.yml" },
+  {
+    type: "run-start",
+    runId: "20261122-030101-a1b2",
+    name: "wordcount",
+    target: "local",
+    runDir: "/home/alice/.burst/runs/r",
+    spec: "spark.yml",
+  },
   { type: "phase-start", phase: "apply" },
   {
     type: "terraform",
