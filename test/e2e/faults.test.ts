@@ -11,6 +11,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { type Phase, phases } from "../../src/lifecycle/events.ts";
 import { run } from "../../src/util/exec.ts";
 import {
   assertNoLeftovers,
@@ -161,17 +162,7 @@ const localLog = (outcome: Outcome, file: string): string =>
 
 // ---- signals in every phase ------------------------------------------------------------------
 
-type SignalPhase =
-  | "params"
-  | "validate"
-  | "synth"
-  | "apply"
-  | "wait-ready"
-  | "stage"
-  | "clone"
-  | "run"
-  | "collect"
-  | "destroy";
+type SignalPhase = Phase;
 
 /**
  * How the signal arrives. Mid-apply and mid-job the test sends it from outside on what the run
@@ -269,18 +260,7 @@ async function interruptDuring(phase: SignalPhase, signal: "SIGINT" | "SIGTERM")
 }
 
 describe("fault matrix: SIGINT and SIGTERM in every phase", { concurrency: false }, () => {
-  for (const phase of [
-    "params",
-    "validate",
-    "synth",
-    "apply",
-    "wait-ready",
-    "stage",
-    "clone",
-    "run",
-    "collect",
-    "destroy",
-  ] as const) {
+  for (const phase of phases) {
     test(`${phase}: SIGINT and SIGTERM exit 130 and leave nothing behind`, async () => {
       // The two signals run side by side: separate homes, separate clusters.
       await Promise.all([interruptDuring(phase, "SIGINT"), interruptDuring(phase, "SIGTERM")]);
