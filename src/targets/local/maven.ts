@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { infraError } from "../../errors.ts";
+import { retry } from "../../util/retry.ts";
 
 export interface Coordinate {
   readonly groupId: string;
@@ -27,21 +28,25 @@ export function artifactPath(c: Coordinate, ext: string): string {
   return `${c.groupId.replaceAll(".", "/")}/${c.artifactId}/${c.version}/${c.artifactId}-${c.version}.${ext}`;
 }
 
+/** `fn` up to `tries` times with doubling waits (1 s, 2 s); a 4xx will not heal and fails at once. */
 async function withRetries<T>(what: string, fn: () => Promise<T>, tries = 3): Promise<T> {
-  let last: unknown;
-  for (let i = 1; i <= tries; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      last = e;
-      if (e instanceof HttpStatusError && e.status >= 400 && e.status < 500) break; // 404 won't heal
-      if (i < tries) await new Promise((r) => setTimeout(r, 1000 * 2 ** (i - 1)));
-    }
+  const fail = (last: unknown) =>
+    infraError(`could not download ${what}: ${(last as Error)?.message ?? String(last)}`, {
+      hint: `check that ${mavenRepo()} is reachable (set BURST_MAVEN_REPO to use a mirror)`,
+      cause: last,
+    });
+  const clientError = (error: unknown) => error instanceof HttpStatusError && error.status >= 400 && error.status < 500;
+  try {
+    return await retry(fn, {
+      what: `download ${what}`,
+      attempts: tries,
+      firstDelayMs: 1000,
+      retryable: (error) => !clientError(error),
+      giveUp: ({ lastError }) => fail(lastError),
+    });
+  } catch (error) {
+    throw clientError(error) ? fail(error) : error;
   }
-  throw infraError(`could not download ${what}: ${(last as Error)?.message ?? String(last)}`, {
-    hint: `check that ${mavenRepo()} is reachable (set BURST_MAVEN_REPO to use a mirror)`,
-    cause: last,
-  });
 }
 
 class HttpStatusError extends Error {
