@@ -328,7 +328,7 @@ maxCostUsd: 0.01
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /maxCostUsd: estimated cost \$\d+\.\d\d is above maxCostUsd \$0\.01/);
     assert.ok(
-      result.stderr.includes(`${capped}:7`),
+      result.stderr.includes(`${capped}:6:`),
       `the refusal names the spec's line of maxCostUsd\n${result.stderr}`,
     );
     assert.match(result.stderr, /use fewer or smaller nodes, or raise maxCostUsd/);
