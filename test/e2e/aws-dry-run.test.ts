@@ -84,7 +84,10 @@ maxCostUsd: 100
     });
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /maxCostUsd is set, but this run's cost cannot be estimated/);
-    assert.ok(result.stderr.includes(`${spec}:6:`), `the refusal names the spec's line of maxCostUsd\n${result.stderr}`);
+    assert.ok(
+      result.stderr.includes(`${spec}:6:`),
+      `the refusal names the spec's line of maxCostUsd\n${result.stderr}`,
+    );
     assert.match(result.stderr, /no price for instance type x2iezn\.2xlarge/);
     const runs = await runDirs(home);
     for (const runDir of runs) {
