@@ -18,10 +18,19 @@ export interface KeyFiles {
   readonly publicKey: string;
 }
 
-/** A new ed25519 key pair, in memory. */
+/**
+ * A new ed25519 key pair, in memory. ssh2's generator makes, about once in 200 ed25519 keys, a
+ * private key its own parser (and so node-ssh) rejects as "Malformed OpenSSH private key": the run
+ * holding it then failed at wait-ready (could not SSH). Only a pair that parses is kept.
+ */
 export function newKeyPair(comment: string): KeyPair {
-  const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
-  return { privateKey: pair.private, publicKey: pair.public.trim() };
+  for (let attempt = 1; attempt <= 20; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
+    if (!(ssh2.utils.parseKey(pair.private) instanceof Error)) {
+      return { privateKey: pair.private, publicKey: pair.public.trim() };
+    }
+  }
+  throw new Error("ssh2 made 20 ed25519 keys in a row that it cannot parse");
 }
 
 /** A new ed25519 key pair written to `dir` (created 0700 if missing) as `name` and `name.pub`. */

@@ -20,13 +20,13 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CreateBucketCommand, PutBucketPolicyCommand } from "@aws-sdk/client-s3";
-import ssh2 from "ssh2";
 import { type S3Server, startS3Server } from "../../../scripts/servers/s3server.ts";
 import { bundleLocalCode, type ResolvedCode } from "../../../src/job/code.ts";
 import { jobLaunch } from "../../../src/job/command.ts";
 import { RemoteJob } from "../../../src/job/remote-job.ts";
 import { type BootstrapState, bootstrapState, waitForBootstrap } from "../../../src/lifecycle/node-bootstrap.ts";
 import { waitForWorkers } from "../../../src/lifecycle/wait-ready.ts";
+import { newKeyPair } from "../../../src/remote/keys.ts";
 import { writeSecretFile } from "../../../src/remote/secret-file.ts";
 import { RemoteNode } from "../../../src/remote/ssh.ts";
 import { hostKeyFromConsole, waitForHostKey } from "../../../src/targets/aws/host-key.ts";
@@ -115,7 +115,8 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
       `[global]\nno-index = true\nfind-links = ${mirror.url}/wheels/\ntrusted-host = ${network.hostAddress}\n`,
     );
 
-    const key = ssh2.utils.generateKeyPairSync("ed25519", { comment: "burst-booted-test" });
+    const pair = newKeyPair("burst-booted-test");
+    const key = { private: pair.privateKey, public: pair.publicKey };
     writeFileSync(privateKeyPath, key.private, { mode: 0o600 });
     chmodSync(privateKeyPath, 0o600);
     // The tarball's checksum pinned in parameters, as ops pin Apache's published one.
