@@ -1,4 +1,5 @@
-import type { ResourceOwner } from "./resources.ts";
+import { describeError } from "../errors.ts";
+import { CLUSTER, type ResourceOwner } from "./resources.ts";
 import { readRecord } from "./run-record.ts";
 
 export interface CrashGuardOptions {
@@ -23,12 +24,10 @@ export function guardCrashes(options: CrashGuardOptions): () => void {
     const dir = options.runDir();
     const runId = dir?.split("/").pop();
     const teardown = async () => {
-      const holdsCluster = resources.held().includes("the cluster");
+      const holdsCluster = resources.held().includes(CLUSTER);
       if (holdsCluster) report(`destroying run ${runId} after the crash`);
       await resources.release((what, releaseError) =>
-        report(
-          `could not release ${what} after the crash: ${releaseError instanceof Error ? releaseError.message : String(releaseError)}`,
-        ),
+        report(`could not release ${what} after the crash: ${describeError(releaseError)}`),
       );
       const record = dir ? await readRecord(dir) : undefined;
       if (holdsCluster && record?.destroyed) report(`run ${record.runId}: cluster destroyed`);

@@ -26,7 +26,7 @@ import { TerraformDriver } from "../terraform/driver.ts";
 import type { TerraformEvent } from "../terraform/events.ts";
 import { providerInstallation } from "../terraform/provider-installation.ts";
 import { isSecretKey, redactText } from "../util/redact.ts";
-import type { EventSink, Outcome, Phase } from "./events.ts";
+import type { EventSink, Outcome } from "./events.ts";
 import type { Interrupts } from "./interrupts.ts";
 import { buildManifest, type PhaseTiming } from "./manifest.ts";
 import { waitForBootstrap } from "./node-bootstrap.ts";
@@ -550,6 +550,3 @@ async function installDependencies(
   if (installed.reused) sink({ type: "info", message: `Python dependencies reused from ${installed.folder}` });
   return { packages, jars: jarPaths, pythonPath: installed.folder };
 }
-
-/** The phases a run goes through that an outcome's timings are reported for. */
-export type { Phase };

@@ -5,6 +5,9 @@
  * is reported and does not stop the others. Something acquired after release began is released
  * as soon as it is owned.
  */
+/** The name the run owns its cluster under (the crash guard looks for it). */
+export const CLUSTER = "the cluster";
+
 export class ResourceOwner {
   readonly #held: { readonly what: string; readonly release: () => Promise<void> | void }[] = [];
   #releasing?: Promise<void>;

@@ -35,7 +35,7 @@ import {
   validate,
 } from "./phases.ts";
 import type { RunRegistry } from "./registry.ts";
-import { ResourceOwner } from "./resources.ts";
+import { CLUSTER, ResourceOwner } from "./resources.ts";
 import { newRunId, type RunRecord, runsRoot, writeRecord } from "./run-record.ts";
 import type { RunSeams } from "./seams.ts";
 
@@ -178,7 +178,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
  */
 async function ownCluster(scope: RunScope, phases: PhaseRunner, keep: boolean): Promise<void> {
   await scope.journal.update({ destroyed: false });
-  scope.owner.own("the cluster", async () => {
+  scope.owner.own(CLUSTER, async () => {
     const record = scope.journal.record;
     if (!record) return;
     if (keep) {
