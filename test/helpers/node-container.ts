@@ -148,6 +148,27 @@ export class NodeContainer {
     return existsSync(this.consoleFile) ? readFileSync(this.consoleFile, "utf8") : "";
   }
 
+  /** For a failure message: whether nspawn still runs (or how it ended) and the console's last lines. */
+  report(lines = 60): string {
+    const state = this.running
+      ? "still running"
+      : `exited (code ${this.process.exitCode}, signal ${this.process.signalCode})`;
+    // Colours and cursor moves out, so the tail reads as text in a test log.
+    const plain = this.console().replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+    const tail = plain.split(/\r?\n/).slice(-lines).join("\n    ");
+    // A node still booting: what systemd waits on, what failed, and cloud-init's own log's end.
+    const inside = this.running
+      ? this.exec(
+          "systemctl list-jobs --no-pager; systemctl --failed --no-pager; tail -n 20 /var/log/cloud-init.log 2>&1",
+        ).stdout
+      : "";
+    return [
+      `${this.name}: systemd-nspawn ${state}; the last ${lines} lines of its console (${this.consoleFile}):`,
+      `    ${tail}`,
+      ...(inside ? [`  inside ${this.name}:`, `    ${inside.trimEnd().split("\n").join("\n    ")}`] : []),
+    ].join("\n");
+  }
+
   get running(): boolean {
     return this.process.exitCode === null && this.process.signalCode === null;
   }

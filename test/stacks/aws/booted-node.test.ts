@@ -22,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { CreateBucketCommand, PutBucketPolicyCommand } from "@aws-sdk/client-s3";
 import { type S3Server, startS3Server } from "../../../scripts/servers/s3server.ts";
 import { bundleLocalCode, type ResolvedCode } from "../../../src/job/code.ts";
+import { infraError } from "../../../src/errors.ts";
 import { jobLaunch } from "../../../src/job/command.ts";
 import { RemoteJob } from "../../../src/job/remote-job.ts";
 import { type BootstrapState, bootstrapState, waitForBootstrap } from "../../../src/lifecycle/node-bootstrap.ts";
@@ -69,6 +70,15 @@ async function evaluatedUserData(config: Synthesized, role: "master" | "worker",
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The console so far; a container whose nspawn has ended will print nothing more: fail now. */
+async function readWhileRunning(container: NodeContainer): Promise<string> {
+  const text = container.console();
+  if (!container.running && hostKeyFromConsole(text).kind === "absent") {
+    throw infraError(`container ${container.name} ended before printing its host key`);
+  }
+  return text;
 }
 
 function consoleOf(container: NodeContainer) {
@@ -199,7 +209,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     worker = await boot("burst-worker", namespaces[1] ?? "", await evaluatedUserData(cluster, "worker", masterIp));
     // As the aws target's deliverSecrets does, once each node's console shows its host key.
     const deliver = async (container: NodeContainer, host: string) => {
-      const hostKey = await waitForHostKey(async () => container.console(), {
+      const hostKey = await waitForHostKey(async () => readWhileRunning(container), {
         instanceId: container.name,
         timeoutMs: minutes(5),
         intervalMs: 500,
@@ -211,15 +221,21 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
         { waitMs: minutes(2) },
       );
     };
-    await Promise.all([
-      deliver(master, masterIp),
-      deliver(worker, `${subnet}.11`),
-      waitForBootstrap([consoleOf(master), consoleOf(worker)], {
-        timeoutMs: minutes(10),
-        pollMs: 1000,
-        onProgress: (name, step) => steps.push(`${((Date.now() - start) / 1000).toFixed(1)} s ${name}: ${step}`),
-      }),
-    ]);
+    try {
+      await Promise.all([
+        deliver(master, masterIp),
+        deliver(worker, `${subnet}.11`),
+        waitForBootstrap([consoleOf(master), consoleOf(worker)], {
+          timeoutMs: minutes(10),
+          pollMs: 1000,
+          onProgress: (name, step) => steps.push(`${((Date.now() - start) / 1000).toFixed(1)} s ${name}: ${step}`),
+        }),
+      ]);
+    } catch (error) {
+      // The nodes' own account of why, in the test's output: CI keeps nothing else of a container.
+      const reports = containers.map((container) => container.report()).join("\n");
+      throw new Error(`${(error as Error).message}\n${reports}`, { cause: error });
+    }
     timings.bootToReady = Date.now() - start;
   });
 
