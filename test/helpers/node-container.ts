@@ -154,7 +154,7 @@ export class NodeContainer {
       ? "still running"
       : `exited (code ${this.process.exitCode}, signal ${this.process.signalCode})`;
     // Colours and cursor moves out, so the tail reads as text in a test log.
-    const plain = this.console().replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+    const plain = this.console().replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, "g"), "");
     const tail = plain.split(/\r?\n/).slice(-lines).join("\n    ");
     // A node still booting: what systemd waits on, what failed, and cloud-init's own log's end.
     const inside = this.running
