@@ -3,6 +3,8 @@
 // turns "short" into an error), so the lifecycle re-synthesizes with the attempt this returns
 // and applies again: terraform replaces only the part that failed. Plain TS, no CDKTF.
 
+import { maxAddressAttempts } from "./master-address.ts";
+
 /** The worker fleet's postcondition message: the fleet launched fewer workers than asked. */
 export const workersShortMessage = "burst: the fleet launched fewer workers than asked (capacity short)";
 
@@ -17,8 +19,6 @@ export interface CapacityAttempt {
 
 /** RunInstances' answer when the master's chosen private address is taken by another instance. */
 const addressInUse = "InvalidIPAddress.InUse";
-/** Addresses tried before giving up: with a few dozen instances in a /20, one retry is rare. */
-const maxAddressAttempts = 3;
 
 export interface CapacityOptions {
   readonly spotFallback: boolean;

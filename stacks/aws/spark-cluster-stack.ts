@@ -17,6 +17,7 @@ import { instanceArchitecture, NodeImage } from "./cluster/node-image.ts";
 import { RunAccess } from "./cluster/run-access.ts";
 import { SparkMaster } from "./cluster/spark-master.ts";
 import { SparkWorkers } from "./cluster/spark-workers.ts";
+import { masterAddressSeed } from "./master-address.ts";
 import { type AwsApiEndpoints, awsProvider } from "./provider.ts";
 import { runTags } from "./tags.ts";
 
@@ -114,7 +115,7 @@ export class SparkClusterStack extends TerraformStack {
       subnetId,
       securityGroupIds,
       bootstrap,
-      addressSeed: `${props.runId}#${props.masterAddressAttempt ?? 0}`,
+      addressSeed: masterAddressSeed(props.runId, props.masterAddressAttempt ?? 0),
     });
     const workers =
       props.workers > 0

@@ -53,6 +53,7 @@ import { type MotoServer, motoRegion, startMoto } from "../../scripts/servers/mo
 import { cacheRoot } from "../../src/home.ts";
 import { run } from "../../src/util/exec.ts";
 import { nodeArtifacts } from "../../stacks/aws/artifacts.ts";
+import { masterAddressIn, masterAddressSeed } from "../../stacks/aws/master-address.ts";
 import { tagKeys } from "../../stacks/aws/tags.ts";
 import { burst, makeRepo, repoRoot, runDirs, startBurst, tempBurstHome, writeSpec } from "../helpers/burst.ts";
 import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
@@ -508,6 +509,15 @@ async function assertRunIsolatedInOneZone(ec2: EC2Client, home: string, runId: s
     assert.equal(instance.SubnetId, record.placement?.subnetId, `${instance.InstanceId} is in the recorded subnet`);
     assert.equal(instance.Placement?.AvailabilityZone, record.placement?.availabilityZone);
   }
+  // The address terraform gave the master is one the CLI computes before apply to check it is
+  // free (the same formula in TS): the run's first pick, or a later one when that was held.
+  const master = instances.find((instance) =>
+    instance.Tags?.some((tag) => tag.Key === tagKeys.role && tag.Value === "master"),
+  );
+  const subnet = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [record.placement?.subnetId] }));
+  const cidr = subnet.Subnets?.[0]?.CidrBlock ?? "";
+  const picks = [0, 1, 2].map((attempt) => masterAddressIn(cidr, masterAddressSeed(runId, attempt)));
+  assert.ok(picks.includes(master?.PrivateIpAddress ?? ""), `master at ${master?.PrivateIpAddress}, picks ${picks}`);
 }
 
 async function liveInstances(ec2: EC2Client, runId: string): Promise<string[]> {

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { EC2Client } from "@aws-sdk/client-ec2";
 import { type CapacityAttempt, nextCapacityAttempt } from "../../../stacks/aws/capacity.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
@@ -14,6 +15,7 @@ import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contra
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
 import { readConsoleOnce, readHostKeyFromConsole } from "./host-key.ts";
+import { type AddressLookup, ec2AddressLookup, pickMasterAddress } from "./master-address.ts";
 import { deliverSparkAuthSecret } from "./node-secrets.ts";
 import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
 import { type AwsLeftoverOptions, awsLeftovers } from "./sweeper.ts";
@@ -30,6 +32,8 @@ export interface AwsTargetOptions {
   /** One read of a node's console while it boots; default: ec2:GetConsoleOutput. */
   readonly readConsole?: (region: string, instanceId: string) => Promise<string>;
   readonly hostKeyPollMs?: number;
+  /** How the master's address is checked before apply; default: the EC2 API in the run's region. */
+  readonly addressLookup?: (region: string) => { lookup: AddressLookup; close(): void };
   /** How `burst gc` reaches EC2 (default: a client for the configured region) and how long it waits. */
   readonly leftovers?: AwsLeftoverOptions;
 }
@@ -103,7 +107,32 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
       signal,
     });
 
-  let attempt: CapacityAttempt = { spot: baseProps.spot, subnetIndex: 0 };
+  /** A launch skips a master address something in its subnet already holds (docs/aws.md). */
+  const checkAddress = async (next: CapacityAttempt): Promise<CapacityAttempt> => {
+    if (mode !== "launch") return next;
+    const subnetId = vpc.subnetIds[next.subnetIndex] ?? "";
+    const { lookup, close } = (options.addressLookup ?? ec2Lookup)(params.aws.region);
+    try {
+      const pick = await pickMasterAddress(
+        lookup,
+        subnetId,
+        context.runId,
+        next.masterAddressAttempt ?? 0,
+        context.log,
+      );
+      if (pick === undefined) return next;
+      if (pick.skipped.length > 0) {
+        context.log(
+          `the master's private address ${pick.skipped.join(", then ")} is held in ${subnetId}: it gets ${pick.address}`,
+        );
+      }
+      return { ...next, masterAddressAttempt: pick.attempt };
+    } finally {
+      close();
+    }
+  };
+
+  let attempt: CapacityAttempt = await checkAddress({ spot: baseProps.spot, subnetIndex: 0 });
   let lastOutdir: string | undefined;
   const propsFor = (next: CapacityAttempt): SparkClusterProps => ({
     ...baseProps,
@@ -131,7 +160,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         );
         return false;
       }
-      attempt = next;
+      attempt = await checkAddress(next);
       synthSparkCluster(propsFor(attempt), lastOutdir);
       context.log(
         `EC2 capacity is short; applying again with ${describeAttempt(attempt, vpc.subnetIds)} (estimate now ${usd(nextCost.totalUsd)})`,
@@ -201,6 +230,11 @@ function asCapacityFailure(errorText: string): string {
   return /RunInstances|creating EC2 Instance/.test(errorText) && !/aws_instance\.master/.test(errorText)
     ? `aws_instance.master: ${errorText}`
     : errorText;
+}
+
+function ec2Lookup(region: string): { lookup: AddressLookup; close(): void } {
+  const client = new EC2Client({ region, maxAttempts: 3 });
+  return { lookup: ec2AddressLookup(client), close: () => client.destroy() };
 }
 
 function describeAttempt(attempt: CapacityAttempt, subnetIds: readonly string[]): string {

@@ -1,9 +1,9 @@
-import { createHash } from "node:crypto";
 import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet/index.js";
 import { Instance } from "@cdktf/provider-aws/lib/instance/index.js";
 import { Fn, Op, TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
 import type { NodeBootstrapInput } from "../bootstrap.ts";
+import { addressNumber } from "../master-address.ts";
 import { tagKeys } from "../tags.ts";
 import { NodeLaunchTemplate, type NodeSettings } from "./node-launch-template.ts";
 import { nodeUserData } from "./user-data.ts";
@@ -35,7 +35,8 @@ export class SparkMaster extends Construct {
   constructor(scope: Construct, id: string, props: SparkMasterProps) {
     super(scope, id);
     const subnet = new DataAwsSubnet(this, "subnet", { id: props.subnetId });
-    // Hosts 4 .. size-2 of a VPC subnet are usable: AWS keeps the first four and the last.
+    // Hosts 4 .. size-2 of a VPC subnet are usable: AWS keeps the first four and the last. The CLI
+    // computes the same address before apply (masterAddressIn) to skip one that is held.
     const prefixLength = Fn.tonumber(Fn.element(Fn.split("/", subnet.cidrBlock), 1));
     const usable = Op.sub(Fn.pow(2, Op.sub(32, prefixLength)), 5);
     const privateIp = new TerraformLocal(
@@ -63,9 +64,4 @@ export class SparkMaster extends Construct {
     this.instanceId = instance.id;
     this.availabilityZone = subnet.availabilityZone;
   }
-}
-
-/** A stable number from the seed, small enough for terraform's arithmetic to stay exact. */
-export function addressNumber(seed: string): number {
-  return Number.parseInt(createHash("sha256").update(seed).digest("hex").slice(0, 8), 16);
 }

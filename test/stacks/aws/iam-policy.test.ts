@@ -401,6 +401,15 @@ const calls: readonly Call[] = [
     ],
     allowed: true,
   },
+  {
+    what: "check the master's private address before apply",
+    checks: [
+      { action: "ec2:DescribeSubnets", resource: "*" },
+      { action: "ec2:DescribeNetworkInterfaces", resource: "*" },
+      { action: "ec2:DescribeInstances", resource: "*" },
+    ],
+    allowed: true,
+  },
   { what: "pass the node role to EC2", checks: [passRole("burst-main-node", "ec2.amazonaws.com")], allowed: true },
   // What the VPC stack does.
   { what: "create the VPC with its tag", checks: creates("ec2:CreateVpc", "vpc", vpc), allowed: true },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BurstError, ExitCode } from "../../../src/errors.ts";
 import { workersShortMessage } from "../../../stacks/aws/capacity.ts";
-import { addressNumber } from "../../../stacks/aws/cluster/spark-master.ts";
+import { addressNumber } from "../../../stacks/aws/master-address.ts";
 import { awsExtraOutputNames } from "../../../stacks/aws/spark-cluster-stack.ts";
 import { requiredRunTagKeys } from "../../../stacks/aws/tags.ts";
 import { clusterOutputNames } from "../../../stacks/contract.ts";

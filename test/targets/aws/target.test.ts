@@ -7,6 +7,7 @@ import { BurstError, ExitCode } from "../../../src/errors.ts";
 import { type AwsTargetOptions, createAwsTarget } from "../../../src/targets/aws/target.ts";
 import type { PreparedCluster, PrepareMode } from "../../../src/targets/contract.ts";
 import { workersShortMessage } from "../../../stacks/aws/capacity.ts";
+import { addressNumber, masterAddressIn, masterAddressSeed } from "../../../stacks/aws/master-address.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { type Synthesized, userDataScript } from "../../stacks/aws/helpers.ts";
 import { consulVpc, params, spec, type TestRun, testRun } from "./fixtures.ts";
@@ -14,11 +15,31 @@ import { consulVpc, params, spec, type TestRun, testRun } from "./fixtures.ts";
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the synthesized JSON by path.
 type Json = any;
 
+/** A subnet where `held` addresses are taken; every address asked about is recorded. */
+function subnetHolding(held: readonly string[] = [], asked: string[] = []): AwsTargetOptions["addressLookup"] {
+  return () => ({
+    lookup: {
+      subnetCidr: async () => "10.42.0.0/20",
+      held: async (_subnetId, address) => {
+        asked.push(address);
+        return held.includes(address);
+      },
+    },
+    close: () => {},
+  });
+}
+
 /** No environment, and a detector that fails the test if a dry run tries to reach the network. */
 const offline: AwsTargetOptions = {
   env: {},
   detectCallerCidr: () => assert.fail("the caller's address must not be detected here"),
+  addressLookup: subnetHolding(),
 };
+
+/** The master's address seed in a synthesized stack (the number terraform's expression hashes it to). */
+function masterAddressLocal(config: Json): string {
+  return String(Object.entries(config.locals ?? {}).find(([name]) => name.startsWith("master_private_ip"))?.[1] ?? "");
+}
 
 async function prepare(run: TestRun, mode: PrepareMode = "plan", options: AwsTargetOptions = offline) {
   return createAwsTarget(options).prepare(run.context, mode);
@@ -292,7 +313,10 @@ describe("aws target: the caller's CIDR", () => {
   }
 
   it("detects the caller's public address at launch when BURST_CALLER_CIDR is not set", async () => {
-    const { sources, plan } = await ingressOf("launch", { env: {}, detectCallerCidr: async () => "198.51.100.99/32" });
+    const { sources, plan } = await ingressOf("launch", {
+      ...offline,
+      detectCallerCidr: async () => "198.51.100.99/32",
+    });
     assert.deepEqual(sources, ["198.51.100.99/32", "203.0.113.0/24"]);
     assert.match(plan, /from 198\.51\.100\.99\/32 \(this machine's public address\)/);
   });
@@ -470,6 +494,67 @@ describe("aws target: how the CLI reaches the master", () => {
       const prepared = await prepare(run);
       const error = await rejection(() => prepared.sshEndpoint({ ...outputs, nodeIds: [] }));
       assert.equal(error.exitCode, ExitCode.infrastructure);
+    } finally {
+      await run.remove();
+    }
+  });
+});
+
+describe("aws target: the master's private address, checked before apply", () => {
+  const launching: AwsTargetOptions = { ...offline, env: { BURST_CALLER_CIDR: "198.51.100.7" } };
+  it("a launch passes over an address something in the subnet holds, and says so", async () => {
+    const run = await testRun();
+    const logged: string[] = [];
+    try {
+      const { runId } = run.context;
+      const first = masterAddressIn("10.42.0.0/20", masterAddressSeed(runId, 0));
+      const second = masterAddressIn("10.42.0.0/20", masterAddressSeed(runId, 1));
+      const asked: string[] = [];
+      const context = { ...run.context, log: (line: string) => logged.push(line) };
+      const prepared = await createAwsTarget({ ...launching, addressLookup: subnetHolding([first], asked) }).prepare(
+        context,
+        "launch",
+      );
+      assert.deepEqual(asked, [first, second]);
+      const { config } = synthesized(prepared, run);
+      assert.ok(masterAddressLocal(config).includes(`(4 + (${addressNumber(masterAddressSeed(runId, 1))} %`));
+      assert.ok(
+        logged.includes(
+          `the master's private address ${first} is held in ${consulVpc.subnetIds[0]}: it gets ${second}`,
+        ),
+        logged.join("\n"),
+      );
+    } finally {
+      await run.remove();
+    }
+  });
+
+  it("a dry run asks nothing; a lookup that fails leaves the first address, unchecked, with a line saying so", async () => {
+    const run = await testRun();
+    const logged: string[] = [];
+    try {
+      const context = { ...run.context, log: (line: string) => logged.push(line) };
+      const refusing: AwsTargetOptions["addressLookup"] = () => ({
+        lookup: {
+          subnetCidr: async () => {
+            throw new Error("UnauthorizedOperation: not allowed");
+          },
+          held: async () => assert.fail("no address is asked about without the subnet's CIDR"),
+        },
+        close: () => {},
+      });
+      const planned = await createAwsTarget({
+        ...offline,
+        addressLookup: () => assert.fail("a dry run must not reach EC2"),
+      }).prepare(context, "plan");
+      const launched = await createAwsTarget({ ...launching, addressLookup: refusing }).prepare(context, "launch");
+      const seed = addressNumber(masterAddressSeed(run.context.runId, 0));
+      for (const prepared of [planned, launched]) {
+        assert.ok(masterAddressLocal(synthesized(prepared, run).config).includes(`(4 + (${seed} %`));
+      }
+      assert.deepEqual(logged, [
+        `could not check the master's private address in ${consulVpc.subnetIds[0]} before apply (UnauthorizedOperation: not allowed): applying with it unchecked`,
+      ]);
     } finally {
       await run.remove();
     }
