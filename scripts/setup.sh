@@ -9,8 +9,8 @@
 #   terraform/OpenTofu, versitygw, Spark (+ numpy, pandas, pyarrow) + s3a jars
 #                               scripts/setup-runtimes.ts, into ${BURST_HOME:-$HOME/.burst}/cache
 #
-# Cold, it takes about 3 minutes on 2 cores (versitygw's Go build ~1.5 min, with Spark installed
-# beside it; OpenTofu ~6 min more when no terraform is on PATH). Environment: BURST_HOME, BURST_PYTHON, SPARK_HOME,
+# Cold, it takes about 2 minutes on 2 cores (versitygw's Go build ~1.5 min, started at once beside
+# npm ci, then Spark installed beside it; OpenTofu ~6 min more when no terraform is on PATH). Environment: BURST_HOME, BURST_PYTHON, SPARK_HOME,
 # TERRAFORM_BINARY_NAME, BURST_MAVEN_REPO (see src/home.ts, src/targets/local/spark.ts and
 # src/terraform/binary.ts).
 set -euo pipefail
@@ -30,6 +30,12 @@ done
   say "error: python3 is missing: apt-get install -y python3 python3-venv python3-pip"
   exit 3
 }
+
+# 0. versitygw's Go build, the longest part of a cold setup, starts now, beside npm ci.
+# shellcheck source=scripts/setup/go-prefetch.sh
+source scripts/setup/go-prefetch.sh
+trap stop_go_prefetch EXIT
+start_go_prefetch
 
 # 1. Node dependencies.
 step "node dependencies"
