@@ -29,7 +29,8 @@ interface Owner {
   since: string;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (one we may not signal counts). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -49,7 +50,7 @@ async function readOwner(lockDir: string): Promise<Owner | undefined> {
 async function isStale(lockDir: string, staleMs: number): Promise<{ stale: boolean; owner?: Owner }> {
   const owner = await readOwner(lockDir);
   if (owner) {
-    if (owner.host === hostname() && !alive(owner.pid)) return { stale: true, owner };
+    if (owner.host === hostname() && !processAlive(owner.pid)) return { stale: true, owner };
     return { stale: false, owner };
   }
   try {
@@ -137,7 +138,7 @@ export async function sweepTempSiblings(finalDir: string): Promise<void> {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length).split("-")[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) continue;
+    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) continue;
     await rm(join(parent, name), { recursive: true, force: true });
   }
 }

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { withLock } from "../../src/install/lock.ts";
+import { processAlive, withLock } from "../../src/install/lock.ts";
 import { VERSITYGW_MODULE, VERSITYGW_VERSION } from "../../src/targets/local/s3-server.ts";
 import { repoRoot } from "../helpers/burst.ts";
 
@@ -19,15 +19,6 @@ const waitUntil = async (what: string, ok: () => boolean, ms = 10_000) => {
   while (!ok()) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 };
 
@@ -84,7 +75,7 @@ describe("setup's versitygw prefetch (scripts/setup/go-prefetch.sh)", () => {
     assert.ok(gobin?.startsWith(join(bin, ".prefetch-versitygw-")), `a throwaway GOBIN, not the cache's: ${gobin}`);
     const owner = JSON.parse(readFileSync(join(lock, "owner"), "utf8"));
     assert.equal(owner.host, hostname());
-    assert.ok(alive(owner.pid), "the lock's owner is a live process");
+    assert.ok(processAlive(owner.pid), "the lock's owner is a live process");
     assert.match(shell.output.stderr, /building versitygw v[\d.]+ in the background/);
 
     // What goInstall does: it waits while the prefetch holds the lock, then takes it.
@@ -109,7 +100,7 @@ describe("setup's versitygw prefetch (scripts/setup/go-prefetch.sh)", () => {
     await shell.closed;
     assert.equal(shell.output.stdout.trim(), "stopped");
     const goPid = Number(readFileSync(join(dir, "go.call"), "utf8").split(" ")[0]);
-    await waitUntil("go to end", () => !alive(goPid));
+    await waitUntil("go to end", () => !processAlive(goPid));
     assert.equal(existsSync(lock), false, "the lock is removed");
   });
 

@@ -5,18 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { processAlive } from "../../../src/install/lock.ts";
 import { run } from "../../../src/util/exec.ts";
 
 const scripts = fileURLToPath(new URL("../../../stacks/local/scripts/", import.meta.url));
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 test("after TTL_SECONDS the guard stops every node of the run, then exits itself", async () => {
   const nodes = await mkdtemp(join(tmpdir(), "burst-ttl-"));
   const worker = join(nodes, "worker-1");
@@ -28,7 +20,7 @@ test("after TTL_SECONDS the guard stops every node of the run, then exits itself
   ]);
   assert.equal(started.code, 0);
   const daemon = Number(await readFile(join(worker, "worker.pid"), "utf8"));
-  assert.ok(alive(daemon));
+  assert.ok(processAlive(daemon));
 
   const guardDir = join(nodes, "ttl-guard");
   const guard = await run("bash", [join(scripts, "start-ttl-guard.sh")], {
@@ -39,8 +31,9 @@ test("after TTL_SECONDS the guard stops every node of the run, then exits itself
   const guardPid = Number(await readFile(join(guardDir, "ttl-guard.pid"), "utf8"));
 
   const deadline = Date.now() + 20_000;
-  while ((alive(daemon) || alive(guardPid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  assert.equal(alive(daemon), false, "the node was stopped");
-  assert.equal(alive(guardPid), false, "the guard exited");
+  while ((processAlive(daemon) || processAlive(guardPid)) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  assert.equal(processAlive(daemon), false, "the node was stopped");
+  assert.equal(processAlive(guardPid), false, "the guard exited");
   await writeFile(join(nodes, "done"), "");
 });
