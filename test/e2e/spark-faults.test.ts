@@ -57,6 +57,11 @@ interface SparkCase {
   /** Injected once both executors hold a task (or, with FAIL_TASKS, once the stage starts). */
   readonly fault: (busy: Busy) => Promise<void>;
   readonly failTasks?: boolean;
+  /**
+   * Keep the tasks blocked after the fault (released only once the CLI has exited): a signal's
+   * case asserts the job was stopped mid-stage, which a release right after the signal would race.
+   */
+  readonly holdTasks?: boolean;
 }
 
 interface SparkOutcome {
@@ -113,10 +118,11 @@ results: s3://spark-faults/runs/
         .catch((error: unknown) => {
           faultError = error;
         })
-        .finally(() => writeFile(join(marks, "release"), ""));
+        .finally(() => (options.holdTasks ? undefined : writeFile(join(marks, "release"), "")));
     },
   });
   const result = await child.done;
+  if (options.holdTasks) await writeFile(join(marks, "release"), "");
   assert.equal(faultError, undefined, `the fault was injected: ${String(faultError)}\n${result.stderr.slice(-2000)}`);
   const [runDir = ""] = await runDirs(home);
   return { code: result.code, stderr: result.stderr, events: parseEvents(result.stdout), runDir, home, injected };
@@ -166,6 +172,7 @@ describe("fault matrix under a busy PySpark job (1 master + 2 workers)", { concu
     test(`${signal} while both executors are busy: exit 130, the job stopped, logs kept, nothing left`, async () => {
       const outcome = await sparkCase({
         name: `busy-${signal.toLowerCase()}`,
+        holdTasks: true,
         fault: async ({ pid }) => {
           process.kill(pid, signal);
         },
