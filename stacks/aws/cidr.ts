@@ -65,6 +65,7 @@ function alignDown(base: number, prefix: number): number {
   return Math.floor(base / size) * size;
 }
 
-function formatIpv4(value: number): string {
+/** The dotted form of an IPv4 address held as a number. */
+export function formatIpv4(value: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
 }

@@ -4,6 +4,7 @@
 // (src/targets/aws/master-address.ts). Plain TS, no CDKTF: the CLI imports it at run time.
 
 import { createHash } from "node:crypto";
+import { formatIpv4, parseIpv4Cidr } from "./cidr.ts";
 
 /** Addresses tried before giving up: with a few dozen instances in a /20, one retry is rare. */
 export const maxAddressAttempts = 3;
@@ -23,13 +24,8 @@ export function addressNumber(seed: string): number {
  * hosts 4 .. size-2 of a VPC subnet are usable (AWS keeps the first four and the last).
  */
 export function masterAddressIn(cidr: string, seed: string): string {
-  const match = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  const prefix = Number(match?.[5]);
-  if (!match || prefix < 16 || prefix > 28) throw new Error(`not a VPC subnet's IPv4 CIDR: ${cidr}`);
-  const octets = match.slice(1, 5).map(Number);
-  const base = octets.reduce((value, octet) => value * 256 + octet, 0);
+  const { base, prefix } = parseIpv4Cidr(cidr, "the subnet's CIDR");
+  if (prefix < 16 || prefix > 28) throw new Error(`not a VPC subnet's CIDR (/16 to /28): ${cidr}`);
   const size = 2 ** (32 - prefix);
-  const network = base - (base % size);
-  const address = network + 4 + (addressNumber(seed) % (size - 5));
-  return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
+  return formatIpv4(base + 4 + (addressNumber(seed) % (size - 5)));
 }
