@@ -32,13 +32,12 @@ import { writeSecretFile } from "../../../src/remote/secret-file.ts";
 import { RemoteNode } from "../../../src/remote/ssh.ts";
 import { hostKeyFromConsole, waitForHostKey } from "../../../src/targets/aws/host-key.ts";
 import { stageArtifacts } from "../../../src/targets/aws/stage-artifacts.ts";
-import { ensureTerraform } from "../../../src/terraform/binary.ts";
 import { nodeArtifacts } from "../../../stacks/aws/artifacts.ts";
 import { nodeLayout } from "../../../stacks/aws/bootstrap.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { pythonPackages } from "../../../stacks/shared/node/packages.ts";
 import { BridgeNetwork, ensureNodeRoot, NodeContainer, serveDirectory } from "../../helpers/node-container.ts";
-import { blocks, masterIpReference, params, type Synthesized, synthCluster } from "./helpers.ts";
+import { blocks, evaluateWithTerraform, masterIpReference, params, type Synthesized, synthCluster } from "./helpers.ts";
 
 const sparkVersion = "3.5.3";
 const mirrorScript = fileURLToPath(new URL("../../helpers/node-mirror.sh", import.meta.url));
@@ -49,27 +48,14 @@ async function evaluatedUserData(config: Synthesized, role: "master" | "worker",
   const template = blocks(config, "aws_launch_template").find((lt) => String(lt.name).endsWith(`-${role}`));
   const expression = /^\$\{(.*)\}$/.exec(String(template?.user_data))?.[1];
   assert.ok(expression, `no user data on the ${role}'s launch template`);
-  const terraform = (await ensureTerraform(() => {})).binary;
-  const dir = mkdtempSync(join(tmpdir(), "burst-userdata-"));
-  try {
-    // The stack's own user data locals; only the master's address, which terraform computes from
-    // its subnet (a data source: no provider here), becomes the test network's address.
-    const locals: Record<string, string> = {};
-    for (const [name, value] of Object.entries(config.locals ?? {})) {
-      if (name.includes("user_data")) locals[name] = value.replace(masterIpReference, masterIp);
-    }
-    writeFileSync(
-      join(dir, "main.tf.json"),
-      JSON.stringify({ locals, output: { user_data: { value: `\${${expression}}` } } }),
-    );
-    const env = { ...process.env, TF_CLI_CONFIG_FILE: "", CHECKPOINT_DISABLE: "1" };
-    execFileSync(terraform, ["init", "-input=false"], { cwd: dir, env, stdio: "pipe" });
-    execFileSync(terraform, ["apply", "-auto-approve", "-input=false"], { cwd: dir, env, stdio: "pipe" });
-    const output = JSON.parse(execFileSync(terraform, ["output", "-json"], { cwd: dir, env, encoding: "utf8" }));
-    return Buffer.from(output.user_data.value as string, "base64");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  // The stack's own user data locals; only the master's address, which terraform computes from
+  // its subnet (a data source: no provider here), becomes the test network's address.
+  const locals: Record<string, string> = {};
+  for (const [name, value] of Object.entries(config.locals ?? {})) {
+    if (name.includes("user_data")) locals[name] = value.replace(masterIpReference, masterIp);
   }
+  const { user_data: userData = "" } = await evaluateWithTerraform({ user_data: `\${${expression}}` }, locals);
+  return Buffer.from(userData, "base64");
 }
 
 /** The console so far; a container whose nspawn has ended will print nothing more: fail now. */

@@ -1,9 +1,14 @@
 // Shared by the AWS stack tests: example props, synthesis to parsed cdk.tf.json, and a walk of
 // the references between resources (depends_on and ${...} interpolations alike).
 
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { TerraformStack } from "cdktf";
 import { Testing } from "cdktf";
 import type { AwsParams, VpcConfig } from "../../../src/params/types.ts";
+import { ensureTerraform } from "../../../src/terraform/binary.ts";
 import { type SparkClusterProps, SparkClusterStack } from "../../../stacks/aws/spark-cluster-stack.ts";
 import { VpcStack, type VpcStackProps } from "../../../stacks/aws/vpc-stack.ts";
 
@@ -170,4 +175,30 @@ export function userDataScript(config: Synthesized, role: "master" | "worker", m
   const text = local === undefined ? undefined : config.locals?.[local];
   if (text === undefined) throw new Error(`no user data local for the ${role}`);
   return text.replace(masterIpReference, masterIp).replaceAll("$${", "${").replaceAll("%%{", "%{");
+}
+
+/**
+ * Terraform expressions evaluated by the real terraform, offline (no provider): a config of
+ * `locals` and one output per expression (written as "${...}"), applied in a temp folder.
+ * Returns each output's value.
+ */
+export async function evaluateWithTerraform(
+  expressions: Readonly<Record<string, string>>,
+  locals: Readonly<Record<string, string>> = {},
+): Promise<Record<string, string>> {
+  const terraform = (await ensureTerraform(() => {})).binary;
+  const dir = mkdtempSync(join(tmpdir(), "burst-evaluate-"));
+  try {
+    const output = Object.fromEntries(Object.entries(expressions).map(([name, value]) => [name, { value }]));
+    writeFileSync(join(dir, "main.tf.json"), JSON.stringify({ locals, output }));
+    const env = { ...process.env, TF_CLI_CONFIG_FILE: "", CHECKPOINT_DISABLE: "1" };
+    execFileSync(terraform, ["init", "-input=false"], { cwd: dir, env, stdio: "pipe" });
+    execFileSync(terraform, ["apply", "-auto-approve", "-input=false"], { cwd: dir, env, stdio: "pipe" });
+    const evaluated = JSON.parse(execFileSync(terraform, ["output", "-json"], { cwd: dir, env, encoding: "utf8" }));
+    return Object.fromEntries(
+      Object.entries(evaluated).map(([name, value]) => [name, String((value as { value: unknown }).value)]),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -5,19 +5,14 @@
 // terraform for a range of subnets, must give what masterAddressIn gives.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { it } from "node:test";
-import { ensureTerraform } from "../../../src/terraform/binary.ts";
 import { masterAddressIn, masterAddressSeed } from "../../../stacks/aws/master-address.ts";
-import { clusterProps, synthCluster } from "./helpers.ts";
+import { clusterProps, evaluateWithTerraform, synthCluster } from "./helpers.ts";
 
 const cidrs = ["10.42.0.0/20", "10.0.0.0/16", "172.31.16.0/20", "192.168.7.0/24", "10.9.8.16/28"];
 
 it("terraform's address for the master is masterAddressIn's, for every subnet size and attempt", async () => {
-  const outputs: Record<string, { value: string }> = {};
+  const outputs: Record<string, string> = {};
   const expected: Record<string, string> = {};
   for (const attempt of [0, 1, 2]) {
     const config = synthCluster({ masterAddressAttempt: attempt });
@@ -27,25 +22,11 @@ it("terraform's address for the master is masterAddressIn's, for every subnet si
     assert.ok(expression && subnetData, "the stack has the master's address local and its subnet data source");
     cidrs.forEach((cidr, index) => {
       const name = `a${attempt}_${index}`;
-      outputs[name] = { value: expression.replaceAll(`data.aws_subnet.${subnetData}.cidr_block`, `"${cidr}"`) };
+      outputs[name] = expression.replaceAll(`data.aws_subnet.${subnetData}.cidr_block`, `"${cidr}"`);
       expected[name] = masterAddressIn(cidr, masterAddressSeed(clusterProps().runId, attempt));
     });
   }
-  const terraform = (await ensureTerraform(() => {})).binary;
-  const dir = mkdtempSync(join(tmpdir(), "burst-master-address-"));
-  try {
-    writeFileSync(join(dir, "main.tf.json"), JSON.stringify({ output: outputs }));
-    const env = { ...process.env, TF_CLI_CONFIG_FILE: "", CHECKPOINT_DISABLE: "1" };
-    execFileSync(terraform, ["init", "-input=false"], { cwd: dir, env, stdio: "pipe" });
-    execFileSync(terraform, ["apply", "-auto-approve", "-input=false"], { cwd: dir, env, stdio: "pipe" });
-    const evaluated = JSON.parse(execFileSync(terraform, ["output", "-json"], { cwd: dir, env, encoding: "utf8" }));
-    const actual = Object.fromEntries(
-      Object.entries(evaluated).map(([name, output]) => [name, (output as { value: string }).value]),
-    );
-    assert.deepEqual(actual, expected);
-    // Different attempts give different addresses.
-    assert.equal(new Set(Object.values(expected)).size, Object.keys(expected).length);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  assert.deepEqual(await evaluateWithTerraform(outputs), expected);
+  // Different attempts give different addresses.
+  assert.equal(new Set(Object.values(expected)).size, Object.keys(expected).length);
 });
