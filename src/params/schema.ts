@@ -26,7 +26,7 @@ import {
   unixUser,
   vpcId,
 } from "./codecs.ts";
-import type { NodeDownloadSource } from "./types.ts";
+import type { NodeAddress, NodeDownloadSource } from "./types.ts";
 
 /**
  * Who writes a key into Consul. `npm run config:push --prune` only removes keys the files own;
@@ -127,6 +127,10 @@ export const awsLeaves = {
   downloads: need<NodeDownloadSource>("aws/downloads", oneOf("bucket", "mirror"), { fallback: "bucket" }),
   bootMinutes: need("aws/bootMinutes", integer(1, 120), { fallback: 15 }),
   bakedBootMinutes: need("aws/bakedBootMinutes", integer(1, 120), { fallback: 3 }),
+  // The private address serves a caller inside the network (VPN, peering, Direct Connect).
+  sshAddress: need<NodeAddress>("aws/sshAddress", oneOf("public", "private"), { fallback: "public" }),
+  // Absent: AWS's regional endpoint, through the VPC's gateway endpoint.
+  s3Endpoint: maybe("aws/s3Endpoint", httpUrl),
 } as const;
 
 export const vpcConfigLeaves = {

@@ -54,9 +54,18 @@ export interface AwsParams {
   readonly bootMinutes: number;
   /** The same for a baked image (Java and Spark already there). */
   readonly bakedBootMinutes: number;
+  /** Which of a node's addresses the CLI connects to over SSH: "public" (the default) or "private". */
+  readonly sshAddress: NodeAddress;
+  /**
+   * The S3 endpoint nodes use for s3a and their downloads (an S3 interface endpoint, an
+   * S3-compatible store), addressed by path; absent: AWS's regional endpoint.
+   */
+  readonly s3Endpoint?: string;
 }
 
 export type NodeDownloadSource = "bucket" | "mirror";
+
+export type NodeAddress = "public" | "private";
 
 /** burst/vpc/<name>/... — written by the VPC stack after deploy. */
 export interface VpcOutputs {

@@ -89,9 +89,13 @@ export function nodeArtifacts(sparkVersion: string, sources: ArtifactSources): N
   return [spark, ...jars];
 }
 
-/** The bucket's regional virtual-hosted address: inside the VPC it resolves through the S3 gateway endpoint. */
-export function artifactsBucketUrl(bucket: string, region: string): string {
-  return `https://${bucket}.s3.${region}.amazonaws.com`;
+/**
+ * The bucket's address for nodes: on aws/s3Endpoint by path when one is set, else its regional
+ * virtual-hosted address, which inside the VPC resolves through the S3 gateway endpoint.
+ */
+export function artifactsBucketUrl(bucket: string, where: { region: string; s3Endpoint?: string }): string {
+  if (where.s3Endpoint !== undefined) return `${where.s3Endpoint.replace(/\/+$/, "")}/${bucket}`;
+  return `https://${bucket}.s3.${where.region}.amazonaws.com`;
 }
 
 /** Bad input naming what to pin when Spark `version` has no SHA-512 in aws/sparkSha512. */

@@ -34,6 +34,7 @@ export function benchClusterProps(workers: number): SparkClusterProps {
       sshWaitSeconds: 900,
       bootMinutes: 15,
       bakedBootMinutes: 3,
+      sshAddress: "public",
       // A made-up pin: the bench measures synthesis, nothing is downloaded.
       sparkSha512: [`3.5.3:${"ab".repeat(64)}`],
       downloads: "bucket",

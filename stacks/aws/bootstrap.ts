@@ -51,6 +51,8 @@ export interface NodeBootstrapInput {
   readonly sparkVersion: string;
   /** The run's region: s3a signs for it (fs.s3a.endpoint.region). */
   readonly region: string;
+  /** aws/s3Endpoint: the S3 endpoint s3a uses, addressed by path; absent: AWS's regional one. */
+  readonly s3Endpoint?: string;
   /** Where Spark's tarball and the jars come from, and the SHA-512 each must have. */
   readonly downloads: NodeDownloads;
   /** A baked AMI already has Java 17 and Spark in sparkHome (the role then skips installation). */
@@ -98,7 +100,10 @@ export function renderNodeBootstrap(input: NodeBootstrapInput): string {
     SSH_USER: input.sshUser,
     SPOT_WATCH_SCRIPT: readFileSync(`${stacksDir}shared/node/spot-watch.sh`, "utf8"),
     SPARK_DEFAULTS: renderSparkDefaults({
-      s3: { pathStyle: false, region: input.region },
+      s3:
+        input.s3Endpoint === undefined
+          ? { pathStyle: false, region: input.region }
+          : { endpoint: input.s3Endpoint, pathStyle: true, region: input.region },
       eventLogDir: `${nodeLayout.workDir}/eventlog`,
       extra: input.sparkConf,
     }),

@@ -134,7 +134,7 @@ export class SparkClusterStack extends TerraformStack {
     const workerInstanceIds = workers?.instanceIds ?? [];
 
     this.outputs = {
-      masterHost: master.publicIp,
+      masterHost: props.params.sshAddress === "private" ? master.privateIp : master.publicIp,
       sshPort: 22,
       sshUser: props.params.sshUser,
       // EC2 does not return host keys; the CLI reads them from the master's console output.
@@ -164,6 +164,7 @@ function bootstrapSettings(props: SparkClusterProps): Omit<NodeBootstrapInput, "
   return {
     sparkVersion: props.sparkVersion,
     region: props.params.region,
+    s3Endpoint: props.params.s3Endpoint,
     downloads: downloadsFor(props),
     bakedAmi: Boolean(props.params.bakedAmi),
     ttlMinutes: props.ttlMinutes,
@@ -184,7 +185,7 @@ function downloadsFor(props: SparkClusterProps): NodeDownloads {
   });
   if (props.params.downloads === "mirror") return nodeDownloads(artifacts, { kind: "mirror" });
   const bucket = props.vpc.artifactsBucket;
-  const url = props.artifactsUrl ?? (bucket ? artifactsBucketUrl(bucket, props.params.region) : undefined);
+  const url = props.artifactsUrl ?? (bucket ? artifactsBucketUrl(bucket, props.params) : undefined);
   if (url === undefined) {
     throw badInput(`VPC ${props.params.vpcName} has no artifacts bucket, and aws/downloads is "bucket"`, {
       keyPath: `vpc/${props.params.vpcName}/artifactsBucket`,

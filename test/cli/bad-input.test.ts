@@ -11,8 +11,8 @@ import { chmod, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "nod
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { type ConsulAgent, startConsulAgent } from "../../scripts/servers/consul.ts";
 import { burst, makeRepo, repoRoot, runDirs, tempBurstHome, writeSpec } from "../helpers/burst.ts";
-import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
 
 type Group = "cli" | "spec" | "config" | "consul" | "environment";
 

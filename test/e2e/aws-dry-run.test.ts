@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { type ConsulAgent, startConsulAgent } from "../../scripts/servers/consul.ts";
 import { ConsulStore, vpcOutputEntries, writeParams } from "../../src/params/index.ts";
 import { run } from "../../src/util/exec.ts";
 import { burst, makeRepo, repoRoot, runDirs, tempBurstHome, writeSpec } from "../helpers/burst.ts";
-import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
 
 describe("aws dry run from Consul parameters", () => {
   let consul: ConsulAgent;

@@ -49,6 +49,7 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { type ConsulAgent, startConsulAgent } from "../../scripts/servers/consul.ts";
 import { type MotoServer, motoRegion, startMoto } from "../../scripts/servers/moto.ts";
 import { cacheRoot } from "../../src/home.ts";
 import { run } from "../../src/util/exec.ts";
@@ -56,7 +57,6 @@ import { nodeArtifacts } from "../../stacks/aws/artifacts.ts";
 import { masterAddressIn, masterAddressSeed } from "../../stacks/aws/master-address.ts";
 import { tagKeys } from "../../stacks/aws/tags.ts";
 import { burst, makeRepo, repoRoot, runDirs, startBurst, tempBurstHome, writeSpec } from "../helpers/burst.ts";
-import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
 import { burstInTerminal } from "../helpers/terminal.ts";
 import { realProviderInstallation } from "../helpers/terraform.ts";
 

@@ -2,8 +2,8 @@
 // list` on another machine (here: another BURST_HOME) shows it. Real Consul, real local burst.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { type ConsulAgent, startConsulAgent } from "../../scripts/servers/consul.ts";
 import { assertNoLeftovers, burst, makeRepo, runDirs, tempBurstHome, writeSpec } from "../helpers/burst.ts";
-import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
 
 let consul: ConsulAgent;
 before(async () => {

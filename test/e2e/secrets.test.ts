@@ -15,6 +15,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { type ConsulAgent, startConsulAgent } from "../../scripts/servers/consul.ts";
 import {
   assertNoLeftovers,
   burst,
@@ -27,7 +28,6 @@ import {
   tempBurstHome,
   writeSpec,
 } from "../helpers/burst.ts";
-import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
 
 const canary = (what: string) => `canary${what}${randomBytes(8).toString("hex")}`;
 // "+/=" as in real AWS secret keys: URL-encoding changes them, so that form differs from the literal.

@@ -1,9 +1,9 @@
 // component: consul
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { type ConsulAgent, startConsulAgent } from "../../scripts/servers/consul.ts";
 import { BurstError } from "../../src/errors.ts";
 import { ConsulStore, FileStore, LayeredStore, resolveParams } from "../../src/params/index.ts";
-import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
 import { type ConfigDir, cleanEnv, copyOfRepoConfig, runScript } from "./fixtures.ts";
 
 const infra = (pattern: RegExp) => (error: unknown) => {

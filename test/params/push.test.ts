@@ -1,11 +1,11 @@
 // component: consul
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { type ConsulAgent, startConsulAgent } from "../../scripts/servers/consul.ts";
 import { BurstError } from "../../src/errors.ts";
 import { desiredFromFiles } from "../../src/params/config-files.ts";
 import { ConsulStore, FileStore, MAX_TXN_OPS, pushParams } from "../../src/params/index.ts";
 import { planPush } from "../../src/params/push.ts";
-import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
 import { type ConfigDir, copyOfRepoConfig, runScript, vpcFile } from "./fixtures.ts";
 
 describe("config:push and config:show against a real Consul agent", () => {

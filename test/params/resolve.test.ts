@@ -1,6 +1,7 @@
 // component: consul
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { type ConsulAgent, startConsulAgent } from "../../scripts/servers/consul.ts";
 import { BurstError } from "../../src/errors.ts";
 import {
   ConsulStore,
@@ -12,7 +13,6 @@ import {
   vpcOutputEntries,
   writeParams,
 } from "../../src/params/index.ts";
-import { type ConsulAgent, startConsulAgent } from "../helpers/consul.ts";
 import { type ConfigDir, cleanEnv, copyOfRepoConfig } from "./fixtures.ts";
 
 const problem =

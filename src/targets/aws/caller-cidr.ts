@@ -23,6 +23,8 @@ export interface CallerCidrOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The caller's public address as a CIDR; only called when launching without BURST_CALLER_CIDR. */
   readonly detect: () => Promise<string>;
+  /** aws/sshAddress: over a private address the public one says nothing of where SSH comes from. */
+  readonly sshAddress?: "public" | "private";
 }
 
 /** BURST_CALLER_CIDR when set (checked), else detected at launch, else a labelled placeholder. */
@@ -30,6 +32,12 @@ export async function resolveCallerCidr(mode: PrepareMode, options: CallerCidrOp
   const fromEnv = options.env[callerCidrVariable]?.trim();
   if (fromEnv) return { cidr: sshSourceCidr(fromEnv, callerCidrVariable), source: "env" };
   if (mode === "plan") return { cidr: placeholderCallerCidr, source: "placeholder" };
+  if (options.sshAddress === "private") {
+    throw badInput("aws.sshAddress is private, and BURST_CALLER_CIDR does not say where SSH to the nodes comes from", {
+      keyPath: "aws/sshAddress",
+      hint: `set ${callerCidrVariable} to this machine's address as the VPC sees it (over the VPN or peering), e.g. ${callerCidrVariable}=10.8.0.5/32`,
+    });
+  }
   return { cidr: await options.detect(), source: "detected" };
 }
 

@@ -5,6 +5,7 @@
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { nodeLayout } from "../../../stacks/aws/bootstrap.ts";
 import { infraError } from "../../errors.ts";
+import type { NodeAddress } from "../../params/types.ts";
 import { writeSecretFile } from "../../remote/secret-file.ts";
 import { chunks, mapLimit } from "../../util/concurrency.ts";
 
@@ -17,6 +18,8 @@ export interface SecretDelivery {
   readonly sshUser: string;
   readonly privateKeyPath: string;
   readonly secret: string;
+  /** aws/sshAddress: which of each node's addresses the CLI dials. */
+  readonly sshAddress: NodeAddress;
   /** The instance's pinned host key (read from its console). */
   readonly hostKeyOf: (instanceId: string) => Promise<string>;
   readonly signal?: AbortSignal;
@@ -24,7 +27,7 @@ export interface SecretDelivery {
 
 /** Writes the secret on every node; fails naming the first node that could not take it. */
 export async function deliverSparkAuthSecret(delivery: SecretDelivery): Promise<void> {
-  const addresses = await publicAddresses(delivery.region, delivery.instanceIds);
+  const addresses = await nodeAddresses(delivery.region, delivery.instanceIds, delivery.sshAddress);
   await mapLimit(
     delivery.instanceIds.map((instanceId, index) => ({ instanceId, host: addresses[index] ?? "" })),
     deliveryConcurrency,
@@ -40,24 +43,32 @@ export async function deliverSparkAuthSecret(delivery: SecretDelivery): Promise<
   );
 }
 
-/** Each instance's public address, in the order given (DescribeInstances takes 200 ids a call here). */
-export async function publicAddresses(region: string, instanceIds: readonly string[]): Promise<string[]> {
+/** Each instance's public or private address, in the order given (DescribeInstances takes 200 ids a call here). */
+export async function nodeAddresses(
+  region: string,
+  instanceIds: readonly string[],
+  which: NodeAddress,
+): Promise<string[]> {
   const client = new EC2Client({ region, maxAttempts: 3 });
   try {
     const found = new Map<string, string>();
     for (const ids of chunks(instanceIds, 200)) {
       const answer = await client.send(new DescribeInstancesCommand({ InstanceIds: ids }));
       for (const instance of (answer.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
-        if (instance.InstanceId && instance.PublicIpAddress) found.set(instance.InstanceId, instance.PublicIpAddress);
+        const address = which === "public" ? instance.PublicIpAddress : instance.PrivateIpAddress;
+        if (instance.InstanceId && address) found.set(instance.InstanceId, address);
       }
     }
     return instanceIds.map((instanceId) => {
       const address = found.get(instanceId);
       if (address === undefined) {
         throw infraError(
-          `instance ${instanceId} has no public address: the CLI cannot hand it the run's Spark secret`,
+          `instance ${instanceId} has no ${which} address: the CLI cannot hand it the run's Spark secret`,
           {
-            hint: "burst launches into the VPC's public subnets (burst/vpc/<vpcName>/subnetIds)",
+            hint:
+              which === "public"
+                ? "burst launches into the VPC's public subnets (burst/vpc/<vpcName>/subnetIds); from inside the network set aws.sshAddress: private"
+                : "the instance was terminated before the CLI reached it",
           },
         );
       }

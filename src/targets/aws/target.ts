@@ -63,6 +63,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
   const caller = await resolveCallerCidr(mode, {
     env,
     detect: options.detectCallerCidr ?? (() => detectPublicIp()),
+    sshAddress: params.aws.sshAddress,
   });
   // The run's key: the private half 0600 in the run folder, only the public half reaches the stack.
   const key = await writeKeyPair(join(context.runDir, "keys"), "id_ed25519", `burst-${context.runId}`);
@@ -188,6 +189,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         sshUser: params.aws.sshUser,
         privateKeyPath: key.privateKeyPath,
         secret: sparkAuthSecret,
+        sshAddress: params.aws.sshAddress,
         hostKeyOf: (instanceId) => hostKeyOf(instanceId, signal),
         signal,
       });

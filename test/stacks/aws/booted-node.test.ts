@@ -20,6 +20,12 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CreateBucketCommand, PutBucketPolicyCommand } from "@aws-sdk/client-s3";
+import {
+  BridgeNetwork,
+  ensureNodeRoot,
+  NodeContainer,
+  serveDirectory,
+} from "../../../scripts/servers/node-container.ts";
 import { type S3Server, startS3Server } from "../../../scripts/servers/s3server.ts";
 import { infraError } from "../../../src/errors.ts";
 import { bundleLocalCode, type ResolvedCode } from "../../../src/job/code.ts";
@@ -36,11 +42,10 @@ import { nodeArtifacts } from "../../../stacks/aws/artifacts.ts";
 import { nodeLayout } from "../../../stacks/aws/bootstrap.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { pythonPackages } from "../../../stacks/shared/node/packages.ts";
-import { BridgeNetwork, ensureNodeRoot, NodeContainer, serveDirectory } from "../../helpers/node-container.ts";
 import { blocks, evaluateWithTerraform, masterIpReference, params, type Synthesized, synthCluster } from "./helpers.ts";
 
 const sparkVersion = "3.5.3";
-const mirrorScript = fileURLToPath(new URL("../../helpers/node-mirror.sh", import.meta.url));
+const mirrorScript = fileURLToPath(new URL("../../../scripts/servers/node-mirror.sh", import.meta.url));
 const minutes = (n: number) => n * 60_000;
 
 /** The launch template's user data for a role, evaluated by terraform exactly as EC2 gets it. */

@@ -39,7 +39,7 @@ const input: NodeBootstrapInput = {
       mavenRepo: mavenCentral,
       sparkSha512: params.sparkSha512 ?? [],
     }),
-    { kind: "bucket", url: artifactsBucketUrl(vpc.artifactsBucket, params.region) },
+    { kind: "bucket", url: artifactsBucketUrl(vpc.artifactsBucket, params) },
   ),
   bakedAmi: false,
   ttlMinutes: 90,

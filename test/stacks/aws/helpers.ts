@@ -22,6 +22,7 @@ export const params: AwsParams = {
   sshWaitSeconds: 900,
   bootMinutes: 15,
   bakedBootMinutes: 3,
+  sshAddress: "public",
   // Test values: a made-up pin, in the artifacts bucket below.
   sparkSha512: [`3.5.3:${"ab".repeat(64)}`],
   downloads: "bucket",

@@ -93,6 +93,7 @@ export function params(overrides: { vpc?: VpcOutputs | undefined } = { vpc: cons
       sshWaitSeconds: 900,
       bootMinutes: 15,
       bakedBootMinutes: 3,
+      sshAddress: "public",
       // A made-up pin, in the artifacts bucket of consulVpc.
       sparkSha512: [`3.5.3:${"ab".repeat(64)}`],
       downloads: "bucket",

@@ -1,7 +1,7 @@
-// Debian 12 system containers for the booted-user-data test: a cached bookworm root
-// (scripts/setup/node-root.sh), booted by systemd-nspawn with systemd as PID 1 and cloud-init's
-// NoCloud datasource, each in a network namespace on a bridge this harness creates and deletes.
-// Only the bridge's and the containers' addresses are ever contacted.
+// Debian 12 system containers for the booted-user-data test and the AWS twin: a cached bookworm
+// root (scripts/setup/node-root.sh), booted by systemd-nspawn with systemd as PID 1 and
+// cloud-init's NoCloud datasource, each in a network namespace on a bridge this harness creates
+// and deletes. Only the bridge's and the containers' addresses are ever contacted.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -11,6 +11,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
+import { formatIpv4, parseIpv4Cidr } from "../../stacks/aws/cidr.ts";
 
 const nodeRootScript = fileURLToPath(new URL("../../scripts/setup/node-root.sh", import.meta.url));
 
@@ -30,41 +31,72 @@ function ip(...args: string[]): void {
   execFileSync("ip", args, { stdio: "pipe" });
 }
 
-/** A host bridge with an address, and one network namespace per node plugged into it. */
+/**
+ * A host bridge holding the subnet's first host address (the router's, as in a VPC subnet), and
+ * one network namespace per node plugged into it, with the default route through the host.
+ */
 export class BridgeNetwork {
   readonly hostAddress: string;
+  readonly cidr: string;
+  private readonly prefix: number;
   private readonly namespaces: string[] = [];
   private readonly tag = randomBytes(3).toString("hex");
   private readonly bridge = `bb${this.tag}`;
+  private count = 0;
 
-  constructor(private readonly subnet: string) {
-    this.hostAddress = `${subnet}.1`;
+  /** `subnet`: a CIDR ("10.150.0.0/20"), or the first three octets of a /24 ("10.213.40"). */
+  constructor(subnet: string) {
+    this.cidr = subnet.includes("/") ? subnet : `${subnet}.0/24`;
+    const parsed = parseIpv4Cidr(this.cidr, "subnet");
+    this.prefix = parsed.prefix;
+    this.hostAddress = formatIpv4(parsed.base + 1);
     ip("link", "add", this.bridge, "type", "bridge");
-    ip("addr", "add", `${this.hostAddress}/24`, "dev", this.bridge);
+    ip("addr", "add", `${this.hostAddress}/${this.prefix}`, "dev", this.bridge);
     ip("link", "set", this.bridge, "up");
   }
 
-  /** A namespace with `<subnet>.<host>` on a veth into the bridge; returns its name. */
+  /** A namespace with `<subnet>.<host>` of a /24 on a veth into the bridge; returns its name. */
   addNamespace(host: number): string {
-    const name = `burst-${this.tag}-${host}`;
-    const hostEnd = `bh${this.tag}${host}`;
-    const nodeEnd = `bn${this.tag}${host}`;
+    return this.addNode(`${this.hostAddress.split(".").slice(0, 3).join(".")}.${host}`);
+  }
+
+  /** A namespace holding `address` (inside the subnet) on a veth into the bridge; returns its name. */
+  addNode(address: string): string {
+    const index = this.count++;
+    const name = `burst-${this.tag}-${index}`;
+    const hostEnd = `bh${this.tag}${index}`;
+    const nodeEnd = `bn${this.tag}${index}`;
     ip("netns", "add", name);
     this.namespaces.push(name);
     ip("link", "add", hostEnd, "type", "veth", "peer", "name", nodeEnd);
     ip("link", "set", hostEnd, "master", this.bridge);
     ip("link", "set", hostEnd, "up");
     ip("link", "set", nodeEnd, "netns", name);
-    ip("-n", name, "addr", "add", `${this.subnet}.${host}/24`, "dev", nodeEnd);
+    ip("-n", name, "addr", "add", `${address}/${this.prefix}`, "dev", nodeEnd);
     ip("-n", name, "link", "set", nodeEnd, "up");
     ip("-n", name, "link", "set", "lo", "up");
     ip("-n", name, "route", "add", "default", "via", this.hostAddress);
     return name;
   }
 
+  /** One node's namespace (and with it its veth pair), when it is gone before the network. */
+  removeNamespace(name: string): void {
+    const at = this.namespaces.indexOf(name);
+    if (at < 0) return;
+    this.namespaces.splice(at, 1);
+    try {
+      ip("netns", "delete", name);
+    } catch {}
+  }
+
+  /** An extra address on the bridge (the instance metadata service's link-local one). */
+  addHostAddress(cidr: string): void {
+    ip("addr", "add", cidr, "dev", this.bridge);
+  }
+
   /** Deleting a namespace deletes its veth pair; then the bridge. */
   delete(): void {
-    for (const name of this.namespaces) {
+    for (const name of this.namespaces.splice(0)) {
       try {
         ip("netns", "delete", name);
       } catch {}
@@ -85,6 +117,10 @@ export interface BootOptions {
   readonly publicKey: string;
   /** A pip.conf for the node (the site's package index: here, the test's mirror). */
   readonly pipConfig?: string;
+  /** The instance id cloud-init sees (EC2's); default: one made from the container's folder. */
+  readonly instanceId?: string;
+  /** The node's hostname; default: its name. */
+  readonly hostname?: string;
 }
 
 /** A booted container: systemd as PID 1, its console captured to a file. */
@@ -100,10 +136,10 @@ export class NodeContainer {
     const dir = await mkdtemp(join(tmpdir(), `burst-node-${options.name}-`));
     const seed = join(dir, "seed");
     mkdirSync(seed);
-    const instanceId = `i-${createHash("sha256").update(dir).digest("hex").slice(0, 17)}`;
+    const instanceId = options.instanceId ?? `i-${createHash("sha256").update(dir).digest("hex").slice(0, 17)}`;
     await writeFile(
       join(seed, "meta-data"),
-      `instance-id: ${instanceId}\nlocal-hostname: ${options.name}\npublic-keys:\n  - ${options.publicKey}\n`,
+      `instance-id: ${instanceId}\nlocal-hostname: ${options.hostname ?? options.name}\npublic-keys:\n  - ${options.publicKey}\n`,
     );
     await writeFile(join(seed, "user-data"), options.userData);
     const consoleFile = join(dir, "console.log");
@@ -171,6 +207,12 @@ export class NodeContainer {
 
   get running(): boolean {
     return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** Called once when the container's nspawn exits: a poweroff from inside, or stop(). */
+  onExit(listener: () => void): void {
+    if (this.running) this.process.once("exit", () => listener());
+    else listener();
   }
 
   /** Resolves when the container's nspawn has exited (powered off), or false after `ms`. */
