@@ -7,11 +7,20 @@
 // runs the whole aws burst against it. Needs root (containers, network namespaces) and
 // `bash scripts/setup.sh && bash scripts/setup-tests.sh` (moto, Consul, the Debian 12 root).
 
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
 import { startTwin } from "./servers/twin/twin.ts";
 
 async function main(): Promise<number> {
-  if (process.argv.includes("--help") || process.argv.includes("-h")) {
-    console.log("Usage: npm run twin   (prints export lines once ready; Ctrl-C stops it and everything it made)");
+  const { values } = parseArgs({
+    options: { calls: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    console.log(
+      "Usage: npm run -s twin [-- --calls FILE] > twin.env\n" +
+        "  prints export lines once ready; Ctrl-C stops it and everything it made.\n" +
+        "  --calls FILE: on exit, every AWS API call the twin received, as JSON (action, caller, parameters)",
+    );
     return 0;
   }
   const twin = await startTwin();
@@ -22,6 +31,7 @@ async function main(): Promise<number> {
     process.once("SIGTERM", resolve);
   });
   console.error("twin: stopping (containers, namespaces, bridges, servers)");
+  if (values.calls) writeFileSync(values.calls, `${JSON.stringify(twin.front.calls, null, 1)}\n`);
   await twin.stop();
   return 0;
 }

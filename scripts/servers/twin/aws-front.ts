@@ -23,6 +23,8 @@ export interface RecordedCall {
   status: number;
   /** Whether the request was signed (anonymous reads of the artifacts bucket are not). */
   readonly signed: boolean;
+  /** The answer's body, for query-protocol calls (the ids a create call returned). */
+  response?: string;
 }
 
 export interface AwsFrontOptions {
@@ -76,6 +78,17 @@ export async function startAwsFront(options: AwsFrontOptions): Promise<AwsFront>
       },
       (answer) => {
         call.status = answer.statusCode ?? 0;
+        if (body !== undefined) {
+          // A query-protocol answer is a small XML document: kept, so the ids it made can be traced.
+          readAll(answer).then(
+            (bytes) => {
+              call.response = bytes.toString("utf8");
+              outgoing.writeHead(answer.statusCode ?? 502, wholeBody(answer.headers, bytes.length)).end(bytes);
+            },
+            (error: Error) => outgoing.destroy(error),
+          );
+          return;
+        }
         if (call.action === "CompleteMultipartUpload" && answer.statusCode === 200) {
           // moto 5.2.1 names the root element CompleteMultipartUploadResponse; S3 (and the SDK for
           // Java that s3a uses, which fails on anything else) says CompleteMultipartUploadResult.
@@ -84,7 +97,7 @@ export async function startAwsFront(options: AwsFrontOptions): Promise<AwsFront>
               const fixed = Buffer.from(
                 bytes.toString("utf8").replaceAll("CompleteMultipartUploadResponse", "CompleteMultipartUploadResult"),
               );
-              outgoing.writeHead(200, { ...answer.headers, "content-length": fixed.length }).end(fixed);
+              outgoing.writeHead(200, wholeBody(answer.headers, fixed.length)).end(fixed);
             },
             (error: Error) => outgoing.destroy(error),
           );
@@ -141,6 +154,12 @@ export async function startAwsFront(options: AwsFrontOptions): Promise<AwsFront>
       );
     },
   };
+}
+
+/** Headers for a body sent whole: its length, not the upstream's chunked framing. */
+function wholeBody(headers: IncomingMessage["headers"], length: number): IncomingMessage["headers"] {
+  const { "transfer-encoding": _, ...rest } = headers;
+  return { ...rest, "content-length": String(length) };
 }
 
 function readAll(stream: IncomingMessage): Promise<Buffer> {
@@ -200,6 +219,8 @@ export function s3Operation(
         "continuation-token",
         "start-after",
         "encoding-type",
+        "uploads",
+        "delete",
         "fetch-owner",
         "x-id",
         "partNumber",

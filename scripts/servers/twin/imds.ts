@@ -30,6 +30,7 @@ export interface RoleCredentials {
 }
 
 export interface Imds {
+  readonly port: number;
   /** Makes an instance known by its private address (the address its requests come from). */
   register(identity: InstanceIdentity): void;
   forget(privateIp: string): void;
@@ -129,7 +130,9 @@ export async function startImds(host = imdsAddress, port = 80): Promise<Imds> {
     server.once("error", reject);
     server.listen(port, host, () => resolve());
   });
+  const bound = server.address();
   return {
+    port: typeof bound === "object" && bound !== null ? bound.port : port,
     register: (identity) => byAddress.set(identity.privateIp, identity),
     forget: (privateIp) => byAddress.delete(privateIp),
     raiseSpotInterruption: (instanceId, action = "terminate") => {

@@ -405,6 +405,33 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     }
   });
 
+  it("points s3a and the artifacts downloads at aws/s3Endpoint, by path, when it is set", () => {
+    const endpoint = "http://10.150.0.1:4566";
+    const custom = synthCluster({ params: { ...params, s3Endpoint: endpoint } });
+    for (const role of ["master", "worker"] as const) {
+      const script = userDataScript(custom, role);
+      assert.match(script, /^spark\.hadoop\.fs\.s3a\.endpoint http:\/\/10\.150\.0\.1:4566$/m);
+      assert.match(script, /^spark\.hadoop\.fs\.s3a\.path\.style\.access true$/m);
+      assert.match(script, /^spark\.hadoop\.fs\.s3a\.connection\.ssl\.enabled false$/m);
+      assert.match(
+        script,
+        /^SPARK_URL='http:\/\/10\.150\.0\.1:4566\/burst-main-artifacts-0example\/spark\/spark-3\.5\.3\//m,
+      );
+      // Without it: AWS's regional endpoint, virtual-hosted, and no endpoint line.
+      const regional = userDataScript(config, role);
+      assert.doesNotMatch(regional, /^spark\.hadoop\.fs\.s3a\.endpoint /m);
+      assert.match(regional, /^SPARK_URL='https:\/\/burst-main-artifacts-0example\.s3\.eu-west-1\.amazonaws\.com\//m);
+    }
+  });
+
+  it("outputs the master's public address for SSH, or its private one with aws/sshAddress: private", () => {
+    const master = `aws_instance.${Object.keys((config.resource as Record<string, object>).aws_instance ?? {})[0]}`;
+    assert.equal(config.output.masterHost?.value, `\${${master}.public_ip}`);
+    const inside = synthCluster({ params: { ...params, sshAddress: "private" } });
+    const [name] = Object.entries(inside.locals ?? {}).find(([local]) => local.startsWith("master_private_ip")) ?? [];
+    assert.equal(inside.output.masterHost?.value, `\${local.${name}}`);
+  });
+
   it("writes the shared spark-defaults rendering, with the params' extra conf", () => {
     const expected = renderSparkDefaults({
       s3: { pathStyle: false, region: "eu-west-1" },

@@ -121,4 +121,20 @@ describe("resolveCallerCidr", () => {
       source: "detected",
     });
   });
+
+  it("with aws.sshAddress private, never asks the internet: BURST_CALLER_CIDR or a bad-input error naming it", async () => {
+    const error = await badInputOf(() =>
+      resolveCallerCidr("launch", { env: {}, detect: never, sshAddress: "private" }),
+    );
+    assert.equal(error.keyPath, "aws/sshAddress");
+    assert.match(error.hint ?? "", /BURST_CALLER_CIDR/);
+    assert.deepEqual(
+      await resolveCallerCidr("launch", {
+        env: { BURST_CALLER_CIDR: "10.8.0.5" },
+        detect: never,
+        sshAddress: "private",
+      }),
+      { cidr: "10.8.0.5/32", source: "env" },
+    );
+  });
 });
