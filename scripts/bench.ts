@@ -3,6 +3,7 @@
 //   npm run bench -- --write-docs       ... and rewrite docs/benchmarks.md
 //   npm run bench -- --quick            one repetition, smaller sizes (CI)
 //   npm run bench -- --only upload,startup
+//   npm run bench -- --only awsTwin     the aws burst on the AWS twin (root; not in the default set)
 //   npm run bench -- --json             the report as JSON on stdout
 // Progress goes to stderr. The sections live in scripts/bench/.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -12,6 +13,7 @@ import { cpus, loadavg, totalmem, type } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { measureAwsTwin } from "./bench/aws-twin.ts";
 import { modelLaunch } from "./bench/launch-model.ts";
 import { measureLocalOverhead } from "./bench/local-overhead.ts";
 import { measureMotoApply } from "./bench/moto-apply.ts";
@@ -23,6 +25,8 @@ import { fullSizes, measureUploads, quickSizes } from "./bench/upload.ts";
 import { buildIfStale } from "./build.mjs";
 
 const sections = Object.keys(sectionTitles) as Section[];
+/** Sections a plain `npm run bench` runs: the twin boots system containers (root) and only runs when named. */
+export const defaultSections = sections.filter((section) => section !== "awsTwin");
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -121,6 +125,12 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     ratios["local burst time / bare Spark time"] = report.localOverhead.ratio.median;
     ratioRanges["local burst time / bare Spark time"] = report.localOverhead.ratio;
   }
+  if (wants("awsTwin")) {
+    log(`# ${sectionTitles.awsTwin}`);
+    report.awsTwin = await measureAwsTwin(options.quick ? 1 : repetitions, log);
+    const { aws, local } = report.awsTwin;
+    ratios["aws burst on the twin / local burst, total time"] = (aws.total?.median ?? 0) / (local.total?.median ?? 1);
+  }
   report.machine = { ...report.machine, loadAverageAtEnd: loadavg()[0] ?? 0 };
   return report;
 }
@@ -139,7 +149,7 @@ async function main(): Promise<number> {
     process.stdout.write(`Usage: npm run bench -- [--quick] [--write-docs] [--json] [--only ${sections.join(",")}]\n`);
     return 0;
   }
-  const only = values.only ? values.only.split(",").map((name) => name.trim()) : sections;
+  const only = values.only ? values.only.split(",").map((name) => name.trim()) : defaultSections;
   const unknown = only.filter((name) => !sections.includes(name as Section));
   if (unknown.length > 0) {
     process.stderr.write(`bench: unknown section(s) ${unknown.join(", ")}; choose from ${sections.join(", ")}\n`);

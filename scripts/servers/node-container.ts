@@ -41,7 +41,9 @@ export class BridgeNetwork {
   private readonly prefix: number;
   private readonly namespaces: string[] = [];
   private readonly tag = randomBytes(3).toString("hex");
-  private readonly bridge = `bb${this.tag}`;
+  /** The bridge's device name; its namespaces are named burst-<tag>-<n>. */
+  readonly device = `bb${this.tag}`;
+  private readonly bridge = this.device;
   private count = 0;
 
   /** `subnet`: a CIDR ("10.150.0.0/20"), or the first three octets of a /24 ("10.213.40"). */
@@ -53,6 +55,16 @@ export class BridgeNetwork {
     ip("link", "add", this.bridge, "type", "bridge");
     ip("addr", "add", `${this.hostAddress}/${this.prefix}`, "dev", this.bridge);
     ip("link", "set", this.bridge, "up");
+  }
+
+  /** Whether the bridge or any namespace of it still exists on the machine. */
+  leftovers(): string[] {
+    const links = execFileSync("ip", ["-br", "link"], { encoding: "utf8" });
+    const namespaces = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+    return [
+      ...links.split("\n").filter((line) => line.startsWith(`${this.device} `)),
+      ...namespaces.split("\n").filter((line) => line.startsWith(`burst-${this.tag}-`)),
+    ];
   }
 
   /** A namespace with `<subnet>.<host>` of a /24 on a veth into the bridge; returns its name. */

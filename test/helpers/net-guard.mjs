@@ -22,7 +22,15 @@ net.Socket.prototype.connect = function guardedConnect(...args) {
   const [first, second] = Array.isArray(args[0]) ? args[0] : args;
   // connect(options[, cb]), connect(port[, host][, cb]), connect(path[, cb]) (a unix socket: local).
   const options = typeof first === "object" && first !== null ? first : undefined;
-  const host = options ? (options.path ? undefined : (options.host ?? "localhost")) : typeof first === "number" || /^\d+$/.test(String(first)) ? (typeof second === "string" ? second : "localhost") : undefined;
+  const host = options
+    ? options.path
+      ? undefined
+      : (options.host ?? "localhost")
+    : typeof first === "number" || /^\d+$/.test(String(first))
+      ? typeof second === "string"
+        ? second
+        : "localhost"
+      : undefined;
   if (!permitted(host)) {
     const line = `${new Date().toISOString()} pid ${process.pid} refused a connection to ${host}:${options?.port ?? first}\n`;
     if (log) appendFileSync(log, line);

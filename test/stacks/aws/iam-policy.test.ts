@@ -4,6 +4,8 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { tagKeys } from "../../../stacks/aws/tags.ts";
 import { type Check, evaluateAll, type Policy } from "../../helpers/iam-policy-eval.ts";
+import type { Tags } from "../../helpers/iam-traffic.ts";
+import * as model from "../../helpers/iam-traffic.ts";
 import { params, type Synthesized, synthCluster, synthVpc } from "./helpers.ts";
 
 interface Statement {
@@ -281,58 +283,39 @@ const concrete: Policy = JSON.parse(
     .replaceAll("DATA_BUCKET", "acme-data"),
 ) as Policy;
 
-type Tags = Readonly<Record<string, string>>;
+const where = { account, region: "eu-west-1" };
 const run: Tags = { [tagKeys.runId]: "nightly-20250101-abcd", [tagKeys.owner]: "ci", Name: "nightly-worker" };
 const vpc: Tags = { [tagKeys.vpc]: "main", Name: "burst-main" };
 const none: Tags = { Name: "prod-db" };
-const ec2Arn = (type: string, id: string) => `arn:aws:ec2:eu-west-1:${account}:${type}/${id}`;
+const ec2Arn = (type: string, id: string) => model.ec2Arn(where, type, id);
+const creates = (action: string, type: string, tags: Tags | undefined) => model.creates(where, action, type, tags);
+const uses = (action: string, type: string, id: string, tags: Tags) => model.uses(where, action, type, id, tags);
+const passRole = (role: string, service: string) => model.passRole(where, role, service);
 
-const tagContext = (prefix: "aws:RequestTag" | "aws:ResourceTag", tags: Tags): Record<string, string | string[]> => ({
-  ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`${prefix}/${key}`, value])),
-  ...(prefix === "aws:RequestTag" ? { "aws:TagKeys": Object.keys(tags) } : {}),
-});
-
-/** A resource the call creates, tagged in the same call (AWS also checks ec2:CreateTags with ec2:CreateAction). */
-function creates(action: string, type: string, tags: Tags | undefined): Check[] {
-  const check = { action, resource: ec2Arn(type, "*"), context: tags ? tagContext("aws:RequestTag", tags) : {} };
-  if (!tags) return [check];
-  const tagging = { "ec2:CreateAction": action.replace(/^ec2:/, ""), ...tagContext("aws:RequestTag", tags) };
-  return [check, { action: "ec2:CreateTags", resource: ec2Arn(type, "*"), context: tagging }];
-}
-
-/** An existing resource the call reads or changes. */
-const uses = (action: string, type: string, id: string, tags: Tags): Check => ({
-  action,
-  resource: ec2Arn(type, id),
-  context: tagContext("aws:ResourceTag", tags),
-});
-
-const image: Check = { action: "ec2:RunInstances", resource: "arn:aws:ec2:eu-west-1::image/ami-0debian12" };
-
-/** RunInstances as AWS authorizes it: every resource it creates or uses. */
+/** RunInstances as AWS authorizes it (test/helpers/iam-traffic.ts): every resource it creates or uses. */
 function launch(
-  o: { action?: string; tags?: Tags; subnet?: Tags; groups?: Tags[]; template?: Tags; keyPair?: Tags } = {},
+  o: {
+    action?: model.Launch["action"];
+    tags?: Tags;
+    subnet?: Tags;
+    groups?: Tags[];
+    template?: Tags;
+    keyPair?: Tags;
+  } = {},
 ): Check[] {
-  const action = o.action ?? "ec2:RunInstances";
   const tags = "tags" in o ? o.tags : run;
-  return [
-    ...["instance", "volume", "network-interface"].flatMap((type) => creates("ec2:RunInstances", type, tags)),
-    uses("ec2:RunInstances", "subnet", "subnet-1", o.subnet ?? vpc),
-    ...(o.groups ?? [vpc, run]).map((groupTags, i) => uses("ec2:RunInstances", "security-group", `sg-${i}`, groupTags)),
-    uses("ec2:RunInstances", "launch-template", "lt-1", o.template ?? run),
-    uses("ec2:RunInstances", "key-pair", "burst-key", o.keyPair ?? run),
-    image,
-    ...(action === "ec2:CreateFleet"
-      ? [...creates("ec2:CreateFleet", "fleet", tags), uses("ec2:CreateFleet", "launch-template", "lt-1", run)]
-      : []),
-  ];
+  return model.launchChecks(where, {
+    action: o.action ?? "ec2:RunInstances",
+    tags: { instance: tags, volume: tags, "network-interface": tags, fleet: tags },
+    subnets: [{ id: "subnet-1", tags: o.subnet ?? vpc }],
+    groups: (o.groups ?? [vpc, run]).map((groupTags, i) => ({ id: `sg-${i}`, tags: groupTags })),
+    template: { id: "lt-1", tags: o.template ?? run },
+    keyPair: { id: "burst-key", tags: o.keyPair ?? run },
+    image: "ami-0debian12",
+  });
 }
 
-const passRole = (role: string, service: string): Check => ({
-  action: "iam:PassRole",
-  resource: `arn:aws:iam::${account}:role/${role}`,
-  context: { "iam:PassedToService": service },
-});
+const tagContext = model.tagContext;
 
 interface Call {
   readonly what: string;
