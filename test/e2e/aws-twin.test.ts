@@ -127,6 +127,7 @@ describe("the whole aws burst on the twin", { timeout: minutes(75), concurrency:
   test("examples/wordcount on 1 master + 2 workers: exit 0, results and manifest in S3, nothing left, every API call allowed by docs/iam-policy.json", async () => {
     const home = await tempBurstHome();
     const firstCall = twin.front.calls.length;
+    const head = execFileSync("git", ["-C", repoRoot, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
     const result = await awsBurst([join(repoRoot, "examples", "wordcount", "spark.yml"), "--json"], home);
     const calls = twin.front.calls.slice(firstCall);
     const events = parseEvents(result.stdout);
@@ -148,7 +149,6 @@ describe("the whole aws burst on the twin", { timeout: minutes(75), concurrency:
     // Results: manifest (with the commit), the job's logs, Spark's event log.
     const prefix = `runs/wordcount/${runId}/`;
     const manifest = JSON.parse(await text("burst-results", `${prefix}manifest.json`));
-    const head = execFileSync("git", ["-C", repoRoot, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
     assert.equal(manifest.code.commit, head);
     assert.equal(manifest.target, "aws");
     assert.equal(manifest.outcome, "succeeded");
