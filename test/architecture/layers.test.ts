@@ -94,7 +94,7 @@ describe("layers: the import lines of src/, stacks/ and scripts/", () => {
   test("the scan reads the imports it is meant to judge", () => {
     const spots = [
       ["src/targets/index.ts", "src/targets/local/target.ts"], // a dynamic import()
-      ["src/lifecycle/phases.ts", "src/targets/contract.ts"], // a multi-name import
+      ["src/lifecycle/run.ts", "src/lifecycle/run-state.ts"], // a multi-name import
       ["scripts/bench/upload.ts", "scripts/servers/s3server.ts"],
     ];
     for (const [file, target] of spots) {
