@@ -6,9 +6,12 @@ import { loadSpec } from "../spec/load.ts";
 import type { TargetName } from "../spec/types.ts";
 
 /** Parameters from Consul (CONSUL_HTTP_ADDR set) or config/*.yml, with the environment on top. */
-export function resolveCliParams(target: TargetName | undefined): Promise<Params> {
-  const { store } = storeFromEnv(process.env);
-  return resolveParams({ store, env: process.env, target });
+export function resolveCliParams(
+  target: TargetName | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<Params> {
+  const { store } = storeFromEnv(env);
+  return resolveParams({ store, env, target });
 }
 
 /** `burst validate <spec>`: the resolved spec on stdout, or the errors (exit 2). */
