@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { burstCommand } from "../commands.ts";
 import { BurstError, describeError, ExitCode } from "../errors.ts";
 import type { Params } from "../params/types.ts";
 import type { TargetName } from "../spec/types.ts";
@@ -182,7 +183,7 @@ async function ownCluster(scope: RunScope, phases: PhaseRunner, keep: boolean): 
       await scope.journal.update({ kept: true });
       scope.sink({
         type: "info",
-        message: `cluster kept (--keep). Destroy it with: npm run burst -- down ${record.runId}`,
+        message: `cluster kept (--keep). Destroy it with: ${burstCommand(`down ${record.runId}`)}`,
       });
       return;
     }
