@@ -17,7 +17,7 @@ import { cacheRoot } from "../../src/home.ts";
 import { newKeyPair } from "../../src/remote/keys.ts";
 import { ensureTerraform } from "../../src/terraform/binary.ts";
 import { TerraformDriver } from "../../src/terraform/driver.ts";
-import { awsProviderEnv, providerInstallation } from "../../src/terraform/provider-installation.ts";
+import { awsProviderEnv, awsProviderVersion, providerInstallation } from "../../src/terraform/provider-installation.ts";
 import type { SparkClusterProps } from "../../stacks/aws/spark-cluster-stack.ts";
 import { type MotoServer, motoRegion, startMoto } from "../servers/moto.ts";
 import { type Sample, sample, timeMs } from "./stats.ts";
@@ -43,7 +43,8 @@ export async function measureMotoApply(
   log: (line: string) => void,
 ): Promise<MotoApplyResult> {
   const installation = providerInstallation(process.env, cacheRoot());
-  if (!installation.mirror) throw new Error("no local mirror of hashicorp/aws 5.100.0: run bash scripts/setup.sh");
+  if (!installation.mirror)
+    throw new Error(`no local mirror of hashicorp/aws ${awsProviderVersion}: run bash scripts/setup.sh`);
   const terraform = await ensureTerraform(log);
   // CDKTF loads with the measurement that synthesizes, not with the bench's other parts.
   const [{ benchClusterProps }, { synthSparkCluster }] = await Promise.all([
