@@ -84,7 +84,7 @@ export async function main(argv: readonly string[], io: Io = process, options: M
   const json = values.json === true;
   const color = !json && io.stderr.isTTY === true && !process.env.NO_COLOR && !process.env.CI;
   const reporterOptions = { runId: () => runId, secrets: () => secrets, stdout: io.stdout, stderr: io.stderr };
-  const { humanReporter, jsonReporter } = await import("../lifecycle/reporters.ts");
+  const { humanReporter, jsonReporter } = await import("./reporters.ts");
   const sink: EventSink = json
     ? jsonReporter(reporterOptions)
     : humanReporter({ ...reporterOptions, color, verbose: values.verbose === true });
