@@ -4,13 +4,14 @@ import type { Params } from "../params/types.ts";
 import { describeSpec } from "../spec/describe.ts";
 import { loadSpec } from "../spec/load.ts";
 import type { TargetName } from "../spec/types.ts";
+import { configDirOf } from "./config-command.ts";
 
 /** Parameters from Consul (CONSUL_HTTP_ADDR set) or config/*.yml, with the environment on top. */
 export function resolveCliParams(
   target: TargetName | undefined,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<Params> {
-  const { store } = storeFromEnv(env);
+  const { store } = storeFromEnv(env, { configDir: configDirOf(undefined, env) });
   return resolveParams({ store, env, target });
 }
 
