@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { jobLaunch } from "../../src/job/command.ts";
 import { resolveParams, storeFromEnv } from "../../src/params/index.ts";
-import { loadSpec } from "../../src/spec/load.ts";
+import { loadSpec } from "../../src/runspec/load.ts";
 import { ensureSpark } from "../../src/targets/local/spark.ts";
 import type { SparkRuntime } from "../../src/targets/local/spark-runtime.ts";
 import { run, type Started, start } from "../../src/util/exec.ts";

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileStore, resolveParams } from "../../src/params/index.ts";
-import { parseSpec } from "../../src/spec/load.ts";
+import { parseSpec } from "../../src/runspec/load.ts";
 import { localTarget } from "../../src/targets/local/target.ts";
 import type { TerraformConfig } from "../../stacks/aws/bench.ts";
 import { type Sample, sample } from "./stats.ts";

@@ -1,9 +1,9 @@
 import { ExitCode } from "../errors.ts";
 import { resolveParams, storeFromEnv } from "../params/index.ts";
 import type { Params } from "../params/types.ts";
-import { describeSpec } from "../spec/describe.ts";
-import { loadSpec } from "../spec/load.ts";
-import type { TargetName } from "../spec/types.ts";
+import { describeSpec } from "../runspec/describe.ts";
+import { loadSpec } from "../runspec/load.ts";
+import type { TargetName } from "../runspec/types.ts";
 import { configDirOf } from "./config-command.ts";
 
 /** Parameters from Consul (CONSUL_HTTP_ADDR set) or config/*.yml, with the environment on top. */

@@ -1,5 +1,5 @@
 import { badInput } from "../errors.ts";
-import type { Spec } from "../spec/types.ts";
+import type { Spec } from "../runspec/types.ts";
 import type { PreparedCluster } from "../targets/contract.ts";
 
 /** The spec's maxCostUsd against the target's estimate: bad input when above it, or when there is no estimate. */

@@ -6,7 +6,7 @@ import type { JobDependencies } from "../job/command.ts";
 import type { RemoteJob } from "../job/remote-job.ts";
 import type { Params } from "../params/types.ts";
 import type { RemoteNode } from "../remote/ssh.ts";
-import type { Spec } from "../spec/types.ts";
+import type { Spec } from "../runspec/types.ts";
 import type { ObjectStore } from "../storage/s3.ts";
 import type { PreparedCluster, SynthResult } from "../targets/contract.ts";
 import type { TerraformDriver } from "../terraform/driver.ts";

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { burstCommand } from "../commands.ts";
 import { BurstError, describeError, ExitCode } from "../errors.ts";
 import type { Params } from "../params/types.ts";
-import type { TargetName } from "../spec/types.ts";
+import type { TargetName } from "../runspec/types.ts";
 import { runOwner } from "../util/owner.ts";
 import { destroyCluster } from "./destroy.ts";
 import { type EventSink, type Outcome, outcomeOfError } from "./events.ts";

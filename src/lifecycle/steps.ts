@@ -5,8 +5,8 @@ import { BurstError } from "../errors.ts";
 import { type JobDependencies, jobLaunch } from "../job/command.ts";
 import { scalaLinkageError, scalaMismatchHint } from "../job/failure-hints.ts";
 import type { RemoteJob } from "../job/remote-job.ts";
-import { SINGLE_JOB_STEP } from "../spec/schema.ts";
-import type { Spec, StepSpec } from "../spec/types.ts";
+import { SINGLE_JOB_STEP } from "../runspec/schema.ts";
+import type { Spec, StepSpec } from "../runspec/types.ts";
 import type { EventSink } from "./events.ts";
 
 export interface AttemptRecord {

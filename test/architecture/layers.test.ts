@@ -340,10 +340,10 @@ describe("layers: each rule catches what it forbids", () => {
 
   test("the circle check finds a planted circle, type-only or through import(), and nothing in a chain", () => {
     const twoFiles = [
-      ...planted("src/job/code.ts", `import type { Spec } from "../spec/types.ts";`),
-      ...planted("src/spec/types.ts", `import type { ResolvedCode } from "../job/code.ts";`),
+      ...planted("src/job/code.ts", `import type { Spec } from "../runspec/types.ts";`),
+      ...planted("src/runspec/types.ts", `import type { ResolvedCode } from "../job/code.ts";`),
     ];
-    assert.deepEqual(importCircles(twoFiles), ["src/job/code.ts -> src/spec/types.ts -> src/job/code.ts"]);
+    assert.deepEqual(importCircles(twoFiles), ["src/job/code.ts -> src/runspec/types.ts -> src/job/code.ts"]);
     const threeFiles = [
       ...planted("src/a.ts", `import { b } from "./b.ts";`),
       ...planted("src/b.ts", `const c = await import("./c.ts");`),

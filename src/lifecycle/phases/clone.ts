@@ -3,7 +3,7 @@ import { BurstError, badInput, infraError } from "../../errors.ts";
 import { bundleLocalCode } from "../../job/code.ts";
 import { type JobDependencies, noDependencies } from "../../job/command.ts";
 import { RemoteJob } from "../../job/remote-job.ts";
-import type { Spec } from "../../spec/types.ts";
+import type { Spec } from "../../runspec/types.ts";
 import type { PreparedCluster } from "../../targets/contract.ts";
 import type { EventSink } from "../events.ts";
 import type { ConnectedRun, JobProgress, RunScope } from "../run-state.ts";

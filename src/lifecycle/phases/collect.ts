@@ -2,7 +2,7 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describeError, infraError } from "../../errors.ts";
 import { decommissionedExecutors } from "../../job/decommissions.ts";
-import { describeSpec } from "../../spec/describe.ts";
+import { describeSpec } from "../../runspec/describe.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { redactText } from "../../util/redact.ts";
 import type { Outcome } from "../events.ts";

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeError } from "../../errors.ts";
-import { describeSpec } from "../../spec/describe.ts";
+import { describeSpec } from "../../runspec/describe.ts";
 import { enforceCostLimit } from "../cost-limit.ts";
 import { newRunId } from "../run-record.ts";
 import type { RunScope, SynthesizedRun, ValidatedRun } from "../run-state.ts";

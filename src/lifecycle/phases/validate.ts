@@ -1,8 +1,8 @@
 import { resolveCode } from "../../job/code.ts";
 import type { Params } from "../../params/types.ts";
-import { loadSpec } from "../../spec/load.ts";
-import type { Spec } from "../../spec/types.ts";
-import { resolveWebhook } from "../../spec/webhook.ts";
+import { loadSpec } from "../../runspec/load.ts";
+import type { Spec } from "../../runspec/types.ts";
+import { resolveWebhook } from "../../runspec/webhook.ts";
 import { isSecretKey } from "../../util/redact.ts";
 import type { RunScope, ValidatedRun } from "../run-state.ts";
 

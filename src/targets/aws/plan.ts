@@ -5,7 +5,7 @@ import { debianOwnerId, instanceArchitecture } from "../../../stacks/aws/node-im
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
 import { type CostEstimate, estimateCost, unknownCostReason } from "../../cost/estimate.ts";
 import { priceTableSource } from "../../cost/prices.ts";
-import type { Spec } from "../../spec/types.ts";
+import type { Spec } from "../../runspec/types.ts";
 import { type CallerCidr, callerCidrVariable } from "./caller-cidr.ts";
 
 export interface CostBasis {
