@@ -2,11 +2,11 @@
 // Publishes config/*.yml to Consul KV under the prefix: prints the diff, then applies it in
 // check-and-set transactions. Exit codes: 0 ok, 2 bad input, 3 Consul failure.
 
-import { parseArgs } from "node:util";
+import { configDirOf, parseConfigArgs, prefixOf } from "../src/cli/config-command.ts";
 import { runEntry } from "../src/cli/entry.ts";
-import { badInput, ExitCode } from "../src/errors.ts";
+import { ExitCode } from "../src/errors.ts";
 import { desiredFromFiles } from "../src/params/config-files.ts";
-import { ConsulStore, FileStore, normalizePrefix, prefixFromEnv, pushParams } from "../src/params/index.ts";
+import { ConsulStore, FileStore, pushParams } from "../src/params/index.ts";
 import { formatPlan } from "../src/params/report.ts";
 
 const usage = `Usage: npm run config:push -- [options]
@@ -14,18 +14,18 @@ const usage = `Usage: npm run config:push -- [options]
   --prune             also remove keys under the prefix that the files no longer define
                       (never the VPC stack's vpc/<name>/ outputs or operator-set secrets,
                       unless the files define them)
-  --config-dir <dir>  folder of *.yml files (default: config/ of this checkout)
+  --config-dir <dir>  folder of *.yml files (default: $BURST_CONFIG_DIR or config/ of this checkout)
   --prefix <prefix>   Consul key prefix (default: $BURST_CONSUL_PREFIX or burst/)
 Consul: CONSUL_HTTP_ADDR (default 127.0.0.1:8500), CONSUL_HTTP_TOKEN, CONSUL_HTTP_SSL, CONSUL_CACERT.`;
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseOrExplain(argv);
+  const { values } = parseConfigArgs(argv, { "dry-run": { type: "boolean" }, prune: { type: "boolean" } }, usage);
   if (values.help) {
     console.log(usage);
     return ExitCode.ok;
   }
-  const prefix = values.prefix !== undefined ? normalizePrefix(values.prefix) : prefixFromEnv(process.env);
-  const files = new FileStore(values["config-dir"]);
+  const prefix = prefixOf(values.prefix, process.env);
+  const files = new FileStore(configDirOf(values["config-dir"], process.env));
   const desired = await desiredFromFiles(files);
   const consul = ConsulStore.fromEnv(process.env);
   const prune = values.prune ?? false;
@@ -47,25 +47,6 @@ async function main(argv: string[]): Promise<number> {
   if (dryRun) console.log("dry run: nothing written");
   else if (result.applied) console.log(`applied in ${result.transactions} transaction(s)`);
   return ExitCode.ok;
-}
-
-function parseOrExplain(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        "dry-run": { type: "boolean" },
-        prune: { type: "boolean" },
-        "config-dir": { type: "string" },
-        prefix: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (cause) {
-    throw badInput(cause instanceof Error ? cause.message : String(cause), { hint: usage, cause });
-  }
 }
 
 runEntry("config:push", main);

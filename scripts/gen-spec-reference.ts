@@ -2,7 +2,7 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { renderSpecReference } from "../src/spec/reference.ts";
+import { renderSpecReference } from "../src/runspec/reference.ts";
 
 const target = fileURLToPath(new URL("../docs/spec-reference.md", import.meta.url));
 const rendered = renderSpecReference();

@@ -76,6 +76,7 @@ export const infraError = (message: string, options?: BurstErrorOptions) =>
 /** An error as one text for a message: a BurstError rendered with its hint, else its message. */
 export function describeError(error: unknown): string {
   if (error instanceof BurstError) return error.render();
-  if (error instanceof Error) return error.message;
+  // An error with no message still says what it was ("AbortError", "TimeoutError").
+  if (error instanceof Error) return error.message || error.name;
   return String(error);
 }

@@ -12,11 +12,12 @@ import { fileURLToPath } from "node:url";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { jobLaunch } from "../../src/job/command.ts";
 import { resolveParams, storeFromEnv } from "../../src/params/index.ts";
-import { loadSpec } from "../../src/spec/load.ts";
-import { ensureSpark, type SparkRuntime } from "../../src/targets/local/spark.ts";
+import { loadSpec } from "../../src/runspec/load.ts";
+import { ensureSpark } from "../../src/targets/local/spark.ts";
+import type { SparkRuntime } from "../../src/targets/local/spark-runtime.ts";
 import { run, type Started, start } from "../../src/util/exec.ts";
 import { freePorts } from "../../src/util/ports.ts";
-import { localS3Region } from "../../stacks/local/local-cluster-stack.ts";
+import { localS3Region } from "../../stacks/local/s3-region.ts";
 import {
   newSparkAuthSecret,
   renderLog4j2,

@@ -17,9 +17,7 @@ import { cacheRoot } from "../../src/home.ts";
 import { newKeyPair } from "../../src/remote/keys.ts";
 import { ensureTerraform } from "../../src/terraform/binary.ts";
 import { TerraformDriver } from "../../src/terraform/driver.ts";
-import { awsProviderEnv, providerInstallation } from "../../src/terraform/provider-installation.ts";
-import { benchClusterProps } from "../../stacks/aws/bench.ts";
-import { synthSparkCluster } from "../../stacks/aws/cluster-app.ts";
+import { awsProviderEnv, awsProviderVersion, providerInstallation } from "../../src/terraform/provider-installation.ts";
 import type { SparkClusterProps } from "../../stacks/aws/spark-cluster-stack.ts";
 import { type MotoServer, motoRegion, startMoto } from "../servers/moto.ts";
 import { type Sample, sample, timeMs } from "./stats.ts";
@@ -45,8 +43,14 @@ export async function measureMotoApply(
   log: (line: string) => void,
 ): Promise<MotoApplyResult> {
   const installation = providerInstallation(process.env, cacheRoot());
-  if (!installation.mirror) throw new Error("no local mirror of hashicorp/aws 5.100.0: run bash scripts/setup.sh");
+  if (!installation.mirror)
+    throw new Error(`no local mirror of hashicorp/aws ${awsProviderVersion}: run bash scripts/setup.sh`);
   const terraform = await ensureTerraform(log);
+  // CDKTF loads with the measurement that synthesizes, not with the bench's other parts.
+  const [{ benchClusterProps }, { synthSparkCluster }] = await Promise.all([
+    import("../../stacks/aws/bench.ts"),
+    import("../../stacks/aws/cluster-app.ts"),
+  ]);
   const moto = await startMoto();
   const saved = { ...process.env };
   Object.assign(process.env, moto.env());
@@ -61,7 +65,8 @@ export async function measureMotoApply(
       const order = repetition % 2 === 0 ? workerCounts : [...workerCounts].reverse();
       for (const workers of order) {
         const outdir = join(scratch, `${workers}-${repetition}`);
-        const synth = synthSparkCluster(clusterProps(workers, repetition, vpc, moto), outdir);
+        const props = clusterProps(benchClusterProps(workers), repetition, vpc, moto);
+        const synth = synthSparkCluster(props, outdir);
         resources.set(workers, synth.resourceCount);
         const driver = new TerraformDriver({
           binary: terraform.binary,
@@ -147,8 +152,13 @@ async function motoVpc(moto: MotoServer): Promise<MotoVpc> {
   }
 }
 
-function clusterProps(workers: number, repetition: number, vpc: MotoVpc, moto: MotoServer): SparkClusterProps {
-  const example = benchClusterProps(workers);
+function clusterProps(
+  example: SparkClusterProps,
+  repetition: number,
+  vpc: MotoVpc,
+  moto: MotoServer,
+): SparkClusterProps {
+  const workers = example.workers;
   const endpoint = moto.endpoint;
   return {
     ...example,

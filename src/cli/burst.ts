@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { burstCommand } from "../commands.ts";
 import { BurstError, badInput, ExitCode } from "../errors.ts";
 import { type EventSink, outcomeOfError } from "../lifecycle/events.ts";
 import type { RunSeams } from "../lifecycle/seams.ts";
@@ -83,7 +84,7 @@ export async function main(argv: readonly string[], io: Io = process, options: M
   const json = values.json === true;
   const color = !json && io.stderr.isTTY === true && !process.env.NO_COLOR && !process.env.CI;
   const reporterOptions = { runId: () => runId, secrets: () => secrets, stdout: io.stdout, stderr: io.stderr };
-  const { humanReporter, jsonReporter } = await import("../lifecycle/reporters.ts");
+  const { humanReporter, jsonReporter } = await import("./reporters.ts");
   const sink: EventSink = json
     ? jsonReporter(reporterOptions)
     : humanReporter({ ...reporterOptions, color, verbose: values.verbose === true });
@@ -110,7 +111,7 @@ export async function main(argv: readonly string[], io: Io = process, options: M
     }
     switch (command) {
       case undefined:
-        throw badInput("a spec file is required, e.g. npm run burst -- examples/wordcount/spark.yml");
+        throw badInput(`a spec file is required, e.g. ${burstCommand("examples/wordcount/spark.yml")}`);
       case "validate": {
         const { validateSpec } = await import("./validate.ts");
         return await validateSpec(requireArg(rest, "validate <spark.yml>"), target, io.stdout, {
@@ -184,11 +185,11 @@ export async function main(argv: readonly string[], io: Io = process, options: M
         io.stderr.write(
           `\nburst: still tearing down${runId ? ` run ${runId}` : ""}; press Ctrl-C again to quit now and leave it running.\n` +
             (resources.held().length > 0 ? `  Still held: ${[...resources.held()].reverse().join(", ")}.\n` : "") +
-            `  Remove it later with: npm run burst -- down ${runId ?? "<run-id>"}  (or: npm run burst -- list)\n`,
+            `  Remove it later with: ${burstCommand(`down ${runId ?? "<run-id>"}`)}  (or: ${burstCommand("list")})\n`,
         ),
       onThird: () => {
         io.stderr.write(
-          `burst: quitting; the cluster may still be running: npm run burst -- down ${runId ?? "<run-id>"}\n`,
+          `burst: quitting; the cluster may still be running: ${burstCommand(`down ${runId ?? "<run-id>"}`)}\n`,
         );
         process.exit(ExitCode.interrupted);
       },
@@ -276,7 +277,7 @@ function parse(argv: readonly string[]) {
 
 function requireArg(rest: readonly string[], what: string): string {
   const [value, extra] = rest;
-  if (value === undefined) throw badInput(`usage: npm run burst -- ${what}`);
+  if (value === undefined) throw badInput(`usage: ${burstCommand(what)}`);
   if (extra !== undefined) throw badInput(`unexpected argument "${extra}" after ${what}`);
   return value;
 }

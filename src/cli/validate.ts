@@ -1,14 +1,18 @@
 import { ExitCode } from "../errors.ts";
 import { resolveParams, storeFromEnv } from "../params/index.ts";
 import type { Params } from "../params/types.ts";
-import { describeSpec } from "../spec/describe.ts";
-import { loadSpec } from "../spec/load.ts";
-import type { TargetName } from "../spec/types.ts";
+import { describeSpec } from "../runspec/describe.ts";
+import { loadSpec } from "../runspec/load.ts";
+import type { TargetName } from "../runspec/types.ts";
+import { configDirOf } from "./config-command.ts";
 
 /** Parameters from Consul (CONSUL_HTTP_ADDR set) or config/*.yml, with the environment on top. */
-export function resolveCliParams(target: TargetName | undefined): Promise<Params> {
-  const { store } = storeFromEnv(process.env);
-  return resolveParams({ store, env: process.env, target });
+export function resolveCliParams(
+  target: TargetName | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<Params> {
+  const { store } = storeFromEnv(env, { configDir: configDirOf(undefined, env) });
+  return resolveParams({ store, env, target });
 }
 
 /** `burst validate <spec>`: the resolved spec on stdout, or the errors (exit 2). */

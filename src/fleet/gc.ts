@@ -23,8 +23,8 @@ export interface GcOptions {
   readonly targets?: readonly Target[];
   /** Where the targets' sweepers find their configuration; default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** This machine's parameters, resolved only if a sweeper needs them; default: Consul or config/, with the environment on top. */
-  readonly params?: () => Promise<Params>;
+  /** This machine's parameters (the CLI's: Consul or config/, with the environment on top), resolved only if a sweeper needs them. */
+  readonly params: () => Promise<Params>;
   readonly now?: Date;
   /**
    * Whose unexpired leftovers of unknown runs may be swept: by default only this owner's
@@ -121,7 +121,7 @@ async function openSweepers(options: GcOptions): Promise<OpenSweeper[]> {
   const env = options.env ?? process.env;
   let resolved: Promise<Params> | undefined;
   const params = () => {
-    resolved ??= options.params?.() ?? paramsFrom(env);
+    resolved ??= options.params();
     return resolved;
   };
   const opened: OpenSweeper[] = [];
@@ -136,11 +136,6 @@ async function openSweepers(options: GcOptions): Promise<OpenSweeper[]> {
     throw error;
   }
   return opened;
-}
-
-async function paramsFrom(env: Readonly<Record<string, string | undefined>>): Promise<Params> {
-  const { resolveParams, storeFromEnv } = await import("../params/index.ts");
-  return resolveParams({ store: storeFromEnv(env).store, env });
 }
 
 /** Destroy the clusters of this machine's garbage runs from their own state. */

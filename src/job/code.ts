@@ -3,7 +3,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { badInput, infraError } from "../errors.ts";
-import type { CodeSpec } from "../spec/types.ts";
+import type { CodeSpec } from "../runspec/types.ts";
 import { run } from "../util/exec.ts";
 import { redactUrl } from "../util/redact.ts";
 

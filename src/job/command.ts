@@ -1,4 +1,4 @@
-import type { JobSpec } from "../spec/types.ts";
+import type { JobSpec } from "../runspec/types.ts";
 
 export interface JobLaunch {
   /** The process to run on the master, as an argv (never through a shell string). */

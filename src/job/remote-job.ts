@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,24 @@ import type { JobLaunch } from "./command.ts";
 
 const runJobScript = fileURLToPath(new URL("./run-job.sh", import.meta.url));
 const installPydepsScript = fileURLToPath(new URL("./install-pydeps.sh", import.meta.url));
+
+/**
+ * The job protocol's scripts, real files beside this one (shellchecked): each travels whole in the
+ * command that runs it (`bash -c <script> <name> <args>`), so it needs nothing left on the master
+ * and costs no extra round trip. None of their arguments is a secret.
+ */
+const protocol = {
+  launch: protocolScript("launch-job.sh"),
+  follow: protocolScript("follow-log.sh"),
+  read: protocolScript("read-log.sh"),
+  exitCode: protocolScript("job-exit-code.sh"),
+  stop: protocolScript("stop-job.sh"),
+};
+
+function protocolScript(name: string): (...args: readonly (string | number)[]) => string {
+  const text = readFileSync(fileURLToPath(new URL(`./${name}`, import.meta.url)), "utf8");
+  return (...args) => `bash -c ${shellQuote(text)} ${name} ${args.map((arg) => shellQuote(String(arg))).join(" ")}`;
+}
 
 export interface PythonDependencies {
   /** A pip requirements file, relative to the repository root. */
@@ -170,24 +188,11 @@ export class RemoteJob {
           .join("\n")}\n`,
       ),
     };
-    // One base64 line per file, read by the shell's builtins (no file content in any argv).
+    // One base64 line per file, in launch-job.sh's order.
     const stdin = `${Object.values(files)
       .map((content) => content.toString("base64"))
       .join("\n")}\n`;
-    const writes = Object.keys(files)
-      .map((name) => `IFS= read -r line && printf %s "$line" | base64 -d >${q(name)} || exit 1`)
-      .join("; ");
-    // The launcher takes the attempt's lock before the runner exists and hands it down as fd 9,
-    // so no follower can find it free before the job has even started. `;` not `&&` before the
-    // `&`: with `cd && cmd &` the whole list is backgrounded in a subshell that keeps this SSH
-    // channel open until the job ends. $! is the runner itself: setsid does not fork when its
-    // caller (a background child of a non-interactive shell) leads no process group.
-    const started = await this.node.exec(
-      `mkdir -p ${q(dir)} && cd ${q(dir)} || exit 1; (umask 077; ${writes}) || exit 1; ` +
-        "exec 9>lock && flock -x 9 || exit 1; " +
-        `setsid nohup bash run-job.sh ${q(dir)} ${q(this.workDir)} ${q(this.cwd)} </dev/null >/dev/null 2>&1 & echo "$!"`,
-      { stdin },
-    );
+    const started = await this.node.exec(protocol.launch(dir, this.workDir, this.cwd), { stdin });
     this.pid = Number.parseInt(started.stdout.trim(), 10);
     if (started.code !== 0 || !Number.isInteger(this.pid)) {
       throw infraError(
@@ -253,10 +258,7 @@ export class RemoteJob {
   /** Stop the job's whole process group: TERM, then KILL after a grace period. */
   async stop(): Promise<void> {
     if (this.pid === undefined || !this.node.isConnected) return;
-    const group = `-${this.pid}`;
-    await this.node.exec(
-      `kill -TERM -- ${group} 2>/dev/null; for _ in $(seq 100); do kill -0 -- ${group} 2>/dev/null || exit 0; sleep 0.1; done; kill -KILL -- ${group} 2>/dev/null; true`,
-    );
+    await this.node.exec(protocol.stop(this.pid));
   }
 
   /**
@@ -303,15 +305,7 @@ export class RemoteJob {
    * end; true when it got that far, false when the channel failed or dropped.
    */
   private async tail(stream: LogStream, offsets: Record<LogStream, number>, splitter: LineSplitter): Promise<boolean> {
-    const dir = this.requireAttemptDir();
-    const file = shellQuote(`${dir}/${stream}.log`);
-    // tail --pid follows a sentinel that ends with the runner's lock; after reaping it, a touch of
-    // the log wakes tail at once, and tail reads whatever is left before it exits (-s 1 is only
-    // its fallback check). stdbuf: tail block-buffers into a pipe, holding lines back otherwise.
-    const command =
-      `flock -s ${shellQuote(`${dir}/lock`)} true & ended=$!; ` +
-      `stdbuf -o0 tail -c +${offsets[stream] + 1} -s 1 --pid="$ended" -F ${file} 2>/dev/null & follower=$!; ` +
-      `wait "$ended"; status=$?; touch -c ${file}; wait "$follower"; exit "$status"`;
+    const command = protocol.follow(this.requireAttemptDir(), stream, offsets[stream]);
     try {
       const result = await this.node.exec(command, { onStdout: logReader(stream, offsets, splitter) });
       return result.code === 0;
@@ -321,9 +315,8 @@ export class RemoteJob {
   }
 
   private async drain(stream: LogStream, offsets: Record<LogStream, number>, splitter: LineSplitter): Promise<void> {
-    const file = `${this.requireAttemptDir()}/${stream}.log`;
     await this.node
-      .exec(`tail -c +${offsets[stream] + 1} ${shellQuote(file)} 2>/dev/null; true`, {
+      .exec(protocol.read(this.requireAttemptDir(), stream, offsets[stream]), {
         onStdout: logReader(stream, offsets, splitter),
       })
       .catch(() => undefined); // the collected copy of the logs still has every line
@@ -334,12 +327,7 @@ export class RemoteJob {
    * the connection dropped first.
    */
   private async waitForEnd(): Promise<{ exitCode: number | null } | undefined> {
-    const dir = this.requireAttemptDir();
-    const result = await this.node
-      .exec(
-        `flock -s ${shellQuote(`${dir}/lock`)} true && echo "ended $(cat ${shellQuote(`${dir}/exit_code`)} 2>/dev/null)"`,
-      )
-      .catch(() => undefined);
+    const result = await this.node.exec(protocol.exitCode(this.requireAttemptDir())).catch(() => undefined);
     const ended = /^ended ?(\d*)$/m.exec(result?.stdout ?? "");
     if (!ended) return undefined;
     const code = Number.parseInt(ended[1] ?? "", 10);

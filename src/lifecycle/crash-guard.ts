@@ -1,4 +1,5 @@
-import { describeError } from "../errors.ts";
+import { burstCommand } from "../commands.ts";
+import { describeError, ExitCode } from "../errors.ts";
 import { CLUSTER, type ResourceOwner } from "./resources.ts";
 import { readRecord } from "./run-record.ts";
 
@@ -33,13 +34,13 @@ export function guardCrashes(options: CrashGuardOptions): () => void {
       if (holdsCluster && record?.destroyed) report(`run ${record.runId}: cluster destroyed`);
       if (record && !record.destroyed) {
         report(
-          `run ${record.runId}: cluster ${record.kept ? "kept (--keep)" : "NOT destroyed"}; remove it with: npm run burst -- down ${record.runId}`,
+          `run ${record.runId}: cluster ${record.kept ? "kept (--keep)" : "NOT destroyed"}; remove it with: ${burstCommand(`down ${record.runId}`)}`,
         );
       }
     };
     teardown()
       .catch((teardownError: unknown) => report(`could not destroy after the crash: ${String(teardownError)}`))
-      .finally(() => process.exit(3));
+      .finally(() => process.exit(ExitCode.infrastructure));
   };
   process.on("uncaughtException", onCrash);
   process.on("unhandledRejection", onCrash);

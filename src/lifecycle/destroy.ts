@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { burstCommand } from "../commands.ts";
 import { describeError, infraError } from "../errors.ts";
 import { loadTarget } from "../targets/index.ts";
 import type { EventSink } from "./events.ts";
@@ -34,7 +35,7 @@ export async function destroyCluster(record: RunRecord, options: DestroyOptions)
       );
     } catch (error) {
       throw infraError(`destroy failed: ${describeError(error)}`, {
-        hint: `the cluster may still be running; retry with: npm run burst -- down ${record.runId}`,
+        hint: `the cluster may still be running; retry with: ${burstCommand(`down ${record.runId}`)}`,
         cause: error,
       });
     }

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { burstCommand } from "../commands.ts";
 import { badInput } from "../errors.ts";
 import { destroyCluster } from "./destroy.ts";
 import type { EventSink } from "./events.ts";
@@ -10,7 +11,7 @@ export async function findRun(burstHome: string, runId: string): Promise<RunReco
   const runDir = join(runsRoot(burstHome), runId);
   const record = /^[\w.-]+$/.test(runId) ? await readRecord(runDir) : undefined;
   if (!record) {
-    throw badInput(`no run "${runId}" on this machine`, { hint: "list runs with: npm run burst -- list" });
+    throw badInput(`no run "${runId}" on this machine`, { hint: `list runs with: ${burstCommand("list")}` });
   }
   return record;
 }

@@ -2,7 +2,7 @@ import type { ClusterOutputs, ClusterPlacement } from "../../stacks/contract.ts"
 import type { ResolvedCode } from "../job/code.ts";
 import type { DecommissionedExecutor } from "../job/decommissions.ts";
 import type { Params } from "../params/types.ts";
-import type { Spec } from "../spec/types.ts";
+import type { Spec } from "../runspec/types.ts";
 import type { Outcome, Phase } from "./events.ts";
 import type { StepRecord, StepsResult } from "./steps.ts";
 

@@ -4,6 +4,7 @@
 // reading on every target: EC2's console output on aws, a container's console in the tests.
 
 import { BurstError, infraError } from "../errors.ts";
+import { sleep } from "../util/concurrency.ts";
 
 export type BootstrapState =
   | { readonly kind: "booting"; readonly step?: string }
@@ -78,7 +79,8 @@ export async function waitForBootstrap(consoles: readonly NodeConsole[], options
     }
     if ([...states.values()].filter((state) => state.kind === "ready").length === consoles.length) return;
     if (Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 5000));
+    // A signal ends the wait at once; the loop's first line then says the run was interrupted.
+    await sleep(options.pollMs ?? 5000, options.signal);
   }
   const late = [...states].filter(([, state]) => state.kind === "booting");
   throw infraError(

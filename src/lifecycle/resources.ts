@@ -1,3 +1,6 @@
+/** The name the run owns its cluster under (the crash guard looks for it). */
+export const CLUSTER = "the cluster";
+
 /**
  * The one owner of what a run acquires. Each acquisition says how to release it; `release` runs
  * those once, newest first, whoever asks first (the run's own teardown, or the crash guard while
@@ -5,9 +8,6 @@
  * is reported and does not stop the others. Something acquired after release began is released
  * as soon as it is owned.
  */
-/** The name the run owns its cluster under (the crash guard looks for it). */
-export const CLUSTER = "the cluster";
-
 export class ResourceOwner {
   readonly #held: { readonly what: string; readonly release: () => Promise<void> | void }[] = [];
   #releasing?: Promise<void>;

@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ClusterPlacement } from "../../stacks/contract.ts";
 import { infraError } from "../errors.ts";
-import type { TargetName } from "../spec/types.ts";
+import type { TargetName } from "../runspec/types.ts";
 import type { Outcome, Phase } from "./events.ts";
 
 /**

@@ -1,42 +1,28 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { burstCommand } from "../commands.ts";
 import { BurstError, describeError, ExitCode } from "../errors.ts";
 import type { Params } from "../params/types.ts";
-import type { TargetName } from "../spec/types.ts";
+import type { TargetName } from "../runspec/types.ts";
 import { runOwner } from "../util/owner.ts";
 import { destroyCluster } from "./destroy.ts";
-import { type EventSink, type Outcome, outcomeOfError, type Phase } from "./events.ts";
+import { type EventSink, type Outcome, outcomeOfError } from "./events.ts";
 import type { Interrupts } from "./interrupts.ts";
-import type { PhaseTiming } from "./manifest.ts";
+import { Journal } from "./journal.ts";
 import { notifyRun } from "./notify.ts";
-import {
-  apply,
-  type ConnectedRun,
-  clone,
-  collect,
-  confirmLaunch,
-  connect,
-  enforceCostLimit,
-  type JobProgress,
-  jobOf,
-  placeRun,
-  planLines,
-  prepareAndSynth,
-  type RunJournal,
-  type RunPlace,
-  type RunScope,
-  runIdentity,
-  runJob,
-  stage,
-  synthesize,
-  type ValidatedRun,
-  validate,
-} from "./phases.ts";
+import { PhaseRunner } from "./phase-runner.ts";
+import { apply, confirmLaunch } from "./phases/apply.ts";
+import { clone, jobOf } from "./phases/clone.ts";
+import { collect } from "./phases/collect.ts";
+import { plan } from "./phases/plan.ts";
+import { run } from "./phases/run.ts";
+import { stage } from "./phases/stage.ts";
+import { placeRun, synth } from "./phases/synth.ts";
+import { validate } from "./phases/validate.ts";
+import { waitReady } from "./phases/wait-ready.ts";
 import type { RunRegistry } from "./registry.ts";
 import { CLUSTER, ResourceOwner } from "./resources.ts";
-import { newRunId, type RunRecord, runsRoot, writeRecord } from "./run-record.ts";
+import { newRunId, runsRoot } from "./run-record.ts";
+import type { ConnectedRun, JobProgress, RunPlace, RunScope, ValidatedRun } from "./run-state.ts";
 import type { RunSeams } from "./seams.ts";
 
 export interface BurstRequest {
@@ -82,50 +68,62 @@ export interface BurstResult {
 
 /**
  * One burst: params → validate → synth → apply → wait-ready → stage → clone → run → collect →
- * destroy. Each phase is a typed step of src/lifecycle/phases.ts; what a phase acquires (the
- * cluster from the moment apply starts, the SSH connection, the S3 client) is owned by one
- * ResourceOwner, released whatever happens: job success or failure, errors, SIGINT/SIGTERM/SIGHUP,
- * or by the crash guard. Only `--keep` keeps the cluster.
+ * destroy, one file per phase in src/lifecycle/phases/; what a phase acquires (the cluster from
+ * the moment apply starts, the SSH connection, the S3 client) is owned by one ResourceOwner,
+ * released whatever happens: job success or failure, errors, SIGINT/SIGTERM/SIGHUP, or by the
+ * crash guard. Only `--keep` keeps the cluster.
  */
 export async function runBurst(request: BurstRequest): Promise<BurstResult> {
   const scope = newScope(request);
-  const phases = new PhaseRunner(scope, request.seams);
+  const phases = new PhaseRunner(scope);
+  const reached: Reached = {};
   let failure: unknown;
-  let validated: ValidatedRun | undefined;
-  let place: RunPlace | undefined;
-  let connected: ConnectedRun | undefined;
-  let progress: JobProgress | undefined;
   try {
     const params = await phases.phase("params", request.resolveParams);
-    phases.checkInterrupted();
-    const run = await phases.phase("validate", () => validate(scope, request, params));
-    validated = run;
-    phases.checkInterrupted();
-    if (request.dryRun) return await dryRun(scope, run);
-
+    const validated = await phases.phase("validate", () => validate(scope, request, params));
+    reached.validated = validated;
+    if (request.dryRun) {
+      await plan(scope, validated);
+      return { exitCode: ExitCode.ok, outcome: "planned" };
+    }
     const runId = newRunId(scope.started);
     // Told first: the reporters name the run in the run-start line placeRun emits.
     request.onRunId?.(runId);
-    const where = placeRun(scope, run, runId, runsRoot(request.burstHome));
-    place = where;
-    const launchable = await phases.phase("synth", () => synthesize(scope, run, where));
-    phases.checkInterrupted();
+    const place = placeRun(scope, validated, runId, runsRoot(request.burstHome));
+    reached.place = place;
+    const launchable = await phases.phase("synth", () => synth(scope, validated, place));
     await confirmLaunch(launchable, request.confirm);
     await phases.phase("apply", () => apply(scope, launchable, () => ownCluster(scope, phases, request.keep)));
-    phases.checkInterrupted();
-    const ready = await phases.phase("wait-ready", () => connect(scope, launchable, request.readyTimeoutMs));
-    connected = ready;
-    phases.checkInterrupted();
+    const ready = await phases.phase("wait-ready", () => waitReady(scope, launchable, request.readyTimeoutMs));
+    reached.connected = ready;
     await phases.phase("stage", () => stage(scope, ready));
-    phases.checkInterrupted();
     const job = jobOf(ready);
-    progress = job;
+    reached.progress = job;
     await phases.phase("clone", () => clone(scope, ready, job));
-    phases.checkInterrupted();
-    await phases.phase("run", () => runJob(scope, ready, job, request.seams?.stepTimeoutSeconds));
+    await phases.phase("run", () => run(scope, ready, job, request.seams?.stepTimeoutSeconds));
   } catch (error) {
     failure = error;
   }
+  return await finish(scope, phases, request, reached, failure);
+}
+
+/** How far a run got: what collect, teardown and the notification need. */
+interface Reached {
+  validated?: ValidatedRun;
+  place?: RunPlace;
+  connected?: ConnectedRun;
+  progress?: JobProgress;
+}
+
+/** collect (when the job started), teardown, the notification, the record's outcome and run-end. */
+async function finish(
+  scope: RunScope,
+  phases: PhaseRunner,
+  request: BurstRequest,
+  { validated, place, connected, progress }: Reached,
+  firstFailure: unknown,
+): Promise<BurstResult> {
+  let failure = firstFailure;
   const fail = (error: unknown) => {
     if (failure === undefined) failure = error;
     else scope.sink({ type: "warning", message: describeError(error) });
@@ -133,10 +131,10 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
 
   // Logs are worth saving whatever went wrong, as long as the job got started.
   if (connected && progress?.started && connected.node.isConnected) {
-    const [run, job] = [connected, progress];
+    const [cluster, job] = [connected, progress];
     const outcome = outcomeOf(failure, request.interrupts);
     const input = { version: request.version, outcome, exitCode: exitCodeOf(outcome), timings: phases.timings };
-    await phases.phase("collect", () => collect(scope, run, job, input)).catch(fail);
+    await phases.phase("collect", () => collect(scope, cluster, job, input)).catch(fail);
   }
   await scope.owner.release((_what, error) => fail(error));
 
@@ -185,7 +183,7 @@ async function ownCluster(scope: RunScope, phases: PhaseRunner, keep: boolean): 
       await scope.journal.update({ kept: true });
       scope.sink({
         type: "info",
-        message: `cluster kept (--keep). Destroy it with: npm run burst -- down ${record.runId}`,
+        message: `cluster kept (--keep). Destroy it with: ${burstCommand(`down ${record.runId}`)}`,
       });
       return;
     }
@@ -199,24 +197,6 @@ async function ownCluster(scope: RunScope, phases: PhaseRunner, keep: boolean): 
   });
 }
 
-/** A dry run: validate, prepare and synthesize in a scratch folder, show the plan; nothing lasting. */
-async function dryRun(scope: RunScope, run: ValidatedRun): Promise<BurstResult> {
-  const scratch = await mkdtemp(join(tmpdir(), "burst-plan-"));
-  scope.owner.own("the dry run's scratch folder", () => rm(scratch, { recursive: true, force: true }));
-  try {
-    const runId = newRunId();
-    const identity = runIdentity(runId, scope, run, new Date());
-    const synthesized = await prepareAndSynth(scope, run, { runId, runDir: scratch, identity }, "plan");
-    scope.sink({ type: "plan", costUsd: synthesized.prepared.costUsd, lines: planLines(run, synthesized) });
-    enforceCostLimit(run.spec, synthesized.prepared);
-    return { exitCode: ExitCode.ok, outcome: "planned" };
-  } finally {
-    await scope.owner.release((what, error) =>
-      scope.sink({ type: "warning", message: `${what}: ${describeError(error)}` }),
-    );
-  }
-}
-
 function newScope(request: BurstRequest): RunScope {
   return {
     sink: request.sink,
@@ -228,72 +208,6 @@ function newScope(request: BurstRequest): RunScope {
     runOwner: runOwner(),
     seams: request.seams,
   };
-}
-
-/** Phase events and timings, the record's current phase, and the test seams around each phase's work. */
-class PhaseRunner {
-  readonly timings: PhaseTiming[] = [];
-
-  constructor(
-    private readonly scope: RunScope,
-    private readonly seams: RunSeams | undefined,
-  ) {}
-
-  async phase<T>(name: Phase, action: () => Promise<T>): Promise<T> {
-    const { sink, journal } = this.scope;
-    const began = Date.now();
-    const startedAt = new Date(began).toISOString();
-    sink({ type: "phase-start", phase: name });
-    try {
-      await journal.update({ phase: name });
-      const [result] = await Promise.all([action(), this.seams?.duringPhase?.(name)]);
-      const seconds = (Date.now() - began) / 1000;
-      this.timings.push({ phase: name, startedAt, seconds, ok: true });
-      sink({ type: "phase-end", phase: name, seconds, ok: true });
-      return result;
-    } catch (error) {
-      const seconds = (Date.now() - began) / 1000;
-      this.timings.push({ phase: name, startedAt, seconds, ok: false });
-      sink({ type: "phase-end", phase: name, seconds, ok: false, error: describeError(error) });
-      throw error;
-    }
-  }
-
-  checkInterrupted(): void {
-    const { interrupts } = this.scope;
-    if (interrupts.signal.aborted) throw new BurstError("interrupted", `interrupted by ${interrupts.received()}`);
-  }
-}
-
-/** run.json always; the shared registry too, where a failure is a warning, never a lost run. */
-class Journal implements RunJournal {
-  #record: RunRecord | undefined;
-
-  constructor(
-    private readonly sink: EventSink,
-    private readonly registry: RunRegistry | undefined,
-  ) {}
-
-  get record(): RunRecord | undefined {
-    return this.#record;
-  }
-
-  async start(record: RunRecord): Promise<void> {
-    await this.replace(record);
-  }
-
-  /** Rewrite the record with `patch` (no-op before the record exists). */
-  async update(patch: Partial<RunRecord>): Promise<void> {
-    if (this.#record) await this.replace({ ...this.#record, ...patch });
-  }
-
-  async replace(record: RunRecord): Promise<void> {
-    this.#record = record;
-    await writeRecord(record);
-    await this.registry?.publish(record).catch((error: unknown) => {
-      this.sink({ type: "warning", message: `run registry: ${describeError(error)}` });
-    });
-  }
 }
 
 function outcomeOf(failure: unknown, interrupts: Interrupts): Outcome {

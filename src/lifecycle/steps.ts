@@ -5,7 +5,8 @@ import { BurstError } from "../errors.ts";
 import { type JobDependencies, jobLaunch } from "../job/command.ts";
 import { scalaLinkageError, scalaMismatchHint } from "../job/failure-hints.ts";
 import type { RemoteJob } from "../job/remote-job.ts";
-import type { Spec, StepSpec } from "../spec/types.ts";
+import { SINGLE_JOB_STEP } from "../runspec/schema.ts";
+import type { Spec, StepSpec } from "../runspec/types.ts";
 import type { EventSink } from "./events.ts";
 
 export interface AttemptRecord {
@@ -132,7 +133,7 @@ async function runStep(step: StepSpec, context: StepsContext): Promise<StepRecor
 
 function describeFailure(step: StepSpec, record: StepRecord): string {
   const last = record.attempts[record.attempts.length - 1];
-  const subject = step.name === "job" ? "the job" : `step "${step.name}"`;
+  const subject = step.name === SINGLE_JOB_STEP ? "the job" : `step "${step.name}"`;
   const tries = record.attempts.length > 1 ? ` (after ${record.attempts.length} attempts)` : "";
   if (last?.timedOut) {
     return `${subject} ran longer than timeoutMinutes (${step.timeoutMinutes}) and was stopped${tries}`;

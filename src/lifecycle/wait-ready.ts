@@ -1,6 +1,7 @@
 import type { ClusterOutputs } from "../../stacks/contract.ts";
 import { BurstError, infraError } from "../errors.ts";
 import type { RemoteNode } from "../remote/ssh.ts";
+import { sleep } from "../util/concurrency.ts";
 import { shellQuote } from "../util/shell.ts";
 
 export interface WaitOptions {
@@ -32,7 +33,8 @@ export async function waitForWorkers(
       if (alive >= workers) return alive;
     }
     if (Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
+    // A signal ends the wait at once; the loop's first line then says the run was interrupted.
+    await sleep(options.pollMs ?? 500, options.signal);
   }
   throw infraError(
     masterSeen

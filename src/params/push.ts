@@ -4,7 +4,7 @@
 // so every write is computed from the state it replaces.
 
 import { badInput, infraError } from "../errors.ts";
-import { didYouMean } from "../spec/suggest.ts";
+import { didYouMean } from "../runspec/suggest.ts";
 import { retry } from "../util/retry.ts";
 import type { KvBackend, KvEntry, KvOperation } from "./consul-store.ts";
 import { MAX_TXN_OPS } from "./consul-store.ts";

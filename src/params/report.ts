@@ -1,7 +1,7 @@
 // Text people read: a push's diff and the effective parameters with their provenance.
 // Secret values are masked here, the one place values are rendered.
 
-import type { TargetName } from "../spec/types.ts";
+import type { TargetName } from "../runspec/types.ts";
 import { type TargetParamSection, targetReadsParams } from "../targets/index.ts";
 import { maskValue } from "./mask.ts";
 import type { PushPlan } from "./push.ts";

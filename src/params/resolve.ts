@@ -3,8 +3,8 @@
 // with the provenance of every leaf.
 
 import { type BurstError, badInput, type SourceLocation } from "../errors.ts";
-import { didYouMean } from "../spec/suggest.ts";
-import type { TargetName } from "../spec/types.ts";
+import { didYouMean } from "../runspec/suggest.ts";
+import type { TargetName } from "../runspec/types.ts";
 import { targetReadsParams } from "../targets/index.ts";
 import { normalizePrefix, prefixFromEnv } from "./layout.ts";
 import {

@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { NodeSSH } from "node-ssh";
+import { burstCommand } from "../commands.ts";
 import { infraError } from "../errors.ts";
 import { retry } from "../util/retry.ts";
 
@@ -67,7 +68,7 @@ export class RemoteNode {
   async open(options: ConnectOptions): Promise<void> {
     const expected = keyBlob(this.endpoint.hostKey);
     const mismatch = infraError(`${this.address} presented a host key that is not the cluster's: refusing to connect`, {
-      hint: "another process may be listening on that port; run `npm run burst -- gc` and retry",
+      hint: `another process may be listening on that port; run \`${burstCommand("gc")}\` and retry`,
     });
     await retry(
       async () => {

@@ -7,7 +7,7 @@ import type { EventSink } from "../lifecycle/events.ts";
 import type { NodeConsole } from "../lifecycle/node-bootstrap.ts";
 import type { Params } from "../params/types.ts";
 import type { SshEndpoint } from "../remote/ssh.ts";
-import type { Spec, TargetName } from "../spec/types.ts";
+import type { Spec, TargetName } from "../runspec/types.ts";
 import type { S3Access } from "../storage/s3.ts";
 import type { TerraformEvent } from "../terraform/events.ts";
 

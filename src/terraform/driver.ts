@@ -5,7 +5,7 @@ import { infraError } from "../errors.ts";
 import { describeFailure, formatCommand, type RunResult, run, type StreamName } from "../util/exec.ts";
 import { redactText } from "../util/redact.ts";
 import { parseUiLine, type TerraformEvent } from "./events.ts";
-import { type ProviderInstallation, terraformInstallEnv } from "./provider-installation.ts";
+import { awsProviderVersion, type ProviderInstallation, terraformInstallEnv } from "./provider-installation.ts";
 
 export interface TerraformDriverOptions {
   /** terraform or tofu executable. */
@@ -133,7 +133,7 @@ export class TerraformDriver {
         throw infraError(
           `${what}: the provider registry (registry.terraform.io) is unreachable, so the AWS provider cannot be downloaded`,
           {
-            hint: "run where registry.terraform.io is reachable, or point burst at a provider mirror holding hashicorp/aws 5.100.0 with BURST_TF_PLUGIN_MIRROR (docs/aws.md)",
+            hint: `run where registry.terraform.io is reachable, or point burst at a provider mirror holding hashicorp/aws ${awsProviderVersion} with BURST_TF_PLUGIN_MIRROR (docs/aws.md)`,
           },
         );
       }

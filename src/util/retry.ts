@@ -1,7 +1,7 @@
 // The one retry loop: tries an action until it succeeds, with exponential backoff (capped, with
 // optional jitter) between tries, bounded by a number of attempts and/or a deadline.
 
-import { BurstError, infraError } from "../errors.ts";
+import { BurstError, describeError, infraError } from "../errors.ts";
 import { sleep } from "./concurrency.ts";
 
 /** Why retrying stopped without a success. */
@@ -80,12 +80,6 @@ function defaultGiveUp(what: string, end: RetryEnd): Error {
   return infraError(`could not ${what} after ${end.attempts} attempts: ${describeError(end.lastError)}`, {
     cause: end.lastError,
   });
-}
-
-/** An error's message (its name when it has none), for the end of a one-line message. */
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
 }
 
 /** A giveUp for callers that report the last failure themselves: it is thrown as it is. */

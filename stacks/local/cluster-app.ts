@@ -3,7 +3,7 @@ import { App } from "cdktf";
 import type { ClusterSynth } from "../contract.ts";
 import { type LocalClusterProps, LocalClusterStack } from "./local-cluster-stack.ts";
 
-export { localS3Region } from "./local-cluster-stack.ts";
+export { localS3Region } from "./s3-region.ts";
 
 export const clusterStackId = "cluster";
 

@@ -3,11 +3,9 @@ import { DataResource, LocalBackend, TerraformOutput, TerraformStack } from "cdk
 import type { Construct } from "constructs";
 import type { ClusterOutputs, ClusterShape, RunIdentity } from "../contract.ts";
 import { renderLog4j2, renderSparkDefaults, renderSparkEnv } from "../shared/spark-conf.ts";
+import { localS3Region } from "./s3-region.ts";
 
 const scriptsDir = fileURLToPath(new URL("./scripts/", import.meta.url));
-
-/** versitygw's default region; the CLI's S3 client signs for the same one. */
-export const localS3Region = "us-east-1";
 
 export interface LocalWorkerPorts {
   readonly port: number;

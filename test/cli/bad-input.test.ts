@@ -3,7 +3,7 @@
 // Consul values (a real agent) and the environment. Each case must fail with a message that
 // names the problem and where it is (file:line:col, key, flag or variable), exit 2 for bad input
 // or 3 for a broken machine, and provision nothing: no run folder, or one without resources in
-// its terraform state. The spec module has its own ~70-case catalogue (test/spec); ten
+// its terraform state. The spec module has its own ~70-case catalogue (test/runspec); ten
 // representatives of it run here end to end.
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -170,7 +170,7 @@ const catalogue: readonly Case[] = [
     at: /list/,
   },
 
-  // ---- the spec (representatives of test/spec/bad-specs.test.ts)
+  // ---- the spec (representatives of test/runspec/bad-specs.test.ts)
   {
     group: "spec",
     title: "a tab used for indentation",
@@ -629,7 +629,7 @@ describe("bad-input catalogue, through the CLI", { concurrency: 4 }, () => {
     }
     assert.ok(
       catalogue.filter((c) => c.group === "spec").length <= 10,
-      "at most ten spec cases (test/spec has the rest)",
+      "at most ten spec cases (test/runspec has the rest)",
     );
   });
 

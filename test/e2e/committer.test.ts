@@ -17,7 +17,8 @@ import {
   ListObjectsV2Command,
 } from "@aws-sdk/client-s3";
 import { type S3Server, startS3Server } from "../../scripts/servers/s3server.ts";
-import { ensureSpark, type SparkRuntime } from "../../src/targets/local/spark.ts";
+import { ensureSpark } from "../../src/targets/local/spark.ts";
+import type { SparkRuntime } from "../../src/targets/local/spark-runtime.ts";
 import { run } from "../../src/util/exec.ts";
 import { renderSparkDefaults } from "../../stacks/shared/spark-conf.ts";
 import { type StandaloneSpark, startStandaloneSpark } from "../helpers/standalone-spark.ts";

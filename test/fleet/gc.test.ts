@@ -19,6 +19,7 @@ import {
   type MotoServer,
   startMoto,
 } from "../../scripts/servers/moto.ts";
+import { resolveCliParams } from "../../src/cli/validate.ts";
 import { type GcReport, gc, gcVerdict } from "../../src/fleet/gc.ts";
 import { resourcesInState } from "../../src/fleet/status.ts";
 import type { BurstEvent } from "../../src/lifecycle/events.ts";
@@ -55,7 +56,9 @@ after(async () => {
 });
 
 /** No AWS configuration in the environment: the aws target has nothing to sweep with. */
-const noAws = { env: {} };
+// The CLI's parameters, read from an environment with no AWS region (and config/, which has none).
+const noAws = { env: {}, params: () => resolveCliParams(undefined, {}) };
+const machineParams = () => resolveCliParams(undefined);
 const awsSweep = (report: GcReport) => report.leftovers.find((sweep) => sweep.target === "aws");
 
 const collect = () => {
@@ -267,7 +270,14 @@ describe("gc with AWS", () => {
     };
 
     const targets = [createAwsTarget({ leftovers: { client: ec2, timing } })];
-    const dry = await gc({ burstHome, dryRun: true, sink: () => {}, targets, orphansOf: "alice" });
+    const dry = await gc({
+      burstHome,
+      dryRun: true,
+      sink: () => {},
+      targets,
+      orphansOf: "alice",
+      params: machineParams,
+    });
     const expected = flatten([dead, unknownMine, colleagueExpired]);
     assert.deepEqual(
       awsSweep(dry)
@@ -278,7 +288,14 @@ describe("gc with AWS", () => {
     assert.ok(awsSweep(dry)?.report?.results.every((r) => r.action === "would-remove"));
 
     const before = await inventory(ec2);
-    const report = await gc({ burstHome, dryRun: false, sink: () => {}, targets, orphansOf: "alice" });
+    const report = await gc({
+      burstHome,
+      dryRun: false,
+      sink: () => {},
+      targets,
+      orphansOf: "alice",
+      params: machineParams,
+    });
     assert.equal(report.exitCode, 0, JSON.stringify(report));
     assert.deepEqual(
       report.local.map((r) => [r.runId, r.action]),
@@ -296,6 +313,7 @@ describe("gc with AWS", () => {
       sink: () => {},
       targets,
       orphansOf: "everyone",
+      params: machineParams,
     });
     assert.deepEqual(
       awsSweep(everyone)
@@ -326,6 +344,7 @@ describe("gc with AWS", () => {
       dryRun: false,
       sink: () => {},
       targets: [createAwsTarget({ leftovers: { client: ec2 } })],
+      params: machineParams,
     });
     assert.equal(report.exitCode, 3);
     assert.ok(awsSweep(report)?.error);

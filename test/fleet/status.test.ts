@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { rm } from "node:fs/promises";
 import { Writable } from "node:stream";
 import { after, describe, test } from "node:test";
+import { resolveCliParams } from "../../src/cli/validate.ts";
 import { BurstError } from "../../src/errors.ts";
 import { gc } from "../../src/fleet/gc.ts";
 import { showStatus, statusOf } from "../../src/fleet/status.ts";
@@ -63,7 +64,7 @@ describe("statusOf", () => {
     assert.equal(before.expired, true);
     assert.ok(before.expiresInSeconds < 0);
 
-    await gc({ burstHome, dryRun: false, sink: () => {}, env: {} });
+    await gc({ burstHome, dryRun: false, sink: () => {}, env: {}, params: () => resolveCliParams(undefined, {}) });
     const afterwards = await statusOf(burstHome, "run-b");
     assert.equal(afterwards.cluster, "destroyed");
     assert.equal(afterwards.resourcesInState, 0);

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, waitForPort } from "../../scripts/servers/ports.ts";
-import type { SparkRuntime } from "../../src/targets/local/spark.ts";
+import type { SparkRuntime } from "../../src/targets/local/spark-runtime.ts";
 import { type Started, start } from "../../src/util/exec.ts";
 import {
   newSparkAuthSecret,

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type JobContext, jobLaunch } from "../../src/job/command.ts";
-import type { JobSpec } from "../../src/spec/types.ts";
+import type { JobSpec } from "../../src/runspec/types.ts";
 
 const context: JobContext = {
   name: "wordcount",

@@ -18,7 +18,7 @@ class LocalShell {
   constructor(private tailsToRefuse: number) {}
 
   async exec(command: string, options: { onStdout?: (chunk: Buffer) => void; stdin?: string } = {}) {
-    if (command.includes("tail -c") && command.includes("--pid") && this.tailsToRefuse > 0) {
+    if (command.includes("follow-log.sh") && this.tailsToRefuse > 0) {
       this.tailsToRefuse--;
       this.refusedTails++;
       throw new Error("(SSH) Channel open failure: open failed");

@@ -73,4 +73,19 @@ describe("waitForBootstrap", () => {
       /did not finish booting within 0 s: master at install-spark, worker-1 at boot/,
     );
   });
+
+  it("stops waiting as soon as the run is interrupted, not at the next poll", async () => {
+    const interrupt = new AbortController();
+    setTimeout(() => interrupt.abort(), 50);
+    const began = Date.now();
+    await assert.rejects(
+      waitForBootstrap([consoleOf("master", [booting])], {
+        timeoutMs: 600_000,
+        pollMs: 60_000,
+        signal: interrupt.signal,
+      }),
+      /interrupted while the nodes were booting/,
+    );
+    assert.ok(Date.now() - began < 5_000, `took ${Date.now() - began} ms`);
+  });
 });

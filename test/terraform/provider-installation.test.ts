@@ -144,3 +144,12 @@ test("platform is terraform's name for this machine", () => {
   assert.match(platform(), /^(linux|darwin|freebsd|win32)_(amd64|arm64|386|arm|[a-z0-9]+)$/);
   if (process.platform === "linux" && process.arch === "x64") assert.equal(platform(), "linux_amd64");
 });
+
+describe("the pinned AWS provider", () => {
+  test("cdktf.json (what `cdktf get`/`cdktf synth` would fetch) pins the version every stack uses", () => {
+    const cdktf = JSON.parse(readFileSync(new URL("../../cdktf.json", import.meta.url), "utf8")) as {
+      terraformProviders: string[];
+    };
+    assert.deepEqual(cdktf.terraformProviders, [`hashicorp/aws@${awsProviderVersion}`]);
+  });
+});

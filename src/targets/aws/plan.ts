@@ -1,11 +1,11 @@
 // What an aws run would provision and roughly cost, in the words of the spec: the dry run prints
 // it, the manifest keeps it, and maxCostUsd is checked against the same estimate.
 
-import { debianOwnerId, instanceArchitecture } from "../../../stacks/aws/cluster/node-image.ts";
+import { debianOwnerId, instanceArchitecture } from "../../../stacks/aws/node-image-lookup.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
 import { type CostEstimate, estimateCost, unknownCostReason } from "../../cost/estimate.ts";
 import { priceTableSource } from "../../cost/prices.ts";
-import type { Spec } from "../../spec/types.ts";
+import type { Spec } from "../../runspec/types.ts";
 import { type CallerCidr, callerCidrVariable } from "./caller-cidr.ts";
 
 export interface CostBasis {

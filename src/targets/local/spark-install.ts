@@ -15,7 +15,6 @@ import { heartbeat, type Log, mustRun, seconds } from "../../install/command.ts"
 import { commitInstall, sweepTempSiblings, tempSibling, withLock } from "../../install/lock.ts";
 import { formatCoordinate } from "./maven.ts";
 import { checkJava, findPython, pythonHint } from "./probes.ts";
-import type { SparkRuntime } from "./spark.ts";
 import {
   committerCoordinate,
   committerJar,
@@ -24,6 +23,7 @@ import {
   placeJars,
   s3aJars,
 } from "./spark-jars.ts";
+import type { SparkRuntime } from "./spark-runtime.ts";
 
 interface InstallRecord {
   sparkVersion: string;

@@ -1,19 +1,9 @@
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami/index.js";
 import { Construct } from "constructs";
+import { type Architecture, debianOwnerId } from "../node-image-lookup.ts";
 
-/** Debian's AWS account: its official images (https://wiki.debian.org/Cloud/AmazonEC2Image). */
-export const debianOwnerId = "136693071363";
-
-export type Architecture = "arm64" | "x86_64";
-
-/**
- * The CPU architecture of an instance type: Graviton families carry a "g" after the generation
- * digit (m7g, c6gn, x2gd, im4gn, g5g) or are a1; everything else EC2 offers for Spark is x86_64.
- */
-export function instanceArchitecture(instanceType: string): Architecture {
-  const family = instanceType.split(".")[0] ?? "";
-  return family === "a1" || /^[a-z]+\d+[a-z]*g[a-z]*$/.test(family.replace(/-.*$/, "")) ? "arm64" : "x86_64";
-}
+// spark-cluster-stack.ts and check-props.ts import it from here.
+export { instanceArchitecture } from "../node-image-lookup.ts";
 
 /** Debian's image names per architecture: debian-12-amd64-20250101-1234. */
 const debianArch: Record<Architecture, string> = { arm64: "arm64", x86_64: "amd64" };

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Params, SpecDefaults, VpcOutputs } from "../../../src/params/types.ts";
-import type { Spec } from "../../../src/spec/types.ts";
+import type { Spec } from "../../../src/runspec/types.ts";
 import type { RunContext } from "../../../src/targets/contract.ts";
 
 const defaults: SpecDefaults = {

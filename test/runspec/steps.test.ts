@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { describeSpec } from "../../src/spec/describe.ts";
-import { loadSpec, parseSpec } from "../../src/spec/load.ts";
-import { EXAMPLE_STEPS_SPEC } from "../../src/spec/schema.ts";
+import { describeSpec } from "../../src/runspec/describe.ts";
+import { loadSpec, parseSpec } from "../../src/runspec/load.ts";
+import { EXAMPLE_STEPS_SPEC } from "../../src/runspec/schema.ts";
 import {
   assertRejected,
   FIXTURES,

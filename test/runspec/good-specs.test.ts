@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { loadSpec } from "../../src/spec/load.ts";
+import { loadSpec } from "../../src/runspec/load.ts";
 import { SUPPORTED_SPARK_VERSIONS } from "../../stacks/shared/spark-versions.ts";
 import { DEFAULTS, FIXTURES, INLINE_FILE, MINIMAL, OPTIONS, parse } from "./helpers.ts";
 

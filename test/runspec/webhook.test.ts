@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { BurstError } from "../../src/errors.ts";
-import { describeSpec } from "../../src/spec/describe.ts";
-import { resolveWebhook } from "../../src/spec/webhook.ts";
+import { describeSpec } from "../../src/runspec/describe.ts";
+import { resolveWebhook } from "../../src/runspec/webhook.ts";
 import { assertRejected, type Expected, INLINE_FILE, MINIMAL, parse, specErrorOf } from "./helpers.ts";
 
 const SECRET_PATH = "services/T000/B000/XXXXsecretXXXX";

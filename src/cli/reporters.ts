@@ -1,5 +1,5 @@
+import type { BurstEvent, EventSink } from "../lifecycle/events.ts";
 import { redactText } from "../util/redact.ts";
-import type { BurstEvent, EventSink } from "./events.ts";
 
 export interface ReporterOptions {
   readonly runId: () => string | undefined;

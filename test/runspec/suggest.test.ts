@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { closeMatches, didYouMean, editDistance } from "../../src/spec/suggest.ts";
+import { closeMatches, didYouMean, editDistance } from "../../src/runspec/suggest.ts";
 
 describe("editDistance", () => {
   it("counts a swap of neighbours as one edit", () => assert.equal(editDistance("wrokers", "workers"), 1));

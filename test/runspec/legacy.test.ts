@@ -6,10 +6,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { describeSpec } from "../../src/spec/describe.ts";
-import { isLegacySpec, sparkVersionOfUrl, translateLegacy } from "../../src/spec/legacy.ts";
-import { loadSpec, parseSpec } from "../../src/spec/load.ts";
-import { NodeOrigins, parseYaml as parseSource } from "../../src/spec/sources.ts";
+import { describeSpec } from "../../src/runspec/describe.ts";
+import { isLegacySpec, sparkVersionOfUrl, translateLegacy } from "../../src/runspec/legacy.ts";
+import { loadSpec, parseSpec } from "../../src/runspec/load.ts";
+import { NodeOrigins, parseYaml as parseSource } from "../../src/runspec/sources.ts";
 import { assertRejected, DEFAULTS, FIXTURES, MINIMAL, OPTIONS, specErrorOf, specErrorOfAsync } from "./helpers.ts";
 
 const legacy = (name: string): string => join(FIXTURES, "legacy", name);

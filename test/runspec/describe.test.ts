@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { describeSpec } from "../../src/spec/describe.ts";
+import { describeSpec } from "../../src/runspec/describe.ts";
 import { DEFAULTS, parse } from "./helpers.ts";
 
 const spec = parse(`name: wordcount

@@ -5,9 +5,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { parseSpec } from "../../src/spec/load.ts";
-import { renderSpecReference } from "../../src/spec/reference.ts";
-import { EXAMPLE_SPEC, specSchema } from "../../src/spec/schema.ts";
+import { parseSpec } from "../../src/runspec/load.ts";
+import { renderSpecReference } from "../../src/runspec/reference.ts";
+import { EXAMPLE_SPEC, specSchema } from "../../src/runspec/schema.ts";
 import { OPTIONS } from "./helpers.ts";
 
 const committed = readFileSync(new URL("../../docs/spec-reference.md", import.meta.url), "utf8");

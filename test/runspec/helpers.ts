@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SpecDefaults } from "../../src/params/types.ts";
-import { SpecError } from "../../src/spec/issues.ts";
-import { type LoadOptions, parseSpec } from "../../src/spec/load.ts";
-import type { Spec } from "../../src/spec/types.ts";
+import { SpecError } from "../../src/runspec/issues.ts";
+import { type LoadOptions, parseSpec } from "../../src/runspec/load.ts";
+import type { Spec } from "../../src/runspec/types.ts";
 
 export const FIXTURES = fileURLToPath(new URL("../fixtures/specs/", import.meta.url));
 

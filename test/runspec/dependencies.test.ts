@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { describeSpec } from "../../src/spec/describe.ts";
+import { describeSpec } from "../../src/runspec/describe.ts";
 import { assertRejected, type Expected, INLINE_FILE, MINIMAL, OPTIONS, parse, specErrorOf } from "./helpers.ts";
 
 describe("dependencies", () => {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { loadSpec } from "../../src/spec/load.ts";
+import { loadSpec } from "../../src/runspec/load.ts";
 import { assertRejected, FIXTURES, MINIMAL, OPTIONS, parse, specErrorOf, specErrorOfAsync } from "./helpers.ts";
 
 const bad = (name: string): string => join(FIXTURES, "bad", name);

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { loadSpec } from "../../src/spec/load.ts";
+import { loadSpec } from "../../src/runspec/load.ts";
 import { OPTIONS } from "./helpers.ts";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { describe, test } from "node:test";
+import { humanReporter, jsonReporter } from "../../src/cli/reporters.ts";
 import type { BurstEvent } from "../../src/lifecycle/events.ts";
-import { humanReporter, jsonReporter } from "../../src/lifecycle/reporters.ts";
 
 function capture(): PassThrough & { text: () => string } {
   const stream = new PassThrough();

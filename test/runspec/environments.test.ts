@@ -7,10 +7,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
-import { describeSpec } from "../../src/spec/describe.ts";
-import { environmentsOf } from "../../src/spec/environments.ts";
-import { loadSpec } from "../../src/spec/load.ts";
-import { NodeOrigins, parseYaml as parseSource } from "../../src/spec/sources.ts";
+import { describeSpec } from "../../src/runspec/describe.ts";
+import { environmentsOf } from "../../src/runspec/environments.ts";
+import { loadSpec } from "../../src/runspec/load.ts";
+import { NodeOrigins, parseYaml as parseSource } from "../../src/runspec/sources.ts";
 import {
   assertRejected,
   FIXTURES,
