@@ -5,8 +5,9 @@
 import { configDirOf, parseConfigArgs, prefixOf } from "../src/cli/config-command.ts";
 import { runEntry } from "../src/cli/entry.ts";
 import { badInput, ExitCode } from "../src/errors.ts";
-import { requireVpcOutputs, resolveParams, storeFromEnv } from "../src/params/index.ts";
+import { resolveParams, storeFromEnv } from "../src/params/index.ts";
 import { formatRows, paramRows } from "../src/params/report.ts";
+import { requireVpcOutputs } from "../src/targets/aws/vpc-outputs.ts";
 import { isTargetName, type TargetName, targetNameList, targetNames, targetReadsParams } from "../src/targets/index.ts";
 
 const usage = `Usage: npm run config:show -- [options]

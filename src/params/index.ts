@@ -9,7 +9,7 @@ import { LayeredStore, type ParamStore } from "./store.ts";
 export { type ConsulConnection, consulConnectionFromEnv } from "./consul-http.ts";
 export { ConsulStore, type KvBackend, type KvEntry, MAX_TXN_OPS } from "./consul-store.ts";
 export { defaultConfigDir, FileStore } from "./file-store.ts";
-export { DEFAULT_PREFIX, normalizePrefix, prefixFromEnv } from "./layout.ts";
+export { DEFAULT_PREFIX, normalizePrefix, prefixFromEnv, VPC_DEPLOY_COMMAND } from "./layout.ts";
 export { maskValue } from "./mask.ts";
 export { type ParamValue, type PushPlan, type PushResult, pushParams, vpcOutputEntries, writeParams } from "./push.ts";
 export {
@@ -18,9 +18,7 @@ export {
   type ParamOverride,
   type ParamOverrides,
   type ResolveOptions,
-  requireVpcOutputs,
   resolveParams,
-  VPC_DEPLOY_COMMAND,
 } from "./resolve.ts";
 export { envNameFor, isSecretParam } from "./schema.ts";
 export { LayeredStore, type ParamStore, type StoredParam, type StoredParams } from "./store.ts";

@@ -6,7 +6,7 @@ import { type BurstError, badInput, type SourceLocation } from "../errors.ts";
 import { didYouMean } from "../runspec/suggest.ts";
 import type { TargetName } from "../runspec/types.ts";
 import { targetReadsParams } from "../targets/index.ts";
-import { normalizePrefix, prefixFromEnv } from "./layout.ts";
+import { normalizePrefix, prefixFromEnv, VPC_DEPLOY_COMMAND } from "./layout.ts";
 import {
   type AnyLeaf,
   awsLeaves,
@@ -45,7 +45,6 @@ export interface ResolveOptions {
   readonly target?: TargetName;
 }
 
-export const VPC_DEPLOY_COMMAND = "npm run vpc -- deploy";
 export const CONFIG_PUSH_COMMAND = "npm run config:push";
 
 interface Candidate {
@@ -92,18 +91,6 @@ export async function resolveParams(options: ResolveOptions): Promise<Params> {
     notifyWebhook: notify.webhook,
     provenance: resolution.provenance,
   };
-}
-
-/** The VPC outputs the aws target needs, or the error that says how to produce them. */
-export function requireVpcOutputs(params: Params): VpcOutputs {
-  if (params.vpc) return params.vpc;
-  throw badInput(
-    `the VPC outputs for "${params.aws.vpcName}" are missing (${params.prefix}vpc/${params.aws.vpcName}/...)`,
-    {
-      keyPath: `vpc/${params.aws.vpcName}`,
-      hint: `run \`${VPC_DEPLOY_COMMAND}\` to create the VPC and publish its outputs`,
-    },
-  );
 }
 
 class Resolution {

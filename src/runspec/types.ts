@@ -2,7 +2,7 @@
 // Field names are the spec's own keys, so an error's key path reads like the file.
 
 import type { SourceLocation } from "../errors.ts";
-import type { TargetName } from "../targets/index.ts";
+import type { TargetName } from "../targets/names.ts";
 
 export type { TargetName };
 export type JobType = "pyspark" | "jar" | "shell";

@@ -1,8 +1,12 @@
 // The registry: every target burst knows, by name. The spec schema, the CLI, the parameters and
-// the scripts read their target lists from here; a new target is one line below. A target's code
+// the scripts read their target lists from here; a new target is one line below and its name in
+// ./names.ts (the registry must cover every name: the compiler checks). A target's code
 // loads only when it is used: the aws one pulls in the AWS SDK and provider bindings, which are
 // large, and `burst --help` or `validate` loads none.
 import type { Target } from "./contract.ts";
+import { type TargetName, targetNames } from "./names.ts";
+
+export { type TargetName, targetNames };
 
 /** Parameter sections (src/params/schema.ts) a target reads besides `defaults` and `notify`. */
 export type TargetParamSection = "aws" | "vpcConfig" | "vpc" | "local";
@@ -16,11 +20,7 @@ interface Registration {
 const registry = {
   local: { params: ["local"], load: async () => (await import("./local/target.ts")).localTarget },
   aws: { params: ["aws", "vpcConfig", "vpc"], load: async () => (await import("./aws/target.ts")).awsTarget },
-} as const satisfies Record<string, Registration>;
-
-export type TargetName = keyof typeof registry;
-
-export const targetNames = Object.keys(registry) as readonly TargetName[];
+} as const satisfies Record<TargetName, Registration>;
 
 export function isTargetName(value: string): value is TargetName {
   return Object.hasOwn(registry, value);

@@ -1,18 +1,8 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
 import type { Construct } from "constructs";
+import { type AwsApiEndpoints, hasCustomEndpoints } from "./api-endpoints.ts";
 
-/** The AWS APIs burst's stacks and clients call. */
-export const awsApiServices = ["ec2", "iam", "s3", "sts", "ssm"] as const;
-export type AwsApiService = (typeof awsApiServices)[number];
-
-/**
- * Per-service API endpoints that replace AWS's own (an emulator, or a private gateway), taken from
- * the AWS SDK convention AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>. Empty for real AWS.
- */
-export type AwsApiEndpoints = Readonly<Partial<Record<AwsApiService, string>>>;
-
-export const hasCustomEndpoints = (endpoints: AwsApiEndpoints | undefined): endpoints is AwsApiEndpoints =>
-  endpoints !== undefined && Object.keys(endpoints).length > 0;
+export type { AwsApiEndpoints } from "./api-endpoints.ts";
 
 /**
  * The AWS provider with default tags: every resource that supports tags gets them without each

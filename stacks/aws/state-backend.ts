@@ -1,6 +1,6 @@
 import { LocalBackend, S3Backend, type TerraformStack } from "cdktf";
 import type { AwsParams } from "../../src/params/types.ts";
-import { type AwsApiEndpoints, hasCustomEndpoints } from "./provider.ts";
+import { type AwsApiEndpoints, hasCustomEndpoints } from "./api-endpoints.ts";
 
 export type StateLocation =
   | {

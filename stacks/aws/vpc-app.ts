@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { App } from "cdktf";
 import type { AwsParams, VpcConfig } from "../../src/params/types.ts";
-import type { AwsApiEndpoints } from "./provider.ts";
+import type { AwsApiEndpoints } from "./api-endpoints.ts";
 import { VpcStack } from "./vpc-stack.ts";
 
 export const vpcStackId = "vpc";

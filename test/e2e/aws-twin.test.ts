@@ -186,8 +186,9 @@ results: s3://burst-results/runs/
     assert.equal(result.code, 1, result.stderr.slice(-4000));
     assert.match(result.stderr, /ok destroy/);
     const runId = await onlyRunId(home);
-    const stderr = await text("burst-results", `runs/twin-failing/${runId}/logs/job/attempt-1/stderr.log`);
-    assert.match(stderr, /RuntimeError: the job broke on purpose/);
+    // Spark's PythonRunner merges the Python driver's stderr (the traceback) into its stdout.
+    const stdout = await text("burst-results", `runs/twin-failing/${runId}/logs/job/attempt-1/stdout.log`);
+    assert.match(stdout, /about to fail[\s\S]*RuntimeError: the job broke on purpose/);
     const manifest = JSON.parse(await text("burst-results", `runs/twin-failing/${runId}/manifest.json`));
     assert.equal(manifest.outcome, "failed");
     await assertNothingLeft(runId);

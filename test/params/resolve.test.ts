@@ -7,12 +7,12 @@ import {
   ConsulStore,
   FileStore,
   LayeredStore,
-  requireVpcOutputs,
   resolveParams,
   storeFromEnv,
   vpcOutputEntries,
   writeParams,
 } from "../../src/params/index.ts";
+import { requireVpcOutputs } from "../../src/targets/aws/vpc-outputs.ts";
 import { type ConfigDir, cleanEnv, copyOfRepoConfig } from "./fixtures.ts";
 
 const problem =

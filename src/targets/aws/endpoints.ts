@@ -1,4 +1,4 @@
-import { type AwsApiEndpoints, type AwsApiService, awsApiServices } from "../../../stacks/aws/provider.ts";
+import { type AwsApiEndpoints, type AwsApiService, awsApiServices } from "../../../stacks/aws/api-endpoints.ts";
 
 /**
  * The endpoints the AWS SDKs themselves would use: AWS_ENDPOINT_URL_<SERVICE> for one service,

@@ -6,7 +6,6 @@ import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
 import { unknownCostReason } from "../../cost/estimate.ts";
 import { infraError } from "../../errors.ts";
-import { requireVpcOutputs } from "../../params/index.ts";
 import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { destroyStack } from "../../terraform/destroy.ts";
@@ -19,6 +18,7 @@ import { type AddressLookup, ec2AddressLookup, pickMasterAddress } from "./maste
 import { deliverSparkAuthSecret } from "./node-secrets.ts";
 import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
 import { type AwsLeftoverOptions, awsLeftovers } from "./sweeper.ts";
+import { requireVpcOutputs } from "./vpc-outputs.ts";
 
 export interface AwsTargetOptions {
   /** Where BURST_CALLER_CIDR is read from; default process.env. */

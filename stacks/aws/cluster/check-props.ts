@@ -1,5 +1,5 @@
 import { badInput } from "../../../src/errors.ts";
-import type { SparkClusterProps } from "../spark-cluster-stack.ts";
+import type { SparkClusterProps } from "../cluster-props.ts";
 import { instanceArchitecture } from "./node-image.ts";
 
 /** Refuses, at synthesis and with the spec's key, what EC2 would reject minutes later. */
