@@ -50,6 +50,7 @@ describe("the whole aws burst on the twin", { timeout: minutes(75), concurrency:
   let twin: Twin;
   let s3: S3Client;
   let guardLog: string;
+  let orphan: Promise<{ home: string; runId: string; nodes: string[] }>;
 
   before(async () => {
     twin = await startTwin({ log: (line) => console.log(line) });
@@ -60,6 +61,8 @@ describe("the whole aws burst on the twin", { timeout: minutes(75), concurrency:
       credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
     });
     guardLog = join(await mkdtemp(join(tmpdir(), "burst-guard-")), "refused.log");
+    orphan = orphanRun();
+    orphan.catch(() => {}); // awaited (and so reported) by its own test
   });
 
   after(async () => {
@@ -155,12 +158,17 @@ describe("the whole aws burst on the twin", { timeout: minutes(75), concurrency:
     assert.match(await text("burst-results", `${prefix}logs/job/attempt-1/stdout.log`), /distinct words: 34/);
     assert.ok((await keys("burst-results", `${prefix}logs/eventlog/`)).length > 0, "the event log was uploaded");
 
-    // Every node asked the metadata service for the instance role's credentials, with an IMDSv2 token.
-    const nodeIds = calls
-      .filter((call) => call.action === "GetConsoleOutput")
-      .map((call) => call.params.InstanceId ?? "");
-    assert.equal(new Set(nodeIds).size, 3, "the CLI read each node's console (host keys)");
-    for (const instanceId of new Set(nodeIds)) {
+    // The CLI read each node's console (host keys); every node asked the metadata service for the
+    // instance role's credentials, with an IMDSv2 token.
+    const nodeIds = [...(await instancesOf(runId, "master")), ...(await instancesOf(runId, "worker"))].map(
+      (instance) => instance.InstanceId ?? "",
+    );
+    assert.equal(nodeIds.length, 3);
+    const consoles = new Set(
+      calls.filter((call) => call.action === "GetConsoleOutput").map((call) => call.params.InstanceId),
+    );
+    for (const instanceId of nodeIds) {
+      assert.ok(consoles.has(instanceId), `the CLI read ${instanceId}'s console`);
       const asked = twin.imds.requests.get(instanceId) ?? [];
       assert.ok(
         asked.some((request) => /GET \/latest\/meta-data\/iam\/security-credentials\/\S+/.test(request)),
@@ -218,7 +226,7 @@ results: s3://burst-results/runs/
       },
     });
     const result = await cli.done;
-    assert.ok(sent, `the job started:\n${result.stderr.slice(-3000)}`);
+    assert.ok(sent, `the job started:\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-3000)}`);
     assert.equal(result.code, 130, result.stderr.slice(-4000));
     assert.match(result.stderr, /ok destroy/);
     const runId = await onlyRunId(home);
@@ -291,9 +299,11 @@ results: s3://burst-results/runs/
     await raise;
     assert.equal(result.code, 0, result.stderr.slice(-5000));
     assert.ok(interrupted, "a worker was interrupted");
-    assert.match(result.stderr, /executors before the notice: 2/);
-    assert.match(result.stderr, /executors after the notice: 1/);
-    assert.match(result.stderr, /second stage 9900/);
+    // The job's stdout goes to the CLI's stdout; burst's own account of the interruption to stderr.
+    assert.match(result.stdout, /executors before the notice: 2/);
+    assert.match(result.stdout, /executors after the notice: 1/);
+    assert.match(result.stdout, /second stage 9900/);
+    assert.match(result.stderr, /was interrupted \(spot notice\) and decommissioned at .*; its executor \d+ left gracefully/);
     const runId = await onlyRunId(home);
     const machine = twin.machines.byId(interrupted);
     assert.ok(machine);
@@ -303,7 +313,59 @@ results: s3://burst-results/runs/
     await assertNothingLeft(runId);
   });
 
+  test("examples/ml (two pyspark.ml steps with numpy, pandas and pyarrow on the executors) on the twin: exit 0", async () => {
+    const home = await tempBurstHome();
+    const result = await awsBurst([join(repoRoot, "examples", "ml", "spark.yml")], home);
+    assert.equal(result.code, 0, result.stderr.slice(-5000));
+    assert.match(result.stdout, /generated 5000 customers/);
+    assert.match(result.stdout, /model: AUC 0\.\d+/);
+    const runId = await onlyRunId(home);
+    assert.ok(
+      (await keys("burst-data", "ml/predictions/")).some((key) => key.endsWith(".csv")),
+      "predictions written",
+    );
+    assert.ok((await keys("burst-results", `runs/churn-model/${runId}/outputs/metrics/`)).length > 0, "metrics kept");
+    await assertNothingLeft(runId);
+  });
+
+  test("a legacy block (the old spark.yml format) with --target aws: exit 0", async () => {
+    const home = await tempBurstHome();
+    const result = await awsBurst([join(repoRoot, "examples", "legacy", "spark.yml"), "--block", "pi_report"], home);
+    assert.equal(result.code, 0, result.stderr.slice(-5000));
+    assert.match(result.stdout, /pi_report: 3\.1\d+ from 4 partitions x 50000 samples/);
+    assert.ok((await keys("burst-data", "legacy/pi-report/")).length > 0, "the report went to S3");
+    await assertNothingLeft(await onlyRunId(home));
+  });
+
+  // Started in before(), so the nodes' five-minute TTL runs out while the tests above run.
   test("kill -9 of the CLI during the job: the nodes' TTL guard powers them off, the twin terminates them; list shows the run orphaned, gc cleans it", async () => {
+    const { home, runId, nodes } = await orphan;
+    assert.equal(nodes.length, 2, "a master and a worker outlived their CLI");
+    // Within the TTL (5 min from boot) and a margin, every node powers itself off and is terminated.
+    const deadline = Date.now() + minutes(8);
+    for (;;) {
+      const live = [...(await instancesOf(runId, "master")), ...(await instancesOf(runId, "worker"))].filter(
+        (instance) => instance.State?.Name !== "terminated",
+      );
+      if (live.length === 0) break;
+      assert.ok(Date.now() < deadline, `still running after the TTL: ${live.map((i) => i.InstanceId).join(", ")}`);
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+    }
+    for (const node of nodes) {
+      assert.equal(twin.machines.byId(node)?.ended, "powered off (terminated in moto)", node);
+    }
+    const listed = await burst(["list"], { burstHome: home, env: cliEnv() });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`${runId}.* orphaned +up `));
+    const gc = await burst(["gc"], { burstHome: home, env: cliEnv(), timeoutMs: minutes(10) });
+    assert.equal(gc.code, 0, `${gc.stdout}\n${gc.stderr}`);
+    const after = await burst(["list"], { burstHome: home, env: cliEnv() });
+    assert.match(after.stdout, new RegExp(`${runId}.* orphaned +destroyed `));
+    await assertNothingLeft(runId);
+  });
+
+  /** A run whose CLI is killed (SIGKILL) once its job has started; its nodes are left to their TTL. */
+  async function orphanRun(): Promise<{ home: string; runId: string; nodes: string[] }> {
     const home = await tempBurstHome();
     const repo = await makeRepo({ "main.py": "import time\nprint('job started', flush=True)\ntime.sleep(3600)\n" });
     // The shortest TTL a spec may ask for; the node arms it as its first step.
@@ -325,33 +387,12 @@ results: s3://burst-results/runs/
         }
       },
     });
-    await cli.done;
-    assert.ok(killed, "the job started");
+    const result = await cli.done;
+    assert.ok(killed, `the orphan's job started:\n${result.stderr.slice(-3000)}`);
     const runId = await onlyRunId(home);
     const nodes = [...(await instancesOf(runId, "master")), ...(await instancesOf(runId, "worker"))];
-    assert.equal(nodes.length, 2);
-    // Within the TTL (5 min from boot) and a margin, every node powers itself off and is terminated.
-    const deadline = Date.now() + minutes(8);
-    for (;;) {
-      const live = [...(await instancesOf(runId, "master")), ...(await instancesOf(runId, "worker"))].filter(
-        (instance) => instance.State?.Name !== "terminated",
-      );
-      if (live.length === 0) break;
-      assert.ok(Date.now() < deadline, `still running after the TTL: ${live.map((i) => i.InstanceId).join(", ")}`);
-      await new Promise((resolve) => setTimeout(resolve, 5000));
-    }
-    for (const node of nodes) {
-      assert.equal(twin.machines.byId(node.InstanceId ?? "")?.ended, "powered off (terminated in moto)");
-    }
-    const listed = await burst(["list"], { burstHome: home, env: cliEnv() });
-    assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, new RegExp(`${runId}.* orphaned +up `));
-    const gc = await burst(["gc"], { burstHome: home, env: cliEnv(), timeoutMs: minutes(10) });
-    assert.equal(gc.code, 0, `${gc.stdout}\n${gc.stderr}`);
-    const after = await burst(["list"], { burstHome: home, env: cliEnv() });
-    assert.match(after.stdout, new RegExp(`${runId}.* orphaned +destroyed `));
-    await assertNothingLeft(runId);
-  });
+    return { home, runId, nodes: nodes.map((node) => node.InstanceId ?? "") };
+  }
 });
 
 /**

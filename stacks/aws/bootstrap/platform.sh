@@ -90,9 +90,12 @@ UNIT
 }
 
 # The node powers itself off TTL_MINUTES after boot whatever happens to the CLI; the launch
-# template's shutdown behaviour is "terminate", so off means deleted.
+# template's shutdown behaviour is "terminate", so off means deleted. A transient timer, not
+# `shutdown -h +N`: shutdown refuses non-root logins (/run/nologin) for its last five minutes, which
+# locked the CLI out of a node with a short TTL, and out of collecting results near any TTL.
 platform_arm_ttl() {
-  shutdown -h "+${TTL_MINUTES}" "burst: cluster TTL of ${TTL_MINUTES} minutes reached"
+  systemd-run --quiet --unit=burst-ttl-boot --on-active="${TTL_MINUTES}min" --timer-property=AccuracySec=1s \
+    --description="burst: cluster TTL of ${TTL_MINUTES} minutes reached" /usr/bin/systemctl poweroff
   # A reboot forgets a pending shutdown; this timer is on disk and fires at the run's expiry
   # (Persistent: also at boot when the expiry passed while the node was down).
   cat >/etc/systemd/system/burst-ttl.timer <<UNIT

@@ -422,7 +422,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     );
     assert.equal(broken.exec("cat /var/lib/burst/bootstrap.failed").stdout, "install-spark 1\n");
     assert.equal(broken.exec("test -e /var/lib/burst/bootstrap.ready").code, 1);
-    // ttlMinutes 1: `shutdown -h +1` fires a minute after the role armed it.
+    // ttlMinutes 1: the transient TTL timer fires a minute after the role armed it.
     assert.equal(await broken.exited(minutes(3)), true, "the failed node powered itself off at its TTL");
     assert.equal(master.running && worker.running, true, "the other nodes keep running");
   });

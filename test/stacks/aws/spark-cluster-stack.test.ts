@@ -382,7 +382,9 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     for (const role of ["master", "worker"] as const) {
       const script = userDataScript(config, role);
       assert.match(script, /^TTL_MINUTES='120'$/m);
-      assert.match(script, /shutdown -h "\+\$\{TTL_MINUTES\}"/);
+      assert.match(script, /systemd-run --quiet --unit=burst-ttl-boot --on-active="\$\{TTL_MINUTES\}min"/);
+      // Not shutdown -h +N, whose /run/nologin locks the SSH user out for the TTL's last five minutes.
+      assert.doesNotMatch(script, /^\s*shutdown -h/m);
       assert.ok(script.indexOf("role_step ttl-guard") < script.indexOf("role_step install-packages"));
     }
   });
