@@ -80,13 +80,27 @@ export async function startAwsFront(options: AwsFrontOptions): Promise<AwsFront>
         call.status = answer.statusCode ?? 0;
         if (body !== undefined) {
           // A query-protocol answer is a small XML document: kept, so the ids it made can be traced.
-          readAll(answer).then(
-            (bytes) => {
-              call.response = bytes.toString("utf8");
-              outgoing.writeHead(answer.statusCode ?? 502, wholeBody(answer.headers, bytes.length)).end(bytes);
-            },
-            (error: Error) => outgoing.destroy(error),
-          );
+          readAll(answer)
+            .then(
+              async (bytes) => {
+                let status = answer.statusCode ?? 502;
+                let headers = answer.headers;
+                const retried =
+                  status === 400 && bytes.includes("No instances specified")
+                    ? await deleteEndedFleet(call, body)
+                    : undefined;
+                if (retried !== undefined) {
+                  const again = await forward(moto, incoming, retried);
+                  ({ status, headers } = again);
+                  bytes = again.bytes;
+                  call.status = status;
+                }
+                call.response = bytes.toString("utf8");
+                outgoing.writeHead(status, wholeBody(headers, bytes.length)).end(bytes);
+              },
+              (error: Error) => outgoing.destroy(error),
+            )
+            .catch((error: Error) => outgoing.destroy(error));
           return;
         }
         if (call.action === "CompleteMultipartUpload" && answer.statusCode === 200) {
@@ -114,6 +128,18 @@ export async function startAwsFront(options: AwsFrontOptions): Promise<AwsFront>
     });
     if (body !== undefined) upstream.end(body);
     else incoming.pipe(upstream);
+  };
+
+  /**
+   * moto 5.2.1 refuses DeleteFleets(TerminateInstances=true) of a fleet whose instances have all
+   * ended (its terminate step gets no ids: "No instances specified"); EC2 deletes the fleet. With
+   * nothing left to terminate, the same call without TerminateInstances is what EC2 does.
+   */
+  const deleteEndedFleet = async (call: RecordedCall, body: Buffer): Promise<Buffer | undefined> => {
+    if (call.action !== "DeleteFleets" || call.params.TerminateInstances !== "true") return undefined;
+    const form = new URLSearchParams(body.toString("utf8"));
+    form.set("TerminateInstances", "false");
+    return Buffer.from(form.toString());
   };
 
   const servers: Server[] = [];
@@ -154,6 +180,32 @@ export async function startAwsFront(options: AwsFrontOptions): Promise<AwsFront>
       );
     },
   };
+}
+
+/** One request to moto with `body`, answered whole. */
+function forward(
+  moto: URL,
+  incoming: IncomingMessage,
+  body: Buffer,
+): Promise<{ status: number; headers: IncomingMessage["headers"]; bytes: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const upstream = request(
+      {
+        host: moto.hostname,
+        port: moto.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: { ...incoming.headers, "content-length": String(body.length) },
+      },
+      (answer) =>
+        readAll(answer).then(
+          (bytes) => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, bytes }),
+          reject,
+        ),
+    );
+    upstream.on("error", reject);
+    upstream.end(body);
+  });
 }
 
 /** Headers for a body sent whole: its length, not the upstream's chunked framing. */

@@ -15,8 +15,26 @@ describe("the twin's AWS front", () => {
   let front: AwsFront;
   const seen: string[] = [];
   before(async () => {
-    upstream = createServer((request, response) => {
+    upstream = createServer(async (request, response) => {
       seen.push(`${request.method} ${request.url}`);
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const form = Buffer.concat(chunks).toString();
+      if (form.includes("Action=DeleteFleets")) {
+        // moto 5.2.1: a fleet whose instances all ended cannot be deleted "with termination".
+        if (form.includes("TerminateInstances=true")) {
+          response
+            .writeHead(400, { "content-type": "text/xml" })
+            .end(
+              "<Response><Errors><Error><Code>InvalidParameterCombination</Code><Message>No instances specified</Message></Error></Errors></Response>",
+            );
+        } else {
+          response
+            .writeHead(200, { "content-type": "text/xml" })
+            .end("<DeleteFleetsResponse><fleetId>fleet-1</fleetId></DeleteFleetsResponse>");
+        }
+        return;
+      }
       if (request.url?.includes("uploadId=")) {
         response.writeHead(200, { "content-type": "application/xml" });
         response.end("<CompleteMultipartUploadResponse><Bucket>b</Bucket></CompleteMultipartUploadResponse>");
@@ -65,6 +83,13 @@ describe("the twin's AWS front", () => {
     assert.equal(call?.status, 200);
     assert.equal(call?.response, "<moto/>");
     assert.equal(call?.signed, true);
+  });
+
+  it("deletes a fleet whose instances all ended, as EC2 does, where moto refuses it", async () => {
+    const response = await ec2("Action=DeleteFleets&Version=2016-11-15&FleetId.1=fleet-1&TerminateInstances=true");
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /<fleetId>fleet-1<\/fleetId>/);
+    assert.equal(front.calls.at(-1)?.status, 200);
   });
 
   it("names S3 calls by their REST operation, signed or not", async () => {
