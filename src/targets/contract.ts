@@ -49,6 +49,8 @@ export interface PreparedCluster {
   readonly costUsd?: number;
   /** Why costUsd is absent (an unpriced instance type or region): maxCostUsd then refuses the run. */
   readonly costUnknown?: string;
+  /** What a user can change so the cost can be estimated (where the target's prices are). */
+  readonly costUnknownHint?: string;
   /** Hand every node the run's secrets (the Spark auth secret) once the stack is applied; absent: the stack's nodes already have them. */
   deliverSecrets?(outputs: ClusterOutputs, signal?: AbortSignal): Promise<void>;
   /** Each node's console, where the node role reports its steps and ready/failed (aws). */

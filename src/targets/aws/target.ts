@@ -4,7 +4,6 @@ import { type CapacityAttempt, nextCapacityAttempt } from "../../../stacks/aws/c
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
-import { unknownCostReason } from "../../cost/estimate.ts";
 import { infraError } from "../../errors.ts";
 import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
@@ -12,6 +11,7 @@ import { destroyStack } from "../../terraform/destroy.ts";
 import { awsProviderEnv } from "../../terraform/provider-installation.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
+import { unknownCostHint, unknownCostReason } from "./cost-estimate.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
 import { readConsoleOnce, readHostKeyFromConsole } from "./host-key.ts";
 import { type AddressLookup, ec2AddressLookup, pickMasterAddress } from "./master-address.ts";
@@ -208,7 +208,9 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     createBuckets: false,
     // The private key stays in a 0600 file; the Spark secret is masked wherever burst prints.
     secrets: [sparkAuthSecret],
-    ...(unknownCostReason(cost) === undefined ? { costUsd: cost.totalUsd } : { costUnknown: unknownCostReason(cost) }),
+    ...(unknownCostReason(cost) === undefined
+      ? { costUsd: cost.totalUsd }
+      : { costUnknown: unknownCostReason(cost), costUnknownHint: unknownCostHint }),
     view: {
       plan: planLines(baseProps, caller, basis, cost),
       browse(uri: string) {
