@@ -10,6 +10,7 @@ import type { SshEndpoint } from "../remote/ssh.ts";
 import type { Spec, TargetName } from "../runspec/types.ts";
 import type { S3Access } from "../storage/s3.ts";
 import type { TerraformEvent } from "../terraform/events.ts";
+import type { TerraformProvider } from "../terraform/provider-installation.ts";
 
 export interface RunContext {
   readonly runId: string;
@@ -86,6 +87,8 @@ export interface Target {
   readonly name: TargetName;
   /** Prefixes of the CLI's environment variables its stack's providers read; terraform gets no other. */
   readonly terraformEnv: readonly string[];
+  /** The provider its stacks pin, which a local mirror may hold; absent: terraform's built-in one only. */
+  readonly terraformProvider?: TerraformProvider;
   /** Everything the stack needs before synthesis: runtimes, keys, ports, parameters. */
   prepare(context: RunContext, mode: PrepareMode): Promise<PreparedCluster>;
   /** Destroy a run's applied stack from its folder and state; throws if anything is left in the state. */

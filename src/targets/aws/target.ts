@@ -8,7 +8,6 @@ import { infraError } from "../../errors.ts";
 import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { destroyStack } from "../../terraform/destroy.ts";
-import { awsProviderEnv } from "../../terraform/provider-installation.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
 import { unknownCostHint, unknownCostReason } from "./cost-estimate.ts";
@@ -18,6 +17,7 @@ import { type AddressLookup, ec2AddressLookup, pickMasterAddress } from "./maste
 import { deliverSparkAuthSecret } from "./node-secrets.ts";
 import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
 import { type AwsLeftoverOptions, awsLeftovers } from "./sweeper.ts";
+import { awsProviderEnv, awsTerraformProvider } from "./terraform-provider.ts";
 import { requireVpcOutputs } from "./vpc-outputs.ts";
 
 export interface AwsTargetOptions {
@@ -42,11 +42,12 @@ const defaultHostKeyPollMs = 5_000;
 
 /** The aws target: one run's Spark cluster on EC2 in the VPC ops deployed (docs/aws.md). */
 export function createAwsTarget(options: AwsTargetOptions = {}): Target {
+  const terraform = { terraformEnv: awsProviderEnv, terraformProvider: awsTerraformProvider };
   return {
     name: "aws",
-    terraformEnv: awsProviderEnv,
+    ...terraform,
     prepare: (context, mode) => prepareAws(context, mode, options),
-    destroy: (stack, onEvent) => destroyStack(stack, awsProviderEnv, onEvent),
+    destroy: (stack, onEvent) => destroyStack(stack, terraform, onEvent),
     leftovers: awsLeftovers(options.leftovers),
   };
 }

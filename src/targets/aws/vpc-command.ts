@@ -14,8 +14,9 @@ import type { Params, VpcOutputs } from "../../params/types.ts";
 import { ensureTerraform } from "../../terraform/binary.ts";
 import { TerraformDriver } from "../../terraform/driver.ts";
 import type { TerraformEvent } from "../../terraform/events.ts";
-import { awsProviderEnv, providerInstallation } from "../../terraform/provider-installation.ts";
+import { providerInstallation } from "../../terraform/provider-installation.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
+import { awsProviderEnv, awsTerraformProvider } from "./terraform-provider.ts";
 
 const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>]
        npm run vpc -- stage [--spark <version>]... [--from <file|folder|url>]... [--config <dir>]
@@ -81,7 +82,7 @@ export async function vpcCommand(argv: string[]): Promise<number> {
     binary: terraform.binary,
     stackDir,
     scratchDir: resolve(stackDir, ".burst"),
-    installation: providerInstallation(process.env, cacheRoot()),
+    installation: providerInstallation(process.env, cacheRoot(), awsTerraformProvider),
     providerEnv: awsProviderEnv,
     // terraform's own text (init, plan) is progress: stderr, so that stdout stays the outputs' JSON.
     // apply/destroy print JSON events instead, shown below as one line per resource.
