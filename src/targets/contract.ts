@@ -4,7 +4,7 @@
 // (its parameters) it touches.
 import type { ClusterOutputs, RunIdentity } from "../../stacks/contract.ts";
 import type { EventSink } from "../lifecycle/events.ts";
-import type { NodeConsole } from "../lifecycle/node-bootstrap.ts";
+import type { NodeBootHints, NodeConsole } from "../lifecycle/node-bootstrap.ts";
 import type { Params } from "../params/types.ts";
 import type { SshEndpoint } from "../remote/ssh.ts";
 import type { Spec, TargetName } from "../runspec/types.ts";
@@ -56,6 +56,8 @@ export interface PreparedCluster {
   deliverSecrets?(outputs: ClusterOutputs, signal?: AbortSignal): Promise<void>;
   /** Each node's console, where the node role reports its steps and ready/failed (aws). */
   nodeConsoles?(outputs: ClusterOutputs): readonly NodeConsole[];
+  /** What to tell a user whose nodes (read through nodeConsoles) failed or were late to boot. */
+  readonly nodeBootHints?: NodeBootHints;
   /** How long the nodes may take to become ready (target-specific, from parameters). */
   readonly readyTimeoutMs?: number;
   /** After a failed apply: re-synthesize into the same folder for another try (e.g. no capacity) and say whether to apply again. */

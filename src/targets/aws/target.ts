@@ -9,6 +9,7 @@ import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { destroyStack } from "../../terraform/destroy.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
+import { awsBootHints } from "./boot-hints.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
 import { unknownCostHint, unknownCostReason } from "./cost-estimate.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
@@ -195,6 +196,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         signal,
       });
     },
+    nodeBootHints: awsBootHints,
     nodeConsoles(outputs: ClusterOutputs) {
       // The stack lists the master first in nodeIds, then the workers.
       return outputs.nodeIds.map((instanceId, index) => ({
