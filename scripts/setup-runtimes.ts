@@ -11,11 +11,12 @@ import { parseArgs } from "node:util";
 import { parse } from "yaml";
 import { BurstError } from "../src/errors.ts";
 import { cacheRoot } from "../src/home.ts";
+import { awsTerraformProvider } from "../src/targets/aws/terraform-provider.ts";
 import { ensureS3Server } from "../src/targets/local/s3-server.ts";
 import { ensureSpark } from "../src/targets/local/spark.ts";
 import { ensureSshd } from "../src/targets/local/sshd.ts";
 import { ensureTerraform } from "../src/terraform/binary.ts";
-import { awsProviderVersion, recordProviderMirror } from "../src/terraform/provider-installation.ts";
+import { recordProviderMirror } from "../src/terraform/provider-installation.ts";
 
 function defaultSparkVersion(): string {
   const text = readFileSync(new URL("../config/defaults.yml", import.meta.url), "utf8");
@@ -47,11 +48,13 @@ async function main(): Promise<void> {
   log(`[setup-runtimes] cache: ${cacheRoot()}`);
   const sshd = await timed("sshd", () => ensureSshd());
   const terraform = await timed("terraform", () => ensureTerraform(log));
-  const mirror = await timed("aws provider", () => recordProviderMirror(process.env, cacheRoot(), homedir()));
+  const mirror = await timed("aws provider", () =>
+    recordProviderMirror(process.env, cacheRoot(), homedir(), awsTerraformProvider),
+  );
   log(
     mirror
-      ? `[setup-runtimes] hashicorp/aws ${awsProviderVersion}: local mirror ${mirror} (terraform installs it offline, linked per run)`
-      : `[setup-runtimes] hashicorp/aws ${awsProviderVersion}: no local mirror; terraform downloads it from the registry once into the plugin cache`,
+      ? `[setup-runtimes] hashicorp/aws ${awsTerraformProvider.version}: local mirror ${mirror} (terraform installs it offline, linked per run)`
+      : `[setup-runtimes] hashicorp/aws ${awsTerraformProvider.version}: no local mirror; terraform downloads it from the registry once into the plugin cache`,
   );
   // Side by side: the S3 server is a Go build (CPU), Spark mostly downloads (pyspark, the s3a
   // jars); together they take about as long as the build alone. Their lines carry their names.
@@ -75,7 +78,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `terraform  ${terraform.name} ${terraform.version}  ${terraform.binary}`,
-        `aws prov.  hashicorp/aws ${awsProviderVersion}  ${mirror ?? "from the registry (no local mirror)"}`,
+        `aws prov.  hashicorp/aws ${awsTerraformProvider.version}  ${mirror ?? "from the registry (no local mirror)"}`,
         `s3 server  versitygw ${s3.version}  ${s3.binary}`,
         `spark      ${spark.sparkVersion} (hadoop ${spark.hadoopVersion}, ${spark.source})  SPARK_HOME=${spark.sparkHome}`,
         `python     ${spark.pythonExec}${spark.pythonPackages.length > 0 ? ` (+ ${spark.pythonPackages.join(" ")})` : ""}`,

@@ -10,7 +10,7 @@
 //       jars/hadoop-aws-<hadoop>.jar + the AWS SDK bundle its POM names (hard links into maven/)
 //       jars/spark-hadoop-cloud_<scala>-<version>.jar: the S3A magic committer's Spark binding
 //     burst-install.json          what was installed (written last; the whole dir is renamed into place)
-//   maven/<standard layout>     jars downloaded from Maven Central, sha1-verified (src/targets/local/maven.ts)
+//   maven/<standard layout>     jars downloaded from Maven Central, sha1-verified (src/install/maven.ts)
 //   bin/versitygw               S3 API server (posix backend), `go install`ed at a pinned version
 //   bin/tofu                    OpenTofu, when no terraform/tofu is on PATH (src/terraform/binary.ts)
 //   terraform/                  the AWS provider's mirror record and plugin cache (src/terraform/provider-installation.ts)

@@ -15,9 +15,10 @@ import {
 import { CreateInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
 import { cacheRoot } from "../../src/home.ts";
 import { newKeyPair } from "../../src/remote/keys.ts";
+import { awsProviderEnv, awsTerraformProvider } from "../../src/targets/aws/terraform-provider.ts";
 import { ensureTerraform } from "../../src/terraform/binary.ts";
 import { TerraformDriver } from "../../src/terraform/driver.ts";
-import { awsProviderEnv, awsProviderVersion, providerInstallation } from "../../src/terraform/provider-installation.ts";
+import { providerInstallation } from "../../src/terraform/provider-installation.ts";
 import type { SparkClusterProps } from "../../stacks/aws/spark-cluster-stack.ts";
 import { type MotoServer, motoRegion, startMoto } from "../servers/moto.ts";
 import { type Sample, sample, timeMs } from "./stats.ts";
@@ -42,9 +43,9 @@ export async function measureMotoApply(
   repetitions: number,
   log: (line: string) => void,
 ): Promise<MotoApplyResult> {
-  const installation = providerInstallation(process.env, cacheRoot());
+  const installation = providerInstallation(process.env, cacheRoot(), awsTerraformProvider);
   if (!installation.mirror)
-    throw new Error(`no local mirror of hashicorp/aws ${awsProviderVersion}: run bash scripts/setup.sh`);
+    throw new Error(`no local mirror of hashicorp/aws ${awsTerraformProvider.version}: run bash scripts/setup.sh`);
   const terraform = await ensureTerraform(log);
   // CDKTF loads with the measurement that synthesizes, not with the bench's other parts.
   const [{ benchClusterProps }, { synthSparkCluster }] = await Promise.all([

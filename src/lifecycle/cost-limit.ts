@@ -12,7 +12,7 @@ export function enforceCostLimit(spec: Spec, prepared: PreparedCluster): void {
       {
         keyPath: "maxCostUsd",
         location,
-        hint: "pick an instance type and region the price table covers (src/cost/prices.ts; add the price there), or remove maxCostUsd",
+        hint: prepared.costUnknownHint ? `${prepared.costUnknownHint}, or remove maxCostUsd` : "remove maxCostUsd",
       },
     );
   }

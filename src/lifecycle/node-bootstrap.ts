@@ -17,6 +17,14 @@ export interface NodeConsole {
   read(): Promise<string>;
 }
 
+/** What the target tells a user whose nodes failed or were late to boot (where the log is, what to fix). */
+export interface NodeBootHints {
+  /** For a node that reported failed, from the last lines of its bootstrap log. */
+  failed(logTail: readonly string[]): string | undefined;
+  /** For nodes still booting at the deadline. */
+  readonly late?: string;
+}
+
 /** The bootstrap state a console shows (kernel noise and other lines are ignored). */
 export function bootstrapState(consoleText: string): BootstrapState {
   let step: string | undefined;
@@ -46,6 +54,8 @@ export interface BootstrapWaitOptions {
   readonly signal?: AbortSignal;
   /** Called when a node moves to another step ("worker-1: install-spark"). */
   readonly onProgress?: (node: string, step: string) => void;
+  /** The target's hints for a failed or late boot; absent: the message alone. */
+  readonly hints?: NodeBootHints;
 }
 
 /**
@@ -73,7 +83,7 @@ export async function waitForBootstrap(consoles: readonly NodeConsole[], options
         throw infraError(
           `node ${node} failed its bootstrap at step ${state.step}; last lines of its bootstrap log:\n` +
             state.logTail.map((line) => `  ${line}`).join("\n"),
-          { hint: failedBootstrapHint(state.logTail) },
+          { hint: options.hints?.failed(state.logTail) },
         );
       }
     }
@@ -86,22 +96,10 @@ export async function waitForBootstrap(consoles: readonly NodeConsole[], options
   throw infraError(
     `the nodes did not finish booting within ${duration(options.timeoutMs)}: ` +
       late.map(([node, state]) => `${node} at ${state.kind === "booting" ? (state.step ?? "boot") : ""}`).join(", "),
-    { hint: "a base image installs Java and Spark at boot; a baked image (aws/bakedAmi) skips that" },
+    { hint: options.hints?.late },
   );
 }
 
 function duration(ms: number): string {
   return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
-}
-
-/** Where to look next; a download that is missing or not the pinned file points at staging. */
-function failedBootstrapHint(logTail: readonly string[]): string {
-  const log = "the whole log is /var/lib/burst/bootstrap.log on the node";
-  if (logTail.some((line) => line.includes("burst: checksum mismatch for"))) {
-    return `the file is not the one aws/sparkSha512 (or stacks/aws/artifacts/jars.txt) pins: check the pin against Apache's .sha512, then npm run vpc -- stage; ${log}`;
-  }
-  if (logTail.some((line) => line.includes("burst: could not download"))) {
-    return `with aws/downloads: bucket, stage it first (npm run vpc -- stage); ${log}`;
-  }
-  return log;
 }

@@ -10,6 +10,7 @@ import type { Spec } from "../runspec/types.ts";
 import type { ObjectStore } from "../storage/s3.ts";
 import type { PreparedCluster, SynthResult } from "../targets/contract.ts";
 import type { TerraformDriver } from "../terraform/driver.ts";
+import type { TerraformProvider } from "../terraform/provider-installation.ts";
 import type { EventSink } from "./events.ts";
 import type { Interrupts } from "./interrupts.ts";
 import type { ResourceOwner } from "./resources.ts";
@@ -64,6 +65,7 @@ export interface SynthesizedRun {
   readonly prepared: PreparedCluster;
   readonly synth: SynthResult;
   readonly terraformEnv: readonly string[];
+  readonly terraformProvider?: TerraformProvider;
 }
 
 /** After `synth` on a launch: a stack terraform can apply, and the record that finds it again. */

@@ -4,12 +4,13 @@
 // (its parameters) it touches.
 import type { ClusterOutputs, RunIdentity } from "../../stacks/contract.ts";
 import type { EventSink } from "../lifecycle/events.ts";
-import type { NodeConsole } from "../lifecycle/node-bootstrap.ts";
+import type { NodeBootHints, NodeConsole } from "../lifecycle/node-bootstrap.ts";
 import type { Params } from "../params/types.ts";
 import type { SshEndpoint } from "../remote/ssh.ts";
 import type { Spec, TargetName } from "../runspec/types.ts";
 import type { S3Access } from "../storage/s3.ts";
 import type { TerraformEvent } from "../terraform/events.ts";
+import type { TerraformProvider } from "../terraform/provider-installation.ts";
 
 export interface RunContext {
   readonly runId: string;
@@ -49,10 +50,14 @@ export interface PreparedCluster {
   readonly costUsd?: number;
   /** Why costUsd is absent (an unpriced instance type or region): maxCostUsd then refuses the run. */
   readonly costUnknown?: string;
+  /** What a user can change so the cost can be estimated (where the target's prices are). */
+  readonly costUnknownHint?: string;
   /** Hand every node the run's secrets (the Spark auth secret) once the stack is applied; absent: the stack's nodes already have them. */
   deliverSecrets?(outputs: ClusterOutputs, signal?: AbortSignal): Promise<void>;
   /** Each node's console, where the node role reports its steps and ready/failed (aws). */
   nodeConsoles?(outputs: ClusterOutputs): readonly NodeConsole[];
+  /** What to tell a user whose nodes (read through nodeConsoles) failed or were late to boot. */
+  readonly nodeBootHints?: NodeBootHints;
   /** How long the nodes may take to become ready (target-specific, from parameters). */
   readonly readyTimeoutMs?: number;
   /** After a failed apply: re-synthesize into the same folder for another try (e.g. no capacity) and say whether to apply again. */
@@ -84,6 +89,8 @@ export interface Target {
   readonly name: TargetName;
   /** Prefixes of the CLI's environment variables its stack's providers read; terraform gets no other. */
   readonly terraformEnv: readonly string[];
+  /** The provider its stacks pin, which a local mirror may hold; absent: terraform's built-in one only. */
+  readonly terraformProvider?: TerraformProvider;
   /** Everything the stack needs before synthesis: runtimes, keys, ports, parameters. */
   prepare(context: RunContext, mode: PrepareMode): Promise<PreparedCluster>;
   /** Destroy a run's applied stack from its folder and state; throws if anything is left in the state. */

@@ -5,7 +5,7 @@ import { infraError } from "../errors.ts";
 import { describeFailure, formatCommand, type RunResult, run, type StreamName } from "../util/exec.ts";
 import { redactText } from "../util/redact.ts";
 import { parseUiLine, type TerraformEvent } from "./events.ts";
-import { awsProviderVersion, type ProviderInstallation, terraformInstallEnv } from "./provider-installation.ts";
+import { type ProviderInstallation, providerName, terraformInstallEnv } from "./provider-installation.ts";
 
 export interface TerraformDriverOptions {
   /** terraform or tofu executable. */
@@ -14,7 +14,7 @@ export interface TerraformDriverOptions {
   readonly stackDir: string;
   /** Folder for the CLI config burst writes (provider mirror, or an empty one for a missing user config). */
   readonly scratchDir: string;
-  /** Where the AWS provider comes from (a local mirror or the registry through a shared cache). */
+  /** Where the target's provider comes from (a local mirror or the registry through a shared cache). */
   readonly installation: ProviderInstallation;
   /** Every line terraform prints, as it prints it (npm run vpc shows them to the operator). */
   readonly onOutput?: (line: string, stream: StreamName) => void;
@@ -129,11 +129,12 @@ export class TerraformDriver {
     });
     if (result.code !== 0 || result.aborted) {
       const what = `${formatCommand(this.options.binary, args.slice(0, 1))} failed`;
-      if (providerUnreachable(`${result.stderr}\n${result.stdout}`)) {
+      const provider = this.options.installation.provider;
+      if (provider && providerUnreachable(`${result.stderr}\n${result.stdout}`)) {
         throw infraError(
-          `${what}: the provider registry (registry.terraform.io) is unreachable, so the AWS provider cannot be downloaded`,
+          `${what}: the provider registry (registry.terraform.io) is unreachable, so the ${provider.label} provider cannot be downloaded`,
           {
-            hint: `run where registry.terraform.io is reachable, or point burst at a provider mirror holding hashicorp/aws ${awsProviderVersion} with BURST_TF_PLUGIN_MIRROR (docs/aws.md)`,
+            hint: `run where registry.terraform.io is reachable, or point burst at a provider mirror holding ${providerName(provider)} ${provider.version} with BURST_TF_PLUGIN_MIRROR (${provider.docs})`,
           },
         );
       }

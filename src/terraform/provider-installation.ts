@@ -1,19 +1,36 @@
-// How terraform gets the AWS provider for every stack burst applies: from a local filesystem
-// mirror when one is known (offline, linked into each run, never copied), otherwise from the
-// registry through a plugin cache shared by all runs (downloaded once per machine).
+// How terraform gets the provider a target's stacks pin (the target declares it: aws,
+// src/targets/aws/terraform-provider.ts): from a local filesystem mirror when one is known
+// (offline, linked into each run, never copied), otherwise from the registry through a plugin
+// cache shared by all runs (downloaded once per machine).
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { badInput } from "../errors.ts";
 
-/** The provider every synthesized AWS stack pins (the version the provider bindings stacks/aws imports, 20.1.0, are generated from). */
-export const awsProviderSource = "registry.terraform.io/hashicorp/aws";
-export const awsProviderVersion = "5.100.0";
+/** A terraform provider a target's stacks pin, as its target declares it. */
+export interface TerraformProvider {
+  /** Its full source address: registry.terraform.io/hashicorp/aws. */
+  readonly source: string;
+  /** The one version every stack of the target pins. */
+  readonly version: string;
+  /** How messages name it: "AWS" (the AWS provider). */
+  readonly label: string;
+  /** Where a user reads about its installation (a mirror, the registry). */
+  readonly docs: string;
+}
+
+/** The provider's registry name, as users write it: hashicorp/aws. */
+export const providerName = (provider: TerraformProvider): string => provider.source.split("/").slice(-2).join("/");
+
+/** The file name its plugin binaries start with in a mirror: terraform-provider-aws_. */
+const binaryPrefix = (provider: TerraformProvider): string => `terraform-provider-${provider.source.split("/").pop()}_`;
 
 export interface ProviderInstallation {
-  /** A filesystem mirror (terraform's unpacked layout) holding hashicorp/aws at awsProviderVersion. */
+  /** A filesystem mirror (terraform's unpacked layout) holding `provider` at its version. */
   readonly mirror?: string;
+  /** The provider the target's stacks pin; none when they use only terraform's built-in one. */
+  readonly provider?: TerraformProvider;
   /** Where registry downloads are kept between runs when there is no mirror. */
   readonly pluginCacheDir: string;
 }
@@ -28,25 +45,30 @@ export const mirrorRecordFile = (cacheRoot: string): string => join(cacheRoot, "
 export function providerInstallation(
   env: Readonly<Record<string, string | undefined>>,
   cacheRoot: string,
+  provider: TerraformProvider | undefined,
 ): ProviderInstallation {
   const pluginCacheDir = join(cacheRoot, "terraform", "plugin-cache");
+  // Stacks that pin no provider (local: terraform_data only) download nothing: no mirror to check.
+  if (provider === undefined) return { pluginCacheDir };
   const given = env.BURST_TF_PLUGIN_MIRROR;
   if (given) {
-    if (!mirrorHoldsProvider(given)) {
+    if (!mirrorHoldsProvider(given, provider)) {
       throw badInput(
-        `BURST_TF_PLUGIN_MIRROR=${given} does not hold ${awsProviderSource} ${awsProviderVersion} for ${platform()}`,
+        `BURST_TF_PLUGIN_MIRROR=${given} does not hold ${provider.source} ${provider.version} for ${platform()}`,
         {
           keyPath: "BURST_TF_PLUGIN_MIRROR",
-          hint: `expected ${join(given, awsProviderSource, awsProviderVersion, platform())}/terraform-provider-aws_v${awsProviderVersion}_x5; unset it to install from the registry`,
+          hint: `expected ${join(given, provider.source, provider.version, platform())}/${binaryPrefix(provider)}v${provider.version}_x5; unset it to install from the registry`,
         },
       );
     }
-    return { mirror: given, pluginCacheDir };
+    return { mirror: given, provider, pluginCacheDir };
   }
   const recorded = existsSync(mirrorRecordFile(cacheRoot))
     ? readFileSync(mirrorRecordFile(cacheRoot), "utf8").trim()
     : "";
-  return recorded !== "" && mirrorHoldsProvider(recorded) ? { mirror: recorded, pluginCacheDir } : { pluginCacheDir };
+  return recorded !== "" && mirrorHoldsProvider(recorded, provider)
+    ? { mirror: recorded, provider, pluginCacheDir }
+    : { provider, pluginCacheDir };
 }
 
 /** terraform's platform directory name for this machine, e.g. linux_amd64. */
@@ -55,10 +77,10 @@ export function platform(): string {
   return `${process.platform}_${arch}`;
 }
 
-export function mirrorHoldsProvider(mirror: string): boolean {
-  const dir = join(mirror, awsProviderSource, awsProviderVersion, platform());
+export function mirrorHoldsProvider(mirror: string, provider: TerraformProvider): boolean {
+  const dir = join(mirror, provider.source, provider.version, platform());
   try {
-    return readdirSync(dir).some((name) => name.startsWith("terraform-provider-aws_"));
+    return readdirSync(dir).some((name) => name.startsWith(binaryPrefix(provider)));
   } catch {
     return false;
   }
@@ -68,8 +90,8 @@ export function mirrorHoldsProvider(mirror: string): boolean {
  * Looks for a mirror in the places a machine image or an operator puts one; the first that holds
  * the pinned provider wins. Used by setup, which records it for every later run.
  */
-export function findProviderMirror(candidates: readonly string[]): string | undefined {
-  return candidates.find((dir) => mirrorHoldsProvider(dir));
+export function findProviderMirror(candidates: readonly string[], provider: TerraformProvider): string | undefined {
+  return candidates.find((dir) => mirrorHoldsProvider(dir, provider));
 }
 
 /**
@@ -80,12 +102,13 @@ export async function recordProviderMirror(
   env: Readonly<Record<string, string | undefined>>,
   cacheRoot: string,
   home: string,
+  provider: TerraformProvider,
 ): Promise<string | undefined> {
   const candidates = [
     ...(env.BURST_TF_PLUGIN_MIRROR ? [env.BURST_TF_PLUGIN_MIRROR] : []),
     ...defaultMirrorCandidates(home),
   ];
-  const mirror = findProviderMirror(candidates);
+  const mirror = findProviderMirror(candidates, provider);
   const record = mirrorRecordFile(cacheRoot);
   if (mirror === undefined) {
     await rm(record, { force: true });
@@ -109,21 +132,18 @@ export function defaultMirrorCandidates(home: string): string[] {
 
 /**
  * Environment for one terraform command: with a mirror, a CLI config (written into `scratchDir`)
- * that takes hashicorp/aws from it and everything else from the registry; without one, the shared
- * plugin cache, unless the user set their own CLI config or cache.
+ * that takes the target's provider from it and everything else from the registry; without one,
+ * the shared plugin cache, unless the user set their own CLI config or cache.
  */
-/** The variables the hashicorp/aws provider reads (credentials, profile, region, endpoints). */
-export const awsProviderEnv: readonly string[] = ["AWS_"];
-
 export async function terraformInstallEnv(
   installation: ProviderInstallation,
   scratchDir: string,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<Record<string, string>> {
-  if (installation.mirror) {
+  if (installation.mirror && installation.provider) {
     const file = join(scratchDir, "terraform-cli.tfrc");
     await mkdir(scratchDir, { recursive: true });
-    await writeFile(file, mirrorCliConfig(installation.mirror));
+    await writeFile(file, mirrorCliConfig(installation.mirror, installation.provider.source));
     return { TF_CLI_CONFIG_FILE: file };
   }
   const out: Record<string, string> = {};
@@ -143,14 +163,14 @@ export async function terraformInstallEnv(
 }
 
 /** The CLI config for a mirror: an unpacked mirror is linked into .terraform, not copied. */
-export function mirrorCliConfig(mirror: string): string {
+export function mirrorCliConfig(mirror: string, source: string): string {
   return `provider_installation {
   filesystem_mirror {
     path    = ${JSON.stringify(mirror)}
-    include = [${JSON.stringify(awsProviderSource)}]
+    include = [${JSON.stringify(source)}]
   }
   direct {
-    exclude = [${JSON.stringify(awsProviderSource)}]
+    exclude = [${JSON.stringify(source)}]
   }
 }
 `;

@@ -1,7 +1,9 @@
 // The layering, checked on the import lines of every file of src/, stacks/ and scripts/ (static,
 // re-exports and dynamic `import()`): the engine reaches a target only through the registry and
-// the contract, targets do not know each other, nothing that ships or runs as a script depends on
-// the tests, CDKTF loads only where a stack is synthesized, and no file imports itself in a circle.
+// the contract, targets do not know each other, a target's code is imported only by its own two
+// folders, scripts/ and the registry (a target is its folders), nothing that ships or runs as a
+// script depends on the tests, CDKTF loads only where a stack is synthesized, and no file imports
+// itself in a circle.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
@@ -78,6 +80,16 @@ const rules: readonly Rule[] = [
       const from = targetOf(i.file);
       const to = i.resolved && targetOf(i.resolved);
       return from && to && from !== to ? `target "${from}" imports target "${to}" (${i.resolved})` : undefined;
+    },
+  },
+  {
+    name: "a target's code is imported only by its own folders (src/targets/<name>/, stacks/<name>/), scripts/ and the registry (by import())",
+    broken: (i) => {
+      const to = i.resolved && targetOf(i.resolved);
+      if (!to) return undefined;
+      const own = targetOf(i.file) === to || i.file.startsWith(`stacks/${to}/`) || i.file.startsWith("scripts/");
+      const registry = i.file === "src/targets/index.ts" && i.dynamic;
+      return own || registry ? undefined : `${i.resolved} belongs to target "${to}"`;
     },
   },
   {
@@ -274,14 +286,18 @@ describe("layers: each rule catches what it forbids", () => {
     [0, "src/cli/burst.ts", `const m = await import("../targets/aws/target.ts");`],
     [0, "src/fleet/gc.ts", `export { sweep } from "../targets/aws/sweeper.ts";`],
     [1, "src/targets/aws/target.ts", `import type {\n  LocalThing,\n} from "../local/target.ts";`],
-    [2, "src/job/code.ts", `import { repoRoot } from "../../test/helpers/burst.ts";`],
-    [3, "scripts/bench/upload.ts", `import { startS3Server } from "../../test/helpers/s3server.ts";`],
-    [4, "src/lifecycle/run.ts", `import { App } from "cdktf";`],
-    [4, "scripts/bench/synthesis.ts", `import type { Construct } from "constructs";`],
-    [4, "src/targets/aws/plan.ts", `import { Instance } from "@cdktf/provider-aws/lib/instance/index.js";`],
-    [5, "src/targets/aws/plan.ts", `import { NodeImage } from "../../../stacks/aws/cluster/node-image.ts";`],
-    [5, "scripts/bench/synthesis.ts", `import { synthClusterForBench } from "../../stacks/aws/bench.ts";`],
-    [5, "src/targets/local/target.ts", `export { localS3Region } from "../../../stacks/local/cluster-app.ts";`],
+    [3, "src/job/code.ts", `import { repoRoot } from "../../test/helpers/burst.ts";`],
+    [4, "scripts/bench/upload.ts", `import { startS3Server } from "../../test/helpers/s3server.ts";`],
+    [5, "src/lifecycle/run.ts", `import { App } from "cdktf";`],
+    [5, "scripts/bench/synthesis.ts", `import type { Construct } from "constructs";`],
+    [5, "src/targets/aws/plan.ts", `import { Instance } from "@cdktf/provider-aws/lib/instance/index.js";`],
+    [6, "src/targets/aws/plan.ts", `import { NodeImage } from "../../../stacks/aws/cluster/node-image.ts";`],
+    [6, "scripts/bench/synthesis.ts", `import { synthClusterForBench } from "../../stacks/aws/bench.ts";`],
+    [6, "src/targets/local/target.ts", `export { localS3Region } from "../../../stacks/local/cluster-app.ts";`],
+    [2, "stacks/shared/spark-conf.ts", `import { awsEndpointsFromEnv } from "../../src/targets/aws/endpoints.ts";`],
+    [2, "src/targets/index.ts", `import { awsTarget } from "./aws/target.ts";`],
+    [2, "src/targets/contract.ts", `import type { AwsTargetOptions } from "./aws/target.ts";`],
+    [2, "stacks/local/cluster-app.ts", `const { vpcCommand } = await import("../../src/targets/aws/vpc-command.ts");`],
   ];
   for (const [index, file, text] of cases) {
     const rule = rules[index] as Rule;
@@ -315,6 +331,8 @@ describe("layers: each rule catches what it forbids", () => {
         `import { instanceArchitecture } from "../../../stacks/aws/node-image-lookup.ts";`,
       ),
       planted("stacks/aws/cluster-app.ts", `import { App } from "cdktf";`),
+      planted("scripts/vpc.ts", `import { vpcCommand } from "../src/targets/aws/vpc-command.ts";`),
+      planted("stacks/aws/vpc-app.ts", `import type { AwsApiEndpoints } from "../../src/targets/aws/endpoints.ts";`),
     ].flat();
     for (const rule of rules) assert.deepEqual(violations(allowed, rule), [], rule.name);
   });

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cacheRoot } from "../../src/home.ts";
-import { cachedArtifact } from "../../src/targets/local/maven.ts";
+import { cachedArtifact } from "../../src/install/maven.ts";
 import { ensureSpark } from "../../src/targets/local/spark.ts";
 import { run } from "../../src/util/exec.ts";
 import {

@@ -4,23 +4,19 @@
 // how to get one. Never skipped.
 
 import { cacheRoot } from "../../src/home.ts";
+import { awsProviderEnv, awsTerraformProvider } from "../../src/targets/aws/terraform-provider.ts";
 import { ensureTerraform } from "../../src/terraform/binary.ts";
 import { TerraformDriver } from "../../src/terraform/driver.ts";
-import {
-  awsProviderEnv,
-  awsProviderVersion,
-  type ProviderInstallation,
-  providerInstallation,
-} from "../../src/terraform/provider-installation.ts";
+import { type ProviderInstallation, providerInstallation } from "../../src/terraform/provider-installation.ts";
 
 /** The mirror burst would use; throws with directions when there is none. */
 export function realProviderInstallation(): ProviderInstallation {
-  const installation = providerInstallation(process.env, cacheRoot());
+  const installation = providerInstallation(process.env, cacheRoot(), awsTerraformProvider);
   if (!installation.mirror) {
     throw new Error(
-      `no local mirror of hashicorp/aws ${awsProviderVersion}: these tests apply the real provider offline. ` +
+      `no local mirror of hashicorp/aws ${awsTerraformProvider.version}: these tests apply the real provider offline. ` +
         "Run `bash scripts/setup.sh` (it finds a mirror such as /opt/tf-plugins and records it), or set " +
-        `BURST_TF_PLUGIN_MIRROR to a folder holding registry.terraform.io/hashicorp/aws/${awsProviderVersion}/<os_arch>/ ` +
+        `BURST_TF_PLUGIN_MIRROR to a folder holding registry.terraform.io/hashicorp/aws/${awsTerraformProvider.version}/<os_arch>/ ` +
         "(e.g. made with `terraform providers mirror` where the registry is reachable).",
     );
   }

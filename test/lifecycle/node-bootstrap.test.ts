@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { bootstrapState, waitForBootstrap } from "../../src/lifecycle/node-bootstrap.ts";
+import { awsBootHints } from "../../src/targets/aws/boot-hints.ts";
 
 const booting =
   "[  OK  ] Started ssh.service\nburst-host-key: ssh-ed25519 AAAA\nburst-step: worker ttl-guard\nburst-step: worker install-spark\n";
@@ -45,6 +46,7 @@ describe("waitForBootstrap", () => {
       waitForBootstrap([consoleOf("master", [booting]), consoleOf("worker-1 (i-0abc)", [failed])], {
         timeoutMs: 60_000,
         pollMs: 1,
+        hints: awsBootHints,
       }),
       (error: Error & { exitCode?: number }) => {
         assert.match(error.message, /^node worker-1 \(i-0abc\) failed its bootstrap at step install-spark \(exit 1\)/);
@@ -58,7 +60,7 @@ describe("waitForBootstrap", () => {
   it("points a checksum mismatch at the pin and at staging", async () => {
     const mismatch = `${booting}burst-log: worker burst: checksum mismatch for http://b/spark.tgz: its SHA-512 is 01, the pinned one ab\nburst-failed: worker install-spark (exit 1)\n`;
     await assert.rejects(
-      waitForBootstrap([consoleOf("worker", [mismatch])], { timeoutMs: 60_000, pollMs: 1 }),
+      waitForBootstrap([consoleOf("worker", [mismatch])], { timeoutMs: 60_000, pollMs: 1, hints: awsBootHints }),
       (error: Error & { hint?: string }) => {
         assert.match(error.message, /burst: checksum mismatch for http:\/\/b\/spark\.tgz/);
         assert.match(error.hint ?? "", /aws\/sparkSha512 .* Apache's \.sha512, then npm run vpc -- stage/);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { BurstError } from "../../src/errors.ts";
+import { awsTerraformProvider } from "../../src/targets/aws/terraform-provider.ts";
 import { heldLock, TerraformDriver } from "../../src/terraform/driver.ts";
 
 describe("TerraformDriver.resourceCount", () => {
@@ -90,7 +91,7 @@ describe("TerraformDriver running terraform", () => {
       binary,
       stackDir: dir,
       scratchDir: join(dir, "scratch"),
-      installation: { pluginCacheDir: join(dir, "plugins") },
+      installation: { provider: awsTerraformProvider, pluginCacheDir: join(dir, "plugins") },
       providerEnv: ["AWS_"],
       ...options,
     });
@@ -202,8 +203,14 @@ describe("TerraformDriver running terraform", () => {
     });
     await assert.rejects(driverWith(binary).init(), (error: BurstError) => {
       assert.equal(error.exitCode, 3);
-      assert.match(error.message, /the provider registry \(registry\.terraform\.io\) is unreachable/);
-      assert.match(error.hint ?? "", /BURST_TF_PLUGIN_MIRROR/);
+      assert.match(
+        error.message,
+        /the provider registry \(registry\.terraform\.io\) is unreachable, so the AWS provider cannot be downloaded$/,
+      );
+      assert.equal(
+        error.hint,
+        "run where registry.terraform.io is reachable, or point burst at a provider mirror holding hashicorp/aws 5.100.0 with BURST_TF_PLUGIN_MIRROR (docs/aws.md)",
+      );
       return true;
     });
   });

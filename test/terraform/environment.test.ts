@@ -1,8 +1,8 @@
 // What terraform is given of the CLI's environment: its own variables and its providers', no other.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { awsProviderEnv } from "../../src/targets/aws/terraform-provider.ts";
 import { terraformEnvFrom } from "../../src/terraform/driver.ts";
-import { awsProviderEnv } from "../../src/terraform/provider-installation.ts";
 
 const cliEnv = {
   PATH: "/usr/bin:/bin",

@@ -7,9 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BurstError } from "../../src/errors.ts";
+import { awsTerraformProvider as provider } from "../../src/targets/aws/terraform-provider.ts";
 import {
-  awsProviderSource,
-  awsProviderVersion,
   defaultMirrorCandidates,
   mirrorCliConfig,
   mirrorRecordFile,
@@ -25,37 +24,45 @@ let emptyMirror: string;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "burst-provider-"));
   mirror = join(dir, "mirror");
-  const providerDir = join(mirror, awsProviderSource, awsProviderVersion, platform());
+  const providerDir = join(mirror, provider.source, provider.version, platform());
   await mkdir(providerDir, { recursive: true });
-  await writeFile(join(providerDir, `terraform-provider-aws_v${awsProviderVersion}_x5`), "");
+  await writeFile(join(providerDir, `terraform-provider-aws_v${provider.version}_x5`), "");
   emptyMirror = join(dir, "empty-mirror");
-  await mkdir(join(emptyMirror, awsProviderSource, "5.0.0", platform()), { recursive: true });
+  await mkdir(join(emptyMirror, provider.source, "5.0.0", platform()), { recursive: true });
 });
 after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
 describe("providerInstallation", () => {
+  test("a target whose stacks pin no provider (local) gets the shared cache and no mirror check", () => {
+    const cache = join(dir, "cache-none");
+    assert.deepEqual(providerInstallation({ BURST_TF_PLUGIN_MIRROR: emptyMirror }, cache, undefined), {
+      pluginCacheDir: join(cache, "terraform", "plugin-cache"),
+    });
+  });
+
   test("BURST_TF_PLUGIN_MIRROR holding the pinned provider is used, beside the shared cache", () => {
     const cache = join(dir, "cache-a");
-    assert.deepEqual(providerInstallation({ BURST_TF_PLUGIN_MIRROR: mirror }, cache), {
+    assert.deepEqual(providerInstallation({ BURST_TF_PLUGIN_MIRROR: mirror }, cache, provider), {
       mirror,
+      provider,
       pluginCacheDir: join(cache, "terraform", "plugin-cache"),
     });
   });
 
   test("BURST_TF_PLUGIN_MIRROR without the pinned provider is bad input naming the file it looked for", () => {
     assert.throws(
-      () => providerInstallation({ BURST_TF_PLUGIN_MIRROR: emptyMirror }, join(dir, "cache-b")),
+      () => providerInstallation({ BURST_TF_PLUGIN_MIRROR: emptyMirror }, join(dir, "cache-b"), provider),
       (error: unknown) => {
         assert.ok(error instanceof BurstError);
         assert.equal(error.exitCode, 2);
         assert.equal(error.keyPath, "BURST_TF_PLUGIN_MIRROR");
         assert.equal(
           error.message,
-          `BURST_TF_PLUGIN_MIRROR=${emptyMirror} does not hold ${awsProviderSource} ${awsProviderVersion} for ${platform()}`,
+          `BURST_TF_PLUGIN_MIRROR=${emptyMirror} does not hold ${provider.source} ${provider.version} for ${platform()}`,
         );
-        assert.match(error.hint ?? "", new RegExp(`terraform-provider-aws_v${awsProviderVersion}_x5; unset it`));
+        assert.match(error.hint ?? "", new RegExp(`terraform-provider-aws_v${provider.version}_x5; unset it`));
         return true;
       },
     );
@@ -63,12 +70,15 @@ describe("providerInstallation", () => {
 
   test("without the variable, the mirror setup recorded; a recorded mirror that lost the provider is ignored", async () => {
     const cache = join(dir, "cache-c");
-    assert.deepEqual(providerInstallation({}, cache), { pluginCacheDir: join(cache, "terraform", "plugin-cache") });
+    assert.deepEqual(providerInstallation({}, cache, provider), {
+      provider,
+      pluginCacheDir: join(cache, "terraform", "plugin-cache"),
+    });
     await mkdir(join(cache, "terraform"), { recursive: true });
     await writeFile(mirrorRecordFile(cache), `${mirror}\n`);
-    assert.equal(providerInstallation({}, cache).mirror, mirror);
+    assert.equal(providerInstallation({}, cache, provider).mirror, mirror);
     await writeFile(mirrorRecordFile(cache), `${emptyMirror}\n`);
-    assert.equal(providerInstallation({}, cache).mirror, undefined);
+    assert.equal(providerInstallation({}, cache, provider).mirror, undefined);
   });
 });
 
@@ -76,9 +86,9 @@ describe("recordProviderMirror (setup's step)", () => {
   test("records the first mirror that holds the provider, and forgets it once none does", async () => {
     const cache = join(dir, "cache-d");
     const home = join(dir, "home-without-mirrors");
-    assert.equal(await recordProviderMirror({ BURST_TF_PLUGIN_MIRROR: mirror }, cache, home), mirror);
+    assert.equal(await recordProviderMirror({ BURST_TF_PLUGIN_MIRROR: mirror }, cache, home, provider), mirror);
     assert.equal(readFileSync(mirrorRecordFile(cache), "utf8"), `${mirror}\n`);
-    const found = await recordProviderMirror({ BURST_TF_PLUGIN_MIRROR: emptyMirror }, cache, home);
+    const found = await recordProviderMirror({ BURST_TF_PLUGIN_MIRROR: emptyMirror }, cache, home, provider);
     if (found === undefined) {
       assert.equal(existsSync(mirrorRecordFile(cache)), false, "a record of a mirror that is gone is removed");
     } else {
@@ -101,10 +111,10 @@ describe("recordProviderMirror (setup's step)", () => {
 describe("terraformInstallEnv", () => {
   test("with a mirror: a CLI config that takes only hashicorp/aws from it", async () => {
     const scratch = join(dir, "scratch-a");
-    const env = await terraformInstallEnv({ mirror, pluginCacheDir: join(dir, "pc") }, scratch, {});
+    const env = await terraformInstallEnv({ mirror, provider, pluginCacheDir: join(dir, "pc") }, scratch, {});
     assert.deepEqual(env, { TF_CLI_CONFIG_FILE: join(scratch, "terraform-cli.tfrc") });
     const config = await readFile(join(scratch, "terraform-cli.tfrc"), "utf8");
-    assert.equal(config, mirrorCliConfig(mirror));
+    assert.equal(config, mirrorCliConfig(mirror, provider.source));
     assert.match(
       config,
       /filesystem_mirror \{\n {4}path {4}= ".*\/mirror"\n {4}include = \["registry\.terraform\.io\/hashicorp\/aws"\]/,
@@ -150,6 +160,6 @@ describe("the pinned AWS provider", () => {
     const cdktf = JSON.parse(readFileSync(new URL("../../cdktf.json", import.meta.url), "utf8")) as {
       terraformProviders: string[];
     };
-    assert.deepEqual(cdktf.terraformProviders, [`hashicorp/aws@${awsProviderVersion}`]);
+    assert.deepEqual(cdktf.terraformProviders, [`hashicorp/aws@${provider.version}`]);
   });
 });

@@ -7,7 +7,11 @@ import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { awsProviderSource, awsProviderVersion, platform } from "../../src/terraform/provider-installation.ts";
+import { awsTerraformProvider } from "../../src/targets/aws/terraform-provider.ts";
+import { platform } from "../../src/terraform/provider-installation.ts";
+
+const { source: awsProviderSource, version: awsProviderVersion } = awsTerraformProvider;
+
 import { synthSparkCluster } from "../../stacks/aws/cluster-app.ts";
 import { synthVpcStack } from "../../stacks/aws/vpc-app.ts";
 import { realProviderDriver, realProviderInstallation } from "../helpers/terraform.ts";

@@ -55,7 +55,7 @@ export async function prepareAndSynth(
   // A launch refuses before synthesizing; a dry run shows the plan first, then refuses (plan.ts).
   if (mode === "launch") enforceCostLimit(run.spec, prepared);
   const synth = prepared.synth(join(place.runDir, "stack"));
-  return { prepared, synth, terraformEnv: target.terraformEnv };
+  return { prepared, synth, terraformEnv: target.terraformEnv, terraformProvider: target.terraformProvider };
 }
 
 /** synth: the run's folder, the target's preparation, the stack, and the record that finds it again. */
@@ -71,7 +71,7 @@ export async function synth(scope: RunScope, run: ValidatedRun, place: RunPlace)
       binary: terraform.binary,
       stackDir: synth.stackDir,
       scratchDir: runDir,
-      installation: providerInstallation(process.env, cacheRoot()),
+      installation: providerInstallation(process.env, cacheRoot(), synthesized.terraformProvider),
       secrets: scope.secrets,
       logFile: join(runDir, "terraform.log"),
       providerEnv: synthesized.terraformEnv,

@@ -31,6 +31,7 @@ export async function waitReady(
       timeoutMs,
       signal,
       onProgress: (node, step) => sink({ type: "info", message: `${node}: ${step}` }),
+      hints: prepared.nodeBootHints,
     });
   }
   const node = await RemoteNode.connect(endpoint, { waitMs: 60_000, signal });

@@ -3,10 +3,10 @@
 
 import { debianOwnerId, instanceArchitecture } from "../../../stacks/aws/node-image-lookup.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
-import { type CostEstimate, estimateCost, unknownCostReason } from "../../cost/estimate.ts";
-import { priceTableSource } from "../../cost/prices.ts";
 import type { Spec } from "../../runspec/types.ts";
 import { type CallerCidr, callerCidrVariable } from "./caller-cidr.ts";
+import { type CostEstimate, estimateCost, unknownCostReason } from "./cost-estimate.ts";
+import { priceTableSource } from "./prices.ts";
 
 export interface CostBasis {
   readonly expectedMinutes: number;

@@ -4,20 +4,21 @@ import { type CapacityAttempt, nextCapacityAttempt } from "../../../stacks/aws/c
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
-import { unknownCostReason } from "../../cost/estimate.ts";
 import { infraError } from "../../errors.ts";
 import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { destroyStack } from "../../terraform/destroy.ts";
-import { awsProviderEnv } from "../../terraform/provider-installation.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
+import { awsBootHints } from "./boot-hints.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
+import { unknownCostHint, unknownCostReason } from "./cost-estimate.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
 import { readConsoleOnce, readHostKeyFromConsole } from "./host-key.ts";
 import { type AddressLookup, ec2AddressLookup, pickMasterAddress } from "./master-address.ts";
 import { deliverSparkAuthSecret } from "./node-secrets.ts";
 import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
 import { type AwsLeftoverOptions, awsLeftovers } from "./sweeper.ts";
+import { awsProviderEnv, awsTerraformProvider } from "./terraform-provider.ts";
 import { requireVpcOutputs } from "./vpc-outputs.ts";
 
 export interface AwsTargetOptions {
@@ -42,11 +43,12 @@ const defaultHostKeyPollMs = 5_000;
 
 /** The aws target: one run's Spark cluster on EC2 in the VPC ops deployed (docs/aws.md). */
 export function createAwsTarget(options: AwsTargetOptions = {}): Target {
+  const terraform = { terraformEnv: awsProviderEnv, terraformProvider: awsTerraformProvider };
   return {
     name: "aws",
-    terraformEnv: awsProviderEnv,
+    ...terraform,
     prepare: (context, mode) => prepareAws(context, mode, options),
-    destroy: (stack, onEvent) => destroyStack(stack, awsProviderEnv, onEvent),
+    destroy: (stack, onEvent) => destroyStack(stack, terraform, onEvent),
     leftovers: awsLeftovers(options.leftovers),
   };
 }
@@ -194,6 +196,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         signal,
       });
     },
+    nodeBootHints: awsBootHints,
     nodeConsoles(outputs: ClusterOutputs) {
       // The stack lists the master first in nodeIds, then the workers.
       return outputs.nodeIds.map((instanceId, index) => ({
@@ -208,7 +211,9 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     createBuckets: false,
     // The private key stays in a 0600 file; the Spark secret is masked wherever burst prints.
     secrets: [sparkAuthSecret],
-    ...(unknownCostReason(cost) === undefined ? { costUsd: cost.totalUsd } : { costUnknown: unknownCostReason(cost) }),
+    ...(unknownCostReason(cost) === undefined
+      ? { costUsd: cost.totalUsd }
+      : { costUnknown: unknownCostReason(cost), costUnknownHint: unknownCostHint }),
     view: {
       plan: planLines(baseProps, caller, basis, cost),
       browse(uri: string) {

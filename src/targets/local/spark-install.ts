@@ -13,7 +13,7 @@ import { infraError } from "../../errors.ts";
 import { cacheRoot } from "../../home.ts";
 import { heartbeat, type Log, mustRun, seconds } from "../../install/command.ts";
 import { commitInstall, sweepTempSiblings, tempSibling, withLock } from "../../install/lock.ts";
-import { formatCoordinate } from "./maven.ts";
+import { formatCoordinate } from "../../install/maven.ts";
 import { checkJava, findPython, pythonHint } from "./probes.ts";
 import {
   committerCoordinate,

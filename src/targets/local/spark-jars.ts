@@ -9,7 +9,7 @@ import { hadoopCloudVersion, type SparkLine } from "../../../stacks/shared/spark
 import { infraError } from "../../errors.ts";
 import { cacheRoot } from "../../home.ts";
 import type { Log } from "../../install/command.ts";
-import { awsSdkBundleFor, type Coordinate, cachedArtifact, formatCoordinate } from "./maven.ts";
+import { awsSdkBundleFor, type Coordinate, cachedArtifact, formatCoordinate } from "../../install/maven.ts";
 
 /** A jar placed in SPARK_HOME/jars: its Maven coordinate and file name. */
 export interface PlacedJar {

@@ -27,7 +27,7 @@ export const localTarget: Target = {
   name: "local",
   // Only terraform's built-in resources: no provider reads the CLI's environment.
   terraformEnv: [],
-  destroy: (stack, onEvent) => destroyStack(stack, [], onEvent),
+  destroy: (stack, onEvent) => destroyStack(stack, { terraformEnv: [] }, onEvent),
   async prepare(context: RunContext, mode: PrepareMode): Promise<PreparedCluster> {
     const { spec, params, runDir } = context;
     // The stack app (CDKTF) loads for runs only: not for down or gc.

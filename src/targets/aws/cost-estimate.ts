@@ -93,9 +93,13 @@ export function estimateCost(input: CostInput): CostEstimate {
   };
 }
 
+/** What a user can do when the estimate is not a price (maxCostUsd then refuses the run). */
+export const unknownCostHint =
+  "pick an instance type and region the price table covers (src/targets/aws/prices.ts; add the price there)";
+
 /** Why the estimate is not a price (a lower bound at best), or undefined when every part is priced. */
 export function unknownCostReason(estimate: CostEstimate): string | undefined {
-  const table = `burst's price table (${priceTableSource.asOf}, src/cost/prices.ts)`;
+  const table = `burst's price table (${priceTableSource.asOf}, src/targets/aws/prices.ts)`;
   if (estimate.unpricedRegion !== undefined) {
     return `${table} has no prices for region ${estimate.unpricedRegion} (it covers ${pricedRegions.join(", ")})`;
   }

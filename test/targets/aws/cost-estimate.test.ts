@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { estimateCost, unknownCostReason } from "../../src/cost/estimate.ts";
-import { onDemandPerHourUsd, priceTableSource, typicalSpotFraction } from "../../src/cost/prices.ts";
+import { estimateCost, unknownCostReason } from "../../../src/targets/aws/cost-estimate.ts";
+import { onDemandPerHourUsd, priceTableSource, typicalSpotFraction } from "../../../src/targets/aws/prices.ts";
 
 const base = {
   region: "us-east-1",

@@ -1,4 +1,5 @@
-// Maven Central artifacts for the local Spark runtime (hadoop-aws and its AWS SDK bundle):
+// Maven Central artifacts, shared by both targets: the local Spark runtime's jars (hadoop-aws and
+// its AWS SDK bundle) and the repository `npm run vpc -- stage` fetches the nodes' jars from;
 // versions read from the POMs (no hard-coded SDK version), every download checked against the
 // repository's .sha1, artifacts cached once under <cache>/maven in the standard repository layout.
 
@@ -8,8 +9,8 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { infraError } from "../../errors.ts";
-import { retry } from "../../util/retry.ts";
+import { infraError } from "../errors.ts";
+import { retry } from "../util/retry.ts";
 
 export interface Coordinate {
   readonly groupId: string;

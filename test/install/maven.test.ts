@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { downloadVerified, fetchText } from "../../../src/targets/local/maven.ts";
+import { downloadVerified, fetchText } from "../../src/install/maven.ts";
 
 const jar = Buffer.from("not really a jar\n");
 const sha1 = createHash("sha1").update(jar).digest("hex");

@@ -1,0 +1,227 @@
+// `npm run vpc -- synth|plan|deploy|destroy|outputs|stage`: the long-lived VPC stack, for ops.
+// Synthesizes stacks/aws/vpc-stack.ts and drives the terraform CLI on it; scripts/vpc.ts is its entry.
+
+import { tmpdir } from "node:os";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import type { NodeArtifact } from "../../../stacks/aws/artifacts.ts";
+import { describeSupportedSparkVersions, SUPPORTED_SPARK_VERSIONS } from "../../../stacks/shared/spark-versions.ts";
+import { badInput, ExitCode } from "../../errors.ts";
+import { cacheRoot } from "../../home.ts";
+import { mavenRepo } from "../../install/maven.ts";
+import { resolveParams, storeFromEnv, vpcOutputEntries, writeParams } from "../../params/index.ts";
+import type { Params, VpcOutputs } from "../../params/types.ts";
+import { ensureTerraform } from "../../terraform/binary.ts";
+import { TerraformDriver } from "../../terraform/driver.ts";
+import type { TerraformEvent } from "../../terraform/events.ts";
+import { providerInstallation } from "../../terraform/provider-installation.ts";
+import { awsEndpointsFromEnv } from "./endpoints.ts";
+import { awsProviderEnv, awsTerraformProvider } from "./terraform-provider.ts";
+
+const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>]
+       npm run vpc -- stage [--spark <version>]... [--from <file|folder|url>]... [--config <dir>]
+
+  synth     write the VPC stack to cdktf.out/stacks/vpc and print where
+  plan      show what deploy would change
+  deploy    create or update the VPC (plans only, unless --yes), then print its outputs
+  destroy   delete the VPC (plans only, unless --yes)
+  outputs   print the deployed VPC's outputs (the burst/vpc/<vpcName>/... parameters)
+  stage     put Spark and the s3a jars nodes download into the VPC's artifacts bucket, each
+            checked against its pinned SHA-512 first; what is already there is skipped.
+            --spark: the versions (default: every version aws/sparkSha512 pins); --from: where
+            the files are (matched by file name; default: aws/sparkMirror and Maven Central)
+
+Environment: TERRAFORM_BINARY_NAME (terraform or tofu), BURST_TF_PLUGIN_MIRROR (a local mirror of
+hashicorp/aws 5.100.0), AWS credentials and AWS_ENDPOINT_URL[_<SERVICE>] as for the AWS CLI.`;
+
+const commands = ["synth", "plan", "deploy", "destroy", "outputs", "stage"] as const;
+type Command = (typeof commands)[number];
+
+/** `npm run vpc -- <argv>`: its exit code; bad input and failures are thrown as BurstErrors. */
+export async function vpcCommand(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      yes: { type: "boolean", default: false },
+      config: { type: "string", default: "config" },
+      spark: { type: "string", multiple: true, default: [] },
+      from: { type: "string", multiple: true, default: [] },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const command = positionals[0] as Command | undefined;
+  if (values.help || command === undefined || !commands.includes(command)) {
+    console.log(usage);
+    return values.help ? ExitCode.ok : ExitCode.badInput;
+  }
+
+  // CDKTF and the AWS bindings load only here, not for --help.
+  const [{ synthVpcStack }, { vpcOutputNames }] = await Promise.all([
+    import("../../../stacks/aws/vpc-app.ts"),
+    import("../../../stacks/aws/vpc-stack.ts"),
+  ]);
+  const choice = storeFromEnv(process.env, { configDir: resolve(values.config) });
+  const params = await resolveParams({ store: choice.store, env: process.env });
+  const config = { aws: params.aws, vpcConfig: params.vpcConfig };
+  // What stage would upload is settled (and refused when unpinned) before terraform runs.
+  const toStage = command === "stage" ? await stagePlan(params, values.spark) : [];
+  const stackDir = synthVpcStack({
+    ...config,
+    outdir: resolve("cdktf.out"),
+    localStateDir: resolve(".burst", "state"),
+    endpoints: awsEndpointsFromEnv(process.env),
+  });
+  if (command === "synth") {
+    console.log(`VPC stack "${config.aws.vpcName}" synthesized into ${stackDir}`);
+    return ExitCode.ok;
+  }
+
+  const terraform = await ensureTerraform((line) => console.error(line));
+  const driver = new TerraformDriver({
+    binary: terraform.binary,
+    stackDir,
+    scratchDir: resolve(stackDir, ".burst"),
+    installation: providerInstallation(process.env, cacheRoot(), awsTerraformProvider),
+    providerEnv: awsProviderEnv,
+    // terraform's own text (init, plan) is progress: stderr, so that stdout stays the outputs' JSON.
+    // apply/destroy print JSON events instead, shown below as one line per resource.
+    onOutput: (line) => {
+      if (!line.startsWith("{")) console.error(line);
+    },
+  });
+  await driver.init();
+  if (command === "outputs") {
+    console.log(JSON.stringify(await deployedOutputs(driver, vpcOutputNames), null, 2));
+    return ExitCode.ok;
+  }
+  if (command === "stage") {
+    const bucket = String((await deployedOutputs(driver, vpcOutputNames)).artifactsBucket);
+    await stage(bucket, config.aws.region, toStage, values.from);
+    return ExitCode.ok;
+  }
+  const destroy = command === "destroy";
+  if (command === "plan" || !values.yes) {
+    await driver.plan({ destroy });
+    if (command !== "plan") console.log(`\nNothing changed. Re-run with --yes to ${command}.`);
+    return ExitCode.ok;
+  }
+  if (destroy) {
+    await driver.destroy(showEvent);
+    console.log(`VPC "${config.aws.vpcName}" destroyed`);
+    return ExitCode.ok;
+  }
+  await driver.apply(showEvent);
+  const outputs = await deployedOutputs(driver, vpcOutputNames);
+  await publishVpcOutputs(config.aws.vpcName, params.prefix, outputs, vpcOutputNames, choice.consul);
+  console.log("Next, once per region: npm run vpc -- stage (Spark and the s3a jars nodes download)");
+  return ExitCode.ok;
+}
+
+/** The artifacts of every Spark version to stage; bad input when a version is unknown or unpinned. */
+async function stagePlan(params: Params, versions: readonly string[]): Promise<NodeArtifact[]> {
+  const { nodeArtifacts, unpinnedSparkError } = await import("../../../stacks/aws/artifacts.ts");
+  const pins = params.aws.sparkSha512 ?? [];
+  const pinned = pins.map((pin) => pin.split(":")[0] ?? "");
+  const wanted = versions.length > 0 ? versions : pinned;
+  if (wanted.length === 0) {
+    throw unpinnedSparkError(params.defaults.spark, "stage checks each tarball against its pin before uploading it");
+  }
+  return wanted
+    .flatMap((version) => {
+      if (!SUPPORTED_SPARK_VERSIONS.includes(version)) {
+        throw badInput(`--spark ${version} is not a Spark version burst supports`, {
+          hint: `one of ${describeSupportedSparkVersions()}`,
+        });
+      }
+      const artifacts = nodeArtifacts(version, {
+        sparkMirror: params.aws.sparkMirror,
+        mavenRepo: mavenRepo(),
+        sparkSha512: pins,
+      });
+      if (!pinned.includes(version))
+        throw unpinnedSparkError(version, "stage checks the tarball against it before uploading it");
+      return artifacts;
+    })
+    .filter((artifact, index, all) => all.findIndex((other) => other.key === artifact.key) === index);
+}
+
+/** Uploads what the bucket lacks; one line per object. */
+async function stage(bucket: string, region: string, artifacts: readonly NodeArtifact[], sources: readonly string[]) {
+  const [{ S3Client }, { stageArtifacts }] = await Promise.all([
+    import("@aws-sdk/client-s3"),
+    import("./stage-artifacts.ts"),
+  ]);
+  const endpoint = awsEndpointsFromEnv(process.env).s3;
+  // Emulated S3 (AWS_ENDPOINT_URL*) is addressed path-style, as the provider does.
+  const client = new S3Client({
+    region,
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    requestChecksumCalculation: "WHEN_REQUIRED",
+  });
+  try {
+    console.log(`Staging ${artifacts.length} files in s3://${bucket}/`);
+    const staged = await stageArtifacts({
+      client,
+      bucket,
+      artifacts,
+      sources,
+      scratchDir: tmpdir(),
+      log: (line) => console.log(line),
+    });
+    const uploaded = staged.filter((item) => item.action === "uploaded").length;
+    console.log(`Staged: ${uploaded} uploaded, ${staged.length - uploaded} already there`);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** One line per resource as terraform creates or deletes it. */
+function showEvent(event: TerraformEvent): void {
+  if (event.type === "resource-done") console.log(`  ${event.action} ${event.address} (${event.seconds}s)`);
+  if (event.type === "resource-failed") console.error(`  ${event.action} ${event.address} failed`);
+}
+
+/** The VPC's outputs from its state; bad input when the VPC was never deployed. */
+async function deployedOutputs(
+  driver: TerraformDriver,
+  outputNames: readonly string[],
+): Promise<Record<string, unknown>> {
+  const outputs = await driver.outputs();
+  const missing = outputNames.filter((name) => outputs[name] === undefined);
+  if (missing.length > 0) {
+    throw badInput(`the VPC is not deployed (no ${missing.join(", ")} in its state)`, {
+      hint: "npm run vpc -- deploy --yes",
+    });
+  }
+  return outputs;
+}
+
+/**
+ * Hands the VPC's outputs to every burst: they become <prefix>vpc/<vpcName>/... in Consul
+ * (written by the tool after apply: the Consul provider cannot be downloaded here, and this
+ * keeps the stack provider-light). Without Consul they are printed for config/vpc.yml.
+ */
+async function publishVpcOutputs(
+  vpcName: string,
+  prefix: string,
+  outputs: Record<string, unknown>,
+  outputNames: readonly string[],
+  consul: Parameters<typeof writeParams>[0] | undefined,
+): Promise<void> {
+  const vpc: VpcOutputs = {
+    vpcId: String(outputs.vpcId),
+    subnetIds: (outputs.subnetIds as string[] | undefined) ?? [],
+    securityGroupId: String(outputs.securityGroupId),
+    instanceProfileName: String(outputs.instanceProfileName),
+    artifactsBucket: String(outputs.artifactsBucket),
+  };
+  const entries = vpcOutputEntries(vpcName, vpc);
+  if (consul) {
+    await writeParams(consul, entries, { prefix });
+    console.log(`VPC outputs written to Consul under ${prefix}vpc/${vpcName}/`);
+    return;
+  }
+  console.log(`\nCONSUL_HTTP_ADDR is not set; add these under vpc/${vpcName}/ in config/vpc.yml:`);
+  console.log(JSON.stringify(Object.fromEntries(outputNames.map((name) => [name, outputs[name]])), null, 2));
+}
