@@ -100,6 +100,8 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
   let mirrorRequests: string[] = [];
   const privateKeyPath = join(scratch, "id_ed25519");
   const timings: Record<string, number> = {};
+  /** Each boot of both nodes, in order: how long it took and how it ended. */
+  const attempts: { ms: number; outcome: string }[] = [];
   const steps: string[] = [];
   const sparkAuthSecret = randomBytes(32).toString("hex");
 
@@ -217,10 +219,8 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
         { waitMs: minutes(2) },
       );
     };
-    const bringUp = async (hostKeyWaitMs: number) => {
-      const start = Date.now();
-      master = await boot("burst-master", namespaces[0] ?? "", masterData);
-      worker = await boot("burst-worker", namespaces[1] ?? "", workerData);
+    /** Waits until both booted nodes have their secret and report ready (the user data ran to its end). */
+    const awaitReady = async (hostKeyWaitMs: number, start: number) => {
       const stop = new AbortController();
       try {
         await Promise.all([
@@ -240,20 +240,44 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
       } finally {
         stop.abort();
       }
-      timings.bootToReady = Date.now() - start;
     };
-    try {
-      // A node prints its host key seconds into its user data; two minutes is ample.
-      await bringUp(minutes(2));
-    } catch (error) {
-      // Once, and only when a container never got as far as its user data (systemd-nspawn or the
-      // container's own boot, not what burst synthesized): boot both again, saying why. A node
-      // whose user data ran and still printed no key, or failed, fails the test here.
-      if ([master, worker].every((node) => node !== undefined && reachedUserData(node))) throw error;
-      console.log(`booting both nodes again: a container never reached its user data.\n${(error as Error).message}`);
-      for (const container of [master, worker]) await container.stop();
-      steps.push("(booted again)");
-      await bringUp(minutes(5));
+    // At most two boots of both nodes; a second only when a container never got as far as
+    // cloud-init's final stage (systemd-nspawn or the container's own boot, not what burst
+    // synthesized). Each attempt is counted and reported by its own test below, never silently.
+    // A node whose user data ran and still printed no key, or failed, fails at once; so does a
+    // boot that throws (the harness could not start a container), with its own error.
+    for (const hostKeyWaitMs of [minutes(2), minutes(5)]) {
+      const start = Date.now();
+      master = await boot("burst-master", namespaces[0] ?? "", masterData);
+      worker = await boot("burst-worker", namespaces[1] ?? "", workerData);
+      try {
+        // A node prints its host key seconds into its user data; two minutes is ample.
+        await awaitReady(hostKeyWaitMs, start);
+        attempts.push({ ms: Date.now() - start, outcome: "ready" });
+        timings[`bootAttempt${attempts.length}`] = Date.now() - start;
+        timings.bootToReady = Date.now() - start;
+        break;
+      } catch (error) {
+        const stuck = [master, worker].filter((container) => !reachedUserData(container)).map(({ name }) => name);
+        const outcome =
+          stuck.length > 0
+            ? `${stuck.join(" and ")} never reached cloud-init's final stage`
+            : "failed after its user data ran";
+        attempts.push({ ms: Date.now() - start, outcome });
+        timings[`bootAttempt${attempts.length}`] = Date.now() - start;
+        if (stuck.length === 0 || attempts.length === 2) {
+          const before = attempts
+            .slice(0, -1)
+            .map((attempt, i) => `attempt ${i + 1}: ${attempt.outcome}; `)
+            .join("");
+          throw new Error(`boot attempt ${attempts.length} of 2: ${outcome} (${before}${(error as Error).message})`, {
+            cause: error,
+          });
+        }
+        for (const container of [master, worker]) await container.stop();
+        // The nodes' reports of the failed attempt, printed with the steps once the file ends.
+        steps.push(`(attempt ${attempts.length}: ${outcome}; booted both again)\n${(error as Error).message}`);
+      }
     }
   });
 
@@ -266,6 +290,15 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     rmSync(scratch, { recursive: true, force: true });
     if (steps.length > 0) console.log(`node steps (since launch):\n  ${steps.join("\n  ")}`);
     console.log(`timings: ${JSON.stringify(timings)}`);
+  });
+
+  it("boots both nodes in at most two attempts, and reports how many it took", (t) => {
+    const described = attempts.map(
+      (attempt, i) => `${i + 1}: ${attempt.outcome} in ${(attempt.ms / 1000).toFixed(0)} s`,
+    );
+    t.diagnostic(`boot attempts: ${attempts.length} (${described.join("; ")})`);
+    assert.equal(attempts.at(-1)?.outcome, "ready");
+    assert.ok(attempts.length <= 2, described.join("; "));
   });
 
   it("runs the role through cloud-init on both nodes: the master and the worker report ready", () => {
