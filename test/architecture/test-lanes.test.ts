@@ -7,14 +7,18 @@
 // helper that does, followed through the helpers that call each other.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, normalize } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import ts from "typescript";
+import type * as TypeScript from "typescript";
+import type { CallExpression, Identifier, Node, StringLiteral } from "typescript";
 import { run } from "../../src/util/exec.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+// Required, not imported: an ESM import of its 9 MB CommonJS file scans it for exports first (~0.7 s).
+const ts = createRequire(import.meta.url)("typescript") as typeof TypeScript;
 
 /** Programs a unit test may not start (the shell's own tools, git and python3 are allowed). */
 const programs = new Set([
@@ -81,7 +85,7 @@ interface Analysis {
   readonly file: Declaration;
 }
 
-const calleeName = (call: ts.CallExpression): string | undefined =>
+const calleeName = (call: CallExpression): string | undefined =>
   ts.isIdentifier(call.expression)
     ? call.expression.text
     : ts.isPropertyAccessExpression(call.expression)
@@ -89,14 +93,14 @@ const calleeName = (call: ts.CallExpression): string | undefined =>
       : undefined;
 
 /** The program a spawning call starts, when its first argument names it. */
-function programOf(call: ts.CallExpression): string | undefined {
+function programOf(call: CallExpression): string | undefined {
   const name = calleeName(call);
   const first = call.arguments[0];
   if (!first) return undefined;
   if (name === "which") {
     // Looking a program up is the first step of running it (`which("terraform") ?? which("tofu")`).
     let found: string | undefined;
-    const visit = (node: ts.Node): void => {
+    const visit = (node: Node): void => {
       if (ts.isStringLiteralLike(node) && programs.has(node.text)) found = node.text;
       ts.forEachChild(node, visit);
     };
@@ -110,7 +114,7 @@ function programOf(call: ts.CallExpression): string | undefined {
 }
 
 /** `x.name`, `{ name: … }`, a method or field named so: a member, not a mention of a declaration. */
-const isMemberName = (node: ts.Identifier): boolean => {
+const isMemberName = (node: Identifier): boolean => {
   const parent = node.parent;
   return (
     (ts.isPropertyAccessExpression(parent) ||
@@ -123,11 +127,11 @@ const isMemberName = (node: ts.Identifier): boolean => {
 };
 
 /** What one declaration (or the whole file) does: programs it starts by name, and the names it mentions. */
-function scanned(root: ts.Node, exported = false): Declaration {
+function scanned(root: Node, exported = false): Declaration {
   const found: Declaration = { exported, direct: [], mentions: new Set() };
   let spawns = false;
   let nodeBinary = false;
-  const visit = (node: ts.Node): void => {
+  const visit = (node: Node): void => {
     if (ts.isImportDeclaration(node)) return;
     if (ts.isCallExpression(node)) {
       const program = programOf(node);
@@ -155,7 +159,7 @@ function scanned(root: ts.Node, exported = false): Declaration {
   return found;
 }
 
-const isExported = (node: ts.Node): boolean =>
+const isExported = (node: Node): boolean =>
   ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
 
 /** Imports, top-level declarations and the whole file's program starts of one source file. */
@@ -164,7 +168,7 @@ function analyse(file: string, text: string): Analysis {
   const imports = new Map<string, [string, string]>();
   const declarations = new Map<string, Declaration>();
   for (const statement of source.statements.filter(ts.isImportDeclaration)) {
-    const specifier = (statement.moduleSpecifier as ts.StringLiteral).text;
+    const specifier = (statement.moduleSpecifier as StringLiteral).text;
     const bindings = statement.importClause?.namedBindings;
     if (specifier.startsWith(".") && bindings && ts.isNamedImports(bindings)) {
       const module = normalize(join(dirname(file), specifier));
@@ -293,7 +297,10 @@ describe("test lanes: a test that starts a real program says so on its first lin
 
   test("every test file outside test/e2e and test/bench that starts one is marked on line 1", () => {
     assert.ok(testFiles.length > 50, `every test file is read (${testFiles.length})`);
-    assert.deepEqual(unmarked(new Map(testFiles.map((file) => [file, read(file)]))), []);
+    // A file marked on its first line may start anything: only the others need reading.
+    const unitFiles = testFiles.map((file): [string, string] => [file, read(file)]);
+    const candidates = unitFiles.filter(([, text]) => !componentMarker.test(firstLine(text)));
+    assert.deepEqual(unmarked(new Map(candidates)), []);
   });
 });
 
