@@ -40,3 +40,29 @@ test("stop-node stops the node's daemons and does not wait for an exited one to 
   const parent = Number(readFileSync(`/proc/${daemon}/stat`, "utf8").split(") ")[1]?.split(" ")[1]);
   process.kill(parent, "SIGKILL");
 });
+
+test("stop-node stops what left the job's group but carries its sshd's marker, and nothing else", async () => {
+  const node = await mkdtemp(join(tmpdir(), "burst-stop-node-"));
+  // As a job's `setsid some-daemon &` would: its own session, no pid file, the sshd's marker.
+  const start = (marker: string, pidFile: string) =>
+    run("bash", [
+      "-c",
+      `BURST_SSHD_NODE='${marker}' setsid sleep 300 >/dev/null 2>&1 </dev/null & echo $! > ${pidFile}`,
+    ]);
+  await start(node, `${node}-stray`);
+  await start(`${node}-other`, `${node}-unrelated`);
+  const stray = Number(readFileSync(`${node}-stray`, "utf8"));
+  const unrelated = Number(readFileSync(`${node}-unrelated`, "utf8"));
+  try {
+    assert.equal(state(stray), "S", "the stray runs");
+    const stopped = await run("bash", [join(scripts, "stop-node.sh")], {
+      env: { ...process.env, NODE_DIR: node },
+      timeoutMs: 10_000,
+    });
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.ok(state(stray) === undefined || state(stray) === "Z", "the process that left the job's group is stopped");
+    assert.equal(state(unrelated), "S", "a process with another node's marker is left alone");
+  } finally {
+    for (const pid of [stray, unrelated]) if (state(pid) === "S") process.kill(pid, "SIGKILL");
+  }
+});
