@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, describe, test } from "node:test";
 import { freePort } from "../../scripts/servers/ports.ts";
-import { assertNoLeftovers, recordLeftoversAtExit, runProcesses } from "./burst.ts";
+import { assertNoLeftovers, recordLeftoversAtExit, runProcesses, sshSessionGraceMs } from "./burst.ts";
 import { waitFor } from "./wait.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "burst-leftovers-"));
@@ -44,10 +44,9 @@ function started(runDir: string, command: string, argv0?: string): ChildProcess 
   return child;
 }
 
-const gone = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
-const timed = async (work: Promise<unknown>): Promise<number> => {
+const timed = async (work: () => Promise<unknown>): Promise<number> => {
   const began = Date.now();
-  await work;
+  await work();
   return Date.now() - began;
 };
 
@@ -61,10 +60,10 @@ describe("assertNoLeftovers", () => {
     const { runDir } = await plantedRun();
     started(runDir, "exec sleep 30");
     await waitFor("the planted daemon", () => runProcesses(runDir).length === 1, 5_000, 50);
-    const elapsed = await timed(
+    const elapsed = await timed(() =>
       assert.rejects(assertNoLeftovers(runDir), /processes of .* were still running when checked[\s\S]*sleep 30/),
     );
-    assert.ok(elapsed < 1_000, `failed after ${elapsed} ms`);
+    assert.ok(elapsed < sshSessionGraceMs / 2, `failed after ${elapsed} ms: no grace`);
   });
 
   test("a port of the run's stack still listening fails at once", async () => {
@@ -79,26 +78,31 @@ describe("assertNoLeftovers", () => {
     );
     children.push(listener);
     await new Promise((resolve) => listener.stdout?.once("data", resolve));
-    const elapsed = await timed(
+    const elapsed = await timed(() =>
       assert.rejects(
         assertNoLeftovers(runDir),
         new RegExp(`ports of .* were still listening when checked[\\s\\S]*${ports[1]}`),
       ),
     );
-    assert.ok(elapsed < 1_000, `failed after ${elapsed} ms`);
+    assert.ok(elapsed < sshSessionGraceMs / 2, `failed after ${elapsed} ms: no grace`);
   });
 
   test("sshd session processes that end within the grace pass; the check waited for them", async () => {
     const { runDir } = await plantedRun();
-    const session = started(runDir, "sleep 0.8 & wait", "sshd: alice@notty");
-    await waitFor("the planted session", () => runProcesses(runDir).length >= 1, 5_000, 50);
+    const release = join(runDir, "..", "release");
+    // A session whose command runs until the test releases it, a moment into the check.
+    started(runDir, `while [ ! -e ${release} ]; do sleep 0.05; done & wait`, "sshd: alice@notty");
+    await waitFor("the planted session", () => runProcesses(runDir).length >= 2, 5_000, 50);
     assert.ok(
       runProcesses(runDir).every((found) => found.sshSession),
       "the session and its command are sshd's",
     );
-    const elapsed = await timed(assertNoLeftovers(runDir, { sshSessionGraceMs: 3_000 }));
-    assert.ok(gone(session) || runProcesses(runDir).length === 0, "the session ended");
-    assert.ok(elapsed >= 300 && elapsed < 3_000, `waited ${elapsed} ms`);
+    const elapsed = await timed(() => {
+      setTimeout(() => writeFileSync(release, ""), 300);
+      return assertNoLeftovers(runDir, { sshSessionGraceMs: 10_000 });
+    });
+    assert.deepEqual(runProcesses(runDir), [], "the session ended");
+    assert.ok(elapsed >= 290 && elapsed < 10_000, `waited ${elapsed} ms`);
   });
 
   test("sshd session processes that outlive the grace fail", async () => {
