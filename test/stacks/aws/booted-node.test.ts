@@ -42,6 +42,7 @@ import { nodeArtifacts } from "../../../stacks/aws/artifacts.ts";
 import { nodeLayout } from "../../../stacks/aws/bootstrap.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { pythonPackages } from "../../../stacks/shared/node/packages.ts";
+import { type BootAttempt, bootWithOneRetry } from "../../helpers/boot-retry.ts";
 import { blocks, evaluateWithTerraform, masterIpReference, params, type Synthesized, synthCluster } from "./helpers.ts";
 
 const sparkVersion = "3.5.3";
@@ -101,7 +102,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
   const privateKeyPath = join(scratch, "id_ed25519");
   const timings: Record<string, number> = {};
   /** Each boot of both nodes, in order: how long it took and how it ended. */
-  const attempts: { ms: number; outcome: string }[] = [];
+  const attempts: BootAttempt[] = [];
   const steps: string[] = [];
   const sparkAuthSecret = randomBytes(32).toString("hex");
 
@@ -246,39 +247,37 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     // synthesized). Each attempt is counted and reported by its own test below, never silently.
     // A node whose user data ran and still printed no key, or failed, fails at once; so does a
     // boot that throws (the harness could not start a container), with its own error.
-    for (const hostKeyWaitMs of [minutes(2), minutes(5)]) {
-      const start = Date.now();
-      master = await boot("burst-master", namespaces[0] ?? "", masterData);
-      worker = await boot("burst-worker", namespaces[1] ?? "", workerData);
-      try {
-        // A node prints its host key seconds into its user data; two minutes is ample.
-        await awaitReady(hostKeyWaitMs, start);
-        attempts.push({ ms: Date.now() - start, outcome: "ready" });
-        timings[`bootAttempt${attempts.length}`] = Date.now() - start;
-        timings.bootToReady = Date.now() - start;
-        break;
-      } catch (error) {
-        const stuck = [master, worker].filter((container) => !reachedUserData(container)).map(({ name }) => name);
-        const outcome =
-          stuck.length > 0
-            ? `${stuck.join(" and ")} never reached cloud-init's final stage`
-            : "failed after its user data ran";
-        attempts.push({ ms: Date.now() - start, outcome });
-        timings[`bootAttempt${attempts.length}`] = Date.now() - start;
-        if (stuck.length === 0 || attempts.length === 2) {
-          const before = attempts
-            .slice(0, -1)
-            .map((attempt, i) => `attempt ${i + 1}: ${attempt.outcome}; `)
-            .join("");
-          throw new Error(`boot attempt ${attempts.length} of 2: ${outcome} (${before}${(error as Error).message})`, {
-            cause: error,
-          });
+    let booted: NodeContainer[] = [];
+    await bootWithOneRetry(
+      attempts,
+      async (number) => {
+        const start = Date.now();
+        booted = [];
+        master = await boot("burst-master", namespaces[0] ?? "", masterData);
+        booted.push(master);
+        worker = await boot("burst-worker", namespaces[1] ?? "", workerData);
+        booted.push(worker);
+        try {
+          // A node prints its host key seconds into its user data; two minutes is ample.
+          await awaitReady(number === 1 ? minutes(2) : minutes(5), start);
+          timings.bootToReady = Date.now() - start;
+        } finally {
+          timings[`bootAttempt${number}`] = Date.now() - start;
         }
-        for (const container of [master, worker]) await container.stop();
+      },
+      () => {
+        if (booted.length < 2) return undefined; // the harness could not start a container
+        const stuck = booted.filter((container) => !reachedUserData(container)).map(({ name }) => name);
+        return stuck.length > 0 ? `${stuck.join(" and ")} never reached cloud-init's final stage` : undefined;
+      },
+      async (error) => {
+        for (const container of booted) await container.stop();
         // The nodes' reports of the failed attempt, printed with the steps once the file ends.
-        steps.push(`(attempt ${attempts.length}: ${outcome}; booted both again)\n${(error as Error).message}`);
-      }
-    }
+        steps.push(
+          `(attempt ${attempts.length}: ${attempts.at(-1)?.outcome}; booted both again)\n${(error as Error).message}`,
+        );
+      },
+    );
   });
 
   after(async () => {
