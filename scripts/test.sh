@@ -10,7 +10,7 @@
 #   bash scripts/test.sh --unit     the unit tests only (`npm run test:unit`, under a minute): no
 #                                   installs, no setup-tests.sh.
 #   bash scripts/test.sh --list-unit  the files the unit lane runs, one a line.
-#   bash scripts/test.sh FILE...    only those files: npm test -- test/spec/load.test.ts
+#   bash scripts/test.sh FILE...    only those files: npm test -- test/runspec/good-specs.test.ts
 #
 # Unit or component: a test file that starts a real external program (Spark or Java, terraform,
 # moto, Consul, versitygw, sshd, shellcheck, a container), runs burst's CLI or a scripts/*.ts as a

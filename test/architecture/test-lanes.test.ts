@@ -65,7 +65,7 @@ const seeds: Readonly<Record<string, readonly string[]>> = {
   "src/targets/local/spark.ts": ["ensureSpark"],
   "src/targets/local/s3-server.ts": ["ensureS3Server"],
   "src/targets/local/sshd.ts": ["ensureSshd"],
-  "test/helpers/consul.ts": ["consulBinary", "startConsulAgent"],
+  "scripts/servers/consul.ts": ["consulBinary", "startConsulAgent"],
   "test/helpers/standalone-spark.ts": ["startStandaloneSpark"],
 };
 
@@ -279,7 +279,7 @@ describe("test lanes: a test that starts a real program says so on its first lin
       ["test/stacks/aws/helpers.ts", "evaluateWithTerraform"],
       ["test/helpers/terraform.ts", "realProviderDriver"],
       ["test/params/fixtures.ts", "runScript"],
-      ["test/helpers/node-container.ts", "NodeContainer"],
+      ["scripts/servers/node-container.ts", "NodeContainer"],
     ];
     for (const [module, name] of expected) {
       assert.ok(starters.get(module)?.has(name), `${module}: ${name} starts a program`);
