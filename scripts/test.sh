@@ -45,8 +45,10 @@ if [ "${1-}" = "--unit" ]; then
     exit 2
   }
   mapfile -t files < <(unit_files)
-  # Unit tests share nothing on disk or on ports they did not pick themselves: two at a time.
-  exec node --import tsx --test --test-reporter=spec --test-concurrency=2 "${files[@]}"
+  # Unit tests share nothing on disk or on ports they did not pick themselves. Three at a time on
+  # two cores: a third file runs while others wait on their own timers and children (measured on
+  # this machine at load ~7: 27-29 s, against 48-58 s two at a time, for the same CPU time).
+  exec node --import tsx --test --test-reporter=spec --test-concurrency=3 "${files[@]}"
 fi
 bash scripts/setup-tests.sh
 if [ "$#" -gt 0 ]; then
