@@ -7,7 +7,7 @@
 #                                   `bash scripts/setup.sh` once (README); installs the tests' own
 #                                   parts (scripts/setup-tests.sh: Consul, moto, shellcheck, aws CLI)
 #                                   when missing.
-#   bash scripts/test.sh --unit     the unit tests only (`npm run test:unit`, under a minute): no
+#   bash scripts/test.sh --unit     the unit tests only (`npm run test:unit`, about 30 s): no
 #                                   installs, no setup-tests.sh.
 #   bash scripts/test.sh --list-unit  the files the unit lane runs, one a line.
 #   bash scripts/test.sh FILE...    only those files: npm test -- test/runspec/good-specs.test.ts
