@@ -29,8 +29,17 @@ export function artifactPath(c: Coordinate, ext: string): string {
   return `${c.groupId.replaceAll(".", "/")}/${c.artifactId}/${c.version}/${c.artifactId}-${c.version}.${ext}`;
 }
 
+/** How long the first retry waits; later ones double it. Tests of the retries shorten it. */
+export interface RetryWait {
+  readonly firstRetryDelayMs?: number;
+}
+
 /** `fn` up to `tries` times with doubling waits (1 s, 2 s); a 4xx will not heal and fails at once. */
-async function withRetries<T>(what: string, fn: () => Promise<T>, tries = 3): Promise<T> {
+async function withRetries<T>(
+  what: string,
+  fn: () => Promise<T>,
+  { firstRetryDelayMs = 1000 }: RetryWait = {},
+): Promise<T> {
   const fail = (last: unknown) =>
     infraError(`could not download ${what}: ${(last as Error)?.message ?? String(last)}`, {
       hint: `check that ${mavenRepo()} is reachable (set BURST_MAVEN_REPO to use a mirror)`,
@@ -40,8 +49,8 @@ async function withRetries<T>(what: string, fn: () => Promise<T>, tries = 3): Pr
   try {
     return await retry(fn, {
       what: `download ${what}`,
-      attempts: tries,
-      firstDelayMs: 1000,
+      attempts: 3,
+      firstDelayMs: firstRetryDelayMs,
       retryable: (error) => !clientError(error),
       giveUp: ({ lastError }) => fail(lastError),
     });
@@ -68,13 +77,13 @@ async function get(url: string): Promise<Response> {
   return res;
 }
 
-export async function fetchText(url: string): Promise<string> {
-  return withRetries(url, async () => (await get(url)).text());
+export async function fetchText(url: string, wait: RetryWait = {}): Promise<string> {
+  return withRetries(url, async () => (await get(url)).text(), wait);
 }
 
 /** The sha1 Maven Central publishes next to `url` (the file holds the hex digest, sometimes followed by a name). */
-async function publishedSha1(url: string): Promise<string> {
-  const text = await fetchText(`${url}.sha1`);
+async function publishedSha1(url: string, wait: RetryWait): Promise<string> {
+  const text = await fetchText(`${url}.sha1`, wait);
   const sha1 = text.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
   if (!/^[0-9a-f]{40}$/.test(sha1))
     throw infraError(`malformed checksum at ${url}.sha1: ${JSON.stringify(text.slice(0, 80))}`);
@@ -90,42 +99,47 @@ export async function downloadVerified(
   url: string,
   dest: string,
   log: (line: string) => void,
+  wait: RetryWait = {},
 ): Promise<{ sha1: string; bytes: number }> {
-  const expected = await publishedSha1(url);
+  const expected = await publishedSha1(url, wait);
   await mkdir(dirname(dest), { recursive: true });
   const tmp = `${dest}.part-${process.pid}`;
   try {
-    return await withRetries(url, async () => {
-      const res = await get(url);
-      const total = Number(res.headers.get("content-length") ?? 0);
-      const hash = createHash("sha1");
-      let bytes = 0;
-      let lastReport = Date.now();
-      const began = Date.now();
-      const meter = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          if (Date.now() - lastReport > 5000) {
-            lastReport = Date.now();
-            log(`  ${url.split("/").pop()}: ${mib(bytes)}${total ? ` of ${mib(total)}` : ""}`);
-          }
-          cb(null, chunk);
-        },
-      });
-      if (!res.body) throw new Error(`GET ${url}: empty body`);
-      await pipeline(
-        Readable.fromWeb(res.body as import("node:stream/web").ReadableStream),
-        meter,
-        createWriteStream(tmp),
-      );
-      const actual = hash.digest("hex");
-      if (actual !== expected)
-        throw new Error(`sha1 mismatch for ${url}: got ${actual}, Maven Central says ${expected}`);
-      await rename(tmp, dest);
-      log(`  ${url.split("/").pop()}: ${mib(bytes)} in ${((Date.now() - began) / 1000).toFixed(1)} s, sha1 ok`);
-      return { sha1: actual, bytes };
-    });
+    return await withRetries(
+      url,
+      async () => {
+        const res = await get(url);
+        const total = Number(res.headers.get("content-length") ?? 0);
+        const hash = createHash("sha1");
+        let bytes = 0;
+        let lastReport = Date.now();
+        const began = Date.now();
+        const meter = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            hash.update(chunk);
+            bytes += chunk.length;
+            if (Date.now() - lastReport > 5000) {
+              lastReport = Date.now();
+              log(`  ${url.split("/").pop()}: ${mib(bytes)}${total ? ` of ${mib(total)}` : ""}`);
+            }
+            cb(null, chunk);
+          },
+        });
+        if (!res.body) throw new Error(`GET ${url}: empty body`);
+        await pipeline(
+          Readable.fromWeb(res.body as import("node:stream/web").ReadableStream),
+          meter,
+          createWriteStream(tmp),
+        );
+        const actual = hash.digest("hex");
+        if (actual !== expected)
+          throw new Error(`sha1 mismatch for ${url}: got ${actual}, Maven Central says ${expected}`);
+        await rename(tmp, dest);
+        log(`  ${url.split("/").pop()}: ${mib(bytes)} in ${((Date.now() - began) / 1000).toFixed(1)} s, sha1 ok`);
+        return { sha1: actual, bytes };
+      },
+      wait,
+    );
   } finally {
     await rm(tmp, { force: true });
   }

@@ -3,7 +3,8 @@
 // no process, port or state lock behind.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
@@ -240,6 +241,33 @@ results: s3://e2e-results/runs/
     assert.equal(record.destroyed, true);
     assert.equal(record.outcome, "interrupted");
     await assertNoLeftovers(runDir);
+  });
+
+  test("a process the job detaches from its group (setsid) is stopped with the cluster", async () => {
+    const marks = await mkdtemp(join(tmpdir(), "burst-detached-"));
+    const repo = await makeRepo({
+      "detach.sh": `setsid sleep 600 </dev/null >/dev/null 2>&1 &\necho "$!" > ${marks}/pid\necho "detached $!"\n`,
+    });
+    const spec = await writeSpec(`name: detached
+code: { repo: ${repo.dir} }
+job: { type: shell, entrypoint: detach.sh }
+cluster: { workers: 0 }
+results: s3://e2e-results/runs/
+`);
+    const result = await burst([spec], { burstHome });
+    const detached = Number(readFileSync(join(marks, "pid"), "utf8"));
+    try {
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /detached \d+/);
+      const runDir = (await runDirs(burstHome)).sort().pop() ?? "";
+      await assertNoLeftovers(runDir);
+      const alive = existsSync(`/proc/${detached}`) && !/\) Z /.test(readFileSync(`/proc/${detached}/stat`, "utf8"));
+      assert.equal(alive, false, `the detached process ${detached} outlived the cluster`);
+    } finally {
+      const ours =
+        existsSync(`/proc/${detached}`) && readFileSync(`/proc/${detached}/cmdline`, "utf8") === "sleep\x00600\x00";
+      if (ours) process.kill(detached, "SIGKILL");
+    }
   });
 
   test("bad input exits 2 before anything is provisioned", async () => {

@@ -144,6 +144,58 @@ async function sshdSessions(runDir: string): Promise<number[]> {
     .map((match) => Number(match[1]));
 }
 
+/** A worker's web UI port, from the run's synthesized stack (executors' log URLs carry it). */
+function workerUiPort(runDir: string, worker: string): number {
+  const stack = JSON.parse(readFileSync(join(runDir, "stack", "stacks", "cluster", "cdk.tf.json"), "utf8"));
+  const environment = stack.resource.terraform_data[worker].provisioner[0]["local-exec"].environment;
+  return Number(environment.WORKER_UI_PORT);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: Spark's listener events, read by the field names Spark writes.
+type SparkEvent = Record<string, any>;
+
+/** The driver's Spark event log, collected with the results (one JSON event a line). */
+function sparkEventLog(runDir: string): SparkEvent[] {
+  const dir = join(runDir, "results", "logs", "eventlog");
+  const files = existsSync(dir) ? readdirSync(dir) : [];
+  assert.equal(files.length, 1, `one event log collected in ${dir} (found ${files.join(", ")})`);
+  return readFileSync(join(dir, files[0] ?? ""), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as SparkEvent);
+}
+
+/**
+ * What Spark recorded of the killed worker: its executor removed, and every task that executor
+ * was running started again, as a later attempt (not a speculative copy), on the other worker's
+ * executor, where it succeeded.
+ */
+function assertTaskRerunOnOtherWorker(runDir: string): void {
+  const events = sparkEventLog(runDir);
+  const portOf = (executorId: string): number => {
+    const added = events.find((e) => e.Event === "SparkListenerExecutorAdded" && e["Executor ID"] === executorId);
+    const url = String(Object.values(added?.["Executor Info"]?.["Log Urls"] ?? {})[0] ?? "");
+    return Number(/^https?:\/\/[^/]+:(\d+)\//.exec(url)?.[1]);
+  };
+  const removed = events.filter((e) => e.Event === "SparkListenerExecutorRemoved").map((e) => e["Executor ID"]);
+  assert.equal(removed.length, 1, `one executor removed: ${removed.join(", ")}`);
+  const lost = String(removed[0]);
+  assert.equal(portOf(lost), workerUiPort(runDir, "worker_1"), "the removed executor ran on worker-1");
+  const starts: SparkEvent[] = events.filter((e) => e.Event === "SparkListenerTaskStart").map((e) => e["Task Info"]);
+  const interrupted = starts.filter((task) => task["Executor ID"] === lost);
+  assert.ok(interrupted.length > 0, "a task was running on worker-1's executor");
+  for (const task of interrupted) {
+    const rerun = starts.find((again) => again.Index === task.Index && again.Attempt > task.Attempt);
+    assert.ok(rerun, `task ${task.Index} (attempt ${task.Attempt}) was started again after its executor was lost`);
+    assert.equal(rerun.Speculative, false, "a retry, not a speculative copy");
+    assert.equal(portOf(String(rerun["Executor ID"])), workerUiPort(runDir, "worker_2"), "the rerun ran on worker-2");
+    const ended = events.find(
+      (e) => e.Event === "SparkListenerTaskEnd" && e["Task Info"]?.["Task ID"] === rerun["Task ID"],
+    );
+    assert.equal(ended?.["Task End Reason"]?.Reason, "Success", `task ${task.Index}'s rerun succeeded`);
+  }
+}
+
 const explain = (outcome: SparkOutcome): string =>
   `exit ${outcome.code}; run-end ${JSON.stringify(outcome.events.find((e) => e.type === "run-end"))}\nstderr:\n${outcome.stderr.slice(-3000)}`;
 
@@ -219,6 +271,7 @@ describe("fault matrix under a busy PySpark job (1 master + 2 workers)", { concu
       assert.ok(killed > 0);
       assert.equal(outcome.code, 0, explain(outcome));
       assert.ok(eventTexts(outcome.events, "job-log").includes("busy stage done: 1"), "the stage completed");
+      if (daemon === "worker") assertTaskRerunOnOtherWorker(outcome.runDir);
       await assertSavedAndClean(outcome);
     });
   }

@@ -12,6 +12,8 @@ import { after, before, describe, test } from "node:test";
 import { downloadVerified, fetchText } from "../../src/install/maven.ts";
 
 const jar = Buffer.from("not really a jar\n");
+// The real doubling waits, from 50 ms instead of 1 s: the retries are what is tested, not the clock.
+const wait = { firstRetryDelayMs: 50 };
 const sha1 = createHash("sha1").update(jar).digest("hex");
 
 describe("Maven downloads", () => {
@@ -52,7 +54,7 @@ describe("Maven downloads", () => {
   test("a 503 is retried after a wait, then the download succeeds and its sha1 is checked", async () => {
     failures.set("/a/good.jar", [503, 503]);
     const dest = join(await mkdtemp(join(tmpdir(), "burst-maven-")), "good.jar");
-    const got = await downloadVerified(`${base}/a/good.jar`, dest, () => {});
+    const got = await downloadVerified(`${base}/a/good.jar`, dest, () => {}, wait);
     assert.deepEqual(got, { sha1, bytes: jar.length });
     assert.equal(hits.get("/a/good.jar"), 3, "two failures, then the third try");
     assert.deepEqual(readFileSync(dest), jar);
@@ -61,7 +63,7 @@ describe("Maven downloads", () => {
   test("a file whose sha1 differs from the published one is refused and not kept", async () => {
     const dest = join(await mkdtemp(join(tmpdir(), "burst-maven-")), "bad.jar");
     await assert.rejects(
-      downloadVerified(`${base}/b/bad.jar`, dest, () => {}),
+      downloadVerified(`${base}/b/bad.jar`, dest, () => {}, wait),
       /sha1 mismatch/,
     );
     assert.equal(existsSync(dest), false);

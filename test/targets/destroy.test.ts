@@ -1,3 +1,4 @@
+// component: terraform (applies and destroys a tiny stack of terraform_data)
 // Target.destroy, the one destroy every target shares (src/terraform/destroy.ts): on a real stack
 // applied with the real terraform (one terraform_data whose destroy provisioner stops a detached
 // process), it stops what the stack started and empties the state, and a destroy that fails

@@ -28,5 +28,10 @@ PidFile none
 LogLevel ERROR
 Subsystem sftp internal-sftp
 CONF
+# Every process started through this sshd (the job, and whatever it detaches from its group)
+# carries this node's folder, which is how stop-node.sh finds them. SetEnv needs OpenSSH 8.7+;
+# an older sshd rejects it, and runs without it.
+printf 'SetEnv BURST_SSHD_NODE="%s"\n' "$NODE_DIR" >>"$config"
+"$SSHD_BINARY" -t -f "$config" 2>/dev/null || sed -i '$d' "$config"
 start_daemon "$NODE_DIR" sshd "$SSHD_BINARY" -D -e -f "$config"
 wait_for_port 127.0.0.1 "$SSH_PORT" 20 || fail_with_log "$NODE_DIR" sshd "sshd did not listen on port $SSH_PORT"

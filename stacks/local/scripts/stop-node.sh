@@ -2,7 +2,8 @@
 # Stops every process a local node started, waiting until they are gone so their ports are
 # free when destroy returns. Each *.pid in NODE_DIR (daemons) or NODE_DIR/work (the job the CLI
 # launched over SSH) names a process group; children in other sessions (sshd's per-connection
-# processes) are stopped through their parent. Then the run's Spark auth secret is removed.
+# processes) are stopped through their parent, and what left its group through the sshd's
+# session marker. Then the run's Spark auth secret is removed.
 set -uo pipefail
 node_dir=${NODE_DIR:?NODE_DIR is required}
 [[ -d "$node_dir" ]] || exit 0
@@ -23,6 +24,16 @@ for pid_file in "$node_dir"/*.pid "$node_dir"/work/*.pid; do
   pkill -TERM -P "$pid" 2>/dev/null || true
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
 done
+
+# A process that left the job's group (a `setsid`, a double fork) still carries the marker this
+# node's sshd gives every session (start-sshd.sh): stop those too, or they outlive the cluster.
+while IFS= read -r environ; do
+  pid=${environ#/proc/}
+  pid=${pid%/environ}
+  [[ "$pid" =~ ^[0-9]+$ && "$pid" != "$$" ]] || continue
+  pids+=("$pid")
+  kill -TERM "$pid" 2>/dev/null || true
+done < <(grep -lzxF "BURST_SSHD_NODE=$node_dir" /proc/[0-9]*/environ 2>/dev/null)
 
 deadline=$((SECONDS + 15))
 for pid in "${pids[@]}"; do

@@ -4,8 +4,8 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { App } from "cdktf";
-import { type LocalClusterProps, LocalClusterStack } from "../../../stacks/local/local-cluster-stack.ts";
+import { synthLocalCluster } from "../../../stacks/local/cluster-app.ts";
+import type { LocalClusterProps } from "../../../stacks/local/local-cluster-stack.ts";
 
 const props = (runDir: string, workers: number): LocalClusterProps => ({
   runId: "20261122-000000-abcd",
@@ -36,12 +36,11 @@ const props = (runDir: string, workers: number): LocalClusterProps => ({
   workerPorts: Array.from({ length: workers }, (_, i) => ({ port: 7100 + i, uiPort: 8100 + i })),
 });
 
+/** Synthesized through the local target's own door to CDKTF (no `terraform version` per resource). */
 async function synth(workers: number, extra: Partial<LocalClusterProps> = {}) {
   const outdir = await mkdtemp(join(tmpdir(), "burst-local-stack-"));
-  const app = new App({ outdir });
-  new LocalClusterStack(app, "cluster", { ...props("/runs/r1", workers), ...extra });
-  app.synth();
-  const text = readFileSync(join(outdir, "stacks", "cluster", "cdk.tf.json"), "utf8");
+  const { stackDir } = synthLocalCluster({ ...props("/runs/r1", workers), ...extra }, outdir);
+  const text = readFileSync(join(stackDir, "cdk.tf.json"), "utf8");
   return { text, json: JSON.parse(text) };
 }
 

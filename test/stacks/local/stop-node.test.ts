@@ -15,6 +15,8 @@ const state = (pid: number): string | undefined => {
   const file = `/proc/${pid}/stat`;
   return existsSync(file) ? readFileSync(file, "utf8").split(") ")[1]?.[0] : undefined;
 };
+/** Alive and not a zombie: sleeping, or running (R) at the moment a busy machine is asked. */
+const running = (pid: number): boolean => ["S", "R", "D"].includes(state(pid) ?? "");
 
 test("stop-node stops the node's daemons and does not wait for an exited one to be reaped", async () => {
   const node = await mkdtemp(join(tmpdir(), "burst-stop-node-"));
@@ -27,7 +29,7 @@ test("stop-node stops the node's daemons and does not wait for an exited one to 
   ]);
   assert.equal(started.code, 0, started.stderr);
   const daemon = Number(await readFile(join(node, "daemon.pid"), "utf8"));
-  assert.equal(state(daemon), "S", "the daemon runs");
+  assert.ok(running(daemon), `the daemon runs (state ${state(daemon)})`);
   // Its parent never reaps it: before the fix, stop-node waited 15 s, then 5 s more, for a zombie.
   const stopped = await run("bash", [join(scripts, "stop-node.sh")], {
     env: { ...process.env, NODE_DIR: node },
@@ -39,4 +41,30 @@ test("stop-node stops the node's daemons and does not wait for an exited one to 
   // The never-reaping parent goes too (then init reaps both).
   const parent = Number(readFileSync(`/proc/${daemon}/stat`, "utf8").split(") ")[1]?.split(" ")[1]);
   process.kill(parent, "SIGKILL");
+});
+
+test("stop-node stops what left the job's group but carries its sshd's marker, and nothing else", async () => {
+  const node = await mkdtemp(join(tmpdir(), "burst-stop-node-"));
+  // As a job's `setsid some-daemon &` would: its own session, no pid file, the sshd's marker.
+  const start = (marker: string, pidFile: string) =>
+    run("bash", [
+      "-c",
+      `BURST_SSHD_NODE='${marker}' setsid sleep 300 >/dev/null 2>&1 </dev/null & echo $! > ${pidFile}`,
+    ]);
+  await start(node, `${node}-stray`);
+  await start(`${node}-other`, `${node}-unrelated`);
+  const stray = Number(readFileSync(`${node}-stray`, "utf8"));
+  const unrelated = Number(readFileSync(`${node}-unrelated`, "utf8"));
+  try {
+    assert.ok(running(stray), `the stray runs (state ${state(stray)})`);
+    const stopped = await run("bash", [join(scripts, "stop-node.sh")], {
+      env: { ...process.env, NODE_DIR: node },
+      timeoutMs: 10_000,
+    });
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.ok(state(stray) === undefined || state(stray) === "Z", "the process that left the job's group is stopped");
+    assert.ok(running(unrelated), "a process with another node's marker is left alone");
+  } finally {
+    for (const pid of [stray, unrelated]) if (running(pid)) process.kill(pid, "SIGKILL");
+  }
 });
