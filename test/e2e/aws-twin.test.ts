@@ -303,7 +303,10 @@ results: s3://burst-results/runs/
     assert.match(result.stdout, /executors before the notice: 2/);
     assert.match(result.stdout, /executors after the notice: 1/);
     assert.match(result.stdout, /second stage 9900/);
-    assert.match(result.stderr, /was interrupted \(spot notice\) and decommissioned at .*; its executor \d+ left gracefully/);
+    assert.match(
+      result.stderr,
+      /was interrupted \(spot notice\) and decommissioned at .*; its executor \d+ left gracefully/,
+    );
     const runId = await onlyRunId(home);
     const machine = twin.machines.byId(interrupted);
     assert.ok(machine);
