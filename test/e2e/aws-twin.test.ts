@@ -213,19 +213,7 @@ job: { type: pyspark, entrypoint: main.py }
 cluster: { workers: 1 }
 results: s3://burst-results/runs/
 `);
-    let sent = false;
-    const cli = startBurst([spec, "--target", "aws", "--yes"], {
-      burstHome: home,
-      env: cliEnv(),
-      timeoutMs: minutes(20),
-      onLine: (line) => {
-        if (!sent && line.includes("job started")) {
-          sent = true;
-          cli.child.kill("SIGINT");
-        }
-      },
-    });
-    const result = await cli.done;
+    const { sent, result } = await signalWhenJobStarts(spec, home, "SIGINT");
     assert.ok(sent, `the job started:\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-3000)}`);
     assert.equal(result.code, 130, result.stderr.slice(-4000));
     assert.match(result.stderr, /ok destroy/);
@@ -234,6 +222,24 @@ results: s3://burst-results/runs/
     assert.match(stdout, /job started/);
     await assertNothingLeft(runId);
   });
+
+  /** An aws burst of `spec` that gets `signal` once its job prints "job started". */
+  const signalWhenJobStarts = async (spec: string, home: string, signal: NodeJS.Signals) => {
+    let sent = false;
+    const cli = startBurst([spec, "--target", "aws", "--yes"], {
+      burstHome: home,
+      env: cliEnv(),
+      timeoutMs: minutes(20),
+      onLine: (line) => {
+        if (!sent && line.includes("job started")) {
+          sent = true;
+          cli.child.kill(signal);
+        }
+      },
+    });
+    const result = await cli.done;
+    return { sent, result };
+  };
 
   /** The run's instances of one role (burst:role tag), as moto lists them. */
   const instancesOf = async (runId: string, role: "master" | "worker") => {
@@ -378,19 +384,7 @@ job: { type: pyspark, entrypoint: main.py }
 cluster: { workers: 1, ttlMinutes: 5 }
 results: s3://burst-results/runs/
 `);
-    let killed = false;
-    const cli = startBurst([spec, "--target", "aws", "--yes"], {
-      burstHome: home,
-      env: cliEnv(),
-      timeoutMs: minutes(20),
-      onLine: (line) => {
-        if (!killed && line.includes("job started")) {
-          killed = true;
-          cli.child.kill("SIGKILL");
-        }
-      },
-    });
-    const result = await cli.done;
+    const { sent: killed, result } = await signalWhenJobStarts(spec, home, "SIGKILL");
     assert.ok(killed, `the orphan's job started:\n${result.stderr.slice(-3000)}`);
     const runId = await onlyRunId(home);
     const nodes = [...(await instancesOf(runId, "master")), ...(await instancesOf(runId, "worker"))];
