@@ -12,7 +12,7 @@ import {
   CreateVpcCommand,
   DescribeImagesCommand,
 } from "@aws-sdk/client-ec2";
-import { CreateInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateInstanceProfileCommand } from "@aws-sdk/client-iam";
 import { cacheRoot } from "../../src/home.ts";
 import { newKeyPair } from "../../src/remote/keys.ts";
 import { awsProviderEnv, awsTerraformProvider } from "../../src/targets/aws/terraform-provider.ts";
@@ -116,11 +116,7 @@ interface MotoVpc {
 
 async function motoVpc(moto: MotoServer): Promise<MotoVpc> {
   const ec2 = moto.client();
-  const iam = new IAMClient({
-    endpoint: moto.endpoint,
-    region: motoRegion,
-    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-  });
+  const iam = moto.iam();
   try {
     const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.42.0.0/16" }));
     const vpcId = vpc.Vpc?.VpcId ?? "";

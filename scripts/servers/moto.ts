@@ -28,6 +28,8 @@ import {
   RunInstancesCommand,
   type Tag,
 } from "@aws-sdk/client-ec2";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { S3Client } from "@aws-sdk/client-s3";
 import { type Started, start } from "../../src/util/exec.ts";
 import { tagKeys } from "../../stacks/aws/tags.ts";
 import { waitForPort } from "./ports.ts";
@@ -41,6 +43,10 @@ export interface MotoServer {
   readonly pid: number | undefined;
   /** An EC2 client on this server (test credentials, one attempt per call). */
   client(): EC2Client;
+  /** An S3 client on this server, addressing buckets by path as moto expects. */
+  s3(): S3Client;
+  /** An IAM client on this server. */
+  iam(): IAMClient;
   /** Forget every resource (between tests). */
   reset(): Promise<void>;
   /** AWS_ENDPOINT_URL, credentials and region for a child process (burst, terraform) using this server. */
@@ -50,6 +56,8 @@ export interface MotoServer {
 }
 
 export const motoRegion = "eu-west-1";
+/** moto accepts any credentials; these are the ones its clients send. */
+const motoCredentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 
 /**
  * Starts moto_server on a port the kernel picks (-p 0) and reads the port from its banner: a port
@@ -84,13 +92,9 @@ export async function startMoto(): Promise<MotoServer> {
     return {
       endpoint,
       pid: server.pid,
-      client: () =>
-        new EC2Client({
-          endpoint,
-          region: motoRegion,
-          credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-          maxAttempts: 1,
-        }),
+      client: () => new EC2Client({ endpoint, region: motoRegion, credentials: motoCredentials, maxAttempts: 1 }),
+      s3: () => new S3Client({ endpoint, region: motoRegion, credentials: motoCredentials, forcePathStyle: true }),
+      iam: () => new IAMClient({ endpoint, region: motoRegion, credentials: motoCredentials }),
       reset: async () => {
         const response = await fetch(`${endpoint}/moto-api/reset`, { method: "POST" });
         if (!response.ok) throw new Error(`moto reset: HTTP ${response.status}`);

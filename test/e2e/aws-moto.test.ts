@@ -37,7 +37,7 @@ import {
   DescribeVpcsCommand,
   type EC2Client,
 } from "@aws-sdk/client-ec2";
-import { IAMClient, ListInstanceProfilesCommand, ListRolesCommand } from "@aws-sdk/client-iam";
+import { ListInstanceProfilesCommand, ListRolesCommand } from "@aws-sdk/client-iam";
 import {
   CreateBucketCommand,
   GetBucketEncryptionCommand,
@@ -47,7 +47,6 @@ import {
   HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
-  S3Client,
 } from "@aws-sdk/client-s3";
 import { type ConsulAgent, startConsulAgent } from "../../scripts/servers/consul.ts";
 import { type MotoServer, motoRegion, startMoto } from "../../scripts/servers/moto.ts";
@@ -91,12 +90,7 @@ describe("the aws target applied with the real provider against moto", () => {
       // The caller's public address is looked up on the internet by default; here it is given.
       BURST_CALLER_CIDR: "127.0.0.1/32",
     };
-    const s3 = new S3Client({
-      endpoint: moto.endpoint,
-      region: motoRegion,
-      forcePathStyle: true,
-      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-    });
+    const s3 = moto.s3();
     await s3.send(
       new CreateBucketCommand({ Bucket: stateBucket, CreateBucketConfiguration: { LocationConstraint: motoRegion } }),
     );
@@ -182,7 +176,7 @@ results: s3://burst-results/runs/
     const published = await consul.kv("burst/vpc/main/");
     const bucket = published.get("burst/vpc/main/artifactsBucket") ?? "";
     assert.match(bucket, /^burst-main-artifacts-/, "the bucket's name is a VPC output in Consul");
-    const s3 = s3Client(moto);
+    const s3 = moto.s3();
     try {
       // Private, encrypted, readable only through the VPC's S3 gateway endpoint.
       const vpcId = published.get("burst/vpc/main/vpcId") ?? "";
@@ -384,7 +378,7 @@ maxCostUsd: 0.01
     const artifactsBucket = published.get("burst/vpc/main/artifactsBucket") ?? "";
     const destroy = await vpc(["destroy", "--yes"]);
     assert.equal(destroy.code, 0, `${destroy.stdout}\n${destroy.stderr}`);
-    const s3 = s3Client(moto);
+    const s3 = moto.s3();
     try {
       const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets ?? [];
       assert.ok(!buckets.some((bucket) => bucket.Name === artifactsBucket), "the staged artifacts bucket is gone");
@@ -406,11 +400,7 @@ maxCostUsd: 0.01
       new DescribeInternetGatewaysCommand({ Filters: [{ Name: "attachment.vpc-id", Values: [vpcId] }] }),
     );
     assert.deepEqual(gateways.InternetGateways, []);
-    const iam = new IAMClient({
-      endpoint: moto.endpoint,
-      region: motoRegion,
-      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-    });
+    const iam = moto.iam();
     try {
       const roles = (await iam.send(new ListRolesCommand({}))).Roles ?? [];
       assert.deepEqual(
@@ -437,17 +427,8 @@ function onlyRunId(dirs: string[]): string {
   return dirs[0]?.split("/").pop() ?? "";
 }
 
-function s3Client(moto: MotoServer): S3Client {
-  return new S3Client({
-    endpoint: moto.endpoint,
-    region: motoRegion,
-    forcePathStyle: true,
-    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-  });
-}
-
 async function listObjects(moto: MotoServer, bucket: string): Promise<string[]> {
-  const s3 = s3Client(moto);
+  const s3 = moto.s3();
   try {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     return (listed.Contents ?? []).map((object) => object.Key ?? "").sort();

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { motoRegion } from "../../scripts/servers/moto.ts";
 import type { RecordedCall } from "../../scripts/servers/twin/aws-front.ts";
 import { startTwin, type Twin } from "../../scripts/servers/twin/twin.ts";
@@ -54,12 +54,7 @@ describe("the whole aws burst on the twin", { timeout: minutes(75), concurrency:
 
   before(async () => {
     twin = await startTwin({ log: (line) => console.log(line) });
-    s3 = new S3Client({
-      endpoint: twin.moto.endpoint,
-      region: motoRegion,
-      forcePathStyle: true,
-      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-    });
+    s3 = twin.moto.s3();
     guardLog = join(await mkdtemp(join(tmpdir(), "burst-guard-")), "refused.log");
     orphan = orphanRun();
     orphan.catch(() => {}); // awaited (and so reported) by its own test

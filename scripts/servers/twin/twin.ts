@@ -15,8 +15,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeImagesCommand, DescribeSubnetsCommand, type EC2Client } from "@aws-sdk/client-ec2";
-import { IAMClient } from "@aws-sdk/client-iam";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { cacheRoot } from "../../../src/home.ts";
 import { run } from "../../../src/util/exec.ts";
 import { nodeArtifacts } from "../../../stacks/aws/artifacts.ts";
@@ -133,7 +132,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       );
       const image = images.Images?.[0]?.ImageId;
       if (!image) throw new Error("moto lists no image to boot");
-      const s3 = motoS3(moto);
+      const s3 = moto.s3();
       try {
         for (const bucket of ["burst-tfstate", ...exampleBuckets]) {
           await s3.send(
@@ -211,11 +210,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       if (staged.code !== 0) throw new Error(`vpc stage failed:\n${staged.stdout}\n${staged.stderr}`);
     });
 
-    const iam = new IAMClient({
-      endpoint: moto.endpoint,
-      region: motoRegion,
-      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-    });
+    const iam = moto.iam();
     cleanups.push(() => iam.destroy());
     const machines = new Machines({
       ec2,
@@ -273,13 +268,4 @@ function preflight(): void {
         "Turn it off (sysctl -w net.ipv4.ip_forward=0) to run the twin.",
     );
   }
-}
-
-function motoS3(moto: MotoServer): S3Client {
-  return new S3Client({
-    endpoint: moto.endpoint,
-    region: motoRegion,
-    forcePathStyle: true,
-    credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-  });
 }
