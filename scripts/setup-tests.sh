@@ -7,6 +7,7 @@
 #   moto[server]                pip install (the EC2 emulator the aws target is tested against)
 #   Consul                      scripts/setup/consul.sh: built from source into the burst cache
 #                               (~3 min cold on 2 cores; burst itself only talks to a Consul you run)
+#   node wheelhouse             scripts/setup/node-wheelhouse.ts: what AWS nodes pip-install, from PyPI
 #   Debian 12 node root         apt-get debootstrap + systemd-container, then scripts/setup/node-root.sh
 #                               (~5 min the first time; the booted-container test boots it)
 set -euo pipefail
@@ -72,7 +73,13 @@ step "consul (test agent)"
 bash scripts/setup/consul.sh >/dev/null
 done_step "consul"
 
-# 5. The Debian 12 root the booted-container test boots (test/stacks/aws/booted-node.test.ts).
+# 5. The Python files AWS nodes install (pyspark's sdist, numpy/pandas/pyarrow wheels), from PyPI,
+# checked against PyPI's SHA-256: the booted-container test and the twin stage them offline.
+step "node wheelhouse (pyspark and the node's wheels, for the booted-container test and the twin)"
+with_heartbeat "fetching from PyPI" node --import tsx scripts/setup/node-wheelhouse.ts >/dev/null
+done_step "node wheelhouse"
+
+# 6. The Debian 12 root the booted-container test boots (test/stacks/aws/booted-node.test.ts).
 step "node root (Debian 12 for the booted-container test)"
 if [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; then
   command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap

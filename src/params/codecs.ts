@@ -125,11 +125,6 @@ export const securityGroupId = awsId("sg");
 
 export const instanceType = pattern("an EC2 instance type like m5.xlarge", /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/);
 export const sparkVersion = pattern("a Spark version like 3.5.3", /^\d+\.\d+\.\d+$/);
-/** A pinned checksum: "3.5.3:<128 lowercase hex digits>" (the SHA-512 of spark-3.5.3-bin-hadoop3.tgz). */
-export const sparkChecksum = pattern(
-  "a Spark version and its tarball's SHA-512, like 3.5.3:<128 hex digits>",
-  /^\d+\.\d+\.\d+:[0-9a-f]{128}$/,
-);
 export const unixUser = pattern("a unix user name like admin", /^[a-z_][a-z0-9_-]{0,31}$/);
 /** A name used as a Consul key segment and in AWS resource names. */
 export const simpleName = pattern("a name of lowercase letters, digits and dashes", /^[a-z0-9][a-z0-9-]{0,62}$/);

@@ -33,8 +33,6 @@ export interface AwsParams {
   readonly sshUser: string;
   /** CIDRs allowed to SSH to cluster nodes besides the caller's own address. */
   readonly sshAllowedCidrs: readonly string[];
-  /** Where nodes download Spark from, e.g. https://archive.apache.org/dist/spark */
-  readonly sparkMirror: string;
   /** Buckets cluster nodes may read and write (scopes the instance role). */
   readonly buckets: readonly string[];
   /** Remote state for long-lived stacks: an S3 bucket, locked by a lock file beside the state... */
@@ -43,11 +41,9 @@ export interface AwsParams {
   readonly stateLockTable?: string;
   /** How long the CLI waits for the master to print its SSH host key (boot + bootstrap). */
   readonly sshWaitSeconds: number;
-  /** Pinned SHA-512s of Spark tarballs ("3.5.3:<hex>"); nodes and `npm run vpc -- stage` check against them. */
-  readonly sparkSha512?: readonly string[];
   /**
-   * Where nodes download Spark and the s3a jars: "bucket" (the VPC's artifacts bucket, staged by
-   * `npm run vpc -- stage`; the default) or "mirror" (sparkMirror and Maven Central).
+   * Where nodes download pyspark, their Python packages and the s3a jars: "bucket" (the VPC's
+   * artifacts bucket, staged by `npm run vpc -- stage`; the default) or "mirror" (PyPI and Maven Central).
    */
   readonly downloads: NodeDownloadSource;
   /** How long nodes may take to boot and bootstrap: a base image installs Java and Spark first. */

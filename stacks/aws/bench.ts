@@ -30,13 +30,10 @@ export function benchClusterProps(workers: number): SparkClusterProps {
       baseAmi: "ami-0123456789abcdef0",
       sshUser: "admin",
       sshAllowedCidrs: [],
-      sparkMirror: "https://archive.apache.org/dist/spark",
       sshWaitSeconds: 900,
       bootMinutes: 15,
       bakedBootMinutes: 3,
       sshAddress: "public",
-      // A made-up pin: the bench measures synthesis, nothing is downloaded.
-      sparkSha512: [`3.5.3:${"ab".repeat(64)}`],
       downloads: "bucket",
       buckets: ["burst-results"],
     },

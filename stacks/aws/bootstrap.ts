@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { shellQuote } from "../../src/util/shell.ts";
-import { pythonPackages, readPackageList } from "../shared/node/packages.ts";
+import { readPackageList } from "../shared/node/packages.ts";
 import { renderLog4j2, renderSparkDefaults, renderSparkEnv } from "../shared/spark-conf.ts";
 
 const stacksDir = fileURLToPath(new URL("../", import.meta.url));
@@ -38,11 +38,10 @@ const masterWaitSeconds = 1200;
 /** How long a node waits for the CLI to deliver the auth secret (it does so once the node's host key shows). */
 const secretWaitSeconds = 1200;
 
-/** A node's downloads: the artifacts bucket's objects, or the public mirror's files (aws/downloads). */
+/** A node's downloads: the artifacts bucket's objects, or PyPI's and Maven Central's files (aws/downloads). */
 export interface NodeDownloads {
-  readonly sparkUrl: string;
-  /** "" only from a mirror without a pin: the node then checks the mirror's own .sha512. */
-  readonly sparkSha512: string;
+  /** pyspark's sdist and the wheels of artifacts/python.txt for the node's architecture, build tools first. */
+  readonly python: readonly { readonly url: string; readonly sha256: string; readonly group: "build" | "node" }[];
   readonly jars: readonly { readonly url: string; readonly sha512: string }[];
 }
 
@@ -53,9 +52,9 @@ export interface NodeBootstrapInput {
   readonly region: string;
   /** aws/s3Endpoint: the S3 endpoint s3a uses, addressed by path; absent: AWS's regional one. */
   readonly s3Endpoint?: string;
-  /** Where Spark's tarball and the jars come from, and the SHA-512 each must have. */
+  /** Where pyspark, the node's Python packages and the jars come from, and the digest each must have. */
   readonly downloads: NodeDownloads;
-  /** A baked AMI already has Java 17 and Spark in sparkHome (the role then skips installation). */
+  /** A baked AMI already has Java 17, the venv and Spark in sparkHome (the role then skips installation). */
   readonly bakedAmi: boolean;
   readonly ttlMinutes: number;
   /** ISO-8601; the on-disk timer fires then even across reboots. */
@@ -85,13 +84,11 @@ export function renderNodeBootstrap(input: NodeBootstrapInput): string {
     STATE_DIR: nodeLayout.stateDir,
     NODE_PACKAGES: debianPackages().join(" "),
     PYTHON_VENV: nodeLayout.pythonVenv,
-    PYTHON_PACKAGES: pythonPackages(input.sparkVersion).join(" "),
+    PYTHON_FILES: input.downloads.python.map((file) => `${file.sha256} ${file.group} ${file.url}`).join("\n"),
     PYSPARK_PYTHON: pythonExec,
     TTL_MINUTES: String(input.ttlMinutes),
     EXPIRES_AT_CALENDAR: systemdCalendar(input.expiresAt),
     SPARK_VERSION: input.sparkVersion,
-    SPARK_URL: input.downloads.sparkUrl,
-    SPARK_SHA512: input.downloads.sparkSha512,
     SPARK_JARS: input.downloads.jars.map((jar) => `${jar.sha512} ${jar.url}`).join("\n"),
     SPARK_HOME: nodeLayout.sparkHome,
     SPARK_CONF_DIR: `${nodeLayout.sparkHome}/conf`,

@@ -2,14 +2,7 @@ import { Fn, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { badInput } from "../../src/errors.ts";
 import type { ClusterOutputs } from "../contract.ts";
-import {
-  artifactsBucketUrl,
-  type DownloadOrigin,
-  mavenCentral,
-  nodeArtifacts,
-  nodeDownloads,
-  unpinnedSparkError,
-} from "./artifacts.ts";
+import { artifactsBucketUrl, type DownloadOrigin, mavenCentral, nodeArtifacts, nodeDownloads } from "./artifacts.ts";
 import { type NodeBootstrapInput, type NodeDownloads, nodeLayout } from "./bootstrap.ts";
 import { checkClusterProps } from "./cluster/check-props.ts";
 import { instanceArchitecture, NodeImage } from "./cluster/node-image.ts";
@@ -141,12 +134,11 @@ function bootstrapSettings(props: SparkClusterProps): Omit<NodeBootstrapInput, "
   };
 }
 
-/** Spark and the s3a jars from the VPC's artifacts bucket, or from the public mirror when aws/downloads says so. */
+/** pyspark, the node's Python packages and the s3a jars from the VPC's artifacts bucket, or from PyPI and Maven Central when aws/downloads says so. */
 function downloadsFor(props: SparkClusterProps): NodeDownloads {
   const artifacts = nodeArtifacts(props.sparkVersion, {
-    sparkMirror: props.params.sparkMirror,
     mavenRepo: props.mavenRepo ?? mavenCentral,
-    sparkSha512: props.params.sparkSha512 ?? [],
+    architecture: instanceArchitecture(props.masterInstanceType),
   });
   if (props.params.downloads === "mirror") return nodeDownloads(artifacts, { kind: "mirror" });
   const bucket = props.vpc.artifactsBucket;
@@ -156,9 +148,6 @@ function downloadsFor(props: SparkClusterProps): NodeDownloads {
       keyPath: `vpc/${props.params.vpcName}/artifactsBucket`,
       hint: "npm run vpc -- deploy --yes creates it; then npm run vpc -- stage (or set aws.downloads: mirror)",
     });
-  }
-  if (artifacts.some((artifact) => artifact.sha512 === undefined)) {
-    throw unpinnedSparkError(props.sparkVersion, "nodes check what they fetch from the artifacts bucket against it");
   }
   const origin: DownloadOrigin = { kind: "bucket", url };
   return nodeDownloads(artifacts, origin);

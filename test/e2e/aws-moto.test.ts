@@ -50,6 +50,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { type ConsulAgent, startConsulAgent } from "../../scripts/servers/consul.ts";
 import { type MotoServer, motoRegion, startMoto } from "../../scripts/servers/moto.ts";
+import { hostArchitecture, wheelhouseDir, wheelhouseFiles } from "../../scripts/setup/node-wheelhouse.ts";
 import { cacheRoot } from "../../src/home.ts";
 import { run } from "../../src/util/exec.ts";
 import { nodeArtifacts } from "../../stacks/aws/artifacts.ts";
@@ -61,10 +62,7 @@ import { realProviderInstallation } from "../helpers/terraform.ts";
 
 const stateBucket = "burst-tfstate";
 const sshWaitSeconds = 10;
-const sha512 = (bytes: Buffer) => createHash("sha512").update(bytes).digest("hex");
 /** A stand-in for Spark's 400 MB tarball: bytes this test made, pinned by their SHA-512 below. */
-const fakeTarball = randomBytes(64 * 1024);
-const tarballName = "spark-3.5.3-bin-hadoop3.tgz";
 
 describe("the aws target applied with the real provider against moto", () => {
   let moto: MotoServer;
@@ -109,9 +107,7 @@ describe("the aws target applied with the real provider against moto", () => {
     await consul.api("PUT", "/kv/burst/aws/stateBucket", stateBucket);
     await consul.api("PUT", "/kv/burst/aws/sshWaitSeconds", String(sshWaitSeconds));
     // The tarball's SHA-512 as ops pin it (config/aws.yml ships none: see docs/operations.md).
-    await consul.api("PUT", "/kv/burst/aws/sparkSha512", JSON.stringify([`3.5.3:${sha512(fakeTarball)}`]));
     sources = await mkdtemp(join(tmpdir(), "burst-stage-"));
-    await writeFile(join(sources, tarballName), fakeTarball);
     const repo = await makeRepo({ "main.py": "print('hi')\n" });
     repoDir = repo.dir;
     spec = await writeSpec(`name: moto-run
@@ -198,55 +194,54 @@ results: s3://burst-results/runs/
         "AES256",
       );
 
-      // The jars come from the burst cache (Maven Central's bytes): their real SHA-512s are pinned in jars.txt.
-      // Those of Spark 3.5.3, the one version pinned here: hadoop-aws, the SDK bundle, spark-hadoop-cloud.
-      const stagedJars = nodeArtifacts("3.5.3", { sparkMirror: "", mavenRepo: "", sparkSha512: [] }).filter(
-        (artifact) => artifact.kind === "jar",
-      );
-      const jars = stagedJars.map((artifact) => join(cacheRoot(), "maven", artifact.key.replace(/^maven2\//, "")));
+      // The jars come from the burst cache (Maven Central's bytes, their SHA-512s pinned in jars.txt),
+      // the Python files from setup-tests' cache of PyPI's (their SHA-256s in python.txt): Spark 3.5.3's.
+      const staged = nodeArtifacts("3.5.3", { mavenRepo: "", architecture: hostArchitecture() });
+      const jars = staged
+        .filter((artifact) => artifact.kind === "jar")
+        .map((artifact) => join(cacheRoot(), "maven", artifact.key.replace(/^maven2\//, "")));
       for (const jar of jars) assert.ok(existsSync(jar), `${jar} is missing: run bash scripts/setup.sh`);
-      const from = [sources, ...jars].flatMap((source) => ["--from", source]);
-      const first = await vpc(["stage", ...from]);
+      for (const { path } of wheelhouseFiles("3.5.3"))
+        assert.ok(existsSync(path), `${path}: bash scripts/setup-tests.sh`);
+      const from = [wheelhouseDir(), ...jars].flatMap((source) => ["--from", source]);
+      const stage = (args: string[]) => vpc(["stage", "--arch", hostArchitecture(), ...args, ...from]);
+      const first = await stage([]);
       assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
-      assert.match(first.stdout, new RegExp(`Staged: ${1 + stagedJars.length} uploaded, 0 already there`));
-      const tarballKey = `spark/spark-3.5.3/${tarballName}`;
-      const stored = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: tarballKey }));
-      const bytes = Buffer.from(
-        await (stored.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-      );
-      assert.equal(sha512(bytes), sha512(fakeTarball), "the bytes read back are the bytes staged");
-      assert.equal(stored.Metadata?.sha512, sha512(fakeTarball));
-      for (const jar of stagedJars) {
-        const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: jar.key }));
-        assert.equal(head.Metadata?.sha512, jar.sha512, jar.key);
+      assert.match(first.stdout, new RegExp(`Staged: ${staged.length} uploaded, 0 already there`));
+      const pyspark = staged.find((artifact) => artifact.fileName === "pyspark-3.5.3.tar.gz");
+      assert.ok(pyspark);
+      const stored = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: pyspark.key }));
+      const hash = createHash("sha256");
+      for await (const chunk of stored.Body as AsyncIterable<Uint8Array>) hash.update(chunk);
+      assert.equal(hash.digest("hex"), pyspark.digest.hex, "the bytes read back are PyPI's");
+      for (const artifact of staged) {
+        const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: artifact.key }));
+        assert.equal(head.Metadata?.[artifact.digest.algorithm], artifact.digest.hex, artifact.key);
       }
 
-      const again = await vpc(["stage", ...from]);
+      const again = await stage([]);
       assert.equal(again.code, 0, again.stderr);
-      assert.match(again.stdout, new RegExp(`Staged: 0 uploaded, ${1 + stagedJars.length} already there`));
+      assert.match(again.stdout, new RegExp(`Staged: 0 uploaded, ${staged.length} already there`));
 
-      // A file that is not the pinned one is refused before any upload (exit 2).
+      // A file that is not the one PyPI publishes is refused before any upload (exit 2).
       await mkdir(join(sources, "bad"));
-      await writeFile(join(sources, "bad", "spark-3.5.2-bin-hadoop3.tgz"), randomBytes(1024));
-      await consul.api(
-        "PUT",
-        "/kv/burst/aws/sparkSha512",
-        JSON.stringify([`3.5.3:${sha512(fakeTarball)}`, `3.5.2:${"ab".repeat(64)}`]),
-      );
-      const bad = await vpc(["stage", "--spark", "3.5.2", "--from", join(sources, "bad"), ...from]);
+      await writeFile(join(sources, "bad", "pyspark-3.5.2.tar.gz"), randomBytes(1024));
+      const bad = await stage(["--spark", "3.5.2", "--from", join(sources, "bad")]);
       assert.equal(bad.code, 2, `${bad.stdout}\n${bad.stderr}`);
       assert.match(
         bad.stderr,
-        /spark-3\.5\.2-bin-hadoop3\.tgz: its SHA-512 is [0-9a-f]{128}, the pinned one (ab){64}; nothing was uploaded/,
+        /pyspark-3\.5\.2\.tar\.gz: its SHA256 is [0-9a-f]{64}, the pinned one [0-9a-f]{64}; nothing was uploaded/,
       );
-      assert.ok(!(await listObjects(moto, bucket)).includes("spark/spark-3.5.2/spark-3.5.2-bin-hadoop3.tgz"));
+      assert.ok(!(await listObjects(moto, bucket)).includes("pypi/pyspark-3.5.2.tar.gz"));
 
-      // Unpinned: refused before terraform runs.
-      const unpinned = await vpc(["stage", "--spark", "3.5.1"]);
-      assert.equal(unpinned.code, 2);
-      assert.match(unpinned.stderr, /aws\/sparkSha512 pins no SHA-512 for Spark 3\.5\.1/);
+      // A version burst does not support, or an architecture it has no wheels for: refused before terraform runs.
+      const unknown = await vpc(["stage", "--spark", "3.4.0"]);
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /--spark 3\.4\.0 is not a Spark version burst supports/);
+      const arch = await vpc(["stage", "--arch", "sparc"]);
+      assert.equal(arch.code, 2);
+      assert.match(arch.stderr, /--arch sparc is not an architecture burst has wheels for/);
     } finally {
-      await consul.api("PUT", "/kv/burst/aws/sparkSha512", JSON.stringify([`3.5.3:${sha512(fakeTarball)}`]));
       s3.destroy();
     }
   });

@@ -58,12 +58,12 @@ describe("waitForBootstrap", () => {
   });
 
   it("points a checksum mismatch at the pin and at staging", async () => {
-    const mismatch = `${booting}burst-log: worker burst: checksum mismatch for http://b/spark.tgz: its SHA-512 is 01, the pinned one ab\nburst-failed: worker install-spark (exit 1)\n`;
+    const mismatch = `${booting}burst-log: worker burst: checksum mismatch for http://b/pypi/pyspark-3.5.3.tar.gz: its sha256 is 01, the pinned one ab\nburst-failed: worker install-spark (exit 1)\n`;
     await assert.rejects(
       waitForBootstrap([consoleOf("worker", [mismatch])], { timeoutMs: 60_000, pollMs: 1, hints: awsBootHints }),
       (error: Error & { hint?: string }) => {
-        assert.match(error.message, /burst: checksum mismatch for http:\/\/b\/spark\.tgz/);
-        assert.match(error.hint ?? "", /aws\/sparkSha512 .* Apache's \.sha512, then npm run vpc -- stage/);
+        assert.match(error.message, /burst: checksum mismatch for http:\/\/b\/pypi\/pyspark-3\.5\.3\.tar\.gz/);
+        assert.match(error.hint ?? "", /not the one stacks\/aws\/artifacts\/ pins .*npm run vpc -- stage/);
         return true;
       },
     );

@@ -19,7 +19,7 @@ import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { cacheRoot } from "../../../src/home.ts";
 import { run } from "../../../src/util/exec.ts";
 import { nodeArtifacts } from "../../../stacks/aws/artifacts.ts";
-import { pythonPackages } from "../../../stacks/shared/node/packages.ts";
+import { hostArchitecture, wheelhouseFiles } from "../../setup/node-wheelhouse.ts";
 import { type ConsulAgent, startConsulAgent } from "../consul.ts";
 import { type MotoServer, motoRegion, startMoto } from "../moto.ts";
 import { BridgeNetwork, ensureNodeRoot, serveDirectory } from "../node-container.ts";
@@ -84,8 +84,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const scratch = await mkdtemp(join(tmpdir(), "burst-twin-"));
     cleanups.push(() => rm(scratch, { recursive: true, force: true }));
     const root = await step("Debian 12 node root ready", () => ensureNodeRoot());
-    const mirrorDir = await step("node mirror ready (Spark tarball, s3a jars, wheels)", async () => {
-      const made = await run("bash", [mirrorScript, sparkVersion, ...pythonPackages(sparkVersion)], {
+    const mirrorDir = await step("node mirror ready (s3a jars, a job's wheel)", async () => {
+      const made = await run("bash", [mirrorScript, sparkVersion], {
         timeoutMs: 30 * 60_000,
       });
       if (made.code !== 0) throw new Error(`node-mirror.sh failed: ${made.stderr.slice(-1500)}`);
@@ -115,8 +115,6 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
 
     // What ops set once: the files pushed, then this region's image, remote state, the VPC's range.
     const vpcCidr = `10.${100 + Math.floor(Math.random() * 100)}.0.0/16`;
-    const tarball = join(mirrorDir, "spark", `spark-${sparkVersion}`, `spark-${sparkVersion}-bin-hadoop3.tgz`);
-    const sparkSha512 = readFileSync(`${tarball}.sha512`, "utf8").split(/\s+/)[0] ?? "";
     await step("parameters pushed to Consul", async () => {
       const push = await run(
         process.execPath,
@@ -149,7 +147,6 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       await put("vpc-config/cidr", vpcCidr);
       // The CLI reaches nodes at their private addresses: this machine is "inside" the VPC.
       await put("aws/sshAddress", "private");
-      await put("aws/sparkSha512", JSON.stringify([`${sparkVersion}:${sparkSha512}`]));
       for (const [key, value] of Object.entries(options.params ?? {})) await put(key, value);
     });
     const vpc = (args: string[]) =>
@@ -193,7 +190,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const nodeS3 = front.endpoint(first.hostAddress);
     const mirror = await serveDirectory(mirrorDir, first.hostAddress);
     cleanups.push(() => new Promise<void>((resolve) => mirror.server.close(() => resolve())));
-    // Nodes reach no package index: the node runtime's wheels come from this mirror, as from a site's.
+    // Nodes reach no package index: a job's requirements come from this mirror, as from a site's.
     const pipConfig = join(scratch, "pip.conf");
     await writeFile(
       pipConfig,
@@ -201,12 +198,17 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     );
     await consul.api("PUT", "/kv/burst/aws/s3Endpoint", nodeS3);
 
-    await step("Spark and the s3a jars staged (npm run vpc -- stage)", async () => {
-      const jars = nodeArtifacts(sparkVersion, { sparkMirror: "", mavenRepo: "", sparkSha512: [] })
+    await step("pyspark, the node's wheels and the s3a jars staged (npm run vpc -- stage)", async () => {
+      const jars = nodeArtifacts(sparkVersion, { mavenRepo: "" })
         .filter((artifact) => artifact.kind === "jar")
         .map((artifact) => join(cacheRoot(), "maven", artifact.key.replace(/^maven2\//, "")));
       for (const jar of jars) if (!existsSync(jar)) throw new Error(`${jar} is missing: run bash scripts/setup.sh`);
-      const staged = await vpc(["stage", ...[tarball, ...jars].flatMap((file) => ["--from", file])]);
+      const python = wheelhouseFiles(sparkVersion).map((file) => file.path);
+      for (const file of python) {
+        if (!existsSync(file)) throw new Error(`${file} is missing: run bash scripts/setup-tests.sh`);
+      }
+      const files = [...python, ...jars];
+      const staged = await vpc(["stage", "--arch", hostArchitecture(), ...files.flatMap((file) => ["--from", file])]);
       if (staged.code !== 0) throw new Error(`vpc stage failed:\n${staged.stdout}\n${staged.stderr}`);
     });
 

@@ -94,14 +94,14 @@ export function planLines(
   return lines;
 }
 
-/** Where base-image nodes get Spark and the s3a jars (the stack has refused an unpinned bucket download). */
+/** Where base-image nodes get Spark (pyspark), their Python packages and the s3a jars. */
 function downloadsLine(props: SparkClusterProps): string {
   const { params, vpc } = props;
+  const what = `pyspark ${props.sparkVersion}, numpy/pandas/pyarrow and the s3a jars`;
   if (params.downloads === "bucket") {
-    return `Spark and the s3a jars from s3://${vpc.artifactsBucket ?? "?"}/ (npm run vpc -- stage), each checked against its pinned SHA-512`;
+    return `${what} from s3://${vpc.artifactsBucket ?? "?"}/ (npm run vpc -- stage), each checked against the digest PyPI or Maven publishes`;
   }
-  const pinned = (params.sparkSha512 ?? []).some((pin) => pin.startsWith(`${props.sparkVersion}:`));
-  return `Spark from ${params.sparkMirror} (${pinned ? "pinned SHA-512" : "warning: no pinned SHA-512, the mirror's own .sha512 is trusted"}), the s3a jars from Maven Central (pinned SHA-512)`;
+  return `${what} from PyPI and Maven Central, each checked against the digest PyPI or Maven publishes`;
 }
 
 function callerLabel(caller: CallerCidr): string {

@@ -1,7 +1,8 @@
 // `npm run vpc -- stage`: puts what nodes download (stacks/aws/artifacts.ts) into the VPC's
 // artifacts bucket, once per region. Each file comes from a source the operator names (a file,
-// a folder, a URL) or else from its public home, is checked against its pinned SHA-512 before
-// anything is uploaded, and is skipped when the bucket already holds it with that checksum.
+// a folder, a URL) or else from its public home (PyPI, Maven Central), is checked against the digest
+// its registry publishes (stacks/aws/artifacts/) before anything is uploaded, and is skipped when
+// the bucket already holds it with that digest.
 
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, statSync } from "node:fs";
@@ -14,13 +15,12 @@ import { HeadObjectCommand, NotFound, PutObjectCommand, type S3Client } from "@a
 import type { NodeArtifact } from "../../../stacks/aws/artifacts.ts";
 import { badInput, infraError } from "../../errors.ts";
 
-/** The object metadata that records what was staged: S3 has no SHA-512 of its own. */
-export const sha512MetadataKey = "sha512";
+/** The object metadata that records what was staged (the artifact's digest algorithm names it): S3 keeps no SHA-512 of its own. */
+export const digestMetadataKey = (algorithm: NodeArtifact["digest"]["algorithm"]): string => algorithm;
 
 export interface StageOptions {
   readonly client: S3Client;
   readonly bucket: string;
-  /** Every one pinned (sha512 set). */
   readonly artifacts: readonly NodeArtifact[];
   /** --from values: files, folders or http(s) URLs, matched to an artifact by its file name. */
   readonly sources: readonly string[];
@@ -41,27 +41,28 @@ export async function stageArtifacts(options: StageOptions): Promise<StagedArtif
   const scratch = await mkdtemp(join(options.scratchDir, "stage-"));
   try {
     for (const artifact of options.artifacts) {
-      const expected = artifact.sha512;
-      if (!expected) throw new Error(`${artifact.fileName} has no pinned SHA-512: it cannot be staged`);
-      if ((await stagedSha512(options.client, options.bucket, artifact.key)) === expected) {
+      const { algorithm, hex: expected } = artifact.digest;
+      if ((await stagedDigest(options.client, options.bucket, artifact)) === expected) {
         options.log(`  ${artifact.key}: already staged`);
         staged.push({ key: artifact.key, action: "already staged" });
         continue;
       }
       const source = sourceFor(artifact, options.sources);
       const file = isUrl(source) ? await download(source, join(scratch, artifact.fileName)) : source;
-      const actual = await sha512Of(file);
+      const actual = await digestOf(file, algorithm);
       if (actual !== expected) {
-        throw badInput(`${source}: its SHA-512 is ${actual}, the pinned one ${expected}; nothing was uploaded`, {
-          keyPath: artifact.kind === "spark" ? "aws/sparkSha512" : undefined,
-          hint:
-            artifact.kind === "spark"
-              ? "check the file against Apache's published .sha512; fix the file, or the pin in config/aws.yml if that is what is wrong"
-              : "the jar is not the one stacks/aws/artifacts/jars.txt pins: take it from Maven Central",
-        });
+        throw badInput(
+          `${source}: its ${algorithm.toUpperCase()} is ${actual}, the pinned one ${expected}; nothing was uploaded`,
+          {
+            hint:
+              artifact.kind === "python"
+                ? "the file is not the one PyPI publishes (stacks/aws/artifacts/python.txt): take it from PyPI"
+                : "the jar is not the one stacks/aws/artifacts/jars.txt pins: take it from Maven Central",
+          },
+        );
       }
       options.log(`  ${artifact.key}: uploading ${(statSync(file).size / 1024 / 1024).toFixed(1)} MiB from ${source}`);
-      await upload(options.client, options.bucket, artifact.key, file, expected);
+      await upload(options.client, options.bucket, artifact, file);
       staged.push({ key: artifact.key, action: "uploaded", source });
     }
   } finally {
@@ -70,11 +71,12 @@ export async function stageArtifacts(options: StageOptions): Promise<StagedArtif
   return staged;
 }
 
-/** The SHA-512 an earlier stage recorded on the object, or undefined when there is no object. */
-async function stagedSha512(client: S3Client, bucket: string, key: string): Promise<string | undefined> {
+/** The digest an earlier stage recorded on the object, or undefined when there is no object. */
+async function stagedDigest(client: S3Client, bucket: string, artifact: NodeArtifact): Promise<string | undefined> {
+  const key = artifact.key;
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return head.Metadata?.[sha512MetadataKey];
+    return head.Metadata?.[digestMetadataKey(artifact.digest.algorithm)];
   } catch (error) {
     if (error instanceof NotFound || (error as { name?: string }).name === "NotFound") return undefined;
     throw infraError(`could not read s3://${bucket}/${key}: ${(error as Error).message}`, {
@@ -119,14 +121,15 @@ async function download(url: string, file: string): Promise<string> {
   }
 }
 
-async function sha512Of(file: string): Promise<string> {
-  const hash = createHash("sha512");
+async function digestOf(file: string, algorithm: NodeArtifact["digest"]["algorithm"]): Promise<string> {
+  const hash = createHash(algorithm);
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest("hex");
 }
 
-/** One PUT (S3 takes up to 5 GB so; Spark's tarball is ~400 MB), streamed from the file. */
-async function upload(client: S3Client, bucket: string, key: string, file: string, sha512: string): Promise<void> {
+/** One PUT (S3 takes up to 5 GB so; pyspark's sdist is ~320 MB), streamed from the file. */
+async function upload(client: S3Client, bucket: string, artifact: NodeArtifact, file: string): Promise<void> {
+  const key = artifact.key;
   try {
     await client.send(
       new PutObjectCommand({
@@ -136,7 +139,7 @@ async function upload(client: S3Client, bucket: string, key: string, file: strin
         ContentLength: statSync(file).size,
         ContentType: "application/octet-stream",
         ServerSideEncryption: "AES256",
-        Metadata: { [sha512MetadataKey]: sha512 },
+        Metadata: { [digestMetadataKey(artifact.digest.algorithm)]: artifact.digest.hex },
       }),
     );
   } catch (error) {

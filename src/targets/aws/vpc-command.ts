@@ -19,17 +19,18 @@ import { awsEndpointsFromEnv } from "./endpoints.ts";
 import { awsProviderEnv, awsTerraformProvider } from "./terraform-provider.ts";
 
 const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>]
-       npm run vpc -- stage [--spark <version>]... [--from <file|folder|url>]... [--config <dir>]
+       npm run vpc -- stage [--spark <version>]... [--arch x86_64|arm64] [--from <file|folder|url>]... [--config <dir>]
 
   synth     write the VPC stack to cdktf.out/stacks/vpc and print where
   plan      show what deploy would change
   deploy    create or update the VPC (plans only, unless --yes), then print its outputs
   destroy   delete the VPC (plans only, unless --yes)
   outputs   print the deployed VPC's outputs (the burst/vpc/<vpcName>/... parameters)
-  stage     put Spark and the s3a jars nodes download into the VPC's artifacts bucket, each
-            checked against its pinned SHA-512 first; what is already there is skipped.
-            --spark: the versions (default: every version aws/sparkSha512 pins); --from: where
-            the files are (matched by file name; default: aws/sparkMirror and Maven Central)
+  stage     put what nodes download (pyspark, numpy/pandas/pyarrow wheels, the s3a jars) into the
+            VPC's artifacts bucket, each checked first against the digest PyPI or Maven publishes
+            (stacks/aws/artifacts/); what is already there is skipped. --spark: the versions
+            (default: defaults/spark); --arch: only the wheels of that CPU architecture (default:
+            both); --from: where the files are (matched by file name; default: PyPI and Maven Central)
 
 Environment: TERRAFORM_BINARY_NAME (terraform or tofu), BURST_TF_PLUGIN_MIRROR (a local mirror of
 hashicorp/aws 5.100.0), AWS credentials and AWS_ENDPOINT_URL[_<SERVICE>] as for the AWS CLI.`;
@@ -47,6 +48,7 @@ export async function vpcCommand(argv: string[]): Promise<number> {
       config: { type: "string", default: "config" },
       spark: { type: "string", multiple: true, default: [] },
       from: { type: "string", multiple: true, default: [] },
+      arch: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -65,7 +67,7 @@ export async function vpcCommand(argv: string[]): Promise<number> {
   const params = await resolveParams({ store: choice.store, env: process.env });
   const config = { aws: params.aws, vpcConfig: params.vpcConfig };
   // What stage would upload is settled (and refused when unpinned) before terraform runs.
-  const toStage = command === "stage" ? await stagePlan(params, values.spark) : [];
+  const toStage = command === "stage" ? await stagePlan(params, values.spark, values.arch) : [];
   const stackDir = synthVpcStack({
     ...config,
     outdir: resolve("cdktf.out"),
@@ -114,19 +116,19 @@ export async function vpcCommand(argv: string[]): Promise<number> {
   await driver.apply(showEvent);
   const outputs = await deployedOutputs(driver, vpcOutputNames);
   await publishVpcOutputs(config.aws.vpcName, params.prefix, outputs, vpcOutputNames, choice.consul);
-  console.log("Next, once per region: npm run vpc -- stage (Spark and the s3a jars nodes download)");
+  console.log(
+    "Next, once per region: npm run vpc -- stage (pyspark, its Python packages and the s3a jars nodes download)",
+  );
   return ExitCode.ok;
 }
 
-/** The artifacts of every Spark version to stage; bad input when a version is unknown or unpinned. */
-async function stagePlan(params: Params, versions: readonly string[]): Promise<NodeArtifact[]> {
-  const { nodeArtifacts, unpinnedSparkError } = await import("../../../stacks/aws/artifacts.ts");
-  const pins = params.aws.sparkSha512 ?? [];
-  const pinned = pins.map((pin) => pin.split(":")[0] ?? "");
-  const wanted = versions.length > 0 ? versions : pinned;
-  if (wanted.length === 0) {
-    throw unpinnedSparkError(params.defaults.spark, "stage checks each tarball against its pin before uploading it");
+/** The artifacts of every Spark version to stage (all architectures); bad input when a version is unknown. */
+async function stagePlan(params: Params, versions: readonly string[], arch?: string): Promise<NodeArtifact[]> {
+  const { nodeArtifacts } = await import("../../../stacks/aws/artifacts.ts");
+  if (arch !== undefined && arch !== "x86_64" && arch !== "arm64") {
+    throw badInput(`--arch ${arch} is not an architecture burst has wheels for`, { hint: "x86_64 or arm64" });
   }
+  const wanted = versions.length > 0 ? versions : [params.defaults.spark];
   return wanted
     .flatMap((version) => {
       if (!SUPPORTED_SPARK_VERSIONS.includes(version)) {
@@ -134,14 +136,7 @@ async function stagePlan(params: Params, versions: readonly string[]): Promise<N
           hint: `one of ${describeSupportedSparkVersions()}`,
         });
       }
-      const artifacts = nodeArtifacts(version, {
-        sparkMirror: params.aws.sparkMirror,
-        mavenRepo: mavenRepo(),
-        sparkSha512: pins,
-      });
-      if (!pinned.includes(version))
-        throw unpinnedSparkError(version, "stage checks the tarball against it before uploading it");
-      return artifacts;
+      return nodeArtifacts(version, { mavenRepo: mavenRepo(), architecture: arch });
     })
     .filter((artifact, index, all) => all.findIndex((other) => other.key === artifact.key) === index);
 }

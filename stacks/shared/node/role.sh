@@ -1,13 +1,13 @@
 #!/bin/bash
-# The Spark node role, written once for every target: install Spark when it is missing, write
-# its conf and the job runner's env.sh, start the master or a worker, arm the TTL guard, and
-# report progress and the outcome (ready/failed marker, console lines the CLI reads).
+# The Spark node role, written once for every target: install Spark (pyspark, in the venv of
+# PYSPARK_PYTHON) when it is missing, write its conf and the job runner's env.sh, start the
+# master or a worker, arm the TTL guard, and report progress and the outcome (ready/failed marker, console lines the CLI reads).
 # Each target supplies a platform layer (stacks/aws/bootstrap/platform.sh,
 # stacks/local/scripts/platform.sh) defining: platform_console LINE, platform_install_packages,
 # platform_prepare_node, platform_protect_spark_conf FILE (only the Spark services and the job's
 # driver may read FILE: it holds the run's auth secret), platform_start_service NAME CMD...,
 # platform_watch_spot (workers), platform_arm_ttl and platform_on_failure.
-# Reads: NODE_ROLE NODE_NAME STATE_DIR SPARK_HOME SPARK_CONF_DIR SPARK_VERSION SPARK_URL SPARK_SHA512 SPARK_JARS SPARK_DEFAULTS SPARK_ENV LOG4J2 WORK_DIR MASTER_HOST MASTER_PORT MASTER_UI_PORT MASTER_WAIT_SECONDS WORKER_HOST WORKER_PORT WORKER_UI_PORT WORKER_CORES WORKER_MEMORY WORKER_DIR SPARK_LOCAL_IP PYSPARK_PYTHON PYTHON_VENV PYTHON_PACKAGES SPARK_AUTH_SECRET_FILE SECRET_WAIT_SECONDS
+# Reads: NODE_ROLE NODE_NAME STATE_DIR SPARK_HOME SPARK_CONF_DIR PYTHON_FILES SPARK_JARS SPARK_DEFAULTS SPARK_ENV LOG4J2 WORK_DIR MASTER_HOST MASTER_PORT MASTER_UI_PORT MASTER_WAIT_SECONDS WORKER_HOST WORKER_PORT WORKER_UI_PORT WORKER_CORES WORKER_MEMORY WORKER_DIR SPARK_LOCAL_IP PYSPARK_PYTHON PYTHON_VENV SPARK_AUTH_SECRET_FILE SECRET_WAIT_SECONDS
 set -euo pipefail
 
 # ---- progress and outcome ----
@@ -63,56 +63,48 @@ download() { # url file
   }
 }
 
-# Apache .sha512 files come as "<hex>  <file>" or, for older releases, "<file>: <HEX HEX ...>".
-sha512_of_published() { # checksum-file
-  if grep -q ':' "$1"; then
-    cut -d: -f2- "$1" | tr -d ' \n' | tr '[:upper:]' '[:lower:]'
-  else
-    awk '{print tolower($1); exit}' "$1"
-  fi
-}
-
-# fetch_verified URL FILE SHA512: the download, kept only when its SHA-512 is the pinned one.
+# fetch_verified URL FILE HEX: the download, kept only when its digest is the pinned one (64 hex
+# digits: SHA-256, as PyPI publishes; 128: SHA-512, as jars.txt pins).
 fetch_verified() {
-  local actual
+  local actual sum=sha512sum
+  if [ "${#3}" -eq 64 ]; then sum=sha256sum; fi
   download "$1" "$2"
-  actual=$(sha512sum "$2" | awk '{print $1}')
+  actual=$("$sum" "$2" | awk '{print $1}')
   if [ "$actual" != "$3" ]; then
     rm -f "$2"
-    echo "burst: checksum mismatch for $1: its SHA-512 is $actual, the pinned one $3" >&2
+    echo "burst: checksum mismatch for $1: its ${sum%sum} is $actual, the pinned one $3" >&2
     return 1
   fi
 }
 
-# Spark's tarball from SPARK_URL into SPARK_HOME, then each jar of SPARK_JARS ("<sha512> <url>" lines)
-# into its jars folder, every file checked against its pinned SHA-512. Only an unpinned tarball
-# (aws/downloads: mirror, no aws/sparkSha512 entry) is checked against the mirror's own .sha512.
+# Spark is the pyspark release the local target runs too: the files of PYTHON_FILES ("<sha256>
+# <build|node> <url>" lines: pyspark's sdist, py4j, numpy, pandas, pyarrow... and the build tool
+# pyspark's sdist needs) are fetched and checked against their pinned SHA-256, then pip installs
+# exactly those files into the venv drivers and executors run (PYSPARK_PYTHON), from no index and
+# with no dependency resolution (nothing unpinned can come in; `pip check` proves the set whole).
+# SPARK_HOME is that pyspark's home; each jar of SPARK_JARS ("<sha512> <url>" lines) joins its jars.
 install_spark() {
-  local downloads tarball expected=$SPARK_SHA512 sha512 url
-  downloads=$(mktemp -d)
-  tarball=$downloads/spark-${SPARK_VERSION}-bin-hadoop3.tgz
-  if [ -z "$expected" ]; then
-    download "$SPARK_URL.sha512" "$tarball.sha512"
-    expected=$(sha512_of_published "$tarball.sha512")
-  fi
-  fetch_verified "$SPARK_URL" "$tarball" "$expected"
-  mkdir -p "$SPARK_HOME"
-  tar -xzf "$tarball" -C "$SPARK_HOME" --strip-components=1
-  rm -rf "$downloads"
-  while read -r sha512 url; do
+  local wheelhouse sha digest group url home
+  wheelhouse=$(mktemp -d)
+  mkdir -p "$wheelhouse/build" "$wheelhouse/node"
+  while read -r digest group url; do
     [ -n "$url" ] || continue
-    fetch_verified "$url" "$SPARK_HOME/jars/${url##*/}" "$sha512"
-  done <<<"$SPARK_JARS"
-}
-
-# The Python that drivers and executors run (PYSPARK_PYTHON): a venv with the node's own packages.
-# The one place where node-wide Python packages are installed (list: stacks/shared/node/python-packages.txt).
-install_python_runtime() {
+    fetch_verified "$url" "$wheelhouse/$group/${url##*/}" "$digest"
+  done <<<"$PYTHON_FILES"
   python3 -m venv "$PYTHON_VENV"
-  if [ -n "$PYTHON_PACKAGES" ]; then
-    # shellcheck disable=SC2086 # a space-separated list of requirement specifiers
-    "$PYTHON_VENV/bin/python" -m pip install --quiet --disable-pip-version-check $PYTHON_PACKAGES
-  fi
+  local pip=("$PYTHON_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-index --no-deps)
+  # A site's pip.conf or PIP_* settings must not add an index or other files.
+  PIP_CONFIG_FILE=/dev/null "${pip[@]}" "$wheelhouse"/build/*
+  PIP_CONFIG_FILE=/dev/null "${pip[@]}" --no-build-isolation "$wheelhouse"/node/*
+  PIP_CONFIG_FILE=/dev/null "$PYTHON_VENV/bin/python" -m pip check --disable-pip-version-check
+  rm -rf "$wheelhouse"
+  home=$("$PYTHON_VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
+  rm -rf "$SPARK_HOME"
+  ln -s "$home" "$SPARK_HOME"
+  while read -r sha url; do
+    [ -n "$url" ] || continue
+    fetch_verified "$url" "$SPARK_HOME/jars/${url##*/}" "$sha"
+  done <<<"$SPARK_JARS"
 }
 
 # The run's Spark authentication secret comes from outside the stack, into SPARK_AUTH_SECRET_FILE
@@ -191,15 +183,11 @@ run_node_role() {
   trap role_finish EXIT
   role_step ttl-guard
   platform_arm_ttl
-  if [ ! -x "$SPARK_HOME/bin/spark-class" ]; then
+  if [ ! -x "$SPARK_HOME/bin/spark-class" ] || [ ! -x "$PYSPARK_PYTHON" ]; then
     role_step install-packages
     platform_install_packages
     role_step install-spark
     install_spark
-  fi
-  if [ ! -x "$PYSPARK_PYTHON" ]; then
-    role_step python-runtime
-    install_python_runtime
   fi
   role_step await-secret
   await_auth_secret

@@ -2,9 +2,9 @@
 // Rung 4 of docs/aws.md: the user data SparkClusterStack synthesizes, taken from cdk.tf.json and
 // evaluated by terraform (base64gzip, as EC2 receives it), booted by cloud-init (NoCloud) in
 // Debian 12 system containers with systemd as PID 1. Nodes talk over a bridge this test creates;
-// Spark and the s3a jars come from an artifacts bucket on a real S3 server (versitygw) on the
-// bridge, staged there by the stage command's own code from a mirror of the burst cache, and are
-// fetched with plain unsigned HTTPS-or-HTTP as from the VPC's bucket; Debian's
+// pyspark, the node's wheels (PyPI's files, from setup-tests' cache) and the s3a jars come from an
+// artifacts bucket on a real S3 server (versitygw) on the bridge, staged there by the stage
+// command's own code, and are fetched with plain unsigned HTTPS-or-HTTP as from the VPC's bucket; Debian's
 // packages are pre-installed in the root (scripts/setup/node-root.sh), so the role's apt step
 // finds them and skips apt-get. Then the real job runner clones, pip-installs and runs a PySpark
 // job over SSH, with the host key pinned from the master's console. The nodes wait for the run's
@@ -14,12 +14,12 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { CreateBucketCommand, PutBucketPolicyCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import {
   BridgeNetwork,
   ensureNodeRoot,
@@ -27,6 +27,7 @@ import {
   serveDirectory,
 } from "../../../scripts/servers/node-container.ts";
 import { type S3Server, startS3Server } from "../../../scripts/servers/s3server.ts";
+import { hostArchitecture, wheelhouseDir, wheelhouseFiles } from "../../../scripts/setup/node-wheelhouse.ts";
 import { infraError } from "../../../src/errors.ts";
 import { bundleLocalCode, type ResolvedCode } from "../../../src/job/code.ts";
 import { jobLaunch } from "../../../src/job/command.ts";
@@ -91,6 +92,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
   let closeMirror = async () => {};
   let artifactsServer: S3Server | undefined;
   const artifactsBucket = "burst-main-artifacts-booted";
+  const brokenBucket = "burst-main-artifacts-broken";
   let master: NodeContainer;
   let worker: NodeContainer;
   let bootBroken: () => Promise<NodeContainer> = async () => {
@@ -108,16 +110,17 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
 
   before(async () => {
     const root = ensureNodeRoot();
-    const mirrorDir = execFileSync("bash", [mirrorScript, sparkVersion, ...pythonPackages(sparkVersion)], {
-      encoding: "utf8",
-    }).trim();
+    const mirrorDir = execFileSync("bash", [mirrorScript, sparkVersion], { encoding: "utf8" }).trim();
+    for (const { path } of wheelhouseFiles(sparkVersion)) {
+      assert.ok(existsSync(path), `${path} is cached (bash scripts/setup-tests.sh fetches it from PyPI)`);
+    }
     network = new BridgeNetwork(subnet);
     const namespaces = [10, 11, 12].map((host) => (network as BridgeNetwork).addNamespace(host));
     const mirror = await serveDirectory(mirrorDir, network.hostAddress);
     mirrorUrl = mirror.url;
     mirrorRequests = mirror.requests;
     closeMirror = () => new Promise((resolve) => mirror.server.close(() => resolve()));
-    // Nodes reach no package index: the node runtime's wheels come from the mirror, as from a site's.
+    // Nodes reach no package index: a job's requirements come from the mirror, as from a site's.
     const pipConfig = join(scratch, "pip.conf");
     writeFileSync(
       pipConfig,
@@ -128,41 +131,36 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     const key = { private: pair.privateKey, public: pair.publicKey };
     writeFileSync(privateKeyPath, key.private, { mode: 0o600 });
     chmodSync(privateKeyPath, 0o600);
-    // The tarball's checksum pinned in parameters, as ops pin Apache's published one.
-    const sha512 = readFileSync(
-      join(mirrorDir, "spark", `spark-${sparkVersion}`, `spark-${sparkVersion}-bin-hadoop3.tgz.sha512`),
-      "utf8",
-    ).split(" ")[0];
-    const pins = [`${sparkVersion}:${sha512}`];
     // The VPC's artifacts bucket: a real S3 server on the bridge, filled by the stage command's
     // code. Its policy lets anyone read objects; AWS's adds aws:SourceVpce (the VPC's endpoint),
     // which versitygw does not evaluate: here only the test's bridge reaches it.
     artifactsServer = await startS3Server({ host: network.hostAddress });
     const s3 = artifactsServer.client();
     try {
-      await s3.send(new CreateBucketCommand({ Bucket: artifactsBucket }));
-      await s3.send(
-        new PutBucketPolicyCommand({
-          Bucket: artifactsBucket,
-          Policy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Principal: "*",
-                Action: "s3:GetObject",
-                Resource: `arn:aws:s3:::${artifactsBucket}/*`,
-              },
-            ],
+      for (const bucket of [artifactsBucket, brokenBucket]) {
+        await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+        await s3.send(
+          new PutBucketPolicyCommand({
+            Bucket: bucket,
+            Policy: JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [
+                { Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/*` },
+              ],
+            }),
           }),
-        }),
-      );
-      const artifacts = nodeArtifacts(sparkVersion, { sparkMirror: "", mavenRepo: "", sparkSha512: pins });
+        );
+      }
+      const artifacts = nodeArtifacts(sparkVersion, { mavenRepo: "", architecture: hostArchitecture() });
+      // A bucket whose first file is not the one PyPI publishes (what a tampered or truncated copy looks like).
+      const first = artifacts[0];
+      assert.ok(first);
+      await s3.send(new PutObjectCommand({ Bucket: brokenBucket, Key: first.key, Body: "not the wheel" }));
       const staged = await stageArtifacts({
         client: s3,
         bucket: artifactsBucket,
         artifacts,
-        sources: [mirrorDir],
+        sources: [mirrorDir, wheelhouseDir()],
         scratchDir: scratch,
         log: () => {},
       });
@@ -184,17 +182,14 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
         expiresAt: new Date(Date.now() + minutes(60)).toISOString(),
         sshPublicKey: key.public,
         sparkConf: {},
-        params: { ...params, downloads: "bucket", sparkSha512: pins },
+        params: { ...params, downloads: "bucket" },
         artifactsUrl: `${artifactsServer?.endpoint}/${artifactsBucket}`,
         ...overrides,
       });
     const cluster = stack({});
-    // A node whose pinned checksum is not the staged tarball's, with a one-minute TTL: it must
+    // A node whose bucket holds a file that is not the pinned one, with a one-minute TTL: it must
     // report the mismatch, then power off.
-    const failing = stack({
-      ttlMinutes: 1,
-      params: { ...params, sparkSha512: [`${sparkVersion}:${"ab".repeat(64)}`] },
-    });
+    const failing = stack({ ttlMinutes: 1, artifactsUrl: `${artifactsServer?.endpoint}/${brokenBucket}` });
     bootBroken = async () =>
       boot("burst-broken", namespaces[2] ?? "", await evaluatedUserData(failing, "worker", masterIp));
 
@@ -306,13 +301,19 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
       assert.equal(state.kind, "ready", `${container.name}: ${container.console().slice(-2000)}`);
     }
     assert.match(master.console(), /burst-step: master install-spark/);
-    // Spark and the jars came from the artifacts bucket (its address is the only source the user
-    // data names), each checked against its pin: nothing of Spark's from the mirror.
+    // pyspark, the wheels and the jars came from the artifacts bucket (its address is the only source
+    // the user data names), each checked against its pin: nothing of Spark's from the mirror.
     assert.deepEqual(
-      mirrorRequests.filter((path) => path.startsWith("/spark/") || path.startsWith("/maven2/")),
+      mirrorRequests.filter((path) => path.startsWith("/pypi/") || path.startsWith("/maven2/")),
       [],
     );
     for (const container of [master, worker]) {
+      // SPARK_HOME is PyPI's pyspark, installed in the venv drivers and executors run.
+      assert.equal(
+        container.exec("readlink -f /opt/spark").stdout.trim(),
+        "/opt/burst/python/lib/python3.11/site-packages/pyspark",
+        container.name,
+      );
       const installed = container.exec("ls /opt/spark/jars").stdout;
       assert.match(installed, /^hadoop-aws-3\.3\.4\.jar$/m, container.name);
       assert.match(installed, /^aws-java-sdk-bundle-1\.12\.262\.jar$/m, container.name);
@@ -447,7 +448,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
         assert.match(error.message, /node burst-broken failed its bootstrap at step install-spark/);
         assert.match(
           error.message,
-          /checksum mismatch for http:\/\/[\d.:]+\/burst-main-artifacts-booted\/spark\/spark-3\.5\.3\/spark-3\.5\.3-bin-hadoop3\.tgz: its SHA-512 is [0-9a-f]{128}, the pinned one (ab){64}/,
+          /checksum mismatch for http:\/\/[\d.:]+\/burst-main-artifacts-broken\/pypi\/wheel-[\d.]+-py3-none-any\.whl: its sha256 is [0-9a-f]{64}, the pinned one [0-9a-f]{64}/,
         );
         return true;
       },

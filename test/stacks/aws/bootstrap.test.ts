@@ -32,15 +32,11 @@ const input: NodeBootstrapInput = {
   role: "worker",
   sparkVersion: "3.5.3",
   region: "eu-west-1",
-  // What synthCluster's parameters give: Spark and the s3a jars from the VPC's artifacts bucket.
-  downloads: nodeDownloads(
-    nodeArtifacts("3.5.3", {
-      sparkMirror: params.sparkMirror,
-      mavenRepo: mavenCentral,
-      sparkSha512: params.sparkSha512 ?? [],
-    }),
-    { kind: "bucket", url: artifactsBucketUrl(vpc.artifactsBucket, params) },
-  ),
+  // What synthCluster's parameters give: pyspark, the wheels and the s3a jars from the VPC's artifacts bucket.
+  downloads: nodeDownloads(nodeArtifacts("3.5.3", { mavenRepo: mavenCentral, architecture: "x86_64" }), {
+    kind: "bucket",
+    url: artifactsBucketUrl(vpc.artifactsBucket, params),
+  }),
   bakedAmi: false,
   ttlMinutes: 90,
   expiresAt: "2025-03-04T05:06:07.890Z",

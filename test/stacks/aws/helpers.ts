@@ -18,13 +18,10 @@ export const params: AwsParams = {
   baseAmi: "ami-0base000000000000",
   sshUser: "admin",
   sshAllowedCidrs: ["203.0.113.0/24"],
-  sparkMirror: "https://archive.apache.org/dist/spark",
   sshWaitSeconds: 900,
   bootMinutes: 15,
   bakedBootMinutes: 3,
   sshAddress: "public",
-  // Test values: a made-up pin, in the artifacts bucket below.
-  sparkSha512: [`3.5.3:${"ab".repeat(64)}`],
   downloads: "bucket",
   buckets: ["burst-results", "burst-data"],
 };

@@ -417,12 +417,15 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
       assert.match(script, /^spark\.hadoop\.fs\.s3a\.connection\.ssl\.enabled false$/m);
       assert.match(
         script,
-        /^SPARK_URL='http:\/\/10\.150\.0\.1:4566\/burst-main-artifacts-0example\/spark\/spark-3\.5\.3\//m,
+        /^[0-9a-f]{64} node http:\/\/10\.150\.0\.1:4566\/burst-main-artifacts-0example\/pypi\/pyspark-3\.5\.3\.tar\.gz$/m,
       );
       // Without it: AWS's regional endpoint, virtual-hosted, and no endpoint line.
       const regional = userDataScript(config, role);
       assert.doesNotMatch(regional, /^spark\.hadoop\.fs\.s3a\.endpoint /m);
-      assert.match(regional, /^SPARK_URL='https:\/\/burst-main-artifacts-0example\.s3\.eu-west-1\.amazonaws\.com\//m);
+      assert.match(
+        regional,
+        /^[0-9a-f]{64} node https:\/\/burst-main-artifacts-0example\.s3\.eu-west-1\.amazonaws\.com\/pypi\/pyspark-3\.5\.3\.tar\.gz$/m,
+      );
     }
   });
 
@@ -449,21 +452,39 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     assert.match(userDataScript(config, "master"), /^NODE_ROLE='master'$/m);
     assert.match(userDataScript(config, "worker"), /^NODE_ROLE='worker'$/m);
     assert.match(userDataScript(config, "worker"), /burst-spark-\$name\.service/);
-    assert.match(userDataScript(config, "worker"), /^SPARK_VERSION='3\.5\.3'$/m);
+    assert.match(userDataScript(config, "worker"), /\/pypi\/pyspark-3\.5\.3\.tar\.gz$/m);
     // A baked AMI has Spark in SPARK_HOME: the role's install steps are skipped at boot.
     assert.match(
       userDataScript(config, "worker"),
-      /if \[ ! -x "\$SPARK_HOME\/bin\/spark-class" \]; then\n {4}role_step install-packages/,
+      /if \[ ! -x "\$SPARK_HOME\/bin\/spark-class" \] \|\| \[ ! -x "\$PYSPARK_PYTHON" \]; then\n {4}role_step install-packages/,
     );
   });
 
-  it("has nodes fetch Spark and the s3a jars from the VPC's artifacts bucket, each checked against its pinned SHA-512", () => {
-    const hex = "ab".repeat(64);
-    const pinned = synthCluster({ params: { ...params, sparkSha512: [`3.4.4:${"cd".repeat(64)}`, `3.5.3:${hex}`] } });
-    const script = userDataScript(pinned, "worker");
+  it("has nodes fetch pyspark, the wheels of their architecture and the s3a jars from the VPC's artifacts bucket, each with its registry's digest", () => {
+    const script = userDataScript(config, "worker");
     const bucket = `https://${vpc.artifactsBucket}.s3.eu-west-1.amazonaws.com`;
-    assert.match(script, new RegExp(`^SPARK_SHA512='${hex}'$`, "m"), "the pin of the cluster's version only");
-    assert.ok(script.includes(`SPARK_URL='${bucket}/spark/spark-3.5.3/spark-3.5.3-bin-hadoop3.tgz'`));
+    const python = /^PYTHON_FILES='([^']*)'$/m.exec(script)?.[1]?.split("\n") ?? [];
+    const files = python.map((line) => line.split(" ")[2]?.replace(`${bucket}/pypi/`, ""));
+    assert.equal(files[0], "wheel-0.45.1-py3-none-any.whl", "the build tool first");
+    assert.ok(files.includes("pyspark-3.5.3.tar.gz"), "pyspark at the cluster's Spark version");
+    assert.ok(!files.some((file) => /^pyspark-3\.5\.[0-24-9]/.test(file ?? "")), "and no other version");
+    for (const name of ["numpy", "pandas", "pyarrow", "py4j"]) {
+      assert.ok(
+        files.some((file) => file?.startsWith(`${name}-`)),
+        `${name} is installed`,
+      );
+    }
+    assert.ok(
+      files.filter((file) => /manylinux/.test(file ?? "")).every((file) => /x86_64/.test(file ?? "")),
+      "m5 nodes get x86_64 wheels only",
+    );
+    for (const line of python) assert.match(line, /^[0-9a-f]{64} (build|node) https:\/\//);
+    const graviton = userDataScript(
+      synthCluster({ masterInstanceType: "m7g.xlarge", workerInstanceType: "m7g.xlarge" }),
+      "worker",
+    );
+    assert.match(graviton, /numpy-1\.26\.4-cp311-cp311-manylinux_2_17_aarch64/);
+    assert.doesNotMatch(graviton, /manylinux_2_17_x86_64/);
     const jars = /^SPARK_JARS='([^']*)'$/m.exec(script)?.[1]?.split("\n") ?? [];
     assert.deepEqual(
       jars.map((line) => line.split(" ")[1]),
@@ -476,17 +497,7 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     for (const line of jars) assert.match(line, /^[0-9a-f]{128} /);
   });
 
-  it("refuses (bad input) a bucket download without a pinned Spark checksum or without a bucket", () => {
-    const unpinned = () => synthCluster({ params: { ...params, sparkSha512: [] } });
-    assert.throws(unpinned, (error: BurstError) => {
-      assert.equal(error.exitCode, ExitCode.badInput);
-      assert.match(error.message, /aws\/sparkSha512 pins no SHA-512 for Spark 3\.5\.3/);
-      assert.match(
-        error.hint ?? "",
-        /downloads\.apache\.org\/spark\/spark-3\.5\.3\/spark-3\.5\.3-bin-hadoop3\.tgz\.sha512/,
-      );
-      return true;
-    });
+  it("refuses (bad input) a bucket download without a bucket", () => {
     const { artifactsBucket: _, ...handMade } = vpc;
     assert.throws(
       () => synthCluster({ vpc: handMade }),
@@ -494,13 +505,13 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
     );
   });
 
-  it("downloads from the public mirror and Maven Central only when aws/downloads says mirror", () => {
-    const mirror = synthCluster({ params: { ...params, downloads: "mirror", sparkSha512: [] } });
+  it("downloads from PyPI and Maven Central only when aws/downloads says mirror", () => {
+    const mirror = synthCluster({ params: { ...params, downloads: "mirror" } });
     const script = userDataScript(mirror, "worker");
-    assert.ok(
-      script.includes("SPARK_URL='https://archive.apache.org/dist/spark/spark-3.5.3/spark-3.5.3-bin-hadoop3.tgz'"),
+    assert.match(
+      script,
+      /^[0-9a-f]{64} node https:\/\/files\.pythonhosted\.org\/packages\/.*\/pyspark-3\.5\.3\.tar\.gz$/m,
     );
-    assert.match(script, /^SPARK_SHA512=''$/m, "unpinned: the mirror's own .sha512");
     assert.ok(
       script.includes(" https://repo1.maven.org/maven2/org/apache/hadoop/hadoop-aws/3.3.4/hadoop-aws-3.3.4.jar"),
     );

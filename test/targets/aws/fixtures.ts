@@ -89,13 +89,10 @@ export function params(overrides: { vpc?: VpcOutputs | undefined } = { vpc: cons
       baseAmi: "ami-0base000000000000",
       sshUser: "admin",
       sshAllowedCidrs: ["203.0.113.0/24"],
-      sparkMirror: "https://archive.apache.org/dist/spark",
       sshWaitSeconds: 900,
       bootMinutes: 15,
       bakedBootMinutes: 3,
       sshAddress: "public",
-      // A made-up pin, in the artifacts bucket of consulVpc.
-      sparkSha512: [`3.5.3:${"ab".repeat(64)}`],
       downloads: "bucket",
       buckets: ["burst-results"],
     },

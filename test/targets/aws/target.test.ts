@@ -105,7 +105,7 @@ describe("aws target, dry run (no AWS credentials, no network)", () => {
     assert.match(plan, /image ami-0base000000000000 \(Java 17 \+ Spark 3\.5\.3 installed at boot\)/);
     assert.ok(
       plan.includes(
-        `Spark and the s3a jars from s3://${consulVpc.artifactsBucket}/ (npm run vpc -- stage), each checked against its pinned SHA-512`,
+        `pyspark 3.5.3, numpy/pandas/pyarrow and the s3a jars from s3://${consulVpc.artifactsBucket}/ (npm run vpc -- stage), each checked against the digest PyPI or Maven publishes`,
       ),
     );
     assert.match(plan, /workers offer Spark all their cores and memory \(Spark sizes them\)/);
