@@ -112,6 +112,36 @@ results: s3://e2e-results/runs/
     await assertNoLeftovers(runDir);
   });
 
+  test("Ctrl-C during a run with --keep-on-failure is a stop, not a failure: the cluster is destroyed, exit 130", async () => {
+    const repo = await makeRepo({ "wait.sh": 'echo "job started"\nsleep 600\n' });
+    const spec = await writeSpec(`name: interrupted-keep
+code: { repo: ${repo.dir} }
+job: { type: shell, entrypoint: wait.sh }
+cluster: { workers: 0 }
+results: s3://e2e-results/runs/
+`);
+    let signalled = false;
+    const child = startBurst([spec, "--keep-on-failure"], {
+      burstHome,
+      onLine: (line) => {
+        if (!signalled && line.includes("job started")) {
+          signalled = true;
+          process.kill(child.pid ?? 0, "SIGINT");
+        }
+      },
+    });
+    const result = await child.done;
+    assert.ok(signalled, "the job started");
+    assert.equal(result.code, 130, result.stderr);
+    assert.doesNotMatch(result.stderr, /cluster kept/);
+    const runDir = (await runDirs(burstHome)).sort().pop() ?? "";
+    const record = JSON.parse(await readFile(join(runDir, "run.json"), "utf8"));
+    assert.equal(record.outcome, "interrupted");
+    assert.equal(record.destroyed, true);
+    assert.notEqual(record.kept, true);
+    await assertNoLeftovers(runDir);
+  });
+
   test("burst ui serves finished runs' Spark UI on loopback, a browser shows the wordcount run's completed jobs, Ctrl-C stops it", async (t) => {
     assert.ok(failedRunId, "the --keep-on-failure test ran first");
     const repo = await makeRepo({ "wordcount.py": wordcount });
