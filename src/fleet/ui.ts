@@ -62,8 +62,19 @@ export async function showUi(burstHome: string, runIds: readonly string[], optio
     const server = start(
       join(sparkHome, "bin", "spark-class"),
       ["org.apache.spark.deploy.history.HistoryServer", "--properties-file", confFile],
-      // SPARK_LOCAL_IP is the address Spark's web UIs bind: loopback only.
-      { env: { SPARK_HOME: sparkHome, SPARK_LOCAL_IP: "127.0.0.1", SPARK_PUBLIC_DNS: "127.0.0.1" } },
+      {
+        // Only what Java needs: the CLI's environment (credentials among it) stays out of the server.
+        replaceEnv: true,
+        env: {
+          ...pick(process.env, ["PATH", "HOME", "LANG", "TZ", "JAVA_HOME", "TMPDIR"]),
+          SPARK_HOME: sparkHome,
+          // No spark-env.sh or spark-defaults.conf of the user's: this server's conf is the file above.
+          SPARK_CONF_DIR: workDir,
+          // The address Spark's web UIs bind and show: loopback only.
+          SPARK_LOCAL_IP: "127.0.0.1",
+          SPARK_PUBLIC_DNS: "127.0.0.1",
+        },
+      },
     );
     try {
       const base = `http://127.0.0.1:${port}`;
@@ -172,6 +183,10 @@ function report(base: string, apps: readonly UiApplication[], options: UiOptions
     const state = app.completed ? "" : "  (incomplete: the job did not end cleanly)";
     options.stdout.write(`  run ${app.runId}  ${app.name}  ${app.url}${state}\n`);
   }
+}
+
+function pick(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string | undefined> {
+  return Object.fromEntries(names.map((name) => [name, env[name]]));
 }
 
 function newest(versions: readonly string[]): string {
