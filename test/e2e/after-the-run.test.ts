@@ -18,6 +18,7 @@ import {
   tempBurstHome,
   writeSpec,
 } from "../helpers/burst.ts";
+import { burstInTerminal } from "../helpers/terminal.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const wordcount = readFileSync(join(repoRoot, "examples/wordcount/job/wordcount.py"), "utf8");
@@ -65,7 +66,7 @@ job: { type: pyspark, entrypoint: fail.py }
 cluster: { workers: 1 }
 results: s3://e2e-results/runs/
 `);
-    const result = await burst([spec, "--keep-on-failure=40s"], { burstHome });
+    const result = await burst([spec, "--keep-on-failure=50s"], { burstHome });
     assert.equal(result.code, 1, result.stderr);
     const runDir = (await runDirs(burstHome)).sort().pop() ?? "";
     const record = JSON.parse(await readFile(join(runDir, "run.json"), "utf8"));
@@ -75,7 +76,7 @@ results: s3://e2e-results/runs/
     assert.equal(record.destroyed, false);
     const keptUntil = Date.parse(record.expiresAt);
     const secondsLeft = (keptUntil - Date.now()) / 1000;
-    assert.ok(secondsLeft > 0 && secondsLeft <= 40, `kept until ${record.expiresAt}, ${secondsLeft} s from now`);
+    assert.ok(secondsLeft > 0 && secondsLeft <= 50, `kept until ${record.expiresAt}, ${secondsLeft} s from now`);
     assert.match(result.stderr, /cluster kept after the failure until /);
     assert.ok(result.stderr.includes(`burst -- ssh ${failedRunId}`), result.stderr);
     assert.ok(result.stderr.includes(`burst -- down ${failedRunId}`), result.stderr);
@@ -90,6 +91,15 @@ results: s3://e2e-results/runs/
     assert.match(ssh.stdout, new RegExp(`on-master:${runDir}/nodes/master/work\\n.*/bin/spark-submit\\n`));
     const failedCommand = await burst(["ssh", failedRunId, "--", "exit 7"], { burstHome });
     assert.equal(failedCommand.code, 7, failedCommand.stderr);
+
+    // On a terminal: an interactive shell there, where Ctrl-C stops the remote command, not burst.
+    const shell = burstInTerminal(["ssh", failedRunId], { burstHome });
+    shell.type("echo interactive-$((6*7)) in $PWD; sleep 100\n");
+    await shell.waitFor(/interactive-42 in \S*nodes\/master\/work/, 20_000);
+    shell.type("\x03");
+    shell.type("echo still-$((1+1))-here; exit 4\n");
+    await shell.waitFor(/still-2-here/, 20_000);
+    assert.equal(await shell.exited, 4, shell.plainOutput());
 
     // Nobody ends it: the nodes' TTL guard does, at the keep deadline.
     await waitFor(
