@@ -10,6 +10,7 @@
 #   node wheelhouse             scripts/setup/node-wheelhouse.ts: what AWS nodes pip-install, from PyPI
 #   Debian 12 node root         apt-get debootstrap + systemd-container, then scripts/setup/node-root.sh
 #                               (~5 min the first time; the booted-container test boots it)
+#   Chromium                    apt-get chromium: a real browser, headless, opens `burst ui` (test/fleet/ui.test.ts)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -89,6 +90,15 @@ if [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; then
   done_step "node root"
 else
   say "  warning: building the node root needs root (debootstrap, systemd-nspawn); the booted-container test will fail"
+fi
+
+# 6. A real browser for the Spark UI test: Debian's chromium, run headless (no npm browser download).
+step "chromium (headless browser for the burst ui test)"
+if command -v chromium >/dev/null 2>&1; then
+  done_step "chromium present"
+else
+  apt_install chromium
+  done_step "installed chromium"
 fi
 
 finish

@@ -22,6 +22,8 @@ Usage:
   npm run burst -- status <run-id>           one run: phase, cluster, age, time left
   npm run burst -- logs <run-id> [--follow]  a run's job logs (live with --follow)
   npm run burst -- down <run-id>             destroy a run's cluster (after --keep or a crash)
+  npm run burst -- ssh <run-id> [-- cmd]     a shell (or one command) on a kept cluster's master
+  npm run burst -- ui <run-id>...            the runs' Spark UI (a History Server on loopback) until Ctrl-C
   npm run burst -- gc [--dry-run]            remove clusters whose CLI died or whose TTL passed
                                              (and, with an AWS region configured, tagged leftovers)
 
@@ -31,6 +33,7 @@ Options:
   --block NAME         the block to run from a legacy multi-block spark.yml
   --dry-run            validate, resolve parameters, synthesize, print the plan and cost; provision nothing
   --keep               do not destroy the cluster after the job; prints how to destroy it later
+  --keep-on-failure[=DURATION]  on failure keep the cluster DURATION (default 30m, at most its TTL) to debug
   --json               newline-delimited JSON events on stdout (for CI), nothing else on stdout
   --yes                never ask for confirmation
   --verbose            show every resource and provisioner line
@@ -62,8 +65,11 @@ export interface MainOptions {
 /** Runs the CLI and returns the exit code (the entry script calls process.exit with it). */
 export async function main(argv: readonly string[], io: Io = process, options: MainOptions = {}): Promise<number> {
   let parsed: ReturnType<typeof parse>;
+  // `burst ssh <id> -- cmd`: what follows `--` is the remote command, never burst's options.
+  const dashDash = argv.indexOf("--");
+  const remoteCommand = dashDash >= 0 ? argv.slice(dashDash + 1) : undefined;
   try {
-    parsed = parse(argv);
+    parsed = parse(dashDash >= 0 ? argv.slice(0, dashDash) : argv);
   } catch (error) {
     io.stderr.write(`burst: ${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
     return ExitCode.badInput;
@@ -155,12 +161,43 @@ export async function main(argv: readonly string[], io: Io = process, options: M
           sink,
         });
       }
+      case "ssh": {
+        const { sshToRun } = await import("../fleet/ssh.ts");
+        return await sshToRun(await burstHome(), requireArg(rest, "ssh <run-id> [-- command]"), {
+          command: remoteCommand,
+          terminal: process.stdin.isTTY === true,
+        });
+      }
+      case "ui": {
+        const [{ showUi }, { watchInterrupts }] = await Promise.all([
+          import("../fleet/ui.ts"),
+          import("../lifecycle/interrupts.ts"),
+        ]);
+        const interrupts = watchInterrupts({ onSecond: () => {}, onThird: () => process.exit(ExitCode.interrupted) });
+        try {
+          return await showUi(await burstHome(), rest, {
+            json,
+            stdout: io.stdout,
+            stderr: io.stderr,
+            signal: interrupts.signal,
+          });
+        } finally {
+          interrupts.dispose();
+        }
+      }
       case "down": {
         const { downRun } = await import("./runs.ts");
         return await downRun(await burstHome(), requireArg(rest, "down <run-id>"), sink);
       }
     }
-    if (rest.length > 0) throw badInput(`unexpected argument "${rest[0]}"; one spec file per run`);
+    if (rest.length > 0 || remoteCommand)
+      throw badInput(`unexpected argument "${rest[0] ?? "--"}"; one spec file per run`);
+    const keepOnFailure = values["keep-on-failure"];
+    if (keepOnFailure !== undefined && values.keep) {
+      throw badInput("--keep and --keep-on-failure together: --keep already keeps the cluster, failed or not");
+    }
+    const { parseKeepDuration } = await import("../lifecycle/keep.ts");
+    const keepOnFailureMs = keepOnFailure === undefined ? undefined : parseKeepDuration(keepOnFailure);
     const [
       { watchInterrupts },
       { guardCrashes },
@@ -205,6 +242,7 @@ export async function main(argv: readonly string[], io: Io = process, options: M
         target,
         dryRun: values["dry-run"] === true,
         keep: values.keep === true,
+        keepOnFailureMs,
         environment: values.env,
         block: values.block,
         burstHome: home,
@@ -255,13 +293,15 @@ async function ask(question: string, io: Io): Promise<boolean> {
 
 function parse(argv: readonly string[]) {
   return parseArgs({
-    args: [...argv],
+    // --keep-on-failure takes an optional value, which parseArgs cannot: the bare flag means the default.
+    args: argv.map((arg) => (arg === "--keep-on-failure" ? "--keep-on-failure=" : arg)),
     allowPositionals: true,
     strict: true,
     options: {
       target: { type: "string" },
       "dry-run": { type: "boolean" },
       keep: { type: "boolean" },
+      "keep-on-failure": { type: "string" },
       json: { type: "boolean" },
       yes: { type: "boolean" },
       env: { type: "string" },

@@ -14,6 +14,7 @@ export async function listRuns(burstHome: string, json: boolean, out: NodeJS.Wri
   const localIds = new Set(local.map((record) => record.runId));
   const elsewhere = shared.filter((record) => !localIds.has(record.runId));
   const here = hostname();
+  const now = Date.now();
   const records = [...local, ...elsewhere].sort((a, b) => a.runId.localeCompare(b.runId));
   const isLocal = (record: RunRecord) => localIds.has(record.runId);
   const rows = records.map((record) => ({
@@ -25,7 +26,14 @@ export async function listRuns(burstHome: string, json: boolean, out: NodeJS.Wri
     phase: record.phase,
     // Liveness of a CLI on another machine cannot be checked from here.
     outcome: record.outcome ?? (!isLocal(record) ? "running?" : ownerAlive(record) ? "running" : "orphaned"),
-    cluster: record.destroyed ? "destroyed" : record.kept ? "kept" : "up",
+    // Past its deadline the nodes' TTL guard has ended it; gc or down clears what is left of its state.
+    cluster: record.destroyed
+      ? "destroyed"
+      : Date.parse(record.expiresAt) <= now
+        ? "expired"
+        : record.kept
+          ? "kept"
+          : "up",
     startedAt: record.startedAt,
     expiresAt: record.expiresAt,
     results: record.resultsUri,

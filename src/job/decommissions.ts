@@ -25,14 +25,38 @@ interface ExecutorSeen {
 
 /** Every decommissioned executor in the event logs under `dir` (missing folder: none). */
 export async function decommissionedExecutors(dir: string): Promise<DecommissionedExecutor[]> {
-  const files = await readdir(dir).catch(() => [] as string[]);
   const found: DecommissionedExecutor[] = [];
-  for (const file of files.sort()) {
-    // Plain (uncompressed, non-rolling) logs are Spark's default and burst's; anything else is skipped.
-    const text = await readFile(join(dir, file), "utf8").catch(() => "");
-    found.push(...decommissionsInEventLog(file.replace(/\.inprogress$/, ""), text));
+  for (const log of await eventLogsIn(dir)) {
+    const texts = await Promise.all(log.files.map((file) => readFile(file, "utf8").catch(() => "")));
+    found.push(...decommissionsInEventLog(log.appId, texts.join("\n")));
   }
   return found;
+}
+
+/**
+ * The applications' event logs in `dir`, each as its files in order: a rolling log (burst's, see
+ * stacks/shared/spark-conf.ts) is a folder eventlog_v2_<app> of events_<n>_<app> files; a plain one is
+ * one file. Compressed logs are skipped.
+ */
+export async function eventLogsIn(dir: string): Promise<{ appId: string; files: string[] }[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const logs: { appId: string; files: string[] }[] = [];
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.isDirectory() && entry.name.startsWith("eventlog_v2_")) {
+      const folder = join(dir, entry.name);
+      const parts = (await readdir(folder).catch(() => [] as string[]))
+        .map((name) => ({ name, index: /^events_(\d+)_/.exec(name)?.[1] }))
+        .filter((part) => part.index !== undefined && !/\.(lz4|lzf|snappy|zstd)$/.test(part.name))
+        .sort((a, b) => Number(a.index) - Number(b.index));
+      logs.push({
+        appId: entry.name.slice("eventlog_v2_".length),
+        files: parts.map((part) => join(folder, part.name)),
+      });
+    } else if (entry.isFile()) {
+      logs.push({ appId: entry.name.replace(/\.inprogress$/, ""), files: [join(dir, entry.name)] });
+    }
+  }
+  return logs;
 }
 
 /** Decommissioned executors in one event log (JSON lines, one Spark listener event each). */

@@ -38,6 +38,19 @@ export interface RunRecord {
   readonly kept?: boolean;
   /** Where the cluster ran (AZ and subnet on aws), once applied. */
   readonly placement?: ClusterPlacement;
+  /** How to reach the master (`burst ssh`), once the cluster answered; the key file stays in the run folder. */
+  readonly master?: MasterAccess;
+}
+
+export interface MasterAccess {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly privateKeyPath: string;
+  /** "ssh-ed25519 AAAA...": the only key the master may present. */
+  readonly hostKey: string;
+  /** The master's work folder (its env.sh puts Spark on PATH). */
+  readonly workDir: string;
 }
 
 export function runsRoot(burstHome: string): string {

@@ -8,6 +8,7 @@ import { destroyCluster } from "./destroy.ts";
 import { type EventSink, type Outcome, outcomeOfError } from "./events.ts";
 import type { Interrupts } from "./interrupts.ts";
 import { Journal } from "./journal.ts";
+import { keepFailedCluster } from "./keep.ts";
 import { notifyRun } from "./notify.ts";
 import { PhaseRunner } from "./phase-runner.ts";
 import { apply, confirmLaunch } from "./phases/apply.ts";
@@ -37,6 +38,8 @@ export interface BurstRequest {
   readonly block?: string;
   /** Leave the cluster running after the job (destroy later with `burst down`). */
   readonly keep: boolean;
+  /** --keep-on-failure: keep a failed run's cluster this long (capped by its TTL), then its TTL guard ends it. */
+  readonly keepOnFailureMs?: number;
   readonly burstHome: string;
   readonly version: string;
   readonly sink: EventSink;
@@ -71,12 +74,13 @@ export interface BurstResult {
  * destroy, one file per phase in src/lifecycle/phases/; what a phase acquires (the cluster from
  * the moment apply starts, the SSH connection, the S3 client) is owned by one ResourceOwner,
  * released whatever happens: job success or failure, errors, SIGINT/SIGTERM/SIGHUP, or by the
- * crash guard. Only `--keep` keeps the cluster.
+ * crash guard. Only `--keep`, or `--keep-on-failure` after a failure, keeps the cluster.
  */
 export async function runBurst(request: BurstRequest): Promise<BurstResult> {
   const scope = newScope(request);
   const phases = new PhaseRunner(scope);
   const reached: Reached = {};
+  const verdict: Verdict = { failed: false };
   let failure: unknown;
   try {
     const params = await phases.phase("params", request.resolveParams);
@@ -93,7 +97,7 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
     reached.place = place;
     const launchable = await phases.phase("synth", () => synth(scope, validated, place));
     await confirmLaunch(launchable, request.confirm);
-    await phases.phase("apply", () => apply(scope, launchable, () => ownCluster(scope, phases, request.keep)));
+    await phases.phase("apply", () => apply(scope, launchable, () => ownCluster(scope, phases, request, verdict)));
     const ready = await phases.phase("wait-ready", () => waitReady(scope, launchable, request.readyTimeoutMs));
     reached.connected = ready;
     await phases.phase("stage", () => stage(scope, ready));
@@ -104,7 +108,12 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
   } catch (error) {
     failure = error;
   }
-  return await finish(scope, phases, request, reached, failure);
+  return await finish(scope, phases, request, reached, verdict, failure);
+}
+
+/** Whether the run failed, known by the time the cluster is released (--keep-on-failure reads it). */
+interface Verdict {
+  failed: boolean;
 }
 
 /** How far a run got: what collect, teardown and the notification need. */
@@ -121,6 +130,7 @@ async function finish(
   phases: PhaseRunner,
   request: BurstRequest,
   { validated, place, connected, progress }: Reached,
+  verdict: Verdict,
   firstFailure: unknown,
 ): Promise<BurstResult> {
   let failure = firstFailure;
@@ -136,6 +146,8 @@ async function finish(
     const input = { version: request.version, outcome, exitCode: exitCodeOf(outcome), timings: phases.timings };
     await phases.phase("collect", () => collect(scope, cluster, job, input)).catch(fail);
   }
+  // A Ctrl-C is a request to stop, not a failure to look into: the cluster goes as without the flag.
+  verdict.failed = failure !== undefined && !request.interrupts.received();
   await scope.owner.release((_what, error) => fail(error));
 
   const outcome = outcomeOf(failure, request.interrupts);
@@ -174,12 +186,29 @@ async function finish(
  * From apply on, the run owns the cluster: its release destroys it (the one destroy, shared with
  * `burst down`, `burst gc` and the crash guard), or with --keep records it as kept.
  */
-async function ownCluster(scope: RunScope, phases: PhaseRunner, keep: boolean): Promise<void> {
+async function ownCluster(
+  scope: RunScope,
+  phases: PhaseRunner,
+  request: BurstRequest,
+  verdict: Verdict,
+): Promise<void> {
   await scope.journal.update({ destroyed: false });
   scope.owner.own(CLUSTER, async () => {
     const record = scope.journal.record;
     if (!record) return;
-    if (keep) {
+    // Only a cluster whose master answered is worth keeping: `burst ssh` needs it.
+    if (request.keepOnFailureMs !== undefined && verdict.failed && record.master) {
+      try {
+        const kept = await keepFailedCluster(record, request.keepOnFailureMs);
+        await scope.journal.replace(kept.record);
+        for (const line of kept.lines) scope.sink({ type: "info", message: line });
+        return;
+      } catch (error) {
+        // A cluster whose end could not be set must not outlive the run unguarded.
+        scope.sink({ type: "warning", message: `cluster not kept: ${describeError(error)}; destroying it` });
+      }
+    }
+    if (request.keep) {
       await scope.journal.update({ kept: true });
       scope.sink({
         type: "info",

@@ -97,6 +97,12 @@ export interface Target {
   destroy(stack: AppliedStack, onEvent: (event: TerraformEvent) => void): Promise<void>;
   /** Resources of this target that no run record on this machine accounts for (absent: the target leaves none beyond its runs' state). */
   readonly leftovers?: LeftoverSweeper;
+  /** Bring the nodes' TTL guard forward to `deadline` (a cluster kept after a failure); absent: the spec's TTL ends it. */
+  endClusterBy?(stack: AppliedStack, deadline: Date): Promise<void>;
+  /** Copy `<resultsUri><prefix>` of a run whose cluster is gone into `localDir`; false when nothing is there. */
+  fetchResults?(resultsUri: string, prefix: string, localDir: string): Promise<boolean>;
+  /** SPARK_HOME of the Spark this machine runs burst's own tools with (`burst ui`'s History Server). */
+  toolSpark?(version: string, log: (message: string) => void): Promise<string>;
 }
 
 /** What `burst gc` asks of a target whose resources can outlive every run record (the cloud's). */

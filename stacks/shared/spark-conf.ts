@@ -53,6 +53,9 @@ export function renderSparkDefaults(input: SparkDefaultsInput): string {
   const conf: Record<string, string> = {
     "spark.eventLog.enabled": "true",
     "spark.eventLog.dir": `file://${input.eventLogDir}`,
+    // Rolling: closed files are complete JSON, so a crashed or killed job still leaves a log `burst ui` can show.
+    "spark.eventLog.rolling.enabled": "true",
+    "spark.eventLog.rolling.maxFileSize": "16m",
     "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
     "spark.hadoop.fs.s3a.fast.upload": "true",
     // Keep directory markers instead of deleting every parent marker after each write. Faster on

@@ -179,3 +179,69 @@ describe("main: the command line itself", () => {
     assert.equal(json.stdout, "");
   });
 });
+
+describe("main: after the run (--keep-on-failure, ssh, ui), what is refused before anything starts", () => {
+  let home: string;
+  before(async () => {
+    home = await mkdtemp(join(tmpdir(), "burst-main-after-"));
+    // A run that ended before its master answered: no event log, no master to reach.
+    const runDir = join(home, "runs", "20261207-080000-abcd");
+    await mkdir(runDir, { recursive: true });
+    const record = {
+      runId: "20261207-080000-abcd",
+      name: "early",
+      owner: "me",
+      target: "local",
+      specFile: "spark.yml",
+      runDir,
+      stackDir: join(runDir, "stack"),
+      terraformBinary: "terraform",
+      startedAt: "2026-12-07T08:00:00.000Z",
+      expiresAt: "2099-12-07T09:00:00.000Z",
+      resultsUri: "s3://results/early/20261207-080000-abcd/",
+      pid: 1,
+      phase: "apply",
+      outcome: "infrastructure-failed",
+      destroyed: true,
+    };
+    await writeFile(join(runDir, "run.json"), JSON.stringify(record));
+  });
+  after(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
+
+  test("--keep and --keep-on-failure together exit 2: --keep already keeps the cluster", async () => {
+    const result = await run(home, "spark.yml", "--keep", "--keep-on-failure");
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--keep and --keep-on-failure together/);
+    assert.deepEqual(await readdir(join(home, "runs")), ["20261207-080000-abcd"]);
+  });
+
+  test("a --keep-on-failure duration that is not one exits 2 before the spec is read", async () => {
+    const result = await run(home, "no-such-spec.yml", "--keep-on-failure=soon");
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--keep-on-failure: expected a duration such as 30m, 90s, 2h or 1h30m, found "soon"/);
+  });
+
+  test("ssh to an unknown run, or to one whose cluster is gone, exits 2 saying why", async () => {
+    const unknown = await run(home, "ssh", "no-such-run", "--", "true");
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no run "no-such-run" on this machine/);
+    const gone = await run(home, "ssh", "20261207-080000-abcd");
+    assert.equal(gone.code, 2);
+    assert.match(gone.stderr, /its cluster is destroyed/);
+  });
+
+  test("ui needs a run id, and a run without an event log exits 2 naming where it looked", async () => {
+    const none = await run(home, "ui");
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /usage: npm run burst -- ui <run-id>/);
+    const noLog = await run(home, "ui", "20261207-080000-abcd");
+    assert.equal(noLog.code, 2);
+    assert.match(noLog.stderr, /run 20261207-080000-abcd has no Spark event log in .*results\/logs\/eventlog/);
+    assert.deepEqual(
+      (await readdir(home)).filter((entry) => entry.startsWith("ui-")),
+      [],
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -64,6 +64,29 @@ describe("decommissioned executors in the drivers' event logs", () => {
         ],
       );
       assert.deepEqual(await decommissionedExecutors(join(dir, "missing")), []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads a rolling log (burst's: a folder of numbered parts) in part order, an executor added in one part and removed in a later one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "burst-eventlog-"));
+    try {
+      const app = join(dir, "eventlog_v2_app-3");
+      await mkdir(app);
+      await writeFile(join(app, "appstatus_app-3.inprogress"), "");
+      // Part 10 sorts before part 2 as text: the order must be numeric.
+      await writeFile(join(app, "events_2_app-3"), added("7", "h3", 3));
+      await writeFile(join(app, "events_10_app-3"), removed("7", "Executor decommission: z"));
+      await writeFile(join(app, "events_1_app-3"), removed("7", "Executor decommission: before it was added"));
+      const found = await decommissionedExecutors(dir);
+      assert.deepEqual(
+        found.map((e) => [e.appId, e.executorId, e.host]),
+        [
+          ["app-3", "7", ""],
+          ["app-3", "7", "h3"],
+        ],
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -22,6 +22,7 @@ export async function waitReady(
     sink({ type: "info", message: `cluster placed in ${availabilityZone} (subnet ${subnetId})` });
   }
   const endpoint = await prepared.sshEndpoint(outputs, signal);
+  await scope.journal.update({ master: { ...endpoint, workDir: outputs.workDir } });
   // The nodes wait for these before starting Spark (stacks/shared/node/role.sh, await-secret).
   await prepared.deliverSecrets?.(outputs, signal);
   const timeoutMs = readyTimeoutMs ?? prepared.readyTimeoutMs ?? 180_000;

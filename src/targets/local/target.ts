@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { chmod, cp, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
@@ -9,7 +10,7 @@ import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { destroyStack } from "../../terraform/destroy.ts";
 import { freePorts } from "../../util/ports.ts";
-import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
+import type { AppliedStack, PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
 import { ensureS3Server } from "./s3-server.ts";
 import { ensureSpark } from "./spark.ts";
 import { ensureSshd } from "./sshd.ts";
@@ -28,6 +29,24 @@ export const localTarget: Target = {
   // Only terraform's built-in resources: no provider reads the CLI's environment.
   terraformEnv: [],
   destroy: (stack, onEvent) => destroyStack(stack, { terraformEnv: [] }, onEvent),
+  async endClusterBy(stack: AppliedStack, deadline: Date) {
+    // The ttl_guard node's deadline file (stacks/local/scripts/start-ttl-guard.sh); only ever earlier.
+    const file = join(stack.runDir, "nodes", "ttl-guard", "deadline");
+    const current = Number((await readFile(file, "utf8").catch(() => "")).trim());
+    const wanted = Math.floor(deadline.getTime() / 1000);
+    if (Number.isFinite(current) && current > 0 && current <= wanted) return;
+    await writeFile(`${file}.tmp`, `${wanted}\n`);
+    await rename(`${file}.tmp`, file);
+  },
+  async fetchResults(resultsUri: string, prefix: string, localDir: string) {
+    // The S3 server stores objects as plain files, readable with no server running.
+    const { bucket, key } = parseS3Uri(resultsUri);
+    const source = join(localS3DataDir(), bucket, key, prefix);
+    if (!existsSync(source)) return false;
+    await cp(source, localDir, { recursive: true });
+    return true;
+  },
+  toolSpark: async (version, log) => (await ensureSpark(version, log)).sparkHome,
   async prepare(context: RunContext, mode: PrepareMode): Promise<PreparedCluster> {
     const { spec, params, runDir } = context;
     // The stack app (CDKTF) loads for runs only: not for down or gc.
