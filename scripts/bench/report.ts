@@ -403,14 +403,7 @@ function renderUpload(result: UploadResult): string[] {
         `${formatSample(entry.awsSeconds, "s", 2)} (${throughput(entry.bytes, entry.awsSeconds.median)}) | ${spread(entry)} |`,
     ),
     "",
-    ...(start
-      ? [
-          `Of each time, starting the process and making one request (listing a bucket, once per round) takes`,
-          `burst ${formatSample(start.burst, "s", 2)} and \`aws s3 ls\` ${formatSample(start.aws, "s", 2)}: most of the`,
-          "difference on the large file is the CLI's Python start-up, not transfer.",
-          "",
-        ]
-      : []),
+    ...(start ? startupShare(result, start) : []),
     "Every run, in order (seconds):",
     "",
     ...result.cases.flatMap((entry) => [
@@ -419,6 +412,21 @@ function renderUpload(result: UploadResult): string[] {
     ...(start
       ? [`- start-up and one request: burst ${runs(start.burst.values)}; aws s3 ls ${runs(start.aws.values)}`]
       : []),
+    "",
+  ];
+}
+
+/** How much of each upload's gap between the tools is only their start-up, in figures. */
+function startupShare(result: UploadResult, start: NonNullable<UploadResult["startSeconds"]>): string[] {
+  const startGap = start.aws.median - start.burst.median;
+  const gaps = result.cases.map((entry) => {
+    const gap = entry.awsSeconds.median - entry.burstSeconds.median;
+    return `${entry.name}: ${fixed(gap)} s, of which start-up ${gap > 0 ? `${Math.round((100 * startGap) / gap)}%` : "-"}`;
+  });
+  return [
+    "Every time above includes the process's start-up. Starting it and making one request (listing a",
+    `bucket, once per round) took burst ${formatSample(start.burst, "s", 2)} and \`aws s3 ls\` ${formatSample(start.aws, "s", 2)}:`,
+    `a start-up gap of ${fixed(startGap)} s. The gap between the tools' median times, by case: ${gaps.join("; ")}.`,
     "",
   ];
 }
@@ -443,7 +451,7 @@ function renderSynthesis(result: {
     `## ${sectionTitles.synthesis}`,
     "",
     `In-process CDKTF synthesis (construct tree + writing cdk.tf.json): one unmeasured synthesis of every`,
-    `size first, then ${result.aws[0]?.ms.values.length ?? 0} rounds, each visiting the sizes in a new random order. AWS: the`,
+    `size first, then ${result.aws[0]?.ms.values.length ?? 0} round(s), each visiting the sizes in a new random order. AWS: the`,
     "per-run `SparkClusterStack` (workers are one EC2 Fleet request); local: the local target's own",
     "prepare + synth (one `terraform_data` per worker, without CDKTF's construct validation, which runs",
     "`terraform version` once per `terraform_data`).",
