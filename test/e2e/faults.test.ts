@@ -326,6 +326,25 @@ describe("fault matrix: faults", { concurrency: 2 }, () => {
     await assertCleanedUp(outcome);
   });
 
+  test("a job that runs past timeoutMinutes: 1, with no seam, is stopped after one minute: exit 1, attempt marked timed out", async () => {
+    // The production branch (timeoutMinutes × 60 s), which every other timeout case shortens through the seam.
+    const outcome = await runCase({
+      files: { "job.sh": 'echo "hanging"\nsleep 3600\necho "never printed"\n' },
+      spec: shellSpec("job-minute", ", timeoutMinutes: 1"),
+    });
+    assert.equal(outcome.code, 1, explain(outcome));
+    assert.match(String(runEnd(outcome).message), /ran longer than timeoutMinutes \(1\) and was stopped/);
+    assert.ok(!jobLines(outcome).includes("never printed"));
+    const manifest = JSON.parse(readFileSync(join(outcome.runDir ?? "", "results", "manifest.json"), "utf8")) as {
+      steps: { attempts: { timedOut: boolean; seconds: number }[] }[];
+    };
+    const attempt = manifest.steps[0]?.attempts[0];
+    assert.equal(attempt?.timedOut, true);
+    // Not before the minute, and stopped soon after it rather than left to its hour of sleep.
+    assert.ok(attempt && attempt.seconds >= 60 && attempt.seconds < 120, `the attempt lasted ${attempt?.seconds} s`);
+    await assertCleanedUp(outcome);
+  });
+
   test("the SSH connection drops mid-job: the run reconnects, succeeds, and every log line arrives once", async () => {
     const gate = await mkdtemp(join(tmpdir(), "burst-faults-gate-"));
     const proceed = join(gate, "proceed");
