@@ -287,7 +287,7 @@ export function renderMarkdown(sections: Sections): string {
   if (sections.upload) body("upload", renderUpload(sections.upload.data));
   if (sections.synthesis) body("synthesis", renderSynthesis(sections.synthesis.data));
   if (sections.startup) body("startup", renderStartup(sections.startup.data));
-  if (sections.motoApply) body("motoApply", renderMotoApply(sections.motoApply.data, sections.motoApply.run));
+  if (sections.motoApply) body("motoApply", renderMotoApply(sections.motoApply.data));
   if (sections.launchModel) body("launchModel", renderLaunchModel(sections.launchModel.data));
   if (sections.awsTwin) body("awsTwin", renderAwsTwin(sections.awsTwin.data));
   return `${out.join("\n").trimEnd()}\n`;
@@ -497,7 +497,7 @@ function inSeconds(ms: Sample): Sample {
 
 /** docs/aws.md's figures: the moto apply section's table and ratios, with the run that measured them. */
 export function motoApplyRegion(report: SectionReport<"motoApply">): string {
-  const lines = renderMotoApply(report.data, report.run);
+  const lines = renderMotoApply(report.data);
   return [describeRun(report.run), "", ...lines.slice(lines.indexOf("| Workers | Resources | Apply | Destroy |"))]
     .join("\n")
     .trimEnd();
@@ -515,7 +515,7 @@ export function overheadRegion(report: SectionReport<"localOverhead">): string {
   );
 }
 
-function renderMotoApply(result: MotoApplyResult, run: RunInfo): string[] {
+function renderMotoApply(result: MotoApplyResult): string[] {
   const first = result.points[0];
   const last = result.points[result.points.length - 1];
   const spread = (value: Sample) => `${fixed(value.median)}× (${fixed(value.min)}-${fixed(value.max)})`;
@@ -526,7 +526,7 @@ function renderMotoApply(result: MotoApplyResult, run: RunInfo): string[] {
     "real hashicorp/aws 5.100.0 provider from the local mirror, against a local `moto_server` (one VPC",
     "with two subnets made beforehand). moto answers at once and boots nothing, so this measures what",
     "burst's stack costs in terraform, provider and API round trips, not EC2's launch times.",
-    `${result.points.map((point) => point.workers).join(" and ")} workers, ${run.repetitions === 1 ? "once" : `${result.applyRatio.values.length} repetitions`}, the sizes in alternating order; the ratio is`,
+    `${result.points.map((point) => point.workers).join(" and ")} workers, ${result.applyRatio.values.length === 1 ? "once" : `${result.applyRatio.values.length} repetitions`}${result.warmUp ? " after one unmeasured apply and destroy" : ""}, the sizes in alternating order; the ratio is`,
     "taken per repetition, median (min-max).",
     "",
     "| Workers | Resources | Apply | Destroy |",
