@@ -223,7 +223,7 @@ export function judge(comparison: Comparison): string {
   if (!spread || spread.values.length === 1) return `${bound} (${verdict(meets(value))})`;
   const worst = goal.atMost ? spread.max : spread.min;
   const each = spread.values.length;
-  if (meets(worst)) return `${bound} (met in all ${each})`;
+  if (meets(worst)) return `${bound} (met in ${each === 2 ? "both" : `all ${each}`})`;
   if (meets(value)) {
     const missed = spread.values.filter((x) => !meets(x)).length;
     return `${bound} (met by the median; **not met** in ${missed} of ${each}, worst ${fixed(worst)}×)`;
@@ -416,17 +416,17 @@ function renderUpload(result: UploadResult): string[] {
   ];
 }
 
-/** How much of each upload's gap between the tools is only their start-up, in figures. */
+/** Each side's start-up beside each case's gap between the tools, in figures. */
 function startupShare(result: UploadResult, start: NonNullable<UploadResult["startSeconds"]>): string[] {
   const startGap = start.aws.median - start.burst.median;
-  const gaps = result.cases.map((entry) => {
-    const gap = entry.awsSeconds.median - entry.burstSeconds.median;
-    return `${entry.name}: ${fixed(gap)} s, of which start-up ${gap > 0 ? `${Math.round((100 * startGap) / gap)}%` : "-"}`;
-  });
+  const gaps = result.cases.map(
+    (entry) => `${entry.name} ${fixed(entry.awsSeconds.median - entry.burstSeconds.median)} s`,
+  );
   return [
     "Every time above includes the process's start-up. Starting it and making one request (listing a",
     `bucket, once per round) took burst ${formatSample(start.burst, "s", 2)} and \`aws s3 ls\` ${formatSample(start.aws, "s", 2)}:`,
-    `a start-up gap of ${fixed(startGap)} s. The gap between the tools' median times, by case: ${gaps.join("; ")}.`,
+    `a start-up gap of ${fixed(startGap)} s between the medians, against a gap of the upload times' medians (aws − burst) of`,
+    `${gaps.join("; ")}. Where the two gaps are close, the difference is start-up, not transfer.`,
     "",
   ];
 }
