@@ -498,9 +498,9 @@ function inSeconds(ms: Sample): Sample {
 /** docs/aws.md's figures: the moto apply section's table and ratios, with the run that measured them. */
 export function motoApplyRegion(report: SectionReport<"motoApply">): string {
   const lines = renderMotoApply(report.data);
-  return [describeRun(report.run), "", ...lines.slice(lines.indexOf("| Workers | Resources | Apply | Destroy |"))]
-    .join("\n")
-    .trimEnd();
+  const table = lines.indexOf("| Workers | Resources | Apply | Destroy |");
+  const what = lines.slice(0, table).findIndex((line) => / workers, (once|\d+ repetitions)/.test(line));
+  return [describeRun(report.run), ...lines.slice(what, table), ...lines.slice(table)].join("\n").trimEnd();
 }
 
 /** README's sentence on the local overhead: the median, every pair's spread, the goal and the load. */
