@@ -241,7 +241,7 @@ export function describeRun(run: RunInfo): string {
   return (
     `Measured ${run.generatedAt.slice(0, 16).replace("T", " ")} UTC at ${commit} by \`${run.command}\`` +
     `${run.quick ? " (**quick run**: one repetition, smaller sizes)" : ""}, on ${machine.cpus} × ${machine.cpuModel}, ` +
-    `${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; 1-minute load average ` +
+    `${machine.memoryGiB} GiB${machine.os ? `, ${machine.os}` : ""}${machine.node ? `, Node ${machine.node}` : ""}; 1-minute load average ` +
     `${fixed(machine.loadAverage, 1)} at the start${machine.loadAverageAtEnd === undefined ? "" : ` and ${fixed(machine.loadAverageAtEnd, 1)} at the end`}` +
     `${load >= machine.cpus / 2 ? ` (**a shared machine**: other work ran beside the benchmark on its ${machine.cpus} cores)` : ""}.` +
     `${run.source ? ` ${run.source}` : ""}`
