@@ -76,9 +76,12 @@ function sparkWorkFiles(runDir: string, since: number): string[] {
     .filter((entry) => /^(spark|blockmgr)-/.test(entry))
     .map((entry) => join("/tmp", entry))
     .filter((path) => (lstatSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0) >= since);
+  const nodeConf = /\/nodes\/[^/]+\/conf\//;
   return [join(runDir, "nodes"), ...temp].flatMap((dir) => {
     try {
-      return filesUnder(dir);
+      // Not the nodes' conf/: spark-defaults.conf is where the run's auth secret is meant to be while
+      // the cluster is up (the scan after the run shows it gone from there).
+      return filesUnder(dir).filter((file) => !nodeConf.test(file));
     } catch {
       return []; // another run's temp folder, removed while listed
     }
