@@ -32,6 +32,7 @@ export interface RunInfo {
   /** The command that ran, as typed. */
   readonly command: string;
   readonly quick: boolean;
+  /** The run's default repetitions; a section may take more (its samples say how many it took). */
   readonly repetitions: number;
   readonly machine: Machine;
   /** Set when the figures were not written by the command itself: where they come from. */
