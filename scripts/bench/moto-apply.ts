@@ -44,6 +44,7 @@ export async function measureMotoApply(
   workerCounts: readonly number[],
   repetitions: number,
   log: (line: string) => void,
+  { warmUp = true }: { readonly warmUp?: boolean } = {},
 ): Promise<MotoApplyResult> {
   const installation = providerInstallation(process.env, cacheRoot(), awsTerraformProvider);
   if (!installation.mirror)
@@ -65,7 +66,7 @@ export async function measureMotoApply(
     const vpc = await motoVpc(moto);
     // One unmeasured apply and destroy first: the first against a fresh moto and provider took
     // nearly twice the others (54 s against 28-31 s on 2026-12-07) and would land on one size only.
-    for (let repetition = -1; repetition < repetitions; repetition++) {
+    for (let repetition = warmUp ? -1 : 0; repetition < repetitions; repetition++) {
       // Alternate the order so drift in the machine's load does not favour one size.
       const order =
         repetition < 0 ? workerCounts.slice(0, 1) : repetition % 2 === 0 ? workerCounts : [...workerCounts].reverse();
@@ -114,7 +115,7 @@ export async function measureMotoApply(
     })),
     applyRatio: perRepetition(apply),
     destroyRatio: perRepetition(destroy),
-    warmUp: true,
+    warmUp,
   };
 }
 
