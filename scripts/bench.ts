@@ -1,6 +1,9 @@
 // `npm run bench`: burst measured side by side with what it replaces, reported as ratios.
 //   npm run bench                       every section, 3 repetitions, Markdown on stdout
-//   npm run bench -- --write-docs       ... and rewrite docs/benchmarks.md
+//   npm run bench -- --write            ... and save each section ran to docs/bench/<section>.json,
+//                                       then regenerate the docs from them (as bench:docs does)
+//   npm run bench:docs                  regenerate docs/benchmarks.md, README's and docs/aws.md's
+//                                       figures from docs/bench/*.json (--check: exit 1 if they differ)
 //   npm run bench -- --quick            one repetition, smaller sizes (CI)
 //   npm run bench -- --only upload,startup
 //   npm run bench -- --only awsTwin     the aws burst on the AWS twin (root; not in the default set)
@@ -8,18 +11,25 @@
 // Progress goes to stderr. The sections live in scripts/bench/.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-import { writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem, type } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { run } from "../src/util/exec.ts";
 import { measureAwsTwin } from "./bench/aws-twin.ts";
+import { checkDocs, writeDocs, writeSections } from "./bench/docs.ts";
 import { modelLaunch } from "./bench/launch-model.ts";
 import { measureLocalOverhead } from "./bench/local-overhead.ts";
 import { measureMotoApply } from "./bench/moto-apply.ts";
-import { type BenchReport, renderMarkdown, type Section, sectionTitles } from "./bench/report.ts";
+import {
+  type BenchReport,
+  comparisons,
+  renderMarkdown,
+  type Section,
+  sectionsOf,
+  sectionTitles,
+} from "./bench/report.ts";
 import { measureStartup } from "./bench/startup.ts";
-import { ratio, type Sample } from "./bench/stats.ts";
 import { measureSynthesis } from "./bench/synthesis.ts";
 import { fullSizes, measureUploads, quickSizes } from "./bench/upload.ts";
 import { buildIfStale } from "./build.mjs";
@@ -32,18 +42,20 @@ export interface BenchOptions {
   readonly quick: boolean;
   readonly only: readonly Section[];
   readonly log: (line: string) => void;
+  /** The command line recorded with the report. */
+  readonly command?: string;
 }
 
 export async function runBenchmarks(options: BenchOptions): Promise<BenchReport> {
   const repetitions = options.quick ? 1 : 3;
   const wants = (section: Section) => options.only.includes(section);
   const { log } = options;
-  const ratios: Record<string, number> = {};
-  const ratioRanges: Record<string, Sample> = {};
   const report: {
     -readonly [K in keyof BenchReport]: BenchReport[K];
   } = {
     generatedAt: new Date().toISOString(),
+    ...(await commitOf()),
+    command: options.command ?? "npm run bench",
     quick: options.quick,
     repetitions,
     machine: {
@@ -54,8 +66,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
       os: type(),
       loadAverage: loadavg()[0] ?? 0,
     },
-    ratios,
-    ratioRanges,
+    ratios: {},
   };
 
   // The CLI runs compiled, as `npm run burst` runs it: compile now, not inside a timed run.
@@ -65,34 +76,17 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
   if (wants("startup")) {
     log(`# ${sectionTitles.startup}`);
     report.startup = await measureStartup(options.quick ? 5 : 10);
-    ratios["burst --help / node -e 0"] = report.startup.helpRatio.median;
-    ratios["burst validate / node -e 0"] = report.startup.validateRatio.median;
-    ratioRanges["burst --help / node -e 0"] = report.startup.helpRatio;
-    ratioRanges["burst validate / node -e 0"] = report.startup.validateRatio;
   }
   if (wants("synthesis") || wants("launchModel")) {
     log(`# ${sectionTitles.synthesis}`);
     const synthesis = await measureSynthesis(
       options.quick ? [1, 100] : [1, 10, 100, 1000],
       options.quick ? [1, 10] : [1, 10, 100],
-      repetitions,
+      // Synthesis takes milliseconds: ten rounds cost nothing and steady the medians.
+      options.quick ? 1 : 10,
       log,
     );
-    if (wants("synthesis")) {
-      report.synthesis = { aws: synthesis.aws, local: synthesis.local };
-      const growth = (points: typeof synthesis.aws) => {
-        const first = points[0];
-        const last = points[points.length - 1];
-        return {
-          name: `${last?.workers} / ${first?.workers} workers`,
-          value: ratio(last?.ms.median ?? 0, first?.ms.median ?? 0),
-        };
-      };
-      const aws = growth(synthesis.aws);
-      const local = growth(synthesis.local);
-      ratios[`aws synth time, ${aws.name}`] = aws.value;
-      ratios[`local synth time, ${local.name}`] = local.value;
-    }
+    if (wants("synthesis")) report.synthesis = { aws: synthesis.aws, local: synthesis.local };
     if (wants("launchModel")) {
       // A model, not a measurement: it has its own section and never enters the summary.
       log(`# ${sectionTitles.launchModel}`);
@@ -103,51 +97,72 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     log(`# ${sectionTitles.motoApply}`);
     // Each apply or destroy against moto takes about half a minute whatever the size: the full run
     // keeps the two ends and two repetitions so the whole benchmark stays near ten minutes.
-    report.motoApply = await measureMotoApply(options.quick ? [1, 10] : [1, 100], options.quick ? 1 : 2, log);
-    const points = report.motoApply.points;
-    const name = `${points[points.length - 1]?.workers} / ${points[0]?.workers} workers`;
-    ratios[`aws apply time against moto, ${name}`] = report.motoApply.applyRatio.median;
-    ratios[`aws destroy time against moto, ${name}`] = report.motoApply.destroyRatio.median;
-    ratioRanges[`aws apply time against moto, ${name}`] = report.motoApply.applyRatio;
-    ratioRanges[`aws destroy time against moto, ${name}`] = report.motoApply.destroyRatio;
+    // The warm-up costs a minute: a quick run (CI's) shows the section works, not its figures.
+    report.motoApply = await measureMotoApply(options.quick ? [1, 10] : [1, 100], options.quick ? 1 : 2, log, {
+      warmUp: !options.quick,
+    });
   }
   if (wants("upload")) {
     log(`# ${sectionTitles.upload}`);
-    report.upload = await measureUploads(options.quick ? quickSizes : fullSizes, repetitions, log);
-    const [small, large] = report.upload.cases;
-    if (small) ratios["upload small files: burst throughput / aws s3 sync"] = small.ratio;
-    if (large) ratios["upload large file: burst throughput / aws s3 sync"] = large.ratio;
+    // Five rounds: the ratio is taken per round, and its spread is the figure to read.
+    report.upload = await measureUploads(options.quick ? quickSizes : fullSizes, options.quick ? 1 : 5, log);
   }
   if (wants("localOverhead")) {
     log(`# ${sectionTitles.localOverhead}`);
     // At least five pairs: one pair's ratio moves by tenths with the machine's other work.
     report.localOverhead = await measureLocalOverhead(options.quick ? 1 : Math.max(5, repetitions), log);
-    ratios["local burst time / bare Spark time"] = report.localOverhead.ratio.median;
-    ratioRanges["local burst time / bare Spark time"] = report.localOverhead.ratio;
   }
   if (wants("awsTwin")) {
     log(`# ${sectionTitles.awsTwin}`);
     report.awsTwin = await measureAwsTwin(options.quick ? 1 : repetitions, log);
-    const { aws, local } = report.awsTwin;
-    ratios["aws burst on the twin / local burst, total time"] = (aws.total?.median ?? 0) / (local.total?.median ?? 1);
   }
   report.machine = { ...report.machine, loadAverageAtEnd: loadavg()[0] ?? 0 };
+  const measured = comparisons(sectionsOf(report));
+  report.ratios = Object.fromEntries(measured.map((entry) => [entry.name, entry.value]));
+  report.ratioRanges = Object.fromEntries(
+    measured.flatMap((entry) => (entry.spread ? [[entry.name, entry.spread] as const] : [])),
+  );
   return report;
+}
+
+/** The commit the measured code is at, and whether the measured code (scripts, src, stacks) differs from it. */
+async function commitOf(): Promise<{ commit: string | null; dirty: boolean }> {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const head = await run("git", ["rev-parse", "HEAD"], { cwd: root });
+  if (head.code !== 0) return { commit: null, dirty: false };
+  const status = await run("git", ["status", "--porcelain", "--", "scripts", "src", "stacks", "package.json"], {
+    cwd: root,
+  });
+  return { commit: head.stdout.trim(), dirty: status.stdout.trim() !== "" };
 }
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       quick: { type: "boolean", default: false },
-      "write-docs": { type: "boolean", default: false },
+      write: { type: "boolean", default: false },
+      docs: { type: "boolean", default: false },
+      check: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       only: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
-    process.stdout.write(`Usage: npm run bench -- [--quick] [--write-docs] [--json] [--only ${sections.join(",")}]\n`);
+    process.stdout.write(
+      `Usage: npm run bench -- [--quick] [--write] [--json] [--only ${sections.join(",")}]\n` +
+        "       npm run bench:docs [-- --check]   (the docs from docs/bench/*.json, without measuring)\n",
+    );
     return 0;
+  }
+  if (values.docs) {
+    if (!values.check) {
+      for (const file of await writeDocs()) process.stderr.write(`wrote ${file}\n`);
+      return 0;
+    }
+    const drifted = await checkDocs();
+    for (const file of drifted) process.stderr.write(`${file} differs from what docs/bench/*.json generates\n`);
+    return drifted.length === 0 ? 0 : 1;
   }
   const only = values.only ? values.only.split(",").map((name) => name.trim()) : defaultSections;
   const unknown = only.filter((name) => !sections.includes(name as Section));
@@ -159,13 +174,12 @@ async function main(): Promise<number> {
     quick: values.quick,
     only: only as Section[],
     log: (line) => process.stderr.write(`${line}\n`),
+    command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),
   });
-  const markdown = renderMarkdown(report);
-  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : markdown);
-  if (values["write-docs"]) {
-    const docs = join(fileURLToPath(new URL("..", import.meta.url)), "docs", "benchmarks.md");
-    await writeFile(docs, markdown);
-    process.stderr.write(`wrote ${docs}\n`);
+  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(sectionsOf(report)));
+  if (values.write) {
+    for (const file of await writeSections(sectionsOf(report))) process.stderr.write(`wrote ${file}\n`);
+    for (const file of await writeDocs()) process.stderr.write(`wrote ${file}\n`);
   }
   return 0;
 }

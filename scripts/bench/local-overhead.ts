@@ -62,6 +62,10 @@ export interface OverheadResult {
   readonly burstPhases: Readonly<Record<string, number>>;
   /** Median seconds outside the phases: before the first, between phases, after the last. */
   readonly burstIdle: IdleTime;
+  /** Every burst run's phases in seconds, in the order run (burstPhases holds their medians). */
+  readonly burstPhaseRuns?: readonly Readonly<Record<string, number>>[];
+  /** Every bare run's steps in seconds, in the order run. */
+  readonly barePhaseRuns?: readonly Readonly<Record<string, number>>[];
   /** Median seconds per step of the bare run. */
   readonly barePhases: Readonly<Record<string, number>>;
   /** The bare side's spark-submit command line, as run (burst runs the same one on its master). */
@@ -156,6 +160,8 @@ results: s3://bench-results/runs/
       burstSeconds: sample(burst),
       ratio: sample(ratios),
       burstPhases: medianByKey(burstRuns.map((entry) => entry.phases)),
+      burstPhaseRuns: burstRuns.map((entry) => entry.phases),
+      barePhaseRuns: bareSteps,
       burstIdle: medianIdle(burstRuns.map((entry) => entry.idle)),
       barePhases: medianByKey(bareSteps),
       submitted,

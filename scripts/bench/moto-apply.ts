@@ -36,12 +36,15 @@ export interface MotoApplyResult {
   /** Per repetition: apply(N max) / apply(N min) of the same repetition. */
   readonly applyRatio: Sample;
   readonly destroyRatio: Sample;
+  /** Whether one unmeasured apply and destroy ran first. */
+  readonly warmUp?: boolean;
 }
 
 export async function measureMotoApply(
   workerCounts: readonly number[],
   repetitions: number,
   log: (line: string) => void,
+  { warmUp = true }: { readonly warmUp?: boolean } = {},
 ): Promise<MotoApplyResult> {
   const installation = providerInstallation(process.env, cacheRoot(), awsTerraformProvider);
   if (!installation.mirror)
@@ -61,9 +64,12 @@ export async function measureMotoApply(
   const resources = new Map<number, number>();
   try {
     const vpc = await motoVpc(moto);
-    for (let repetition = 0; repetition < repetitions; repetition++) {
+    // One unmeasured apply and destroy first: the first against a fresh moto and provider took
+    // nearly twice the others (54 s against 28-31 s on 2026-12-07) and would land on one size only.
+    for (let repetition = warmUp ? -1 : 0; repetition < repetitions; repetition++) {
       // Alternate the order so drift in the machine's load does not favour one size.
-      const order = repetition % 2 === 0 ? workerCounts : [...workerCounts].reverse();
+      const order =
+        repetition < 0 ? workerCounts.slice(0, 1) : repetition % 2 === 0 ? workerCounts : [...workerCounts].reverse();
       for (const workers of order) {
         const outdir = join(scratch, `${workers}-${repetition}`);
         const props = clusterProps(benchClusterProps(workers), repetition, vpc, moto);
@@ -79,6 +85,12 @@ export async function measureMotoApply(
         await driver.init();
         const applied = await timeMs(() => driver.apply(() => {}));
         const destroyed = await timeMs(() => driver.destroy(() => {}));
+        if (repetition < 0) {
+          log(
+            `  warm-up, ${workers} workers: apply ${(applied / 1000).toFixed(1)} s, destroy ${(destroyed / 1000).toFixed(1)} s (not counted)`,
+          );
+          continue;
+        }
         apply.get(workers)?.push(applied);
         destroy.get(workers)?.push(destroyed);
         log(`  ${workers} workers: apply ${(applied / 1000).toFixed(1)} s, destroy ${(destroyed / 1000).toFixed(1)} s`);
@@ -103,6 +115,7 @@ export async function measureMotoApply(
     })),
     applyRatio: perRepetition(apply),
     destroyRatio: perRepetition(destroy),
+    warmUp,
   };
 }
 
@@ -159,7 +172,7 @@ function clusterProps(
   const endpoint = moto.endpoint;
   return {
     ...example,
-    runId: `bench-${workers}-${repetition}`,
+    runId: `bench-${workers}-${repetition < 0 ? "warmup" : repetition}`,
     expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
     // The VPC made here has no artifacts bucket; what nodes would download is beside the point.
     params: { ...example.params, region: motoRegion, baseAmi: vpc.imageId, downloads: "mirror" },

@@ -32,37 +32,55 @@ export async function measureSynthesis(
 ): Promise<SynthResult> {
   // CDKTF loads here, not with the bench's other parts, and is JIT-ed once outside the measurements.
   const { synthClusterForBench } = await import("../../stacks/aws/bench.ts");
-  synthClusterForBench(1);
-  const aws: SynthPoint[] = [];
+  // Every size once before any is measured (JIT, caches), then each round visits the sizes in a
+  // new random order: a fixed ascending order would credit the later sizes with the warm-up.
+  for (const workers of awsWorkers) synthClusterForBench(workers);
+  const awsTimes = new Map<number, number[]>(awsWorkers.map((workers) => [workers, []]));
+  const awsResources = new Map<number, number>();
   const awsConfigs = new Map<number, TerraformConfig>();
-  for (const workers of awsWorkers) {
-    const times: number[] = [];
-    let resources = 0;
-    for (let round = 0; round < repetitions; round++) {
+  for (let round = 0; round < repetitions; round++) {
+    for (const workers of shuffled(awsWorkers)) {
       const synth = synthClusterForBench(workers);
-      times.push(synth.ms);
-      resources = synth.resourceCount;
+      awsTimes.get(workers)?.push(synth.ms);
+      awsResources.set(workers, synth.resourceCount);
       awsConfigs.set(workers, synth.config);
     }
-    aws.push({ workers, resources, ms: sample(times) });
-    log(`  aws synth, ${workers} workers: ${resources} resources, ${sample(times).median.toFixed(0)} ms`);
   }
+  const aws = awsWorkers.map((workers) => point(workers, awsResources.get(workers) ?? 0, awsTimes.get(workers) ?? []));
+  for (const entry of aws)
+    log(`  aws synth, ${entry.workers} workers: ${entry.resources} resources, ${entry.ms.median.toFixed(0)} ms`);
 
   const params = await resolveParams({ store: new FileStore(), env: {}, target: "local" });
-  const local: SynthPoint[] = [];
-  await localSynth(1, params); // warm-up, as above
-  for (const workers of localWorkers) {
-    const times: number[] = [];
-    let resources = 0;
-    for (let round = 0; round < repetitions; round++) {
+  for (const workers of localWorkers) await localSynth(workers, params);
+  const localTimes = new Map<number, number[]>(localWorkers.map((workers) => [workers, []]));
+  const localResources = new Map<number, number>();
+  for (let round = 0; round < repetitions; round++) {
+    for (const workers of shuffled(localWorkers)) {
       const synth = await localSynth(workers, params);
-      times.push(synth.ms);
-      resources = synth.resources;
+      localTimes.get(workers)?.push(synth.ms);
+      localResources.set(workers, synth.resources);
     }
-    local.push({ workers, resources, ms: sample(times) });
-    log(`  local synth, ${workers} workers: ${resources} resources, ${sample(times).median.toFixed(0)} ms`);
   }
+  const local = localWorkers.map((workers) =>
+    point(workers, localResources.get(workers) ?? 0, localTimes.get(workers) ?? []),
+  );
+  for (const entry of local)
+    log(`  local synth, ${entry.workers} workers: ${entry.resources} resources, ${entry.ms.median.toFixed(0)} ms`);
   return { aws, local, awsConfigs };
+}
+
+function point(workers: number, resources: number, times: readonly number[]): SynthPoint {
+  return { workers, resources, ms: sample(times) };
+}
+
+/** A copy in random order (Fisher-Yates). */
+function shuffled<T>(items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy;
 }
 
 async function localSynth(

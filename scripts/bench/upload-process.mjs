@@ -3,12 +3,14 @@
 // TypeScript loader), as `npm run burst` does.
 //
 //   node scripts/bench/upload-process.mjs DIR BUCKET KEY_PREFIX
+//   node scripts/bench/upload-process.mjs --list BUCKET   start-up and one request, as `aws s3 ls`
 //   environment: S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION
 
 // Imported by URL, so type checking never follows it into generated code.
 const { ObjectStore } = await import(new URL("../../dist/src/storage/s3.js", import.meta.url).href);
 
-const [dir, bucket, key] = process.argv.slice(2);
+const listing = process.argv[2] === "--list";
+const [dir, bucket, key] = listing ? ["-", process.argv[3], ""] : process.argv.slice(2);
 const { S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION } = process.env;
 if (!dir || !bucket || key === undefined || !S3_ENDPOINT || !AWS_ACCESS_KEY_ID || !AWS_SECRET_ACCESS_KEY) {
   process.stderr.write(
@@ -26,7 +28,12 @@ const store = new ObjectStore(
   { attempts: 1, firstDelayMs: 0 },
 );
 try {
-  await store.uploadPath(dir, { bucket, key });
+  if (listing) {
+    const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
+    await store.client.send(new ListObjectsV2Command({ Bucket: bucket, Delimiter: "/" }));
+  } else {
+    await store.uploadPath(dir, { bucket, key });
+  }
 } finally {
   store.destroy();
 }

@@ -32,14 +32,29 @@ export interface UploadCase {
   /** Seconds per upload. */
   readonly burstSeconds: Sample;
   readonly awsSeconds: Sample;
-  /** burst throughput / aws throughput (= aws median time / burst median time); ≥ 1 means burst is as fast. */
+  /** burst throughput / aws throughput, the median of the per-round ratios; ≥ 1 means burst is as fast. */
   readonly ratio: number;
+  /** aws time / burst time, taken within each round (the two uploads of a round run back to back). */
+  readonly ratios?: Sample;
 }
 
 export interface UploadResult {
   readonly awsVersion: string;
   readonly cases: readonly UploadCase[];
+  /**
+   * Seconds for each side to start and answer one request (list an empty bucket), once per round:
+   * the part of every upload time that is process start-up, not transfer (aws: Python's).
+   */
+  readonly startSeconds?: { readonly burst: Sample; readonly aws: Sample };
+  /** What each side does at once, with its defaults: the comparison is of defaults, not of equal settings. */
+  readonly settings?: { readonly burst: string; readonly aws: string };
 }
+
+/** burst's ObjectStore defaults (src/storage/s3.ts) and aws CLI v1's documented s3 defaults. */
+export const uploadSettings = {
+  burst: "16 files at once; a large file in 16 MiB parts, 8 parts at once",
+  aws: "max_concurrent_requests 10; multipart_chunksize 8 MiB",
+} as const;
 
 export async function measureUploads(
   sizes: UploadSizes,
@@ -63,6 +78,8 @@ export async function measureUploads(
     await writeRandomFile(join(large, "big.bin"), sizes.largeFileBytes);
 
     const cases: UploadCase[] = [];
+    const burstStart: number[] = [];
+    const awsStart: number[] = [];
     for (const [name, dir, files, bytes] of [
       [
         `${sizes.smallFiles} files of ${sizes.smallFileBytes / 1024} KiB`,
@@ -74,6 +91,7 @@ export async function measureUploads(
     ] as const) {
       const burst: number[] = [];
       const awsTimes: number[] = [];
+      const roundRatios: number[] = [];
       for (let round = 1; round <= repetitions; round++) {
         // A bucket per upload, removed after it: the server's disk use stays one copy.
         const burstBucket = `bench-burst-${round}-${files}`;
@@ -91,6 +109,10 @@ export async function measureUploads(
           await run("sync", []);
           await side();
         }
+        roundRatios.push((awsTimes.at(-1) ?? Number.NaN) / (burst.at(-1) ?? Number.NaN));
+        // Each side's start-up plus one request (the bucket's top level, as `aws s3 ls` lists it).
+        burstStart.push(await burstList(server, burstBucket));
+        awsStart.push(await awsList(aws, server, awsBucket));
         log(
           `  upload ${name} run ${round}: burst ${burst.at(-1)?.toFixed(2)} s, aws s3 sync ${awsTimes.at(-1)?.toFixed(2)} s`,
         );
@@ -99,9 +121,15 @@ export async function measureUploads(
       }
       const burstSeconds = sample(burst);
       const awsSeconds = sample(awsTimes);
-      cases.push({ name, files, bytes, burstSeconds, awsSeconds, ratio: awsSeconds.median / burstSeconds.median });
+      const ratios = sample(roundRatios);
+      cases.push({ name, files, bytes, burstSeconds, awsSeconds, ratio: ratios.median, ratios });
     }
-    return { awsVersion, cases };
+    return {
+      awsVersion,
+      cases,
+      startSeconds: { burst: sample(burstStart), aws: sample(awsStart) },
+      settings: uploadSettings,
+    };
   } finally {
     await server.stop();
     await rm(scratch, { recursive: true, force: true });
@@ -173,6 +201,42 @@ async function awsSync(
   if (result.code !== 0) throw new Error(`aws s3 sync failed (exit ${result.code}): ${result.stderr.slice(-2000)}`);
   await expectObjects(server.client(), bucket, files, bytes);
   return seconds;
+}
+
+/** Seconds for burst's upload process to start, list one page of a bucket and exit. */
+async function burstList(server: S3Server, bucket: string): Promise<number> {
+  const began = performance.now();
+  const result = await run(process.execPath, [uploadProcess, "--list", bucket], {
+    env: s3Env(server),
+    timeoutMs: 60_000,
+  });
+  if (result.code !== 0) throw new Error(`burst's list failed (exit ${result.code}): ${result.stderr.slice(-2000)}`);
+  return (performance.now() - began) / 1000;
+}
+
+/** Seconds for `aws s3 ls` of a bucket: the CLI's start-up and one request. */
+async function awsList(aws: string, server: S3Server, bucket: string): Promise<number> {
+  const began = performance.now();
+  const result = await run(aws, ["s3", "ls", `s3://${bucket}/`, "--endpoint-url", server.endpoint], {
+    env: {
+      ...s3Env(server),
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+      AWS_PROFILE: undefined,
+    },
+    timeoutMs: 60_000,
+  });
+  if (result.code !== 0) throw new Error(`aws s3 ls failed (exit ${result.code}): ${result.stderr.slice(-2000)}`);
+  return (performance.now() - began) / 1000;
+}
+
+function s3Env(server: S3Server): Record<string, string> {
+  return {
+    S3_ENDPOINT: server.endpoint,
+    AWS_ACCESS_KEY_ID: server.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+    AWS_DEFAULT_REGION: server.region,
+  };
 }
 
 async function createBucket(client: S3Client, bucket: string): Promise<void> {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { type BenchReport, renderMarkdown, sectionTitles } from "../../scripts/bench/report.ts";
+import { type BenchReport, renderMarkdown, sectionsOf, sectionTitles } from "../../scripts/bench/report.ts";
 import { run } from "../../src/util/exec.ts";
 import { repoRoot } from "../helpers/burst.ts";
 
@@ -27,6 +27,9 @@ describe("npm run bench -- --quick", () => {
       const report = JSON.parse(result.stdout) as BenchReport;
       assert.equal(report.quick, true);
       assert.equal(report.repetitions, 1);
+      // What the committed report records beside the samples: which code, run how.
+      assert.match(report.commit ?? "", /^[0-9a-f]{40}$/);
+      assert.equal(report.command, "npm run bench -- --quick --json");
 
       // Every section but the AWS twin's, which boots containers and runs only when named (--only awsTwin).
       for (const section of Object.keys(sectionTitles) as (keyof typeof sectionTitles)[]) {
@@ -82,6 +85,11 @@ describe("npm run bench -- --quick", () => {
         report.upload?.cases.map((entry) => entry.files),
         [200, 1],
       );
+      // Each side's start-up is measured beside its uploads, and each upload ratio is taken per round.
+      assert.equal(report.upload?.startSeconds?.aws.values.length, 2);
+      for (const entry of report.upload?.cases ?? []) assert.equal(entry.ratios?.median, entry.ratio);
+      // Every run's phases are kept, not only their medians.
+      assert.equal(overhead.burstPhaseRuns?.length, overhead.pairs);
       const aws = report.synthesis?.aws ?? [];
       assert.ok(aws.length >= 2 && new Set(aws.map((point) => point.resources)).size === 1, "aws resources by workers");
       const local = report.synthesis?.local ?? [];
@@ -96,7 +104,7 @@ describe("npm run bench -- --quick", () => {
         assert.deepEqual(model.criticalPath, models[0]?.criticalPath, "the critical path does not depend on workers");
       }
 
-      const markdown = renderMarkdown(report);
+      const markdown = renderMarkdown(sectionsOf(report));
       for (const [section, title] of Object.entries(sectionTitles)) {
         if (section !== "awsTwin") assert.ok(markdown.includes(`## ${title}`), `no "${title}"`);
       }

@@ -20,7 +20,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
-  DescribeAddressesCommand,
   DescribeFleetsCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
@@ -297,6 +296,7 @@ results: s3://burst-results/runs/
     assert.match(kept.stderr, /cluster kept \(--keep\)/);
     const runId = onlyRunId(await runDirs(home));
     assert.ok((await liveInstances(ec2, runId)).length === 3, "master and two workers still up");
+    await assertEveryLookupFinds(ec2, runId);
     await assertRunIsolatedInOneZone(ec2, home, runId);
 
     const down = await burst(["down", runId], { burstHome: home, env });
@@ -361,6 +361,7 @@ maxCostUsd: 0.01
     await signalBurst(home, /^ok apply/, "SIGKILL", 0);
     const runId = onlyRunId(await runDirs(home));
     assert.equal((await liveInstances(ec2, runId)).length, 3, "the cluster outlived its CLI");
+    await assertEveryLookupFinds(ec2, runId);
 
     const gc = await burst(["gc"], { burstHome: home, env });
     assert.equal(gc.code, 0, `${gc.stdout}\n${gc.stderr}`);
@@ -519,20 +520,33 @@ async function allLiveInstances(ec2: EC2Client): Promise<string[]> {
  * instance's interfaces attached (AWS deletes them with the instance), so interfaces are checked
  * for what AWS would bill or keep: none may be detached and left over.
  */
-async function assertNothingLeft(ec2: EC2Client, runId: string): Promise<void> {
-  assert.deepEqual(await liveInstances(ec2, runId), [], "instances of the run still up");
+/** What of the run EC2 still lists, by the run's tag: what destroy must leave empty (the run stack has no Elastic IP). */
+async function runResources(ec2: EC2Client, runId: string): Promise<Record<string, readonly unknown[]>> {
   const fleets = (await ec2.send(new DescribeFleetsCommand({}))).Fleets ?? [];
   const ours = fleets.filter((fleet) => fleet.Tags?.some((tag) => tag.Key === tagKeys.runId && tag.Value === runId));
-  assert.deepEqual(
-    ours.filter((fleet) => !String(fleet.FleetState).startsWith("deleted")).map((fleet) => fleet.FleetId),
-    [],
-    "fleets of the run still active",
-  );
   const filter = runFilter(runId);
-  assert.deepEqual((await ec2.send(new DescribeAddressesCommand({ Filters: filter }))).Addresses, []);
-  assert.deepEqual((await ec2.send(new DescribeKeyPairsCommand({ Filters: filter }))).KeyPairs, []);
-  assert.deepEqual((await ec2.send(new DescribeLaunchTemplatesCommand({ Filters: filter }))).LaunchTemplates, []);
-  assert.deepEqual((await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filter }))).SecurityGroups, []);
+  return {
+    instances: await liveInstances(ec2, runId),
+    "active fleets": ours
+      .filter((fleet) => !String(fleet.FleetState).startsWith("deleted"))
+      .map((fleet) => fleet.FleetId),
+    "key pairs": (await ec2.send(new DescribeKeyPairsCommand({ Filters: filter }))).KeyPairs ?? [],
+    "launch templates": (await ec2.send(new DescribeLaunchTemplatesCommand({ Filters: filter }))).LaunchTemplates ?? [],
+    "security groups": (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filter }))).SecurityGroups ?? [],
+  };
+}
+
+/** While the run is up, every lookup of assertNothingLeft finds its part: an empty answer there means gone, not unseen. */
+async function assertEveryLookupFinds(ec2: EC2Client, runId: string): Promise<void> {
+  for (const [what, found] of Object.entries(await runResources(ec2, runId))) {
+    assert.ok(found.length > 0, `the lookup for the run's ${what} finds nothing while the cluster is up`);
+  }
+}
+
+async function assertNothingLeft(ec2: EC2Client, runId: string): Promise<void> {
+  for (const [what, found] of Object.entries(await runResources(ec2, runId))) {
+    assert.deepEqual(found, [], `${what} of the run still there`);
+  }
   const interfaces = (await ec2.send(new DescribeNetworkInterfacesCommand({}))).NetworkInterfaces ?? [];
   assert.deepEqual(
     interfaces

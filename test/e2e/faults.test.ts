@@ -326,6 +326,65 @@ describe("fault matrix: faults", { concurrency: 2 }, () => {
     await assertCleanedUp(outcome);
   });
 
+  test("a job that runs past timeoutMinutes: 1, with no seam, is stopped after one minute: exit 1, attempt marked timed out", async () => {
+    // The production branch (timeoutMinutes × 60 s), which every other timeout case shortens through the seam.
+    const outcome = await runCase({
+      files: { "job.sh": 'echo "hanging"\nsleep 3600\necho "never printed"\n' },
+      spec: shellSpec("job-minute", ", timeoutMinutes: 1"),
+    });
+    assert.equal(outcome.code, 1, explain(outcome));
+    assert.match(String(runEnd(outcome).message), /ran longer than timeoutMinutes \(1\) and was stopped/);
+    assert.ok(!jobLines(outcome).includes("never printed"));
+    const manifest = JSON.parse(readFileSync(join(outcome.runDir ?? "", "results", "manifest.json"), "utf8")) as {
+      steps: { attempts: { timedOut: boolean; seconds: number }[] }[];
+    };
+    const attempt = manifest.steps[0]?.attempts[0];
+    assert.equal(attempt?.timedOut, true);
+    // Not before the minute, and stopped soon after it rather than left to its hour of sleep.
+    assert.ok(attempt && attempt.seconds >= 60 && attempt.seconds < 120, `the attempt lasted ${attempt?.seconds} s`);
+    await assertCleanedUp(outcome);
+  });
+
+  test("SIGINT while wait-ready is still waiting for a master that does not answer: the wait stops, destroy, exit 130", async () => {
+    // The master's daemon is stopped (SIGSTOP) the moment apply ends, so wait-ready's poll of the
+    // master cannot succeed: the signal lands in a wait in progress, not after it ended on its own.
+    let stopped: number | undefined;
+    let signalledAt: number | undefined;
+    const outcome = await runCase({
+      spec: shellSpec("wait-ready-sigint"),
+      onEvent: (event, pid, home) => {
+        if (event.type === "phase-end" && event.phase === "apply" && stopped === undefined) {
+          void runDirs(home).then(async ([runDir]) => {
+            const master = Number((await readFile(join(runDir ?? "", "nodes", "master", "master.pid"), "utf8")).trim());
+            process.kill(-master, "SIGSTOP");
+            stopped = master;
+          });
+        }
+        if (event.type === "phase-start" && event.phase === "wait-ready") {
+          setTimeout(() => {
+            signalledAt = Date.now();
+            process.kill(pid, "SIGINT");
+          }, 3000);
+        }
+      },
+    });
+    assert.ok(stopped, `the master was stopped before wait-ready polled it\n${explain(outcome)}`);
+    assert.ok(signalledAt, "the CLI was signalled during wait-ready");
+    assert.equal(outcome.code, 130, explain(outcome));
+    assert.match(String(runEnd(outcome).message), /interrupted by SIGINT/);
+    const ended = outcome.events.find((event) => event.type === "phase-end" && event.phase === "wait-ready");
+    assert.ok(ended && ended.ok === false, `wait-ready ended unfinished\n${explain(outcome)}`);
+    // Still waiting when the signal came, and stopped soon after it: one poll (curl --max-time 5) at most.
+    const endedAt = Date.parse(String(ended.ts));
+    assert.ok(
+      endedAt >= signalledAt && endedAt - signalledAt < 10_000,
+      `wait-ready ended ${endedAt - signalledAt} ms after SIGINT`,
+    );
+    const started = phasesStarted(outcome);
+    assert.deepEqual(started.slice(started.indexOf("wait-ready") + 1), ["destroy"], started.join(", "));
+    await assertCleanedUp(outcome);
+  });
+
   test("the SSH connection drops mid-job: the run reconnects, succeeds, and every log line arrives once", async () => {
     const gate = await mkdtemp(join(tmpdir(), "burst-faults-gate-"));
     const proceed = join(gate, "proceed");

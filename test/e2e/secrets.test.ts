@@ -5,7 +5,8 @@
 // folder (logs, stack, terraform state and log, record) and the Consul KV, for each canary's
 // literal, URL-encoded and base64 forms. While terraform applies and while the job runs, the
 // environment of every process of the run (/proc/<pid>/environ) holds no canary given to the
-// CLI's environment. SSH private keys stay 0600 inside the run folder's keys/. The run's own
+// CLI's environment; Spark's own work and temp files (executor logs, the event log in progress,
+// /tmp/spark-*) are read mid-job. SSH private keys stay 0600 inside the run folder's keys/. The run's own
 // Spark authentication secret, which the job hands to the test through a folder outside
 // BURST_HOME, is scanned for the same way.
 import assert from "node:assert/strict";
@@ -57,12 +58,34 @@ function filesUnder(dir: string): string[] {
   const files: string[] = [];
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
-    const stat = lstatSync(path);
-    if (stat.isSymbolicLink()) continue;
+    const stat = lstatSync(path, { throwIfNoEntry: false });
+    if (!stat || stat.isSymbolicLink()) continue;
     if (stat.isDirectory()) files.push(...filesUnder(path));
     else if (stat.isFile()) files.push(path);
   }
   return files;
+}
+
+/**
+ * Spark's own files while the job runs, which go when the cluster stops: the nodes' work folders
+ * (executors' stdout/stderr, the event log still in progress) and the temp folders Spark makes in
+ * /tmp (driver and executor scratch, block managers) since the run started.
+ */
+function sparkWorkFiles(runDir: string, since: number): string[] {
+  const temp = readdirSync("/tmp")
+    .filter((entry) => /^(spark|blockmgr)-/.test(entry))
+    .map((entry) => join("/tmp", entry))
+    .filter((path) => (lstatSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0) >= since);
+  const nodeConf = /\/nodes\/[^/]+\/conf\//;
+  return [join(runDir, "nodes"), ...temp].flatMap((dir) => {
+    try {
+      // Not the nodes' conf/: spark-defaults.conf is where the run's auth secret is meant to be while
+      // the cluster is up (the scan after the run shows it gone from there).
+      return filesUnder(dir).filter((file) => !nodeConf.test(file));
+    } catch {
+      return []; // another run's temp folder, removed while listed
+    }
+  });
 }
 
 /** A value as it may leak: literally, URL-encoded, or inside base64 (and base64url) at each byte alignment. */
@@ -125,6 +148,8 @@ describe("secrets: canaries never reach an artifact", { concurrency: false }, ()
   let code: number | null;
   const scans: EnvironScans = { apply: [], job: [] };
   let probeDir: string;
+  /** Spark's work and temp files read mid-job (path → what leaked from it). */
+  const sparkFiles = { scanned: [] as string[], found: [] as string[] };
 
   before(async () => {
     consul = await startConsulAgent();
@@ -146,6 +171,7 @@ results: s3://secrets/runs/
       const [dir] = await runDirs(home);
       return dir ? runProcesses(dir, [child.pid ?? 0]) : [];
     };
+    const started = Date.now();
     const child = startBurst([spec, "--json", "--verbose"], {
       burstHome: home,
       env: {
@@ -165,8 +191,23 @@ results: s3://secrets/runs/
         }
         if (line.includes("waiting for the environment scan")) {
           void scan()
-            .then((found) => {
+            .then(async (found) => {
               scans.job = found;
+              // The job wrote the run's Spark auth secret before this line: it is scanned for too.
+              canaries.sparkAuthSecret = await readFile(join(probeDir, "spark-auth"), "utf8").catch(() => "");
+              const [dir = ""] = await runDirs(home);
+              for (const file of sparkWorkFiles(dir, started - 1000)) {
+                const text = (() => {
+                  try {
+                    return readFileSync(file, "latin1");
+                  } catch {
+                    return undefined; // removed while read (another run's temp file)
+                  }
+                })();
+                if (text === undefined) continue;
+                sparkFiles.scanned.push(file.startsWith(dir) ? relative(dir, file) : file);
+                sparkFiles.found.push(...leaks(file, text));
+              }
             })
             .finally(() => writeFile(gate, ""));
         }
@@ -255,6 +296,25 @@ results: s3://secrets/runs/
     assert.ok(
       uploads.some((path) => path.includes("/logs/eventlog/")),
       "the Spark event log was uploaded",
+    );
+    assert.deepEqual(found, []);
+  });
+
+  test("while the job runs, Spark's work and temp files (executor logs, event log in progress, /tmp/spark-*) hold no canary", () => {
+    const { scanned, found } = sparkFiles;
+    // What must have been read for this to mean anything.
+    assert.ok(canaries.sparkAuthSecret, "the run's Spark auth secret was scanned for");
+    assert.ok(
+      scanned.some((path) => /^nodes\/master\/work\/eventlog\/.*\.inprogress$/.test(path)),
+      `the event log in progress was scanned:\n${scanned.join("\n")}`,
+    );
+    assert.ok(
+      scanned.some((path) => /^nodes\/worker-1\/work\/app-[^/]+\/\d+\/stderr$/.test(path)),
+      "an executor's stderr in the worker's work folder was scanned",
+    );
+    assert.ok(
+      scanned.some((path) => path.startsWith("/tmp/spark-")),
+      "a Spark temp folder in /tmp was scanned",
     );
     assert.deepEqual(found, []);
   });
