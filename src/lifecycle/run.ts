@@ -93,7 +93,9 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
     reached.place = place;
     const launchable = await phases.phase("synth", () => synth(scope, validated, place));
     await confirmLaunch(launchable, request.confirm);
-    await phases.phase("apply", () => apply(scope, launchable, () => ownCluster(scope, phases, request.keep)));
+    await phases.phase("apply", () =>
+      apply(scope, launchable, () => ownCluster(scope, phases, request.keep, launchable.params)),
+    );
     const ready = await phases.phase("wait-ready", () => waitReady(scope, launchable, request.readyTimeoutMs));
     reached.connected = ready;
     await phases.phase("stage", () => stage(scope, ready));
@@ -141,6 +143,8 @@ async function finish(
   const outcome = outcomeOf(failure, request.interrupts);
   const exitCode = exitCodeOf(outcome);
   const message = endMessage(failure, request.interrupts);
+  const failed = progress?.steps?.steps.find((step) => step.outcome === "failed");
+  const digest = failed?.digest ? { digest: failed.digest, failedStep: failed.name } : {};
   const seconds = () => (Date.now() - scope.started.getTime()) / 1000;
   // After teardown, so a slow or dead webhook can never keep a cluster up.
   if (validated?.webhook && place && wantsNotification(validated.spec.notify?.on, outcome)) {
@@ -154,12 +158,15 @@ async function finish(
       seconds: seconds(),
       results: place.resultsUri,
       message,
+      ...(failed?.digest ? { digest: failed.digest } : {}),
     }).catch((error: unknown) =>
       scope.sink({ type: "warning", message: `notification not delivered: ${describeError(error)}` }),
     );
   }
   await scope.journal.update({ outcome, endedAt: new Date().toISOString() }).catch(() => {});
-  scope.sink({ type: "run-end", outcome, exitCode, seconds: seconds(), message });
+  const cost = scope.journal.record?.actualCost;
+  const actualCost = cost ? { actualCostUsd: cost.totalUsd } : {};
+  scope.sink({ type: "run-end", outcome, exitCode, seconds: seconds(), message, ...digest, ...actualCost });
   return {
     exitCode,
     outcome,
@@ -174,8 +181,8 @@ async function finish(
  * From apply on, the run owns the cluster: its release destroys it (the one destroy, shared with
  * `burst down`, `burst gc` and the crash guard), or with --keep records it as kept.
  */
-async function ownCluster(scope: RunScope, phases: PhaseRunner, keep: boolean): Promise<void> {
-  await scope.journal.update({ destroyed: false });
+async function ownCluster(scope: RunScope, phases: PhaseRunner, keep: boolean, params: Params): Promise<void> {
+  await scope.journal.update({ destroyed: false, clusterStartedAt: new Date().toISOString() });
   scope.owner.own(CLUSTER, async () => {
     const record = scope.journal.record;
     if (!record) return;
@@ -192,6 +199,7 @@ async function ownCluster(scope: RunScope, phases: PhaseRunner, keep: boolean): 
         sink: scope.sink,
         secrets: scope.secrets,
         save: (saved) => scope.journal.replace(saved),
+        params,
       });
     });
   });

@@ -1,8 +1,9 @@
-import { appendFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { appendFileSync, existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BurstError } from "../errors.ts";
 import { type JobDependencies, jobLaunch } from "../job/command.ts";
+import { type FailureDigest, failureDigest } from "../job/failure-digest.ts";
 import { scalaLinkageError, scalaMismatchHint } from "../job/failure-hints.ts";
 import type { RemoteJob } from "../job/remote-job.ts";
 import { SINGLE_JOB_STEP } from "../runspec/schema.ts";
@@ -23,6 +24,8 @@ export interface StepRecord {
   readonly attempts: readonly AttemptRecord[];
   /** What the last attempt's output says about why it failed (e.g. a Scala version mismatch). */
   readonly hint?: string;
+  /** What failed in the last attempt, read from its output (the exception, the stage, the last lines). */
+  readonly digest?: FailureDigest;
 }
 
 export interface StepsResult {
@@ -128,7 +131,27 @@ async function runStep(step: StepSpec, context: StepsContext): Promise<StepRecor
     lastLinkageError = linkageError;
   }
   const hint = lastLinkageError ? scalaMismatchHint(lastLinkageError, context.spec.cluster.spark) : undefined;
-  return { name: step.name, outcome: "failed", attempts, ...(hint ? { hint } : {}) };
+  const last = attempts[attempts.length - 1];
+  const digest = last
+    ? await digestOf(step, last, join(context.logsDir, step.name, `attempt-${attempts.length}`))
+    : undefined;
+  return { name: step.name, outcome: "failed", attempts, ...(hint ? { hint } : {}), ...(digest ? { digest } : {}) };
+}
+
+/** The digest of a failed attempt, from the logs streamed into its local folder. */
+async function digestOf(step: StepSpec, attempt: AttemptRecord, localDir: string): Promise<FailureDigest> {
+  const read = async (stream: string) => {
+    const file = join(localDir, `${stream}.log`);
+    return existsSync(file) ? (await readFile(file, "utf8")).split("\n") : [];
+  };
+  return failureDigest({
+    jobType: step.type,
+    stdout: await read("stdout"),
+    stderr: await read("stderr"),
+    exitCode: attempt.exitCode,
+    timedOut: attempt.timedOut,
+    timeoutMinutes: step.timeoutMinutes,
+  });
 }
 
 function describeFailure(step: StepSpec, record: StepRecord): string {

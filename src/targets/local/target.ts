@@ -9,7 +9,7 @@ import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { destroyStack } from "../../terraform/destroy.ts";
 import { freePorts } from "../../util/ports.ts";
-import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
+import type { ActualCost, ActualCostRequest, PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
 import { ensureS3Server } from "./s3-server.ts";
 import { ensureSpark } from "./spark.ts";
 import { ensureSshd } from "./sshd.ts";
@@ -28,6 +28,7 @@ export const localTarget: Target = {
   // Only terraform's built-in resources: no provider reads the CLI's environment.
   terraformEnv: [],
   destroy: (stack, onEvent) => destroyStack(stack, { terraformEnv: [] }, onEvent),
+  actualCost: async (request) => localCost(request),
   async prepare(context: RunContext, mode: PrepareMode): Promise<PreparedCluster> {
     const { spec, params, runDir } = context;
     // The stack app (CDKTF) loads for runs only: not for down or gc.
@@ -136,6 +137,27 @@ export const localTarget: Target = {
     };
   },
 };
+
+/** The local cluster's processes lived from apply to the end of destroy, on this machine: nothing billed. */
+function localCost(request: ActualCostRequest): ActualCost {
+  const hours = Math.max(request.clusterEndedAt.getTime() - request.clusterStartedAt.getTime(), 0) / 3_600_000;
+  return {
+    totalUsd: 0,
+    nodes: [
+      {
+        id: "cluster (this machine)",
+        lifecycle: "local",
+        launchedAt: request.clusterStartedAt.toISOString(),
+        endedAt: request.clusterEndedAt.toISOString(),
+        hours,
+        perHourUsd: 0,
+        usd: 0,
+      },
+    ],
+    priceSources: ["local target: processes on this machine, nothing billed"],
+    unpriced: [],
+  };
+}
 
 function randomHex(bytes: number): string {
   return randomBytes(bytes).toString("hex");
