@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
 import { BurstError } from "../errors.ts";
 import { type JobDependencies, jobLaunch } from "../job/command.ts";
@@ -138,20 +138,40 @@ async function runStep(step: StepSpec, context: StepsContext): Promise<StepRecor
   return { name: step.name, outcome: "failed", attempts, ...(hint ? { hint } : {}), ...(digest ? { digest } : {}) };
 }
 
-/** The digest of a failed attempt, from the logs streamed into its local folder. */
-async function digestOf(step: StepSpec, attempt: AttemptRecord, localDir: string): Promise<FailureDigest> {
-  const read = async (stream: string) => {
-    const file = join(localDir, `${stream}.log`);
-    return existsSync(file) ? (await readFile(file, "utf8")).split("\n") : [];
-  };
-  return failureDigest({
-    jobType: step.type,
-    stdout: await read("stdout"),
-    stderr: await read("stderr"),
-    exitCode: attempt.exitCode,
-    timedOut: attempt.timedOut,
-    timeoutMinutes: step.timeoutMinutes,
-  });
+/** The digest of a failed attempt, from the logs streamed into its local folder; none if they cannot be read. */
+async function digestOf(step: StepSpec, attempt: AttemptRecord, localDir: string): Promise<FailureDigest | undefined> {
+  try {
+    const read = async (stream: string) => (await readEnds(join(localDir, `${stream}.log`))).split("\n");
+    return failureDigest({
+      jobType: step.type,
+      stdout: await read("stdout"),
+      stderr: await read("stderr"),
+      exitCode: attempt.exitCode,
+      timedOut: attempt.timedOut,
+      timeoutMinutes: step.timeoutMinutes,
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** How much of each end of a log the digest reads: the first traceback and the last lines, in bounded memory. */
+const DIGEST_READ_BYTES = 8 * 1024 * 1024;
+
+async function readEnds(file: string): Promise<string> {
+  if (!existsSync(file)) return "";
+  const handle = await open(file, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size <= 2 * DIGEST_READ_BYTES) return (await handle.readFile()).toString("utf8");
+    const head = Buffer.alloc(DIGEST_READ_BYTES);
+    const tail = Buffer.alloc(DIGEST_READ_BYTES);
+    await handle.read(head, 0, DIGEST_READ_BYTES, 0);
+    await handle.read(tail, 0, DIGEST_READ_BYTES, size - DIGEST_READ_BYTES);
+    return `${head.toString("utf8")}\n${tail.toString("utf8")}`;
+  } finally {
+    await handle.close();
+  }
 }
 
 function describeFailure(step: StepSpec, record: StepRecord): string {
