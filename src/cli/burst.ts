@@ -26,6 +26,7 @@ Usage:
   npm run burst -- ui <run-id>...            the runs' Spark UI (a History Server on loopback) until Ctrl-C
   npm run burst -- gc [--dry-run]            remove clusters whose CLI died or whose TTL passed
                                              (and, with an AWS region configured, tagged leftovers)
+  npm run burst -- cost [--since 7d] [--by name|owner|spec]   what finished runs cost
 
 Options:
   ${`--target ${targetNames.join("|")}`.padEnd(21)}where the cluster runs (overrides the spec's target)
@@ -185,6 +186,12 @@ export async function main(argv: readonly string[], io: Io = process, options: M
           interrupts.dispose();
         }
       }
+      case "cost": {
+        if (rest.length > 0) throw badInput(`unexpected argument "${rest[0]}" after cost`);
+        const { showCost, parseGrouping } = await import("../fleet/cost.ts");
+        const by = parseGrouping(values.by ?? "name");
+        return await showCost(await burstHome(), { since: values.since ?? "7d", by, json, out: io.stdout });
+      }
       case "down": {
         const { downRun } = await import("./runs.ts");
         return await downRun(await burstHome(), requireArg(rest, "down <run-id>"), sink);
@@ -308,6 +315,8 @@ function parse(argv: readonly string[]) {
       block: { type: "string" },
       follow: { type: "boolean" },
       "all-owners": { type: "boolean" },
+      since: { type: "string" },
+      by: { type: "string" },
       verbose: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },

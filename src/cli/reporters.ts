@@ -1,3 +1,4 @@
+import { digestLines } from "../job/failure-digest.ts";
 import type { BurstEvent, EventSink } from "../lifecycle/events.ts";
 import { redactText } from "../util/redact.ts";
 
@@ -81,6 +82,12 @@ export function humanReporter(options: HumanOptions): EventSink {
         const summary = `${event.outcome} in ${event.seconds.toFixed(1)}s (exit ${event.exitCode})`;
         const colour = event.exitCode === 0 ? "32" : "31";
         write(options.stderr, paint(colour, event.message ? `${summary}: ${event.message}` : summary));
+        // What failed, so the user need not search the logs for it.
+        if (event.digest) {
+          const step = event.failedStep && event.failedStep !== "job" ? ` (step "${event.failedStep}")` : "";
+          write(options.stderr, `what failed${step}:`);
+          for (const line of digestLines(event.digest)) write(options.stderr, `  ${line}`);
+        }
         return;
       }
     }

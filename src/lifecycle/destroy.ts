@@ -1,7 +1,10 @@
 import { existsSync } from "node:fs";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { burstCommand } from "../commands.ts";
 import { describeError, infraError } from "../errors.ts";
+import type { Params } from "../params/types.ts";
+import type { ActualCost, Target } from "../targets/contract.ts";
 import { loadTarget } from "../targets/index.ts";
 import type { EventSink } from "./events.ts";
 import type { RunRecord } from "./run-record.ts";
@@ -12,6 +15,8 @@ export interface DestroyOptions {
   readonly secrets?: readonly string[];
   /** Writes the record once destroyed (the run folder's run.json, and the shared registry). */
   readonly save: (record: RunRecord) => Promise<void>;
+  /** The run's parameters, when the caller has them (the run's own teardown): where the target asks for its nodes' lifetimes. */
+  readonly params?: Params;
 }
 
 /**
@@ -20,6 +25,7 @@ export interface DestroyOptions {
  * record says it is gone. Safe to repeat; a run that never synthesized a stack has nothing to destroy.
  */
 export async function destroyCluster(record: RunRecord, options: DestroyOptions): Promise<RunRecord> {
+  let actualCost: ActualCost | undefined;
   if (existsSync(record.stackDir)) {
     const target = await loadTarget(record.target);
     try {
@@ -39,8 +45,51 @@ export async function destroyCluster(record: RunRecord, options: DestroyOptions)
         cause: error,
       });
     }
+    actualCost = await costOf(target, record, options);
   }
-  const destroyed: RunRecord = { ...record, destroyed: true, kept: false };
+  const destroyed: RunRecord = { ...record, destroyed: true, kept: false, ...(actualCost ? { actualCost } : {}) };
   await options.save(destroyed);
   return destroyed;
+}
+
+/**
+ * What the destroyed cluster cost, from its nodes' lifetimes, told to the user and added to the
+ * run's local manifest beside the estimate. A target that cannot tell costs a warning, never the run.
+ */
+async function costOf(target: Target, record: RunRecord, options: DestroyOptions): Promise<ActualCost | undefined> {
+  if (!target.actualCost || !record.clusterStartedAt) return undefined;
+  try {
+    const cost = await target.actualCost({
+      runId: record.runId,
+      clusterStartedAt: new Date(record.clusterStartedAt),
+      clusterEndedAt: new Date(),
+      availabilityZone: record.placement?.availabilityZone,
+      env: process.env,
+      params: options.params,
+    });
+    const hours = cost.nodes.reduce((sum, node) => sum + node.hours, 0);
+    const estimate = record.costEstimateUsd !== undefined ? `; estimated ${usd(record.costEstimateUsd)}` : "";
+    const lower = cost.unpriced.length > 0 ? ` (at least: no price for ${cost.unpriced.join(", ")})` : "";
+    options.sink({
+      type: "info",
+      message: `cost: ${usd(cost.totalUsd)}${lower} for ${cost.nodes.length} node(s), ${hours.toFixed(3)} node-hours${estimate}`,
+    });
+    await addToManifest(join(record.runDir, "results", "manifest.json"), cost);
+    return cost;
+  } catch (error) {
+    options.sink({ type: "warning", message: `the run's actual cost is unknown: ${describeError(error)}` });
+    return undefined;
+  }
+}
+
+/** The local copy of the manifest gets the actual cost beside the estimate (the upload happened before destroy). */
+async function addToManifest(file: string, cost: ActualCost): Promise<void> {
+  if (!existsSync(file)) return;
+  const manifest = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+  await writeFile(`${file}.tmp`, `${JSON.stringify({ ...manifest, actualCost: cost }, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
+}
+
+function usd(amount: number): string {
+  return `$${amount < 0.01 && amount > 0 ? amount.toFixed(4) : amount.toFixed(2)}`;
 }

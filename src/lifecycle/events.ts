@@ -1,4 +1,5 @@
 import type { BurstError } from "../errors.ts";
+import type { FailureDigest } from "../job/failure-digest.ts";
 import type { TerraformEvent } from "../terraform/events.ts";
 
 /**
@@ -68,6 +69,12 @@ export type BurstEvent =
       readonly exitCode: number;
       readonly seconds: number;
       readonly message?: string;
+      /** What failed, read from the failed step's output (absent when no step failed). */
+      readonly digest?: FailureDigest;
+      /** The step whose output the digest was read from. */
+      readonly failedStep?: string;
+      /** What the cluster cost, from its nodes' actual lifetimes (after destroy, when the target can tell). */
+      readonly actualCostUsd?: number;
     };
 
 export type EventSink = (event: BurstEvent) => void;

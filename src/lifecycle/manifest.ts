@@ -1,8 +1,10 @@
 import type { ClusterOutputs, ClusterPlacement } from "../../stacks/contract.ts";
 import type { ResolvedCode } from "../job/code.ts";
 import type { DecommissionedExecutor } from "../job/decommissions.ts";
+import type { FailureDigest } from "../job/failure-digest.ts";
 import type { Params } from "../params/types.ts";
 import type { Spec } from "../runspec/types.ts";
+import type { ActualCost } from "../targets/contract.ts";
 import type { Outcome, Phase } from "./events.ts";
 import type { StepRecord, StepsResult } from "./steps.ts";
 
@@ -47,7 +49,11 @@ export interface RunManifest {
   readonly jobExitCode: number | null;
   readonly steps: readonly StepRecord[];
   readonly onError?: StepRecord;
+  /** What failed: the failed step's digest (its exception, stage, executor loss or last lines). */
+  readonly failure?: FailureDigest & { readonly step: string };
   readonly costEstimateUsd?: number;
+  /** What the run cost, from its nodes' actual lifetimes: added to the local copy after destroy. */
+  readonly actualCost?: ActualCost;
   readonly results: string;
   readonly files: readonly string[];
   readonly missingOutputs: readonly string[];
@@ -114,12 +120,18 @@ export function buildManifest(input: ManifestInput): RunManifest {
     jobExitCode: input.jobExitCode,
     steps: input.steps?.steps ?? [],
     onError: input.steps?.onError,
+    ...failureOf(input.steps),
     costEstimateUsd: input.costUsd,
     results: input.resultsUri,
     files: input.files,
     missingOutputs: input.missingOutputs,
     interruptedWorkers: input.interruptedWorkers ?? [],
   };
+}
+
+function failureOf(steps: StepsResult | undefined): { failure?: RunManifest["failure"] } {
+  const failed = steps?.steps.find((step) => step.outcome === "failed");
+  return failed?.digest ? { failure: { step: failed.name, ...failed.digest } } : {};
 }
 
 /** The value of "section/name" in the typed params, as text. */

@@ -1,3 +1,4 @@
+import type { FailureDigest } from "../job/failure-digest.ts";
 import { lastErrorAsIs, retry } from "../util/retry.ts";
 import type { Outcome } from "./events.ts";
 
@@ -10,6 +11,8 @@ export interface RunSummary {
   readonly seconds: number;
   readonly results?: string;
   readonly message?: string;
+  /** What failed, read from the failed step's output. */
+  readonly digest?: FailureDigest;
 }
 
 export interface NotifyOptions {
@@ -27,7 +30,7 @@ export async function notifyRun(url: string, summary: RunSummary, options: Notif
   const timeoutMs = options.timeoutMs ?? 5000;
   const icon = summary.outcome === "succeeded" ? "✅" : "❌";
   const body = JSON.stringify({
-    text: `${icon} burst ${summary.name} (${summary.runId}) ${summary.outcome} in ${Math.round(summary.seconds)}s on ${summary.target}${summary.results ? ` · results ${summary.results}` : ""}${summary.message ? `\n${summary.message}` : ""}`,
+    text: `${icon} burst ${summary.name} (${summary.runId}) ${summary.outcome} in ${Math.round(summary.seconds)}s on ${summary.target}${summary.results ? ` · results ${summary.results}` : ""}${summary.message ? `\n${summary.message}` : ""}${summary.digest ? `\n${summary.digest.summary}` : ""}`,
     ...summary,
   });
   let tried = 0;

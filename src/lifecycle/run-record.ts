@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { ClusterPlacement } from "../../stacks/contract.ts";
 import { infraError } from "../errors.ts";
 import type { TargetName } from "../runspec/types.ts";
+import type { ActualCost } from "../targets/contract.ts";
 import type { Outcome, Phase } from "./events.ts";
 
 /**
@@ -38,6 +39,12 @@ export interface RunRecord {
   readonly kept?: boolean;
   /** Where the cluster ran (AZ and subnet on aws), once applied. */
   readonly placement?: ClusterPlacement;
+  /** When apply started: the cluster's first moment, for its cost. */
+  readonly clusterStartedAt?: string;
+  /** What the run cost, from its nodes' actual lifetimes (set after destroy, when the target can tell). */
+  readonly actualCost?: ActualCost;
+  /** The target's estimate before launch, beside which the actual cost is shown. */
+  readonly costEstimateUsd?: number;
   /** How to reach the master (`burst ssh`), once the cluster answered; the key file stays in the run folder. */
   readonly master?: MasterAccess;
 }

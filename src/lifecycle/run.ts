@@ -97,7 +97,9 @@ export async function runBurst(request: BurstRequest): Promise<BurstResult> {
     reached.place = place;
     const launchable = await phases.phase("synth", () => synth(scope, validated, place));
     await confirmLaunch(launchable, request.confirm);
-    await phases.phase("apply", () => apply(scope, launchable, () => ownCluster(scope, phases, request, verdict)));
+    await phases.phase("apply", () =>
+      apply(scope, launchable, () => ownCluster(scope, phases, request, verdict, launchable.params)),
+    );
     const ready = await phases.phase("wait-ready", () => waitReady(scope, launchable, request.readyTimeoutMs));
     reached.connected = ready;
     await phases.phase("stage", () => stage(scope, ready));
@@ -153,6 +155,8 @@ async function finish(
   const outcome = outcomeOf(failure, request.interrupts);
   const exitCode = exitCodeOf(outcome);
   const message = endMessage(failure, request.interrupts);
+  const failed = progress?.steps?.steps.find((step) => step.outcome === "failed");
+  const digest = failed?.digest ? { digest: failed.digest, failedStep: failed.name } : {};
   const seconds = () => (Date.now() - scope.started.getTime()) / 1000;
   // After teardown, so a slow or dead webhook can never keep a cluster up.
   if (validated?.webhook && place && wantsNotification(validated.spec.notify?.on, outcome)) {
@@ -166,12 +170,15 @@ async function finish(
       seconds: seconds(),
       results: place.resultsUri,
       message,
+      ...(failed?.digest ? { digest: failed.digest } : {}),
     }).catch((error: unknown) =>
       scope.sink({ type: "warning", message: `notification not delivered: ${describeError(error)}` }),
     );
   }
   await scope.journal.update({ outcome, endedAt: new Date().toISOString() }).catch(() => {});
-  scope.sink({ type: "run-end", outcome, exitCode, seconds: seconds(), message });
+  const cost = scope.journal.record?.actualCost;
+  const actualCost = cost ? { actualCostUsd: cost.totalUsd } : {};
+  scope.sink({ type: "run-end", outcome, exitCode, seconds: seconds(), message, ...digest, ...actualCost });
   return {
     exitCode,
     outcome,
@@ -191,8 +198,9 @@ async function ownCluster(
   phases: PhaseRunner,
   request: BurstRequest,
   verdict: Verdict,
+  params: Params,
 ): Promise<void> {
-  await scope.journal.update({ destroyed: false });
+  await scope.journal.update({ destroyed: false, clusterStartedAt: new Date().toISOString() });
   scope.owner.own(CLUSTER, async () => {
     const record = scope.journal.record;
     if (!record) return;
@@ -221,6 +229,7 @@ async function ownCluster(
         sink: scope.sink,
         secrets: scope.secrets,
         save: (saved) => scope.journal.replace(saved),
+        params,
       });
     });
   });

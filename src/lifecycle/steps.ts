@@ -1,8 +1,9 @@
-import { appendFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { appendFileSync, existsSync } from "node:fs";
+import { mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
 import { BurstError } from "../errors.ts";
 import { type JobDependencies, jobLaunch } from "../job/command.ts";
+import { type FailureDigest, failureDigest } from "../job/failure-digest.ts";
 import { scalaLinkageError, scalaMismatchHint } from "../job/failure-hints.ts";
 import type { RemoteJob } from "../job/remote-job.ts";
 import { SINGLE_JOB_STEP } from "../runspec/schema.ts";
@@ -23,6 +24,8 @@ export interface StepRecord {
   readonly attempts: readonly AttemptRecord[];
   /** What the last attempt's output says about why it failed (e.g. a Scala version mismatch). */
   readonly hint?: string;
+  /** What failed in the last attempt, read from its output (the exception, the stage, the last lines). */
+  readonly digest?: FailureDigest;
 }
 
 export interface StepsResult {
@@ -128,7 +131,47 @@ async function runStep(step: StepSpec, context: StepsContext): Promise<StepRecor
     lastLinkageError = linkageError;
   }
   const hint = lastLinkageError ? scalaMismatchHint(lastLinkageError, context.spec.cluster.spark) : undefined;
-  return { name: step.name, outcome: "failed", attempts, ...(hint ? { hint } : {}) };
+  const last = attempts[attempts.length - 1];
+  const digest = last
+    ? await digestOf(step, last, join(context.logsDir, step.name, `attempt-${attempts.length}`))
+    : undefined;
+  return { name: step.name, outcome: "failed", attempts, ...(hint ? { hint } : {}), ...(digest ? { digest } : {}) };
+}
+
+/** The digest of a failed attempt, from the logs streamed into its local folder; none if they cannot be read. */
+async function digestOf(step: StepSpec, attempt: AttemptRecord, localDir: string): Promise<FailureDigest | undefined> {
+  try {
+    const read = async (stream: string) => (await readEnds(join(localDir, `${stream}.log`))).split("\n");
+    return failureDigest({
+      jobType: step.type,
+      stdout: await read("stdout"),
+      stderr: await read("stderr"),
+      exitCode: attempt.exitCode,
+      timedOut: attempt.timedOut,
+      timeoutMinutes: step.timeoutMinutes,
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** How much of each end of a log the digest reads: the first traceback and the last lines, in bounded memory. */
+const DIGEST_READ_BYTES = 8 * 1024 * 1024;
+
+async function readEnds(file: string): Promise<string> {
+  if (!existsSync(file)) return "";
+  const handle = await open(file, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size <= 2 * DIGEST_READ_BYTES) return (await handle.readFile()).toString("utf8");
+    const head = Buffer.alloc(DIGEST_READ_BYTES);
+    const tail = Buffer.alloc(DIGEST_READ_BYTES);
+    await handle.read(head, 0, DIGEST_READ_BYTES, 0);
+    await handle.read(tail, 0, DIGEST_READ_BYTES, size - DIGEST_READ_BYTES);
+    return `${head.toString("utf8")}\n${tail.toString("utf8")}`;
+  } finally {
+    await handle.close();
+  }
 }
 
 function describeFailure(step: StepSpec, record: StepRecord): string {

@@ -103,6 +103,46 @@ export interface Target {
   fetchResults?(resultsUri: string, prefix: string, localDir: string): Promise<boolean>;
   /** SPARK_HOME of the Spark this machine runs burst's own tools with (`burst ui`'s History Server). */
   toolSpark?(version: string, log: (message: string) => void): Promise<string>;
+  /** What a destroyed run's nodes cost, from their actual lifetimes (absent: the target records no cost). */
+  actualCost?(request: ActualCostRequest): Promise<ActualCost>;
+}
+
+/** A destroyed run, as its record knows it: whose nodes to price, and the cluster's lifetime by burst's clock. */
+export interface ActualCostRequest {
+  readonly runId: string;
+  /** When apply started (the first node could launch). */
+  readonly clusterStartedAt: Date;
+  /** When destroy ended (the last node was gone). */
+  readonly clusterEndedAt: Date;
+  /** The availability zone the cluster ran in (aws), from the run record. */
+  readonly availabilityZone?: string;
+  /** The CLI's environment (credentials, endpoints, region). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The run's parameters, when the caller has them (the run's own teardown). */
+  readonly params?: Params;
+}
+
+/** What a run cost, node by node. */
+export interface ActualCost {
+  readonly totalUsd: number;
+  readonly nodes: readonly NodeCost[];
+  /** Where the prices came from ("EC2 spot price history", the price table's date...). */
+  readonly priceSources: readonly string[];
+  /** Nodes no price was found for: totalUsd is then a lower bound. */
+  readonly unpriced: readonly string[];
+}
+
+export interface NodeCost {
+  /** The instance id (aws) or node name (local). */
+  readonly id: string;
+  readonly instanceType?: string;
+  readonly lifecycle: "on-demand" | "spot" | "local";
+  readonly launchedAt: string;
+  readonly endedAt: string;
+  readonly hours: number;
+  /** Absent when unpriced. */
+  readonly perHourUsd?: number;
+  readonly usd: number;
 }
 
 /** What `burst gc` asks of a target whose resources can outlive every run record (the cloud's). */

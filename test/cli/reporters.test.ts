@@ -110,6 +110,37 @@ describe("humanReporter", () => {
     assert.equal(io.stderr.text(), "FAILED validate      0.0s\nbad-input in 0.1s (exit 2): spark.yml:3:1: bad\n");
   });
 
+  test("a failed job's last lines say what failed: the exception, the job's own line, the stage", () => {
+    const io = streams();
+    const sink = humanReporter({ ...io, color: false, verbose: false });
+    sink({
+      type: "run-end",
+      outcome: "failed",
+      exitCode: 1,
+      seconds: 40.2,
+      message: "the job exited with code 1",
+      failedStep: "job",
+      digest: {
+        kind: "python-exception",
+        summary: "KeyError: 'no weight for customer 7' at scores.py:8 in score",
+        exception: "KeyError: 'no weight for customer 7'",
+        at: "scores.py:8 in score",
+        stage: "task 1 in stage 0.0 failed 4 times (last: TID 4 on executor 0, 127.0.0.1)",
+      },
+    });
+    assert.equal(
+      io.stderr.text(),
+      [
+        "failed in 40.2s (exit 1): the job exited with code 1",
+        "what failed:",
+        "  KeyError: 'no weight for customer 7'",
+        "    at scores.py:8 in score",
+        "    task 1 in stage 0.0 failed 4 times (last: TID 4 on executor 0, 127.0.0.1)",
+        "",
+      ].join("\n"),
+    );
+  });
+
   test("on a terminal: symbols and colours", () => {
     const io = streams();
     const sink = humanReporter({ ...io, color: true, verbose: false });

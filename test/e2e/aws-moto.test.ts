@@ -167,7 +167,7 @@ results: s3://burst-results/runs/
     assert.equal((JSON.parse(outputs.stdout) as Record<string, unknown>).vpcId, vpcId);
   });
 
-  test("npm run vpc -- stage: the tarball and the real s3a jars, checked, into the artifacts bucket; again: nothing re-uploaded", async () => {
+  test("npm run vpc -- stage: PyPI's pyspark and wheels and the real s3a jars, checked, into the artifacts bucket; again: nothing re-uploaded", async () => {
     const published = await consul.kv("burst/vpc/main/");
     const bucket = published.get("burst/vpc/main/artifactsBucket") ?? "";
     assert.match(bucket, /^burst-main-artifacts-/, "the bucket's name is a VPC output in Consul");

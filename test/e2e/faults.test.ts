@@ -299,6 +299,28 @@ describe("fault matrix: faults", { concurrency: 2 }, () => {
     });
     assert.equal(outcome.code, 1, explain(outcome));
     assert.match(String(runEnd(outcome).message), /the job exited with code 3/);
+    // The failure digest: the script's last stderr lines, in run-end and in the manifest.
+    const digest = {
+      kind: "exit",
+      summary: "exited with code 3: boom: no such table",
+      lastLines: ["boom: no such table"],
+    };
+    assert.deepEqual(runEnd(outcome).digest, digest);
+    assert.equal(runEnd(outcome).failedStep, "job");
+    const manifest = JSON.parse(readFileSync(join(outcome.runDir ?? "", "results", "manifest.json"), "utf8"));
+    assert.deepEqual(manifest.failure, { step: "job", ...digest });
+    // The real cost, from the cluster's lifetime (apply to destroy): nothing billed on this machine.
+    const record = JSON.parse(readFileSync(join(outcome.runDir ?? "", "run.json"), "utf8"));
+    assert.equal(record.actualCost?.totalUsd, 0, JSON.stringify(record.actualCost));
+    const lived = Date.parse(record.actualCost.nodes[0].endedAt) - Date.parse(record.actualCost.nodes[0].launchedAt);
+    assert.ok(lived > 0 && lived < Date.parse(record.endedAt) - Date.parse(record.startedAt), `lived ${lived} ms`);
+    assert.deepEqual(
+      manifest.actualCost,
+      record.actualCost,
+      "the local manifest has the actual cost beside the estimate",
+    );
+    assert.equal(manifest.costEstimateUsd, 0);
+    assert.equal(runEnd(outcome).actualCostUsd, 0);
     assert.match(localLog(outcome, "job-stdout.log"), /about to fail/);
     assert.match(localLog(outcome, "job-stderr.log"), /boom: no such table/);
     const files = await uploaded(outcome, "job-fails");
@@ -315,6 +337,11 @@ describe("fault matrix: faults", { concurrency: 2 }, () => {
     });
     assert.equal(outcome.code, 1, explain(outcome));
     assert.match(String(runEnd(outcome).message), /ran longer than timeoutMinutes \(1\) and was stopped/);
+    assert.deepEqual(runEnd(outcome).digest, {
+      kind: "timeout",
+      summary: "stopped after timeoutMinutes (1)",
+      lastLines: ["hanging"],
+    });
     assert.ok(jobLines(outcome).includes("hanging"));
     assert.ok(!jobLines(outcome).includes("never printed"));
     const files = await uploaded(outcome, "job-hangs");

@@ -243,6 +243,15 @@ describe("fault matrix under a busy PySpark job (1 master + 2 workers)", { concu
     assert.match(String(runEndOf(outcome.events).message), /the job exited with code 1/);
     const stderrLog = readFileSync(join(outcome.runDir, "logs", "job-stderr.log"), "utf8");
     assert.match(stderrLog, /RuntimeError: executor-side failure in task/, "the executor's error reaches the job log");
+    // The failure digest names the executor's exception and the job's own line, not py4j's wrapper.
+    const digest = runEndOf(outcome.events).digest as Record<string, string> | undefined;
+    assert.equal(digest?.kind, "python-exception", JSON.stringify(digest));
+    assert.match(digest?.exception ?? "", /^RuntimeError: executor-side failure in task [01]$/);
+    assert.equal(digest?.at, "busy.py:10 in task");
+    assert.match(
+      digest?.stage ?? "",
+      /^task [01] in stage 0\.0 failed 4 times \(last: TID \d+ on executor \d+, 127\.0\.0\.1\)$/,
+    );
     await assertSavedAndClean(outcome);
   });
 

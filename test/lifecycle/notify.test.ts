@@ -48,6 +48,19 @@ describe("notifyRun", () => {
     assert.match(posted.text, /^❌ burst wordcount \(20261205-063000-ab12\) failed in 42s on local\nstep "count"/);
   });
 
+  test("a failed job's digest rides along: the object for machines, its summary line in the text", async () => {
+    const digest = {
+      kind: "python-exception" as const,
+      summary: "KeyError: 'no weight for customer 7' at scores.py:8 in score",
+      exception: "KeyError: 'no weight for customer 7'",
+      at: "scores.py:8 in score",
+    };
+    await notifyRun(`${base}/digest`, { ...summary, digest });
+    const posted = JSON.parse(received.get("/digest")?.[0] ?? "{}");
+    assert.deepEqual(posted.digest, digest);
+    assert.match(posted.text, /\nKeyError: 'no weight for customer 7' at scores\.py:8 in score$/);
+  });
+
   test("a 5xx is retried, and the post that then succeeds ends it", async () => {
     statuses.set("/flaky", [503]);
     await notifyRun(`${base}/flaky`, summary, { attempts: 3 });

@@ -92,6 +92,7 @@ export async function synth(scope: RunScope, run: ValidatedRun, place: RunPlace)
       pid: process.pid,
       phase: "synth",
       destroyed: true,
+      ...(synthesized.prepared.costUsd !== undefined ? { costEstimateUsd: synthesized.prepared.costUsd } : {}),
     });
     scope.sink({ type: "info", message: `${synth.resourceCount} resources in ${synth.stackDir}` });
     return { ...run, ...place, ...synthesized, driver };

@@ -9,6 +9,7 @@ import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { destroyStack } from "../../terraform/destroy.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
+import { type AwsActualCostOptions, awsActualCost } from "./actual-cost.ts";
 import { awsBootHints } from "./boot-hints.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
 import { unknownCostHint, unknownCostReason } from "./cost-estimate.ts";
@@ -37,6 +38,8 @@ export interface AwsTargetOptions {
   readonly addressLookup?: (region: string) => { lookup: AddressLookup; close(): void };
   /** How `burst gc` reaches EC2 (default: a client for the configured region) and how long it waits. */
   readonly leftovers?: AwsLeftoverOptions;
+  /** How a destroyed run's instances are found and priced (default: a client for the run's region). */
+  readonly actualCost?: AwsActualCostOptions;
 }
 
 const defaultHostKeyPollMs = 5_000;
@@ -50,6 +53,7 @@ export function createAwsTarget(options: AwsTargetOptions = {}): Target {
     prepare: (context, mode) => prepareAws(context, mode, options),
     destroy: (stack, onEvent) => destroyStack(stack, terraform, onEvent),
     leftovers: awsLeftovers(options.leftovers),
+    actualCost: (request) => awsActualCost(request, options.actualCost),
   };
 }
 

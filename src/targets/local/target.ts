@@ -10,7 +10,15 @@ import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { destroyStack } from "../../terraform/destroy.ts";
 import { freePorts } from "../../util/ports.ts";
-import type { AppliedStack, PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
+import type {
+  ActualCost,
+  ActualCostRequest,
+  AppliedStack,
+  PreparedCluster,
+  PrepareMode,
+  RunContext,
+  Target,
+} from "../contract.ts";
 import { ensureS3Server } from "./s3-server.ts";
 import { ensureSpark } from "./spark.ts";
 import { ensureSshd } from "./sshd.ts";
@@ -47,6 +55,7 @@ export const localTarget: Target = {
     return true;
   },
   toolSpark: async (version, log) => (await ensureSpark(version, log)).sparkHome,
+  actualCost: async (request) => localCost(request),
   async prepare(context: RunContext, mode: PrepareMode): Promise<PreparedCluster> {
     const { spec, params, runDir } = context;
     // The stack app (CDKTF) loads for runs only: not for down or gc.
@@ -155,6 +164,27 @@ export const localTarget: Target = {
     };
   },
 };
+
+/** The local cluster's processes lived from apply to the end of destroy, on this machine: nothing billed. */
+function localCost(request: ActualCostRequest): ActualCost {
+  const hours = Math.max(request.clusterEndedAt.getTime() - request.clusterStartedAt.getTime(), 0) / 3_600_000;
+  return {
+    totalUsd: 0,
+    nodes: [
+      {
+        id: "cluster (this machine)",
+        lifecycle: "local",
+        launchedAt: request.clusterStartedAt.toISOString(),
+        endedAt: request.clusterEndedAt.toISOString(),
+        hours,
+        perHourUsd: 0,
+        usd: 0,
+      },
+    ],
+    priceSources: ["local target: processes on this machine, nothing billed"],
+    unpriced: [],
+  };
+}
 
 function randomHex(bytes: number): string {
   return randomBytes(bytes).toString("hex");
