@@ -215,6 +215,8 @@ async function publishVpcOutputs(
     securityGroupId: String(outputs.securityGroupId),
     instanceProfileName: String(outputs.instanceProfileName),
     artifactsBucket: String(outputs.artifactsBucket),
+    dataBucket: String(outputs.dataBucket),
+    resultsBucket: String(outputs.resultsBucket),
   };
   const entries = vpcOutputEntries(vpcName, vpc);
   if (consul) {
