@@ -1,6 +1,7 @@
 // `npm run vpc -- synth|plan|deploy|destroy|outputs|stage`: the long-lived VPC stack, for ops.
 // Synthesizes stacks/aws/vpc-stack.ts and drives the terraform CLI on it; scripts/vpc.ts is its entry.
 
+import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -73,11 +74,13 @@ export async function vpcCommand(argv: string[]): Promise<number> {
   const toStage = command === "stage" ? await stagePlan(params, values.spark) : [];
   const state = await stateFor(params, command, values.yes, values["local-state"]);
   const config = { aws: { ...params.aws, stateBucket: state.bucket ?? "" }, vpcConfig: params.vpcConfig };
+  // A plan against no state gets a folder of its own: terraform would refuse the real backend
+  // in a folder initialised with another one.
+  const outdir = state.empty ? resolve("cdktf.out", "before-first-deploy") : resolve("cdktf.out");
+  mkdirSync(outdir, { recursive: true });
   const stackDir = synthVpcStack({
     ...config,
-    // A plan against no state gets a folder of its own: terraform would refuse the real backend
-    // in a folder initialised with another one.
-    outdir: state.empty ? resolve("cdktf.out", "before-first-deploy") : resolve("cdktf.out"),
+    outdir,
     localStateDir: state.localDir,
     endpoints: awsEndpointsFromEnv(process.env),
   });
