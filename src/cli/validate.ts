@@ -3,6 +3,7 @@ import { resolveParams, storeFromEnv } from "../params/index.ts";
 import type { Params } from "../params/types.ts";
 import { describeSpec } from "../runspec/describe.ts";
 import { loadSpec } from "../runspec/load.ts";
+import { namedBucketsOf } from "../runspec/named-buckets.ts";
 import type { TargetName } from "../runspec/types.ts";
 import { configDirOf } from "./config-command.ts";
 
@@ -26,6 +27,7 @@ export async function validateSpec(
   const spec = await loadSpec(specPath, {
     defaults: params.defaults,
     overrides: target ? { target } : undefined,
+    namedBuckets: namedBucketsOf(params),
     ...selection,
   });
   out.write(describeSpec(spec));

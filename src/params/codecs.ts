@@ -138,9 +138,13 @@ export const bucketName = text("an S3 bucket name like burst-results", (value) =
   bucketRule.test(value) && !value.includes("..") ? undefined : "3-63 lowercase letters, digits, dots and dashes",
 );
 
-export const s3Uri = text("an S3 URI like s3://bucket/prefix/", (value) => {
+/** A spec's named buckets (src/runspec/s3.ts): the target's data and results buckets. */
+const bucketPlaceholder = /^\$\{(data|results)\}$/;
+
+export const s3Uri = text("an S3 URI like s3://bucket/prefix/ or s3://${results}/prefix/", (value) => {
   const match = /^s3a?:\/\/([^/]+)(\/.*)?$/.exec(value);
   if (!match?.[1]) return "it must start with s3://";
+  if (bucketPlaceholder.test(match[1])) return undefined;
   return bucketRule.test(match[1]) ? undefined : `"${match[1]}" is not a valid bucket name`;
 });
 

@@ -173,6 +173,8 @@ export function vpcOutputEntries(vpcName: string, outputs: VpcOutputs): Record<s
     [`vpc/${vpcName}/securityGroupId`]: outputs.securityGroupId,
     [`vpc/${vpcName}/instanceProfileName`]: outputs.instanceProfileName,
     ...(outputs.artifactsBucket ? { [`vpc/${vpcName}/artifactsBucket`]: outputs.artifactsBucket } : {}),
+    ...(outputs.dataBucket ? { [`vpc/${vpcName}/dataBucket`]: outputs.dataBucket } : {}),
+    ...(outputs.resultsBucket ? { [`vpc/${vpcName}/resultsBucket`]: outputs.resultsBucket } : {}),
   };
 }
 

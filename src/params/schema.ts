@@ -98,8 +98,8 @@ const need = <T>(key: string, codec: Codec<T>, options: LeafOptions<T> = {}) => 
 const maybe = <T>(key: string, codec: Codec<T>, options: LeafOptions<T> = {}) => leaf(false, key, codec, options);
 
 export const defaultsLeaves = {
-  // No built-in default: the results bucket is site-specific.
-  results: need("defaults/results", s3Uri),
+  // ${results}: the target's results bucket (local/resultsBucket, or the VPC's resultsBucket on aws).
+  results: need("defaults/results", s3Uri, { fallback: "s3://${results}/runs/" }),
   workers: need("defaults/workers", integer(1, 1000), { fallback: 2 }),
   masterInstanceType: need("defaults/masterInstanceType", instanceType, { fallback: "m5.xlarge" }),
   workerInstanceType: need("defaults/workerInstanceType", instanceType, { fallback: "m5.xlarge" }),
@@ -139,6 +139,9 @@ export const vpcConfigLeaves = {
 export const localLeaves = {
   workerCores: need("local/workerCores", integer(1, 256), { fallback: 1 }),
   workerMemory: need("local/workerMemory", sparkMemory, { fallback: "1g" }),
+  // The local S3 server's buckets a spec names as ${data} and ${results}; it creates them.
+  dataBucket: need("local/dataBucket", bucketName, { fallback: "burst-data" }),
+  resultsBucket: need("local/resultsBucket", bucketName, { fallback: "burst-results" }),
 } as const;
 
 export const notifyLeaves = {
@@ -152,6 +155,8 @@ export const VPC_OUTPUT_NAMES = [
   "securityGroupId",
   "instanceProfileName",
   "artifactsBucket",
+  "dataBucket",
+  "resultsBucket",
 ] as const;
 
 /** burst/vpc/<name>/..., written by the VPC stack; one environment variable per output whatever the name. */
@@ -166,6 +171,9 @@ export function vpcOutputLeaves(vpcName: string) {
     instanceProfileName: output("instanceProfileName", instanceProfileName),
     // Optional: a VPC made by hand (config/vpc.yml) may have none; aws/downloads: bucket then refuses.
     artifactsBucket: maybe(`vpc/${vpcName}/artifactsBucket`, bucketName, options("artifactsBucket")),
+    // The account's own buckets a spec names as ${data} and ${results} (optional for the same reason).
+    dataBucket: maybe(`vpc/${vpcName}/dataBucket`, bucketName, options("dataBucket")),
+    resultsBucket: maybe(`vpc/${vpcName}/resultsBucket`, bucketName, options("resultsBucket")),
   } as const;
 }
 

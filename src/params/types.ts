@@ -71,6 +71,10 @@ export interface VpcOutputs {
   readonly instanceProfileName: string;
   /** Where Spark and the s3a jars are staged for nodes (absent for a VPC burst did not create). */
   readonly artifactsBucket?: string;
+  /** The bucket a spec names as ${data} (absent for a VPC burst did not create). */
+  readonly dataBucket?: string;
+  /** The bucket a spec names as ${results}, and the ops default results prefix's bucket. */
+  readonly resultsBucket?: string;
 }
 
 /** burst/vpc-config/... — inputs of the long-lived VPC stack. */
@@ -84,6 +88,9 @@ export interface VpcConfig {
 export interface LocalParams {
   readonly workerCores: number;
   readonly workerMemory: string;
+  /** The local S3 server's buckets a spec names as ${data} and ${results}. */
+  readonly dataBucket: string;
+  readonly resultsBucket: string;
 }
 
 export interface Params {

@@ -14,10 +14,10 @@ import { applyEnvironment, type OverlayFile } from "./environments.ts";
 import { fileProblem, SpecError, type SpecIssue } from "./issues.ts";
 import { isLegacySpec, type LegacyTranslation, translateLegacySource, withLegacyKeyPaths } from "./legacy.ts";
 import { applyRules } from "./rules.ts";
-import { bucketOf, bucketsInText } from "./s3.ts";
+import { type BucketRole, bucketOf, bucketsInText, fillBucketRoles } from "./s3.ts";
 import { ON_ERROR_STEP, SINGLE_JOB_STEP, type SpecShape, specRules, specSchema } from "./schema.ts";
 import { NodeOrigins, parseYaml } from "./sources.ts";
-import type { JobSpec, Spec, StepSpec, TargetName } from "./types.ts";
+import type { JobSpec, NamedBuckets, Spec, StepSpec, TargetName } from "./types.ts";
 
 export interface LoadOptions {
   /** What ops set centrally; the spec falls back to these. */
@@ -28,6 +28,8 @@ export interface LoadOptions {
   readonly environment?: string;
   /** Block of a legacy spec file to run (--block); may be omitted when the file has a single block. */
   readonly block?: string;
+  /** What s3://${data}/ and s3://${results}/ stand for on the run's target; absent: no target names any. */
+  readonly namedBuckets?: (target: TargetName) => NamedBuckets;
 }
 const REFERENCE = "see docs/spec-reference.md";
 
@@ -68,7 +70,10 @@ function fileError(path: string, error: unknown): SpecError {
 function resolveSpec(text: string, file: string, options: LoadOptions, digest: string): Spec {
   const absolute = resolve(file);
   const env: DecodeEnv = { dir: dirname(absolute), defaults: options.defaults };
-  const { raw, overlays, legacy, maxCostUsdAt } = decodeSpec(text, file, env, options);
+  const decoded = decodeSpec(text, file, env, options);
+  const { overlays, legacy, maxCostUsdAt } = decoded;
+  const target = options.overrides?.target ?? decoded.raw.target;
+  const raw = withNamedBuckets(decoded, file, target, options);
   const steps: StepSpec[] = raw.steps ?? (raw.job ? [{ name: SINGLE_JOB_STEP, ...raw.job, retries: 0 }] : []);
   const first = steps[0];
   if (!first) throw new Error("a decoded spec has a job or at least one step");
@@ -84,7 +89,7 @@ function resolveSpec(text: string, file: string, options: LoadOptions, digest: s
   const buckets = bucketsOf(raw.results, raw.inputs, onError ? [...steps, onError] : steps);
   return {
     name: raw.name,
-    target: options.overrides?.target ?? raw.target,
+    target,
     ...(options.environment === undefined ? {} : { environment: options.environment }),
     code: raw.code,
     job: jobOf(first),
@@ -130,6 +135,8 @@ interface Decoded {
   readonly overlays: readonly OverlayFile[];
   readonly legacy?: LegacyTranslation;
   readonly maxCostUsdAt?: SourceLocation;
+  /** Where each key path is written, for problems found after decoding. */
+  readonly locations: ReadonlyMap<string, SourceLocation>;
 }
 
 function decodeSpec(text: string, file: string, env: DecodeEnv, options: LoadOptions): Decoded {
@@ -169,7 +176,62 @@ function decodeSpec(text: string, file: string, env: DecodeEnv, options: LoadOpt
   const issues = [...session.issues, ...overlayIssues];
   const reported = legacy ? withLegacyKeyPaths(issues, legacy, file) : issues;
   if (reported.length > 0 || value === INVALID) throw new SpecError(distinct(reported));
-  return { raw: value, overlays, legacy, maxCostUsdAt: session.locations.get("maxCostUsd") };
+  return {
+    raw: value,
+    overlays,
+    legacy,
+    maxCostUsdAt: session.locations.get("maxCostUsd"),
+    locations: session.locations,
+  };
+}
+
+/**
+ * The spec with s3://${data}/ and s3://${results}/ replaced by the target's buckets, in results,
+ * inputs[].to and every step's args; a placeholder the target cannot fill is a SpecError at its line.
+ */
+function withNamedBuckets(decoded: Decoded, file: string, target: TargetName, options: LoadOptions): DecodedSpec {
+  const named = options.namedBuckets?.(target);
+  const issues: SpecIssue[] = [];
+  const fill = (text: string, keyPath: string): string => {
+    const { text: filled, unfilled } = fillBucketRoles(text, (role) => named?.[role]);
+    for (const role of new Set(unfilled)) issues.push(unnamedBucketIssue(role, keyPath, target, named, decoded, file));
+    return filled;
+  };
+  const fillArgs = <S extends { readonly args: readonly string[] }>(step: S, keyPath: string): S => ({
+    ...step,
+    args: step.args.map((arg, index) => fill(arg, `${keyPath}.args[${index}]`)),
+  });
+  const raw = decoded.raw;
+  const filled: DecodedSpec = {
+    ...raw,
+    results: fill(raw.results, "results"),
+    inputs: raw.inputs.map((input, index) => ({ ...input, to: fill(input.to, `inputs[${index}].to`) })),
+    ...(raw.job ? { job: fillArgs(raw.job, "job") } : {}),
+    ...(raw.steps ? { steps: raw.steps.map((step, index) => fillArgs(step, `steps[${index}]`)) } : {}),
+    ...(raw.onError ? { onError: fillArgs(raw.onError, "onError") } : {}),
+  };
+  if (issues.length === 0) return filled;
+  throw new SpecError(decoded.legacy ? withLegacyKeyPaths(issues, decoded.legacy, file) : issues);
+}
+
+function unnamedBucketIssue(
+  role: BucketRole,
+  keyPath: string,
+  target: TargetName,
+  named: NamedBuckets | undefined,
+  decoded: Decoded,
+  file: string,
+): SpecIssue {
+  const written = decoded.locations.get(keyPath);
+  const param = named?.params[role];
+  return {
+    location: written ?? { file },
+    keyPath,
+    message:
+      `\${${role}} stands for the ${role} bucket of target ${target}` +
+      (param ? `, which parameter ${param} names, and it is not set` : ", and this command names none"),
+    hint: named?.hint ?? `write the bucket's name: s3://my-bucket/...`,
+  };
 }
 
 /** Which job-shaped sections were written, so their cross-field rules can run. */

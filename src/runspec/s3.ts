@@ -32,13 +32,53 @@ function nonS3Hint(uri: string): string {
   return "an S3 location looks like s3://bucket/prefix/";
 }
 
-/** Accepts s3://bucket[/key] and s3a://bucket[/key]. */
+/** The buckets a spec may name by role instead of by name: the target's own (aws: the VPC's). */
+export const BUCKET_ROLES = ["data", "results"] as const;
+export type BucketRole = (typeof BUCKET_ROLES)[number];
+const PLACEHOLDER = /^\$\{([^}]*)\}$/;
+// s3://${role} or s3a://${role} anywhere in a text, with the scheme kept.
+const PLACEHOLDER_IN_TEXT = /\b(s3a?:\/\/)\$\{([^}/]*)\}/g;
+
+/** The role a bucket placeholder names ("${data}" -> "data"), or undefined for a plain name. */
+export const placeholderRole = (bucket: string): string | undefined => PLACEHOLDER.exec(bucket)?.[1];
+
+/** Why a URI's bucket is neither a valid name nor a known placeholder. */
+function uriBucketProblem(bucket: string): Problem | undefined {
+  const role = placeholderRole(bucket);
+  if (role === undefined) return bucketProblem(bucket);
+  if ((BUCKET_ROLES as readonly string[]).includes(role)) return undefined;
+  return {
+    expected: `a bucket name, or \${data} / \${results} for the target's own buckets`,
+    found: `bucket ${quote(bucket)}`,
+    hint: "the placeholders are ${data} and ${results}",
+  };
+}
+
+/** Replaces s3://${role} in a text with the role's bucket; the roles it could not fill are returned. */
+export function fillBucketRoles(
+  text: string,
+  bucketOfRole: (role: BucketRole) => string | undefined,
+): { readonly text: string; readonly unfilled: readonly BucketRole[] } {
+  const unfilled: BucketRole[] = [];
+  const filled = text.replace(PLACEHOLDER_IN_TEXT, (whole, scheme: string, role: string) => {
+    if (!(BUCKET_ROLES as readonly string[]).includes(role)) return whole;
+    const bucket = bucketOfRole(role as BucketRole);
+    if (bucket === undefined) {
+      unfilled.push(role as BucketRole);
+      return whole;
+    }
+    return `${scheme}${bucket}`;
+  });
+  return { text: filled, unfilled };
+}
+
+/** Accepts s3://bucket[/key] and s3a://bucket[/key], the bucket also as ${data} or ${results}. */
 export const s3Uri: Check<string> = {
-  doc: `s3:// or s3a:// URI; bucket: ${BUCKET_RULE}`,
+  doc: `s3:// or s3a:// URI; bucket: ${BUCKET_RULE}, or \${data} / \${results} for the target's own`,
   test: (uri) => {
     const match = S3_URI.exec(uri);
     if (!match) return { expected: "an s3:// URI like s3://bucket/prefix/", hint: nonS3Hint(uri) };
-    return bucketProblem(match[2] ?? "");
+    return uriBucketProblem(match[2] ?? "");
   },
 };
 
@@ -58,10 +98,10 @@ export const bucketsInText = (text: string): string[] => [...text.matchAll(S3_IN
 
 /** Every s3:// or s3a:// URI inside free text names a valid bucket. */
 export const s3UrisInTextAreValid: Check<string> = {
-  doc: "any s3:// or s3a:// URI inside must name a valid bucket",
+  doc: "any s3:// or s3a:// URI inside must name a valid bucket, or ${data} / ${results}",
   test: (text) => {
     for (const bucket of bucketsInText(text)) {
-      const problem = bucketProblem(bucket);
+      const problem = uriBucketProblem(bucket);
       if (problem) return problem;
     }
     return undefined;

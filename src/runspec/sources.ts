@@ -31,7 +31,7 @@ export function parseYaml(text: string, file: string): YamlSource {
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     const keys = keyOffsets(doc);
-    throw new SpecError(doc.errors.map((error) => yamlIssue(error, file, lineCounter, keys)));
+    throw new SpecError(doc.errors.map((error) => yamlIssue(error, file, lineCounter, keys, text)));
   }
   return { file, doc, lineCounter };
 }
@@ -86,7 +86,13 @@ export class NodeOrigins {
   }
 }
 
-function yamlIssue(error: YAMLError, file: string, lineCounter: LineCounter, keys: KeyOffsets): SpecIssue {
+function yamlIssue(
+  error: YAMLError,
+  file: string,
+  lineCounter: LineCounter,
+  keys: KeyOffsets,
+  text: string,
+): SpecIssue {
   const offset = error.pos[0];
   const { line, col } = lineCounter.linePos(offset);
   const location = { file, line, column: col };
@@ -102,7 +108,13 @@ function yamlIssue(error: YAMLError, file: string, lineCounter: LineCounter, key
     };
   }
   // Other syntax errors are noticed wherever the parser gave up, often on an innocent key: name none.
-  const hint = error.code === "TAB_AS_INDENT" ? "indent with spaces; YAML does not allow tabs" : undefined;
+  const lineText = text.split("\n")[line - 1] ?? "";
+  const hint =
+    error.code === "TAB_AS_INDENT"
+      ? "indent with spaces; YAML does not allow tabs"
+      : /\[[^\]]*s3a?:\/\/\$\{/.test(lineText)
+        ? 'inside [ ] a ${...} needs quotes: ["s3a://${data}/in/", ...]'
+        : undefined;
   return { location, message: `invalid YAML: ${error.message.split("\n")[0]}`, hint };
 }
 

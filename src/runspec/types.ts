@@ -108,6 +108,16 @@ export interface SpecSource {
   readonly maxCostUsdAt?: SourceLocation;
 }
 
+/** What ${data} and ${results} stand for in a spec's S3 URIs on one target (from its parameters). */
+export interface NamedBuckets {
+  readonly data?: string;
+  readonly results?: string;
+  /** The parameters that name them, for errors: "local/dataBucket", "vpc/main/dataBucket". */
+  readonly params: { readonly data: string; readonly results: string };
+  /** How to get them named when they are not. */
+  readonly hint: string;
+}
+
 export interface Spec {
   readonly name: string;
   readonly target: TargetName;

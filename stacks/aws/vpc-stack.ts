@@ -6,6 +6,7 @@ import { stateLocation, useStateBackend } from "./state-backend.ts";
 import { tagKeys } from "./tags.ts";
 import { ArtifactsBucket } from "./vpc/artifacts-bucket.ts";
 import { ClusterSecurityGroup } from "./vpc/cluster-security-group.ts";
+import { JobBuckets } from "./vpc/job-buckets.ts";
 import { Network } from "./vpc/network.ts";
 import { NodeInstanceProfile } from "./vpc/node-instance-profile.ts";
 
@@ -25,12 +26,15 @@ export const vpcOutputNames = [
   "securityGroupId",
   "instanceProfileName",
   "artifactsBucket",
+  "dataBucket",
+  "resultsBucket",
 ] as const satisfies readonly (keyof VpcOutputs)[];
 
 /**
  * The long-lived network every burst cluster in a region launches into, managed by ops: a VPC
  * across `azCount` zones, the cluster security baseline, the nodes' instance profile and the
- * bucket nodes download Spark from (staged by `npm run vpc -- stage`). Its outputs are what `burst/vpc/<vpcName>/...` holds in Consul. Carries no run id, so no sweeper
+ * bucket nodes download Spark from (staged by `npm run vpc -- stage`), and the account's data and
+ * results buckets a spec names as s3://${data}/ and s3://${results}/. Its outputs are what `burst/vpc/<vpcName>/...` holds in Consul. Carries no run id, so no sweeper
  * ever deletes it.
  */
 export class VpcStack extends TerraformStack {
@@ -57,10 +61,12 @@ export class VpcStack extends TerraformStack {
       vpcId: network.vpc.id,
       sshAllowedCidrs: props.params.sshAllowedCidrs,
     });
+    const jobs = new JobBuckets(this, "jobs", { name, region: props.params.region });
     const nodes = new NodeInstanceProfile(this, "nodes", {
       name,
       region: props.params.region,
       buckets: props.params.buckets,
+      ownBuckets: [jobs.buckets.data.bucket, jobs.buckets.results.bucket],
     });
     const artifacts = new ArtifactsBucket(this, "artifacts", { name, s3EndpointId: network.s3Endpoint.id });
 
@@ -70,6 +76,8 @@ export class VpcStack extends TerraformStack {
       securityGroupId: cluster.group.id,
       instanceProfileName: nodes.profile.name,
       artifactsBucket: artifacts.bucket.bucket,
+      dataBucket: jobs.buckets.data.bucket,
+      resultsBucket: jobs.buckets.results.bucket,
     };
     for (const [outputName, value] of Object.entries(this.outputs)) {
       new TerraformOutput(this, outputName, { value });

@@ -36,12 +36,15 @@ import { judgeCalls } from "../helpers/iam-traffic.ts";
 
 const minutes = (n: number) => n * 60_000;
 const guardModule = fileURLToPath(new URL("../helpers/net-guard.mjs", import.meta.url));
+/** The account's own buckets the VPC stack made, which the examples' s3://${data}/ and s3://${results}/ name. */
+const dataBucket = `burst-main-data-123456789012-${motoRegion}`;
+const resultsBucket = `burst-main-results-123456789012-${motoRegion}`;
 /** docs/iam-policy.json with its placeholders filled in as the twin names things. */
 const policy = JSON.parse(
   readFileSync(join(repoRoot, "docs", "iam-policy.json"), "utf8")
     .replaceAll("ACCOUNT_ID", "123456789012")
-    .replaceAll("RESULTS_BUCKET", "burst-results")
-    .replaceAll("DATA_BUCKET", "burst-data")
+    .replaceAll("RESULTS_BUCKET", resultsBucket)
+    .replaceAll("DATA_BUCKET", dataBucket)
     .replaceAll("STATE_BUCKET", "burst-tfstate")
     .replaceAll("LOCK_TABLE", "burst-tflock"),
 ) as Policy;
@@ -139,19 +142,19 @@ describe("the whole aws burst on the twin", { timeout: minutes(75), concurrency:
     const runId = await onlyRunId(home);
 
     // The job's own output, written by the executors through s3a with the instance role's credentials.
-    const outputs = await keys("burst-data", "wordcount/output/");
+    const outputs = await keys(dataBucket, "wordcount/output/");
     assert.ok(
       outputs.some((key) => /part-/.test(key)),
       `the job wrote its output: ${outputs.join(", ")}`,
     );
     // Results: manifest (with the commit), the job's logs, Spark's event log.
     const prefix = `runs/wordcount/${runId}/`;
-    const manifest = JSON.parse(await text("burst-results", `${prefix}manifest.json`));
+    const manifest = JSON.parse(await text(resultsBucket, `${prefix}manifest.json`));
     assert.equal(manifest.code.commit, head);
     assert.equal(manifest.target, "aws");
     assert.equal(manifest.outcome, "succeeded");
-    assert.match(await text("burst-results", `${prefix}logs/job/attempt-1/stdout.log`), /distinct words: 34/);
-    assert.ok((await keys("burst-results", `${prefix}logs/eventlog/`)).length > 0, "the event log was uploaded");
+    assert.match(await text(resultsBucket, `${prefix}logs/job/attempt-1/stdout.log`), /distinct words: 34/);
+    assert.ok((await keys(resultsBucket, `${prefix}logs/eventlog/`)).length > 0, "the event log was uploaded");
 
     // The CLI read each node's console (host keys); every node asked the metadata service for the
     // instance role's credentials, with an IMDSv2 token.
@@ -183,16 +186,16 @@ describe("the whole aws burst on the twin", { timeout: minutes(75), concurrency:
 code: { repo: ${repo.dir} }
 job: { type: pyspark, entrypoint: main.py }
 cluster: { workers: 1 }
-results: s3://burst-results/runs/
+results: s3://\${results}/runs/
 `);
     const result = await awsBurst([spec], home);
     assert.equal(result.code, 1, result.stderr.slice(-4000));
     assert.match(result.stderr, /ok destroy/);
     const runId = await onlyRunId(home);
     // Spark's PythonRunner merges the Python driver's stderr (the traceback) into its stdout.
-    const stdout = await text("burst-results", `runs/twin-failing/${runId}/logs/job/attempt-1/stdout.log`);
+    const stdout = await text(resultsBucket, `runs/twin-failing/${runId}/logs/job/attempt-1/stdout.log`);
     assert.match(stdout, /about to fail[\s\S]*RuntimeError: the job broke on purpose/);
-    const manifest = JSON.parse(await text("burst-results", `runs/twin-failing/${runId}/manifest.json`));
+    const manifest = JSON.parse(await text(resultsBucket, `runs/twin-failing/${runId}/manifest.json`));
     assert.equal(manifest.outcome, "failed");
     await assertNothingLeft(runId);
   });
@@ -206,14 +209,14 @@ results: s3://burst-results/runs/
 code: { repo: ${repo.dir} }
 job: { type: pyspark, entrypoint: main.py }
 cluster: { workers: 1 }
-results: s3://burst-results/runs/
+results: s3://\${results}/runs/
 `);
     const { sent, result } = await signalWhenJobStarts(spec, home, "SIGINT");
     assert.ok(sent, `the job started:\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-3000)}`);
     assert.equal(result.code, 130, result.stderr.slice(-4000));
     assert.match(result.stderr, /ok destroy/);
     const runId = await onlyRunId(home);
-    const stdout = await text("burst-results", `runs/twin-interrupted/${runId}/logs/job/attempt-1/stdout.log`);
+    const stdout = await text(resultsBucket, `runs/twin-interrupted/${runId}/logs/job/attempt-1/stdout.log`);
     assert.match(stdout, /job started/);
     await assertNothingLeft(runId);
   });
@@ -277,7 +280,7 @@ results: s3://burst-results/runs/
 code: { repo: ${repo.dir} }
 job: { type: pyspark, entrypoint: main.py }
 cluster: { workers: 2, worker: { spot: true } }
-results: s3://burst-results/runs/
+results: s3://\${results}/runs/
 `);
     let interrupted: string | undefined;
     let raise: Promise<void> | undefined;
@@ -325,10 +328,10 @@ results: s3://burst-results/runs/
     assert.match(result.stdout, /model: AUC 0\.\d+/);
     const runId = await onlyRunId(home);
     assert.ok(
-      (await keys("burst-data", "ml/predictions/")).some((key) => key.endsWith(".csv")),
+      (await keys(dataBucket, "ml/predictions/")).some((key) => key.endsWith(".csv")),
       "predictions written",
     );
-    assert.ok((await keys("burst-results", `runs/churn-model/${runId}/outputs/metrics/`)).length > 0, "metrics kept");
+    assert.ok((await keys(resultsBucket, `runs/churn-model/${runId}/outputs/metrics/`)).length > 0, "metrics kept");
     await assertNothingLeft(runId);
   });
 
@@ -337,7 +340,7 @@ results: s3://burst-results/runs/
     const result = await awsBurst([join(repoRoot, "examples", "legacy", "spark.yml"), "--block", "pi_report"], home);
     assert.equal(result.code, 0, result.stderr.slice(-5000));
     assert.match(result.stdout, /pi_report: 3\.1\d+ from 4 partitions x 50000 samples/);
-    assert.ok((await keys("burst-data", "legacy/pi-report/")).length > 0, "the report went to S3");
+    assert.ok((await keys(dataBucket, "legacy/pi-report/")).length > 0, "the report went to S3");
     await assertNothingLeft(await onlyRunId(home));
   });
 
@@ -377,7 +380,7 @@ results: s3://burst-results/runs/
 code: { repo: ${repo.dir} }
 job: { type: pyspark, entrypoint: main.py }
 cluster: { workers: 1, ttlMinutes: 5 }
-results: s3://burst-results/runs/
+results: s3://\${results}/runs/
 `);
     const { sent: killed, result } = await signalWhenJobStarts(spec, home, "SIGKILL");
     assert.ok(killed, `the orphan's job started:\n${result.stderr.slice(-3000)}`);

@@ -28,7 +28,8 @@ describe("FileStore: config/*.yml as parameters", () => {
     withConfig(async (config) => {
       const params = await new FileStore(config.path).read("burst/");
       assert.equal(params.get("aws/region")?.value, "eu-west-1");
-      assert.equal(params.get("aws/buckets")?.value, '["burst-results","burst-data"]');
+      assert.equal(params.get("aws/buckets")?.value, "[]");
+      assert.equal(params.get("local/dataBucket")?.value, "burst-data");
       assert.equal(params.get("defaults/workers")?.value, "2");
       assert.equal(params.get("vpc-config/privateSubnets")?.value, "false");
       assert.equal(params.get("aws/region")?.source, "file");
@@ -74,7 +75,7 @@ describe("FileStore: config/*.yml as parameters", () => {
   it("publishes canonical values: lists as compact JSON, optional empties kept as empty", () =>
     withConfig(async (config) => {
       const desired = await desiredFromFiles(new FileStore(config.path));
-      assert.equal(desired.get("aws/buckets"), '["burst-results","burst-data"]');
+      assert.equal(desired.get("aws/buckets"), "[]");
       assert.equal(desired.get("aws/bakedAmi"), "");
       assert.equal(desired.get("aws/sshAllowedCidrs"), "[]");
       assert.equal(desired.has("notify/webhook"), false);

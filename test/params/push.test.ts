@@ -40,7 +40,8 @@ describe("config:push and config:show against a real Consul agent", () => {
     assert.match(push.stdout, new RegExp(`\\+ ${prefix}aws/sshWaitSeconds = "900"`), "a timeout is not a secret");
     assert.match(push.stdout, new RegExp(`${keys} change\\(s\\): ${keys} added, 0 changed, 0 removed; 0 unchanged`));
     assert.match(push.stdout, /applied in 1 transaction\(s\)/);
-    assert.equal((await consul.kv(prefix)).get(`${prefix}aws/buckets`), '["burst-results","burst-data"]');
+    assert.equal((await consul.kv(prefix)).get(`${prefix}aws/buckets`), "[]");
+    assert.equal((await consul.kv(prefix)).get(`${prefix}defaults/results`), "s3://${results}/runs/");
 
     const again = await runScript("config-push", ["--config-dir", config.path, "--prefix", prefix], env);
     assert.equal(again.code, 0, again.stderr);
@@ -60,7 +61,7 @@ describe("config:push and config:show against a real Consul agent", () => {
       where: `consul:${prefix}aws/region`,
     });
     assert.deepEqual(row("defaults/workers")?.value, 2);
-    assert.deepEqual(row("aws/buckets")?.value, ["burst-results", "burst-data"]);
+    assert.deepEqual(row("local/resultsBucket")?.value, "burst-results");
     assert.equal(row("notify/webhook")?.value, "***");
     assert.doesNotMatch(show.stdout, /very-secret/);
 

@@ -75,8 +75,9 @@ describe("resolveParams against a real Consul agent", () => {
     // An empty environment variable counts as unset.
     assert.equal(params.aws.vpcName, "main");
     assert.equal(params.provenance.get("aws/vpcName")?.source, "file");
-    assert.deepEqual(params.aws.buckets, ["burst-results", "burst-data"]);
-    assert.match(params.provenance.get("aws/buckets")?.where ?? "", /aws\.yml:17$/);
+    assert.deepEqual(params.aws.buckets, []);
+    assert.equal(params.local.dataBucket, "burst-data");
+    assert.match(params.provenance.get("aws/buckets")?.where ?? "", /aws\.yml:19$/);
     assert.equal(params.local.workerCores, 1);
     assert.deepEqual(params.provenance.get("local/workerCores"), { source: "default", where: "built-in default" });
     assert.equal(params.aws.bakedAmi, undefined, "an empty optional value is unset");

@@ -24,7 +24,15 @@ export const DEFAULTS: SpecDefaults = {
   diskGb: 40,
 };
 
-export const OPTIONS: LoadOptions = { defaults: DEFAULTS };
+/** What ${data} and ${results} stand for: the local target's buckets, as config/local.yml names them. */
+export const NAMED_BUCKETS: LoadOptions["namedBuckets"] = () => ({
+  data: "burst-data",
+  results: "burst-results",
+  params: { data: "local/dataBucket", results: "local/resultsBucket" },
+  hint: "set them in config/local.yml",
+});
+
+export const OPTIONS: LoadOptions = { defaults: DEFAULTS, namedBuckets: NAMED_BUCKETS };
 
 /** The smallest valid spec; tests append or replace lines to break it in one place. */
 export const MINIMAL = `name: wordcount

@@ -3,8 +3,9 @@
 // becomes a Debian 12 system container booted with its own user data at its own private address
 // (instances.ts); an IMDSv2 service gives each its identity, role credentials and spot notices
 // (imds.ts). Starting it does what an operator does once: parameters pushed to Consul, the VPC
-// deployed with the real provider, Spark and the s3a jars staged into the artifacts bucket, the
-// example buckets made. A `burst --target aws` run with `env()` then needs nothing else.
+// deployed with the real provider (it makes the account's data and results buckets), pyspark, its
+// wheels and the s3a jars staged into the artifacts bucket. A `burst --target aws` run with
+// `env()` then needs nothing else.
 //
 // What is contacted: loopback (moto, Consul, the front), and the addresses of the bridges and
 // containers made here. Nodes reach only the host's own addresses: the twin refuses to start when
@@ -32,7 +33,6 @@ const mirrorScript = join(repoRoot, "scripts", "servers", "node-mirror.sh");
 /** moto's account. */
 export const twinAccountId = "123456789012";
 /** Buckets the examples name (config/aws.yml aws.buckets), made as an operator would. */
-const exampleBuckets = ["burst-data", "burst-results"];
 
 export interface TwinOptions {
   readonly sparkVersion?: string;
@@ -132,11 +132,13 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       if (!image) throw new Error("moto lists no image to boot");
       const s3 = moto.s3();
       try {
-        for (const bucket of ["burst-tfstate", ...exampleBuckets]) {
-          await s3.send(
-            new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: motoRegion } }),
-          );
-        }
+        // The VPC's remote state; the examples' data and results buckets are the VPC stack's own.
+        await s3.send(
+          new CreateBucketCommand({
+            Bucket: "burst-tfstate",
+            CreateBucketConfiguration: { LocationConstraint: motoRegion },
+          }),
+        );
       } finally {
         s3.destroy();
       }

@@ -1,6 +1,7 @@
 import { resolveCode } from "../../job/code.ts";
 import type { Params } from "../../params/types.ts";
 import { loadSpec } from "../../runspec/load.ts";
+import { namedBucketsOf } from "../../runspec/named-buckets.ts";
 import type { Spec } from "../../runspec/types.ts";
 import { resolveWebhook } from "../../runspec/webhook.ts";
 import { isSecretKey } from "../../util/redact.ts";
@@ -20,6 +21,7 @@ export async function validate(scope: RunScope, request: ValidateRequest, params
     overrides: request.target ? { target: request.target } : undefined,
     environment: request.environment,
     block: request.block,
+    namedBuckets: namedBucketsOf(params),
   });
   for (const warning of spec.warnings) scope.sink({ type: "warning", message: warning });
   for (const note of spec.notes ?? []) scope.sink({ type: "info", message: note });

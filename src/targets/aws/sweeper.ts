@@ -17,6 +17,7 @@ import {
   DisassociateAddressCommand,
   EC2Client,
   type Filter,
+  type FleetData,
   paginateDescribeFleets,
   paginateDescribeInstances,
   paginateDescribeLaunchTemplates,
@@ -79,6 +80,8 @@ export interface FindLeftoversOptions {
 }
 
 const runTagFilter: Filter = { Name: "tag-key", Values: [tagKeys.runId] };
+/** EC2's own tag on every instance an EC2 Fleet launched. */
+export const fleetIdTag = "aws:ec2:fleet-id";
 const liveInstanceStates = ["pending", "running", "shutting-down", "stopping", "stopped"];
 
 /** Every burst-tagged EC2 resource that is expired or orphaned, in removal order. */
@@ -87,6 +90,7 @@ export async function findLeftovers(options: FindLeftoversOptions): Promise<Left
   const judge = (kind: LeftoverKind, id: string | undefined, tags: Tag[] | undefined, extra: Partial<Leftover> = {}) =>
     id ? classify(kind, id, tags, options, extra) : undefined;
   const found: (Leftover | undefined)[] = [];
+  const fleetsOfInstances = new Set<string>();
 
   for await (const page of paginateDescribeInstances(
     { client, pageSize },
@@ -95,14 +99,24 @@ export async function findLeftovers(options: FindLeftoversOptions): Promise<Left
     for (const instance of (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? [])) {
       if (instance.State?.Name === "terminated") continue;
       found.push(judge("instance", instance.InstanceId, instance.Tags, { label: instance.State?.Name }));
+      const fleetId = instance.Tags?.find((tag) => tag.Key === fleetIdTag)?.Value;
+      if (fleetId) fleetsOfInstances.add(fleetId);
     }
   }
-  // DescribeFleets documents no tag filters: list them all and check the tags here.
+  // DescribeFleets documents no tag filters: list them all and check the tags here. Without ids it
+  // omits instant fleets (burst's workers), so those are asked for by the id their instances carry.
+  const listed = new Set<string>();
+  const judgeFleet = (fleet: FleetData) => {
+    if (!fleet.FleetId || listed.has(fleet.FleetId)) return;
+    listed.add(fleet.FleetId);
+    if (fleet.FleetState?.startsWith("deleted")) return;
+    found.push(judge("fleet", fleet.FleetId, fleet.Tags, { label: fleet.Type }));
+  };
   for await (const page of paginateDescribeFleets({ client, pageSize }, {})) {
-    for (const fleet of page.Fleets ?? []) {
-      if (fleet.FleetState?.startsWith("deleted")) continue;
-      found.push(judge("fleet", fleet.FleetId, fleet.Tags, { label: fleet.Type }));
-    }
+    for (const fleet of page.Fleets ?? []) judgeFleet(fleet);
+  }
+  for (const fleetId of [...fleetsOfInstances].filter((id) => !listed.has(id))) {
+    for (const fleet of await describeFleet(client, fleetId)) judgeFleet(fleet);
   }
   const addresses = await client.send(new DescribeAddressesCommand({ Filters: [runTagFilter] }));
   for (const address of addresses.Addresses ?? []) {
@@ -410,6 +424,16 @@ async function terminateInstances(
     outcomes.set(instance, { action: "failed", error: `still ${states.get(instance.id)} after ${seconds} s` });
   }
   return outcomes;
+}
+
+/** One fleet by id; none when EC2 no longer knows it. */
+async function describeFleet(ec2: EC2Client, fleetId: string): Promise<FleetData[]> {
+  try {
+    return (await ec2.send(new DescribeFleetsCommand({ FleetIds: [fleetId] }))).Fleets ?? [];
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
 }
 
 async function fleetDeleted(ec2: EC2Client, fleetId: string): Promise<boolean> {

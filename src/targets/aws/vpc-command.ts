@@ -1,9 +1,11 @@
 // `npm run vpc -- synth|plan|deploy|destroy|outputs|stage`: the long-lived VPC stack, for ops.
 // Synthesizes stacks/aws/vpc-stack.ts and drives the terraform CLI on it; scripts/vpc.ts is its entry.
 
+import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { NodeArtifact } from "../../../stacks/aws/artifacts.ts";
 import { describeSupportedSparkVersions, SUPPORTED_SPARK_VERSIONS } from "../../../stacks/shared/spark-versions.ts";
 import { badInput, ExitCode } from "../../errors.ts";
@@ -18,7 +20,7 @@ import { providerInstallation } from "../../terraform/provider-installation.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
 import { awsProviderEnv, awsTerraformProvider } from "./terraform-provider.ts";
 
-const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>]
+const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>] [--local-state <dir>]
        npm run vpc -- stage [--spark <version>]... [--arch x86_64|arm64] [--from <file|folder|url>]... [--config <dir>]
 
   synth     write the VPC stack to cdktf.out/stacks/vpc and print where
@@ -31,6 +33,10 @@ const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>]
             (stacks/aws/artifacts/); what is already there is skipped. --spark: the versions
             (default: defaults/spark); --arch: only the wheels of that CPU architecture (default:
             both); --from: where the files are (matched by file name; default: PyPI and Maven Central)
+
+State: in aws/stateBucket when set; else in the account's own bucket burst-<vpcName>-<region>-state-*,
+which the first deploy --yes creates (versioned, encrypted, private) and every command finds again.
+--local-state <dir> keeps it in a file in <dir> instead (then keep that folder: it is the only copy).
 
 Environment: TERRAFORM_BINARY_NAME (terraform or tofu), BURST_TF_PLUGIN_MIRROR (a local mirror of
 hashicorp/aws 5.100.0), AWS credentials and AWS_ENDPOINT_URL[_<SERVICE>] as for the AWS CLI.`;
@@ -49,6 +55,7 @@ export async function vpcCommand(argv: string[]): Promise<number> {
       spark: { type: "string", multiple: true, default: [] },
       from: { type: "string", multiple: true, default: [] },
       arch: { type: "string" },
+      "local-state": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -65,13 +72,18 @@ export async function vpcCommand(argv: string[]): Promise<number> {
   ]);
   const choice = storeFromEnv(process.env, { configDir: resolve(values.config) });
   const params = await resolveParams({ store: choice.store, env: process.env });
-  const config = { aws: params.aws, vpcConfig: params.vpcConfig };
   // What stage would upload is settled (and refused when unpinned) before terraform runs.
   const toStage = command === "stage" ? await stagePlan(params, values.spark, values.arch) : [];
+  const state = await stateFor(params, command, values.yes, values["local-state"]);
+  const config = { aws: { ...params.aws, stateBucket: state.bucket ?? "" }, vpcConfig: params.vpcConfig };
+  // A plan against no state gets a folder of its own: terraform would refuse the real backend
+  // in a folder initialised with another one.
+  const outdir = state.empty ? resolve("cdktf.out", "before-first-deploy") : resolve("cdktf.out");
+  mkdirSync(outdir, { recursive: true });
   const stackDir = synthVpcStack({
     ...config,
-    outdir: resolve("cdktf.out"),
-    localStateDir: resolve(".burst", "state"),
+    outdir,
+    localStateDir: state.localDir,
     endpoints: awsEndpointsFromEnv(process.env),
   });
   if (command === "synth") {
@@ -141,19 +153,65 @@ async function stagePlan(params: Params, versions: readonly string[], arch?: str
     .filter((artifact, index, all) => all.findIndex((other) => other.key === artifact.key) === index);
 }
 
-/** Uploads what the bucket lacks; one line per object. */
-async function stage(bucket: string, region: string, artifacts: readonly NodeArtifact[], sources: readonly string[]) {
-  const [{ S3Client }, { stageArtifacts }] = await Promise.all([
-    import("@aws-sdk/client-s3"),
-    import("./stage-artifacts.ts"),
-  ]);
+interface VpcState {
+  /** The S3 bucket the state is in; absent: a local file in localDir. */
+  readonly bucket?: string;
+  readonly localDir: string;
+  /** No state exists yet (before the first deploy): plans run against an empty one. */
+  readonly empty?: boolean;
+}
+
+/**
+ * Where the VPC's state is: --local-state, else aws/stateBucket, else the account's own state
+ * bucket (found by its name's prefix; created by the first `deploy --yes`). Before that first
+ * deploy there is no state: a plan runs against an empty one in a scratch folder.
+ */
+async function stateFor(params: Params, command: Command, yes: boolean, localState?: string): Promise<VpcState> {
+  if (localState !== undefined) return { localDir: resolve(localState) };
+  const scratch = resolve("cdktf.out", "empty-state");
+  if (params.aws.stateBucket) return { bucket: params.aws.stateBucket, localDir: scratch };
+  const { createStateBucket, findStateBucket, stateBucketPrefix } = await import("./state-bucket.ts");
+  const { vpcName, region } = params.aws;
+  const s3 = await s3ClientFor(region);
+  try {
+    const found = await findStateBucket(s3, vpcName, region);
+    if (found) return { bucket: found, localDir: scratch };
+    if (command === "deploy" && yes) {
+      const made = await createStateBucket(s3, vpcName, region);
+      console.error(`Created the VPC's state bucket s3://${made}/ (versioned; every vpc command finds it again)`);
+      return { bucket: made, localDir: scratch };
+    }
+    if (command === "plan" || command === "deploy" || command === "synth") {
+      console.error(`No state bucket ${stateBucketPrefix(vpcName, region)}* yet: planning against an empty state`);
+      return { localDir: scratch, empty: true };
+    }
+    throw badInput(
+      `no state for VPC "${vpcName}": aws/stateBucket is not set and the account has no bucket ${stateBucketPrefix(vpcName, region)}*`,
+      {
+        keyPath: "aws/stateBucket",
+        hint: "deploy it first (npm run vpc -- deploy --yes), or pass --local-state <dir> where its state file is",
+      },
+    );
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** An S3 client for the VPC's region; emulated S3 (AWS_ENDPOINT_URL*) is addressed path-style, as the provider does. */
+async function s3ClientFor(region: string): Promise<S3Client> {
+  const { S3Client } = await import("@aws-sdk/client-s3");
   const endpoint = awsEndpointsFromEnv(process.env).s3;
-  // Emulated S3 (AWS_ENDPOINT_URL*) is addressed path-style, as the provider does.
-  const client = new S3Client({
+  return new S3Client({
     region,
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
     requestChecksumCalculation: "WHEN_REQUIRED",
   });
+}
+
+/** Uploads what the bucket lacks; one line per object. */
+async function stage(bucket: string, region: string, artifacts: readonly NodeArtifact[], sources: readonly string[]) {
+  const { stageArtifacts } = await import("./stage-artifacts.ts");
+  const client = await s3ClientFor(region);
   try {
     console.log(`Staging ${artifacts.length} files in s3://${bucket}/`);
     const staged = await stageArtifacts({
@@ -210,6 +268,8 @@ async function publishVpcOutputs(
     securityGroupId: String(outputs.securityGroupId),
     instanceProfileName: String(outputs.instanceProfileName),
     artifactsBucket: String(outputs.artifactsBucket),
+    dataBucket: String(outputs.dataBucket),
+    resultsBucket: String(outputs.resultsBucket),
   };
   const entries = vpcOutputEntries(vpcName, vpc);
   if (consul) {

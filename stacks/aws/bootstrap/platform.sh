@@ -1,7 +1,7 @@
 #!/bin/bash
 # The AWS platform under the node role (stacks/shared/node/role.sh): Debian packages through apt,
-# Spark as systemd services run by a `spark` user, the TTL guard as `shutdown` plus an on-disk
-# timer, and the serial console (which the CLI reads with ec2:GetConsoleOutput) for progress.
+# Spark as systemd services run by a `spark` user, the TTL guard as systemd timers (transient and on
+# disk), and the serial console (which the CLI reads with ec2:GetConsoleOutput) for progress.
 # Reads: NODE_PACKAGES SSH_USER WORK_DIR SPARK_HOME SPARK_CONF_DIR SPARK_LOCAL_IP TTL_MINUTES EXPIRES_AT_CALENDAR STATE_DIR SPOT_WATCH_SCRIPT
 set -euo pipefail
 
@@ -93,7 +93,9 @@ UNIT
 # template's shutdown behaviour is "terminate", so off means deleted. A transient timer, not
 # `shutdown -h +N`: shutdown refuses non-root logins (/run/nologin) for its last five minutes, which
 # locked the CLI out of a node with a short TTL, and out of collecting results near any TTL.
+# Armed once: the boot arms it before anything else, and the role's own ttl-guard step finds it armed.
 platform_arm_ttl() {
+  if [ -e "$STATE_DIR/ttl.armed" ]; then return 0; fi
   systemd-run --quiet --unit=burst-ttl-boot --on-active="${TTL_MINUTES}min" --timer-property=AccuracySec=1s \
     --description="burst: cluster TTL of ${TTL_MINUTES} minutes reached" /usr/bin/systemctl poweroff
   # A reboot forgets a pending shutdown; this timer is on disk and fires at the run's expiry
@@ -119,6 +121,7 @@ ExecStart=/usr/bin/systemctl poweroff
 UNIT
   systemctl daemon-reload
   systemctl enable --now burst-ttl.timer
+  touch "$STATE_DIR/ttl.armed"
 }
 
 # Services already started keep running until the TTL: an engineer can look at a failed node.

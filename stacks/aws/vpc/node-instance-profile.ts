@@ -3,14 +3,16 @@ import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
 import { Construct } from "constructs";
-import { ec2AssumeRolePolicy, nodeS3Policy } from "../node-access-policy.ts";
+import { bucketActions, ec2AssumeRolePolicy, nodeS3Policy, objectActions } from "../node-access-policy.ts";
 
 export interface NodeInstanceProfileProps {
   readonly name: string;
   /** IAM is global: the region goes into the names so each region's VPC stack owns its own role. */
   readonly region: string;
-  /** The only buckets nodes may list, read and write. */
+  /** Buckets besides the VPC's own that nodes may list, read and write (aws/buckets). */
   readonly buckets: readonly string[];
+  /** The VPC's own buckets (terraform references): the data and results buckets. */
+  readonly ownBuckets: readonly string[];
 }
 
 /**
@@ -29,13 +31,29 @@ export class NodeInstanceProfile extends Construct {
       description: "burst Spark cluster nodes",
       assumeRolePolicy: JSON.stringify(ec2AssumeRolePolicy),
     });
+    // The configured names are checked (a "*" would widen the grant); the stack's own are its references.
+    const configured = props.buckets.length > 0 ? nodeS3Policy(props.buckets).Statement : [];
+    const own = props.ownBuckets.length > 0 ? bucketStatements(props.ownBuckets, "TheVpcBuckets") : [];
     new IamRolePolicy(this, "buckets", {
       name: "burst-buckets",
       role: this.role.id,
-      policy: JSON.stringify(nodeS3Policy(props.buckets)),
+      policy: JSON.stringify({ Version: "2012-10-17", Statement: [...configured, ...own] }),
     });
     this.profile = new IamInstanceProfile(this, "profile", { name, role: this.role.name });
   }
+}
+
+/** List the buckets, read and write their objects: what nodeS3Policy grants, for the stack's own buckets. */
+function bucketStatements(buckets: readonly string[], sid: string) {
+  return [
+    { Sid: `List${sid}`, Effect: "Allow", Action: bucketActions, Resource: buckets.map((b) => `arn:aws:s3:::${b}`) },
+    {
+      Sid: `ReadWrite${sid}`,
+      Effect: "Allow",
+      Action: objectActions,
+      Resource: buckets.map((b) => `arn:aws:s3:::${b}/*`),
+    },
+  ];
 }
 
 /** IAM's limit on role names (instance profile names allow 128). */

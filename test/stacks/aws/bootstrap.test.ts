@@ -1,7 +1,7 @@
 // component: shellcheck, terraform
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { describe, it } from "node:test";
@@ -56,6 +56,31 @@ function shellcheck(file: string): string {
   });
   assert.ok(!result.error, `shellcheck could not run: ${result.error?.message}`);
   return result.stdout;
+}
+
+/**
+ * Runs the rendered user data with the boot's three steps replaced by recorders (defined after
+ * every part's functions, before the entry point runs): which steps ran, in what order.
+ */
+function bootOrder(script: string, options: { hostKeyFails?: boolean } = {}): { calls: string[]; status: number } {
+  const dir = mkdtempSync(join(tmpdir(), "burst-boot-order-"));
+  try {
+    const calls = join(dir, "calls");
+    const recorders = [
+      `STATE_DIR=${shellQuote(join(dir, "state"))}`,
+      `platform_arm_ttl() { echo platform_arm_ttl >> ${shellQuote(calls)}; }`,
+      `announce_host_key() { echo announce_host_key >> ${shellQuote(calls)}; ${options.hostKeyFails ? "return 1" : "true"}; }`,
+      `run_node_role() { echo run_node_role >> ${shellQuote(calls)}; }`,
+    ].join("\n");
+    const marker = "# ---- aws/bootstrap/main.sh";
+    assert.ok(script.includes(marker));
+    writeFileSync(join(dir, "boot.sh"), script.replace(marker, `${recorders}\n${marker}`));
+    const run = spawnSync("bash", [join(dir, "boot.sh")], { encoding: "utf8" });
+    const ran = existsSync(calls) ? readFileSync(calls, "utf8") : "";
+    return { calls: ran.split("\n").filter(Boolean), status: run.status ?? -1 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function shellcheckText(text: string): string {
@@ -125,7 +150,7 @@ describe("renderNodeBootstrap", () => {
     });
   }
 
-  it("announces the host key, then runs the shared node role on the AWS platform", () => {
+  it("renders the host-key announcement, the shared node role, the AWS platform and the entry point", () => {
     assert.deepEqual(bootstrapParts, [
       "aws/bootstrap/announce-host-key.sh",
       "shared/node/role.sh",
@@ -143,11 +168,37 @@ describe("renderNodeBootstrap", () => {
     assert.ok(script.trimEnd().endsWith("run_node_role"), "the role runs last, once every function is defined");
   });
 
-  it("prints the host key line the CLI pins (burst-host-key: ...) to the console on every node, before the role", () => {
+  for (const role of ["master", "worker"] as const) {
+    it(`arms the TTL guard on a ${role} before anything else, the host key next, then the role`, () => {
+      assert.deepEqual(bootOrder(renderNodeBootstrap({ ...input, role })), {
+        calls: ["platform_arm_ttl", "announce_host_key", "run_node_role"],
+        status: 0,
+      });
+    });
+  }
+
+  it("leaves the TTL guard armed when the node has no host key to announce, and stops there", () => {
+    assert.deepEqual(bootOrder(renderNodeBootstrap(input), { hostKeyFails: true }), {
+      calls: ["platform_arm_ttl", "announce_host_key"],
+      status: 1,
+    });
+  });
+
+  it("powers off with systemd timers, never `shutdown -h +N` (which locks logins out for its last 5 minutes)", () => {
+    const script = renderNodeBootstrap(input);
+    const commands = script.split("\n").filter((line) => !/^\s*#/.test(line));
+    assert.deepEqual(
+      commands.filter((line) => /\bshutdown\b/.test(line)),
+      [],
+    );
+    assert.match(script, /systemd-run --quiet --unit=burst-ttl-boot --on-active="\$\{TTL_MINUTES\}min"/);
+    assert.match(script, /^OnCalendar=\$\{EXPIRES_AT_CALENDAR\}$/m);
+  });
+
+  it("prints the host key line the CLI pins (burst-host-key: ...) to the console on every node", () => {
     for (const role of ["master", "worker"] as const) {
       const script = renderNodeBootstrap({ ...input, role });
-      assert.match(script, /^echo "burst-host-key: \$key_type \$key_blob" > \/dev\/console /m, role);
-      assert.ok(script.indexOf("# ---- aws/bootstrap/announce-host-key.sh") < script.indexOf("run_node_role\n"));
+      assert.match(script, /^ {2}echo "burst-host-key: \$key_type \$key_blob" > \/dev\/console /m, role);
     }
   });
 

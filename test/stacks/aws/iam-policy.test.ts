@@ -188,6 +188,8 @@ const actionsByResourceType: Record<string, string[]> = {
   "data.aws_availability_zones": ["ec2:DescribeAvailabilityZones"],
   "data.aws_ami": ["ec2:DescribeImages"],
   "data.aws_subnet": ["ec2:DescribeSubnets"],
+  // sts:GetCallerIdentity needs no permission: AWS answers it for every principal.
+  "data.aws_caller_identity": [],
   "backend.s3": [
     "s3:ListBucket",
     "s3:GetObject",

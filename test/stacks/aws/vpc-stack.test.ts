@@ -2,13 +2,20 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BurstError } from "../../../src/errors.ts";
 import { bucketActions, objectActions } from "../../../stacks/aws/node-access-policy.ts";
+import { jobBucketName } from "../../../stacks/aws/vpc/job-buckets.ts";
 import { iamRoleNameLimit, nodeRoleName } from "../../../stacks/aws/vpc/node-instance-profile.ts";
 import { vpcOutputNames } from "../../../stacks/aws/vpc-stack.ts";
 import { blocks, type Json, only, params, referencesOf, synthVpc } from "./helpers.ts";
 
 const config = synthVpc();
-const ref = (type: string, attribute = "id") =>
-  `\${${type}.${Object.keys(config.resource[type] ?? {})[0]}.${attribute}}`;
+const ref = (type: string, attribute = "id", construct = "") =>
+  `\${${type}.${Object.keys(config.resource[type] ?? {}).find((name) => name.startsWith(construct))}.${attribute}}`;
+/** The one block of `type` whose construct path starts with `construct` ("artifacts_", "jobs_data_"). */
+const of = (type: string, construct: string) => {
+  const found = Object.entries(config.resource[type] ?? {}).filter(([name]) => name.startsWith(construct));
+  assert.equal(found.length, 1, `${type} ${construct}`);
+  return found[0]?.[1] as Json;
+};
 
 describe("VpcStack: network", () => {
   it("creates a VPC with DNS support and hostnames", () => {
@@ -116,6 +123,14 @@ describe("VpcStack: node identity", () => {
       [
         [[...bucketActions], ["arn:aws:s3:::burst-results", "arn:aws:s3:::burst-data"]],
         [[...objectActions], ["arn:aws:s3:::burst-results/*", "arn:aws:s3:::burst-data/*"]],
+        [
+          [...bucketActions],
+          ["data", "results"].map((role) => `arn:aws:s3:::${ref("aws_s3_bucket", "bucket", `jobs_${role}_`)}`),
+        ],
+        [
+          [...objectActions],
+          ["data", "results"].map((role) => `arn:aws:s3:::${ref("aws_s3_bucket", "bucket", `jobs_${role}_`)}/*`),
+        ],
       ],
     );
     const actions = policy.Statement.flatMap((s) => s.Action);
@@ -124,7 +139,18 @@ describe("VpcStack: node identity", () => {
 
   it("refuses bucket names that would widen the grant", () => {
     assert.throws(() => synthVpc({ params: { ...params, buckets: ["*"] } }), /bucket name/);
-    assert.throws(() => synthVpc({ params: { ...params, buckets: [] } }), /empty/);
+  });
+
+  it("reaches the VPC's own data and results buckets with no aws/buckets configured", () => {
+    const own = synthVpc({ params: { ...params, buckets: [] } });
+    const statements = JSON.parse(String(only(own, "aws_iam_role_policy").policy)).Statement as {
+      Resource: string[];
+    }[];
+    assert.deepEqual(
+      statements.map((statement) => statement.Resource.length),
+      [2, 2],
+    );
+    assert.ok(statements.every((statement) => statement.Resource.every((arn) => arn.includes("aws_s3_bucket.jobs_"))));
   });
 
   it("names the role and profile per region: IAM is global, so two regions' VPC stacks never collide", () => {
@@ -156,41 +182,41 @@ describe("VpcStack: node identity", () => {
 });
 
 describe("VpcStack: the artifacts bucket nodes download Spark from", () => {
-  const bucket = only(config, "aws_s3_bucket");
-  const ofBucket = (type: string) => only(config, type).bucket;
+  const bucket = of("aws_s3_bucket", "artifacts_");
+  const ofBucket = (type: string) => of(type, "artifacts_").bucket;
 
   it("is private, encrypted, owner-enforced and emptied with the VPC (its contents can be staged again)", () => {
     assert.equal(bucket.bucket_prefix, "burst-main-artifacts-");
     assert.equal(bucket.force_destroy, true);
     assert.equal(bucket.versioning, undefined, "versioning stays off: a re-stage replaces an object");
-    assert.deepEqual(only(config, "aws_s3_bucket_public_access_block"), {
-      bucket: ref("aws_s3_bucket"),
+    assert.deepEqual(of("aws_s3_bucket_public_access_block", "artifacts_"), {
+      bucket: ref("aws_s3_bucket", "id", "artifacts_"),
       block_public_acls: true,
       block_public_policy: true,
       ignore_public_acls: true,
       restrict_public_buckets: true,
     });
-    assert.deepEqual(only(config, "aws_s3_bucket_server_side_encryption_configuration").rule, [
+    assert.deepEqual(of("aws_s3_bucket_server_side_encryption_configuration", "artifacts_").rule, [
       { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } },
     ]);
-    assert.deepEqual(only(config, "aws_s3_bucket_ownership_controls").rule, {
+    assert.deepEqual(of("aws_s3_bucket_ownership_controls", "artifacts_").rule, {
       object_ownership: "BucketOwnerEnforced",
     });
     for (const type of ["aws_s3_bucket_ownership_controls", "aws_s3_bucket_server_side_encryption_configuration"]) {
-      assert.equal(ofBucket(type), ref("aws_s3_bucket"), type);
+      assert.equal(ofBucket(type), ref("aws_s3_bucket", "id", "artifacts_"), type);
     }
   });
 
   it("lets anyone read objects, but only through this VPC's S3 gateway endpoint", () => {
     const policy = only(config, "aws_s3_bucket_policy");
-    assert.equal(policy.bucket, ref("aws_s3_bucket"));
+    assert.equal(policy.bucket, ref("aws_s3_bucket", "id", "artifacts_"));
     assert.deepEqual(JSON.parse(String(policy.policy)).Statement, [
       {
         Sid: "NodesReadThroughTheVpcEndpoint",
         Effect: "Allow",
         Principal: "*",
         Action: "s3:GetObject",
-        Resource: `${ref("aws_s3_bucket", "arn")}/*`,
+        Resource: `${ref("aws_s3_bucket", "arn", "artifacts_")}/*`,
         Condition: { StringEquals: { "aws:SourceVpce": ref("aws_vpc_endpoint") } },
       },
     ]);
@@ -198,9 +224,44 @@ describe("VpcStack: the artifacts bucket nodes download Spark from", () => {
 
   it("keeps bucket names valid and short enough for terraform's suffix whatever the VPC's name", () => {
     const long = synthVpc({ params: { ...params, vpcName: "a-very-long-vpc-name-for-the-eu-region" } });
-    const prefix = String(only(long, "aws_s3_bucket").bucket_prefix);
+    const prefix = String(blocks(long, "aws_s3_bucket").find((b) => b.bucket_prefix)?.bucket_prefix);
     assert.ok(prefix.length <= 37, prefix);
     assert.match(prefix, /^[a-z0-9][a-z0-9-]*-$/);
+  });
+});
+
+describe("VpcStack: the data and results buckets a spec names as ${data} and ${results}", () => {
+  const account = `\${data.aws_caller_identity.${Object.keys(config.data?.aws_caller_identity ?? {})[0]}.account_id}`;
+
+  for (const role of ["data", "results"] as const) {
+    it(`names the ${role} bucket with the account and region, private, encrypted, owner-enforced, kept by a destroy`, () => {
+      const bucket = of("aws_s3_bucket", `jobs_${role}_`);
+      assert.deepEqual(
+        bucket,
+        { bucket: `burst-main-${role}-${account}-eu-west-1` },
+        "no force_destroy: a user's data stays",
+      );
+      const own = ref("aws_s3_bucket", "id", `jobs_${role}_`);
+      assert.deepEqual(of("aws_s3_bucket_public_access_block", `jobs_${role}_`), {
+        bucket: own,
+        block_public_acls: true,
+        block_public_policy: true,
+        ignore_public_acls: true,
+        restrict_public_buckets: true,
+      });
+      assert.deepEqual(of("aws_s3_bucket_server_side_encryption_configuration", `jobs_${role}_`).rule, [
+        { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } },
+      ]);
+      assert.equal(of("aws_s3_bucket_ownership_controls", `jobs_${role}_`).bucket, own);
+      assert.equal(config.output[`${role}Bucket`]?.value, ref("aws_s3_bucket", "bucket", `jobs_${role}_`));
+    });
+  }
+
+  it("keeps the names within S3's 63 characters for the longest VPC name and region", () => {
+    const name = jobBucketName("a".repeat(63), "results", "123456789012", "ap-southeast-4");
+    assert.ok(name.length <= 63, `${name} is ${name.length} characters`);
+    assert.match(name, /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/);
+    assert.equal(jobBucketName("main", "data", "123456789012", "eu-west-1"), "burst-main-data-123456789012-eu-west-1");
   });
 });
 
@@ -211,7 +272,7 @@ describe("VpcStack: outputs and state", () => {
     assert.equal((config.output.subnetIds?.value as string[]).length, 3);
     assert.equal(config.output.securityGroupId?.value, ref("aws_security_group"));
     assert.equal(config.output.instanceProfileName?.value, ref("aws_iam_instance_profile", "name"));
-    assert.equal(config.output.artifactsBucket?.value, ref("aws_s3_bucket", "bucket"));
+    assert.equal(config.output.artifactsBucket?.value, ref("aws_s3_bucket", "bucket", "artifacts_"));
   });
 
   it("keeps state in a local file when no state bucket is configured", () => {

@@ -98,7 +98,7 @@ export function params(overrides: { vpc?: VpcOutputs | undefined } = { vpc: cons
     },
     vpcConfig: { cidr: "10.42.0.0/16", azCount: 2, privateSubnets: false },
     vpc: overrides.vpc,
-    local: { workerCores: 2, workerMemory: "2g" },
+    local: { workerCores: 2, workerMemory: "2g", dataBucket: "burst-data", resultsBucket: "burst-results" },
     provenance: new Map(),
   };
 }

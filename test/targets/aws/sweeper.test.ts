@@ -9,7 +9,9 @@ import {
   CreateSecurityGroupCommand,
   DeleteKeyPairCommand,
   DeleteLaunchTemplateCommand,
+  DescribeFleetsCommand,
   type EC2Client,
+  type Tag,
 } from "@aws-sdk/client-ec2";
 import {
   burstTags,
@@ -25,7 +27,7 @@ import {
   startMoto,
 } from "../../../scripts/servers/moto.ts";
 import type { BurstEvent } from "../../../src/lifecycle/events.ts";
-import { findLeftovers, type Leftover, removeLeftovers } from "../../../src/targets/aws/sweeper.ts";
+import { findLeftovers, fleetIdTag, type Leftover, removeLeftovers } from "../../../src/targets/aws/sweeper.ts";
 import { tagKeys } from "../../../stacks/aws/tags.ts";
 
 const fast = {
@@ -102,6 +104,43 @@ async function scenario(ec2: EC2Client): Promise<Scenario> {
   };
 }
 
+/**
+ * Makes moto answer as AWS does for instant fleets: DescribeFleets without ids leaves them out,
+ * and every instance a fleet launched carries EC2's aws:ec2:fleet-id tag (moto does neither).
+ */
+function listFleetsAsAws(ec2: EC2Client): { taggedInstances: () => number } {
+  const fleetOf = new Map<string, string>();
+  let tagged = 0;
+  ec2.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const command = String(context.commandName);
+      const output = result.output as unknown as Record<string, unknown>;
+      if (command === "CreateFleetCommand") {
+        const created = output as { FleetId?: string; Instances?: { InstanceIds?: string[] }[] };
+        for (const id of (created.Instances ?? []).flatMap((i) => i.InstanceIds ?? [])) {
+          fleetOf.set(id, created.FleetId ?? "");
+        }
+      }
+      if (command === "DescribeFleetsCommand" && !(args.input as { FleetIds?: string[] }).FleetIds?.length) {
+        output.Fleets = ((output.Fleets ?? []) as { Type?: string }[]).filter((fleet) => fleet.Type !== "instant");
+      }
+      if (command === "DescribeInstancesCommand") {
+        const reservations = (output.Reservations ?? []) as { Instances?: { InstanceId?: string; Tags?: Tag[] }[] }[];
+        for (const instance of reservations.flatMap((r) => r.Instances ?? [])) {
+          const fleetId = fleetOf.get(instance.InstanceId ?? "");
+          if (!fleetId) continue;
+          instance.Tags = [...(instance.Tags ?? []), { Key: fleetIdTag, Value: fleetId }];
+          tagged++;
+        }
+      }
+      return result;
+    },
+    { step: "initialize", name: "listFleetsAsAws" },
+  );
+  return { taggedInstances: () => tagged };
+}
+
 const keysOf = (leftovers: readonly Leftover[]) => leftovers.map((l) => `${l.kind} ${l.id}`).sort();
 const collect = () => {
   const events: BurstEvent[] = [];
@@ -147,6 +186,21 @@ describe("findLeftovers", () => {
     const leftovers = await findLeftovers({ client: ec2, knownRuns: s.knownRuns, now, orphanOwner: "alice" });
     assert.deepEqual(keysOf(leftovers), flatten([s.expired, s.orphan, ...more]));
     assert.ok(pages.pagesServed() > 10, `only ${pages.pagesServed()} pages served`);
+  });
+
+  test("finds instant fleets, which DescribeFleets lists only by id, through the fleet id their instances carry", async () => {
+    const ec2 = moto.client();
+    const aws = listFleetsAsAws(ec2);
+    const s = await scenario(ec2);
+    const unlisted = (await ec2.send(new DescribeFleetsCommand({}))).Fleets ?? [];
+    assert.deepEqual(unlisted, [], "like AWS, a listing without ids leaves the instant fleets out");
+    const leftovers = await findLeftovers({ client: ec2, knownRuns: s.knownRuns, now, orphanOwner: "alice" });
+    assert.ok(aws.taggedInstances() > 0, "the fleets' instances carried aws:ec2:fleet-id");
+    assert.deepEqual(keysOf(leftovers), flatten([s.expired, s.orphan]));
+    assert.deepEqual(
+      leftovers.filter((l) => l.kind === "fleet").map((l) => l.id),
+      [...s.expired.fleet, ...s.orphan.fleet],
+    );
   });
 });
 
