@@ -36,6 +36,7 @@ export class SparkWorkers extends Construct {
       node: props.node,
       role: "worker",
       securityGroupIds: props.securityGroupIds,
+      spot: props.spot,
       userData: nodeUserData(this, "user_data", { ...props.bootstrap, role: "worker" }, props.masterHost),
     });
     const capacityType = props.spot ? "spot" : "on-demand";

@@ -301,12 +301,23 @@ function launch(
     groups?: Tags[];
     template?: Tags;
     keyPair?: Tags;
+    spot?: boolean;
+    /** Tags of the spot requests (default: the launch's). */
+    spotRequest?: Tags;
   } = {},
 ): Check[] {
   const tags = "tags" in o ? o.tags : run;
+  const spotRequest = "spotRequest" in o ? o.spotRequest : tags;
   return model.launchChecks(where, {
     action: o.action ?? "ec2:RunInstances",
-    tags: { instance: tags, volume: tags, "network-interface": tags, fleet: tags },
+    tags: {
+      instance: tags,
+      volume: tags,
+      "network-interface": tags,
+      fleet: tags,
+      "spot-instances-request": spotRequest,
+    },
+    spot: o.spot,
     subnets: [{ id: "subnet-1", tags: o.subnet ?? vpc }],
     groups: (o.groups ?? [vpc, run]).map((groupTags, i) => ({ id: `sg-${i}`, tags: groupTags })),
     template: { id: "lt-1", tags: o.template ?? run },
@@ -327,6 +338,11 @@ const calls: readonly Call[] = [
   // What burst does for a run (terraform's cluster stack, the sweeper, the CLI).
   { what: "launch the master with the run's tags", checks: launch(), allowed: true },
   { what: "launch the workers as an EC2 fleet", checks: launch({ action: "ec2:CreateFleet" }), allowed: true },
+  {
+    what: "launch spot workers as an EC2 fleet, the spot requests tagged by the launch template",
+    checks: launch({ action: "ec2:CreateFleet", spot: true }),
+    allowed: true,
+  },
   {
     what: "create the run's launch template",
     checks: creates("ec2:CreateLaunchTemplate", "launch-template", run),
@@ -483,6 +499,16 @@ const calls: readonly Call[] = [
   },
   { what: "remove tags from any resource", checks: [uses("ec2:DeleteTags", "instance", "i-run", run)], allowed: false },
   { what: "launch an instance without the run tag", checks: launch({ tags: undefined }), allowed: false },
+  {
+    what: "launch spot workers whose spot requests carry no run tag",
+    checks: launch({ action: "ec2:CreateFleet", spot: true, spotRequest: undefined }),
+    allowed: false,
+  },
+  {
+    what: "launch a spot instance without the run tag",
+    checks: launch({ spot: true, tags: undefined }),
+    allowed: false,
+  },
   { what: "launch into a subnet outside the burst VPC", checks: launch({ subnet: none }), allowed: false },
   { what: "launch with someone else's security group", checks: launch({ groups: [none] }), allowed: false },
   { what: "launch from someone else's launch template", checks: launch({ template: none }), allowed: false },

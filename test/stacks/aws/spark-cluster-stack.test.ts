@@ -354,7 +354,7 @@ describe("SparkClusterStack: identity, names and secrets", () => {
     }
   });
 
-  it("tags what the launch templates launch: instances, volumes and interfaces", () => {
+  it("tags what the launch templates launch: instances, volumes and interfaces, and spot workers' spot requests", () => {
     for (const role of ["master", "worker"] as const) {
       const specs = launchTemplate(role).tag_specifications as {
         resource_type: string;
@@ -362,13 +362,27 @@ describe("SparkClusterStack: identity, names and secrets", () => {
       }[];
       assert.deepEqual(
         specs.map((s) => s.resource_type),
-        ["instance", "volume", "network-interface"],
+        // The operator policy lets a spot request be created only with the run tag (docs/iam-policy.json).
+        role === "worker"
+          ? ["instance", "volume", "network-interface", "spot-instances-request"]
+          : ["instance", "volume", "network-interface"],
       );
       for (const spec of specs) {
         for (const key of requiredRunTagKeys) assert.ok(spec.tags[key], `${role} ${spec.resource_type} lacks ${key}`);
         assert.equal(spec.tags["burst:role"], role);
       }
     }
+  });
+
+  it("tags no spot request when the workers are on-demand", () => {
+    const worker = Object.values(synthCluster({ spot: false }).resource.aws_launch_template ?? {}).find((t) =>
+      String(t.name).endsWith("-worker"),
+    );
+    const specs = (worker?.tag_specifications ?? []) as { resource_type: string }[];
+    assert.deepEqual(
+      specs.map((s) => s.resource_type),
+      ["instance", "volume", "network-interface"],
+    );
   });
 
   it("records 'unknown' when the commit is not known before launch", () => {
