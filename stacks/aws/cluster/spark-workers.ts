@@ -1,5 +1,5 @@
 import { Ec2Fleet } from "@cdktf/provider-aws/lib/ec2-fleet/index.js";
-import { Fn, ref, TerraformStack, Token } from "cdktf";
+import { Fn, type ITerraformDependable, ref, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import type { NodeBootstrapInput } from "../bootstrap.ts";
 import { workersShortMessage } from "../capacity.ts";
@@ -19,6 +19,8 @@ export interface SparkWorkersProps {
   /** The master's private address (its interface's, not its instance's). */
   readonly masterHost: string;
   readonly bootstrap: Omit<NodeBootstrapInput, "role" | "masterHost">;
+  /** A change of this resource replaces the fleet (a new capacity attempt). */
+  readonly replacedBy?: ITerraformDependable;
 }
 
 /**
@@ -71,6 +73,7 @@ export class SparkWorkers extends Construct {
         : // The provider validates the older spelling (5.x: "lowestPrice" or "prioritized").
           { onDemandOptions: { allocationStrategy: "lowestPrice", ...allOrNothing } }),
       lifecycle: {
+        ...(props.replacedBy ? { replaceTriggeredBy: [props.replacedBy] } : {}),
         // Belt and braces for the minimum: a short cluster must fail the apply, never run short.
         postcondition: [
           {

@@ -201,6 +201,8 @@ const actionsByResourceType: Record<string, string[]> = {
   // Every taggable resource: default tags are applied in the create call and read back. Tags never
   // change after creation (a run's are fixed; the VPC stack's are its name), so no DeleteTags.
   tags: ["ec2:CreateTags", "ec2:DescribeTags"],
+  // terraform's own (the capacity attempt): no AWS call.
+  terraform_data: [],
 };
 
 /** Every kind of thing terraform manages for burst, over all stack variants. */
