@@ -412,6 +412,33 @@ const calls: readonly Call[] = [
     allowed: true,
   },
   { what: "pass the node role to EC2", checks: [passRole("burst-main-node", "ec2.amazonaws.com")], allowed: true },
+  {
+    what: "preflight: buckets, type offerings, vCPU quotas",
+    checks: [
+      { action: "s3:ListBucket", resource: "arn:aws:s3:::acme-results" },
+      { action: "s3:ListBucket", resource: "arn:aws:s3:::acme-data" },
+      { action: "ec2:DescribeSubnets", resource: "*" },
+      { action: "ec2:DescribeInstanceTypeOfferings", resource: "*" },
+      { action: "ec2:DescribeInstanceTypes", resource: "*" },
+      { action: "servicequotas:GetServiceQuota", resource: "*" },
+      { action: "servicequotas:GetAWSDefaultServiceQuota", resource: "*" },
+    ],
+    allowed: true,
+  },
+  {
+    // The DryRun launches no key pair and no run security group (neither exists before apply).
+    what: "preflight: DryRun of a spot worker's launch with the run's tags into the VPC",
+    checks: model.launchChecks(where, {
+      action: "ec2:RunInstances",
+      tags: { instance: run, volume: run, "network-interface": run, "spot-instances-request": run },
+      spot: true,
+      subnets: [{ id: "subnet-1", tags: vpc }],
+      groups: [{ id: "sg-vpc", tags: vpc }],
+      image: "ami-0debian12",
+      role: "burst-main-node",
+    }),
+    allowed: true,
+  },
   // What the VPC stack does.
   { what: "create the VPC with its tag", checks: creates("ec2:CreateVpc", "vpc", vpc), allowed: true },
   {
