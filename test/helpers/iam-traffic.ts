@@ -373,6 +373,11 @@ class Judge {
           : { kind: "unknown", reason: `sts:${call.action} is not modelled` };
       case "s3":
         return this.s3(call);
+      case "servicequotas":
+        // The preflight's reads of the vCPU quotas (JSON protocol: the action is X-Amz-Target's operation).
+        return ["GetServiceQuota", "GetAWSDefaultServiceQuota"].includes(call.action)
+          ? { kind: "checks", checks: [{ action: `servicequotas:${call.action}`, resource: "*" }] }
+          : { kind: "unknown", reason: `servicequotas:${call.action} is not modelled` };
       default:
         return { kind: "unknown", reason: `service ${call.service} is not modelled` };
     }
