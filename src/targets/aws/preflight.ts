@@ -30,6 +30,8 @@ export interface PreflightInput {
   readonly region: string;
   /** Every bucket the spec names (inputs, s3a:// args, results). */
   readonly buckets: readonly string[];
+  /** The results bucket among them (a refusal of it names the spec's `results` key). */
+  readonly resultsBucket?: string;
   readonly masterInstanceType: string;
   readonly workerInstanceType: string;
   readonly workers: number;
@@ -92,6 +94,7 @@ export function bucketVerdict(
   bucket: string,
   region: string,
   error: unknown | undefined,
+  keyPath?: string,
 ): { line: PreflightLine; refusal?: BurstError } {
   const check = `bucket ${bucket}`;
   if (error === undefined) return { line: { check, verdict: "ok", detail: "" } };
@@ -99,7 +102,7 @@ export function bucketVerdict(
   const status = e.$metadata?.httpStatusCode;
   const refuse = (reason: string, hint: string) => ({
     line: { check, verdict: "refused" as const, detail: reason },
-    refusal: badInput(`the run cannot reach bucket ${bucket}: ${reason}`, { keyPath: "results", hint }),
+    refusal: badInput(`the run cannot reach bucket ${bucket}: ${reason}`, { keyPath, hint }),
   });
   if (status === 404 || codeOf(error) === "NotFound" || codeOf(error) === "NoSuchBucket") {
     return refuse(
@@ -228,7 +231,7 @@ export async function runPreflight(input: PreflightInput, clients: PreflightClie
       () => undefined,
       (e: unknown) => e,
     );
-    add(bucketVerdict(bucket, input.region, error));
+    add(bucketVerdict(bucket, input.region, error, bucket === input.resultsBucket ? "results" : undefined));
   }
 
   const types = [input.masterInstanceType, input.workerInstanceType];

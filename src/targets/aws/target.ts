@@ -81,6 +81,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
   const preflightInput: PreflightInput = {
     region: params.aws.region,
     buckets: spec.buckets,
+    resultsBucket: parseS3Uri(spec.results).bucket,
     masterInstanceType: spec.cluster.master.instanceType,
     workerInstanceType: worker.instanceType,
     workers: spec.cluster.workers,

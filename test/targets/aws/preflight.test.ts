@@ -25,6 +25,7 @@ const region = "eu-west-1";
 const input: PreflightInput = {
   region,
   buckets: ["acme-data", "acme-results"],
+  resultsBucket: "acme-results",
   masterInstanceType: "m5.xlarge",
   workerInstanceType: "r5.2xlarge",
   workers: 4,
@@ -157,6 +158,7 @@ describe("preflight on recorded AWS answers", () => {
       const report = await runPreflight(input, recorded.clients);
       assert.equal(report.refusal?.exitCode, ExitCode.badInput);
       assert.match(report.refusal?.message ?? "", /cannot reach bucket acme-results: it does not exist/);
+      assert.equal(report.refusal?.keyPath, "results");
       assert.equal(report.lines.length, 7);
     } finally {
       recorded.close();
