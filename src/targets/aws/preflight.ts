@@ -84,6 +84,9 @@ interface AwsErrorLike {
   readonly $response?: { readonly headers?: Record<string, string | undefined> };
 }
 
+/** An error's first line: a preflight line stays one line (the SDK appends hints on lines of their own). */
+const firstLine = (error: unknown): string => describeError(error).split("\n")[0] ?? "";
+
 const codeOf = (error: unknown): string => {
   const e = error as AwsErrorLike;
   return e?.Code ?? e?.name ?? "Error";
@@ -123,7 +126,7 @@ export function bucketVerdict(
       `use a bucket in ${region}, or run in ${actual ?? "the bucket's region"} (aws/region)`,
     );
   }
-  return { line: { check, verdict: "unknown", detail: `HeadBucket failed: ${describeError(error)}` } };
+  return { line: { check, verdict: "unknown", detail: `HeadBucket failed: ${firstLine(error)}` } };
 }
 
 /** The subnets whose AZ offers every type the cluster launches; none refuses (exit 2, naming the AZs). */
@@ -212,7 +215,7 @@ export function dryRunVerdict(what: string, error: unknown): { line: PreflightLi
       ),
     };
   }
-  return { line: { check, verdict: "unknown", detail: `${code}: ${describeError(error)}` } };
+  return { line: { check, verdict: "unknown", detail: `${code}: ${firstLine(error)}` } };
 }
 
 // ---- asking AWS ----
@@ -243,11 +246,11 @@ export async function runPreflight(input: PreflightInput, clients: PreflightClie
     add(result);
     subnetIds = result.subnetIds;
   } catch (error) {
-    lines.push({ check: "instance type offerings", verdict: "unknown", detail: describeError(error) });
+    lines.push({ check: "instance type offerings", verdict: "unknown", detail: firstLine(error) });
   }
 
   const vcpus = await vcpusOf(clients.ec2, [...new Set(types)]).catch((error: unknown) => {
-    lines.push({ check: "vCPU quotas", verdict: "unknown", detail: `DescribeInstanceTypes: ${describeError(error)}` });
+    lines.push({ check: "vCPU quotas", verdict: "unknown", detail: `DescribeInstanceTypes: ${firstLine(error)}` });
     return undefined;
   });
   if (vcpus !== undefined) {
@@ -368,14 +371,14 @@ async function quotaValue(quotas: ServiceQuotasClient, code: string): Promise<{ 
     if (codeOf(error) === "AccessDeniedException") {
       return { reason: "not allowed to read it (servicequotas:GetServiceQuota)" };
     }
-    if (codeOf(error) !== "NoSuchResourceException") return { reason: `Service Quotas: ${describeError(error)}` };
+    if (codeOf(error) !== "NoSuchResourceException") return { reason: `Service Quotas: ${firstLine(error)}` };
   }
   try {
     const fallback = await quotas.send(new GetAWSDefaultServiceQuotaCommand(request));
     if (fallback.Quota?.Value !== undefined) return { value: fallback.Quota.Value };
     return { reason: "Service Quotas gave no value" };
   } catch (error) {
-    return { reason: `Service Quotas: ${describeError(error)}` };
+    return { reason: `Service Quotas: ${firstLine(error)}` };
   }
 }
 

@@ -1,5 +1,5 @@
 import { Ec2Fleet } from "@cdktf/provider-aws/lib/ec2-fleet/index.js";
-import { Fn, type ITerraformDependable, ref, TerraformStack, Token } from "cdktf";
+import { Fn, ref, type TerraformResource, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import type { NodeBootstrapInput } from "../bootstrap.ts";
 import { workersShortMessage } from "../capacity.ts";
@@ -20,7 +20,7 @@ export interface SparkWorkersProps {
   readonly masterHost: string;
   readonly bootstrap: Omit<NodeBootstrapInput, "role" | "masterHost">;
   /** A change of this resource replaces the fleet (a new capacity attempt). */
-  readonly replacedBy?: ITerraformDependable;
+  readonly replacedBy?: TerraformResource;
 }
 
 /**
@@ -73,7 +73,6 @@ export class SparkWorkers extends Construct {
         : // The provider validates the older spelling (5.x: "lowestPrice" or "prioritized").
           { onDemandOptions: { allocationStrategy: "lowestPrice", ...allOrNothing } }),
       lifecycle: {
-        ...(props.replacedBy ? { replaceTriggeredBy: [props.replacedBy] } : {}),
         // Belt and braces for the minimum: a short cluster must fail the apply, never run short.
         postcondition: [
           {
@@ -83,6 +82,11 @@ export class SparkWorkers extends Construct {
         ],
       },
     });
+    if (props.replacedBy) {
+      // A bare address: terraform's JSON syntax refuses the "${...}" CDKTF writes for replaceTriggeredBy.
+      const { terraformResourceType, friendlyUniqueId } = props.replacedBy;
+      fleet.addOverride("lifecycle.replace_triggered_by", [`${terraformResourceType}.${friendlyUniqueId}`]);
+    }
     const launched = ref(
       `${fleet.terraformResourceType}.${fleet.friendlyUniqueId}.fleet_instance_set[*].instance_ids`,
       TerraformStack.of(this),

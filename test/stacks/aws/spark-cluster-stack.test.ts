@@ -148,7 +148,7 @@ describe("SparkClusterStack: spot workers and capacity fallback", () => {
   });
 
   it("replaces the fleet whenever the capacity attempt changes: EC2 cannot modify an instant fleet", () => {
-    assert.deepEqual(fleet.lifecycle.replace_triggered_by, ["${terraform_data.capacity_attempt}"]);
+    assert.deepEqual(fleet.lifecycle.replace_triggered_by, ["terraform_data.capacity_attempt"]);
     const attemptOf = (c: Synthesized) => (c.resource.terraform_data?.capacity_attempt as Json).input.attempt;
     const keys = [
       synthCluster(),

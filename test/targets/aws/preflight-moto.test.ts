@@ -2,9 +2,10 @@
 // The preflight against moto_server, with the SDK clients burst builds: HeadBucket of a bucket that
 // exists and one that does not, the subnets' AZs and moto's instance type offerings, and EC2's
 // DryRun of the master's and a spot worker's launch with the run's tags (moto answers
-// DryRunOperation without judging IAM). moto has no EC2 quotas in Service Quotas (it answers
-// NoSuchResource), so the quota lines say "not checked"; their decisions are tested on recorded
-// answers in preflight.test.ts, as is a DryRun that IAM refuses.
+// DryRunOperation without judging IAM). moto_server answers no Service Quotas request for EC2
+// (its own models hold VPC quotas only; at this endpoint it returns its HTML 404 page), so the
+// quota lines say "not checked"; their decisions are tested on recorded answers in
+// preflight.test.ts, as is a DryRun that IAM refuses.
 
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
