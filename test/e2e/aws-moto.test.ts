@@ -264,7 +264,7 @@ results: s3://burst-results/runs/
     // The preflight ran before apply, one line per check (docs/aws.md, "Preflight").
     const said = result.stderr + result.stdout;
     assert.match(said, /preflight: bucket burst-results: ok/);
-    assert.match(said, /preflight: instance types m5\.large offered in the VPC's AZs: ok/);
+    assert.match(said, /preflight: instance types m5\.xlarge, m5\.large offered in the VPC's AZs: ok/);
     assert.match(said, /preflight: EC2 DryRun of a worker \(m5\.large, spot, run-tagged\): ok \(allowed\)/);
     const runId = onlyRunId(await runDirs(burstHome));
     await assertNothingLeft(ec2, runId);
