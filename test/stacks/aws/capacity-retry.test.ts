@@ -23,6 +23,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand } from "@aws-sdk/client-iam";
 import { type MotoServer, motoRegion, startMoto, useMotoEnvironment } from "../../../scripts/servers/moto.ts";
+import { writeKeyPair } from "../../../src/remote/keys.ts";
 import { awsEndpointsFromEnv } from "../../../src/targets/aws/endpoints.ts";
 import type { TerraformDriver } from "../../../src/terraform/driver.ts";
 import { synthSparkCluster } from "../../../stacks/aws/cluster-app.ts";
@@ -89,6 +90,9 @@ before(async () => {
     endpoints: awsEndpointsFromEnv(moto.env()),
   });
   workDir = await mkdtemp(join(tmpdir(), "burst-capacity-retry-"));
+  // EC2 (and moto) import only a well-formed public key.
+  const key = await writeKeyPair(join(workDir, "keys"), "id_ed25519", "burst-capacity-retry");
+  props = { ...props, sshPublicKey: key.publicKey };
 });
 
 after(async () => {
