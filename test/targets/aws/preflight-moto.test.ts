@@ -17,6 +17,7 @@ import {
   DescribeInstancesCommand,
   type EC2Client,
 } from "@aws-sdk/client-ec2";
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
 import { type MotoServer, motoRegion, startMoto } from "../../../scripts/servers/moto.ts";
@@ -54,6 +55,14 @@ before(async () => {
   const group = await ec2.send(
     new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: "cluster", Description: "cluster" }),
   );
+  // The VPC's node role and profile (moto checks the profile a launch names, even in a DryRun).
+  const iam = moto.iam();
+  await iam.send(new CreateRoleCommand({ RoleName: "burst-main-node", AssumeRolePolicyDocument: "{}" }));
+  await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: "burst-main-node" }));
+  await iam.send(
+    new AddRoleToInstanceProfileCommand({ InstanceProfileName: "burst-main-node", RoleName: "burst-main-node" }),
+  );
+  iam.destroy();
   await s3.send(
     new CreateBucketCommand({ Bucket: "acme-results", CreateBucketConfiguration: { LocationConstraint: motoRegion } }),
   );
