@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { infraError } from "../errors.ts";
 import { describeFailure, formatCommand, type RunResult, run, type StreamName } from "../util/exec.ts";
@@ -69,6 +69,17 @@ export class TerraformDriver {
   /** Shows what apply (or destroy) would change; changes nothing. */
   async plan(options: { destroy?: boolean } = {}): Promise<void> {
     await this.command(["plan", "-input=false", "-no-color", ...(options.destroy ? ["-destroy"] : [])], {});
+  }
+
+  /** The plan as terraform's JSON (`plan -out`, then `show -json`): each resource's actions and why. */
+  async planJson(): Promise<unknown> {
+    const planFile = "burst.tfplan";
+    await this.command(["plan", "-input=false", "-no-color", `-out=${planFile}`], {});
+    try {
+      return JSON.parse((await this.command(["show", "-json", "-no-color", planFile], {})).stdout) as unknown;
+    } finally {
+      await rm(join(this.options.stackDir, planFile), { force: true });
+    }
   }
 
   async apply(onEvent: TerraformEventSink, signal?: AbortSignal): Promise<void> {

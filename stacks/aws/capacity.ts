@@ -17,6 +17,11 @@ export interface CapacityAttempt {
   readonly masterAddressAttempt?: number;
 }
 
+/** One word per attempt, written into the stack: when it changes, terraform replaces the worker fleet. */
+export function capacityAttemptKey(attempt: CapacityAttempt): string {
+  return `${attempt.spot ? "spot" : "on-demand"} subnet#${attempt.subnetIndex} address#${attempt.masterAddressAttempt ?? 0}`;
+}
+
 /** RunInstances' answer when the master's chosen private address is taken by another instance. */
 const addressInUse = "InvalidIPAddress.InUse";
 
@@ -25,13 +30,12 @@ export interface CapacityOptions {
   readonly subnetCount: number;
 }
 
-/** EC2 error codes that mean "not now, not here", as opposed to a mistake in the request. */
-const capacityErrors = [
+/** EC2 error codes that mean "not now, not here", as opposed to a mistake in the request or a quota (which no other AZ lifts). */
+export const capacityErrors = [
   "InsufficientInstanceCapacity",
   "InsufficientCapacity",
   "InsufficientHostCapacity",
   "UnfulfillableCapacity",
-  "MaxSpotInstanceCountExceeded",
   "SpotMaxPriceTooLow",
   "capacity-not-available",
   "price-too-low",

@@ -12,7 +12,9 @@ export const clusterStackId = "cluster";
  * working files alone: that is how a capacity retry changes the cluster before the next apply.
  */
 export function synthSparkCluster(props: SparkClusterProps, outdir: string): ClusterSynth {
-  const app = new App({ outdir });
+  // CDKTF's only validation here runs `terraform version` for the terraform_data (the capacity
+  // attempt) and fails where burst runs OpenTofu; the lifecycle has already found the binary.
+  const app = new App({ outdir, skipValidation: true });
   new SparkClusterStack(app, clusterStackId, props);
   app.synth();
   const stackDir = join(outdir, "stacks", clusterStackId);

@@ -1,9 +1,10 @@
-import { Fn, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { DataResource, Fn, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { badInput } from "../../src/errors.ts";
 import type { ClusterOutputs } from "../contract.ts";
 import { artifactsBucketUrl, type DownloadOrigin, mavenCentral, nodeArtifacts, nodeDownloads } from "./artifacts.ts";
 import { type NodeBootstrapInput, type NodeDownloads, nodeLayout } from "./bootstrap.ts";
+import { capacityAttemptKey } from "./capacity.ts";
 import { checkClusterProps } from "./cluster/check-props.ts";
 import { instanceArchitecture, NodeImage } from "./cluster/node-image.ts";
 import { RunAccess } from "./cluster/run-access.ts";
@@ -67,6 +68,17 @@ export class SparkClusterStack extends TerraformStack {
     const bootstrap = bootstrapSettings(props);
 
     const subnetId = props.vpc.subnetIds[props.subnetIndex ?? 0] ?? "";
+    // EC2 cannot modify an instant fleet (ModifyFleet is refused), and the provider would modify one
+    // for a new subnet or template version: a new capacity attempt replaces the fleet instead.
+    const capacityAttempt = new DataResource(this, "capacity_attempt", {
+      input: {
+        attempt: capacityAttemptKey({
+          spot: props.spot,
+          subnetIndex: props.subnetIndex ?? 0,
+          masterAddressAttempt: props.masterAddressAttempt,
+        }),
+      },
+    });
     const master = new SparkMaster(this, "master", {
       node,
       instanceType: props.masterInstanceType,
@@ -87,6 +99,7 @@ export class SparkClusterStack extends TerraformStack {
             securityGroupIds,
             masterHost: master.privateIp,
             bootstrap,
+            replacedBy: capacityAttempt,
           })
         : undefined;
     const workerInstanceIds = workers?.instanceIds ?? [];

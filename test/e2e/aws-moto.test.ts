@@ -88,9 +88,12 @@ describe("the aws target applied with the real provider against moto", () => {
       BURST_CALLER_CIDR: "127.0.0.1/32",
     };
     const s3 = moto.s3();
-    await s3.send(
-      new CreateBucketCommand({ Bucket: stateBucket, CreateBucketConfiguration: { LocationConstraint: motoRegion } }),
-    );
+    // The spec's results bucket exists, as the preflight checks before apply (HeadBucket).
+    for (const bucket of [stateBucket, "burst-results"]) {
+      await s3.send(
+        new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: motoRegion } }),
+      );
+    }
     s3.destroy();
     const push = await run(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", "config-push.ts")], {
       cwd: repoRoot,
@@ -252,6 +255,11 @@ results: s3://burst-results/runs/
     assert.match(result.stderr, /FAILED wait-ready/);
     assert.match(result.stderr, new RegExp(`did not print its SSH host key to its console within ${sshWaitSeconds} s`));
     assert.match(result.stderr, /ok destroy/);
+    // The preflight ran before apply, one line per check (docs/aws.md, "Preflight").
+    const said = result.stderr + result.stdout;
+    assert.match(said, /preflight: bucket burst-results: ok/);
+    assert.match(said, /preflight: instance types m5\.xlarge, m5\.large offered in the VPC's AZs: ok/);
+    assert.match(said, /preflight: EC2 DryRun of a worker \(m5\.large, spot, run-tagged\): ok \(allowed\)/);
     const runId = onlyRunId(await runDirs(burstHome));
     await assertNothingLeft(ec2, runId);
     const record = JSON.parse(readFileSync(join(burstHome, "runs", runId, "run.json"), "utf8")) as Json;
@@ -324,6 +332,23 @@ maxCostUsd: 0.01
     assert.match(result.stderr, /use fewer or smaller nodes, or raise maxCostUsd/);
     assert.doesNotMatch(result.stderr, /^(ok|FAILED) apply/m, "apply never started");
     assert.deepEqual(await runDirs(home), [], "no run folder");
+    assert.deepEqual(await allLiveInstances(ec2), before, "no instance was launched");
+  });
+
+  test("a spec naming a bucket the run cannot reach: exit 2 before apply, naming the bucket and the reason, nothing launched", async () => {
+    const home = await tempBurstHome();
+    const unreachable = await writeSpec(`name: moto-nowhere
+code: { repo: ${repoDir} }
+job: { type: pyspark, entrypoint: main.py }
+cluster: { workers: 2, worker: { instanceType: m5.large, spot: true } }
+results: s3://acme-nowhere/runs/
+`);
+    const before = await allLiveInstances(ec2);
+    const result = await burst([unreachable, "--target", "aws", "--yes"], { burstHome: home, env });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /the run cannot reach bucket acme-nowhere: it does not exist/);
+    assert.match(result.stderr, /preflight: bucket acme-nowhere: REFUSED \(it does not exist\)/);
+    assert.doesNotMatch(result.stderr, /^(ok|FAILED) apply/m, "apply never started");
     assert.deepEqual(await allLiveInstances(ec2), before, "no instance was launched");
   });
 

@@ -171,4 +171,52 @@ describe("iam-traffic: recorded twin calls judged as AWS authorizes them", () =>
       ],
     );
   });
+
+  it("judges the preflight's Service Quotas reads (allowed) and nothing else of Service Quotas", () => {
+    const [read, ask] = judgeCalls(
+      [],
+      [call("servicequotas", "GetServiceQuota", {}), call("servicequotas", "RequestServiceQuotaIncrease", {})],
+      where,
+    );
+    assert.equal(evaluateAll(policy, checksOf(read?.judged)).allowed, true);
+    assert.equal(ask?.judged.kind, "unknown");
+  });
+
+  it("judges a spot fleet's launch against the spot requests it creates, with the template's tags", () => {
+    const template = call(
+      "ec2",
+      "CreateLaunchTemplate",
+      {
+        LaunchTemplateName: "burst-x-worker",
+        "LaunchTemplateData.ImageId": "ami-1",
+        "LaunchTemplateData.TagSpecification.1.ResourceType": "spot-instances-request",
+        "LaunchTemplateData.TagSpecification.1.Tag.1.Key": tagKeys.runId,
+        "LaunchTemplateData.TagSpecification.1.Tag.1.Value": "r-1",
+        "TagSpecification.1.ResourceType": "launch-template",
+        "TagSpecification.1.Tag.1.Key": tagKeys.runId,
+        "TagSpecification.1.Tag.1.Value": "r-1",
+      },
+      "<launchTemplateId>lt-0123456789abcdef0</launchTemplateId>",
+    );
+    const subnet = call(
+      "ec2",
+      "CreateSubnet",
+      {
+        "TagSpecification.1.ResourceType": "subnet",
+        "TagSpecification.1.Tag.1.Key": tagKeys.vpc,
+        "TagSpecification.1.Tag.1.Value": "main",
+      },
+      "<subnetId>subnet-0123456789abcdef0</subnetId>",
+    );
+    const fleet = call("ec2", "CreateFleet", {
+      Type: "instant",
+      "TargetCapacitySpecification.DefaultTargetCapacityType": "spot",
+      "LaunchTemplateConfigs.1.LaunchTemplateSpecification.LaunchTemplateName": "burst-x-worker",
+      "LaunchTemplateConfigs.1.Overrides.1.SubnetId": "subnet-0123456789abcdef0",
+    });
+    const [judgedFleet] = judgeCalls([template, subnet, fleet], [fleet], where);
+    const spotRequest = checksOf(judgedFleet?.judged).find((c) => /:spot-instances-request\/\*$/.test(c.resource));
+    assert.equal(spotRequest?.action, "ec2:RunInstances");
+    assert.equal(spotRequest?.context?.[`aws:RequestTag/${tagKeys.runId}`], "r-1");
+  });
 });

@@ -13,7 +13,9 @@
 //   and network interface, and uses the subnet, security groups, launch template, key pair and
 //   image, plus iam:PassRole of the instance profile's role to ec2.amazonaws.com. Launch template
 //   values (image, key, profile, network, tag specifications) apply where the call gives none;
-//   tags of both are merged per resource type, the call's winning per key;
+//   tags of both are merged per resource type, the call's winning per key; a spot launch
+//   (RunInstances' InstanceMarketOptions, a fleet whose default capacity type is spot) also
+//   creates a spot-instances-request, checked under ec2:RunInstances with its own tags;
 // - Describe* reads: resource "*" (EC2 has no resource-level permissions for them);
 // - S3 REST operations map to their IAM action on the bucket or object ARN.
 // Anything this does not model is judged "unknown" with the reason, never allowed by default.
@@ -82,8 +84,12 @@ export interface Existing {
 /** One launch as AWS authorizes it (RunInstances, or CreateFleet for each of its launch template configs). */
 export interface Launch {
   readonly action: "ec2:RunInstances" | "ec2:CreateFleet";
-  /** Tags requested per created resource type: instance, volume, network-interface (and fleet). */
-  readonly tags: Readonly<Partial<Record<"instance" | "volume" | "network-interface" | "fleet", Tags>>>;
+  /** Tags requested per created resource type: instance, volume, network-interface (and fleet, spot request). */
+  readonly tags: Readonly<
+    Partial<Record<"instance" | "volume" | "network-interface" | "fleet" | "spot-instances-request", Tags>>
+  >;
+  /** Spot capacity: each instance comes with a spot-instances-request, a resource of its own. */
+  readonly spot?: boolean;
   readonly subnets: readonly Existing[];
   readonly groups: readonly Existing[];
   readonly template?: Existing;
@@ -100,6 +106,7 @@ export function launchChecks(where: Where, launch: Launch): Check[] {
     ...(["instance", "volume", "network-interface"] as const).flatMap((type) =>
       creates(where, run, type, launch.tags[type]),
     ),
+    ...(launch.spot ? creates(where, run, "spot-instances-request", launch.tags["spot-instances-request"]) : []),
     ...launch.subnets.map((subnet) => uses(where, run, "subnet", subnet.id, subnet.tags)),
     ...launch.groups.map((group) => uses(where, run, "security-group", group.id, group.tags)),
     ...(launch.template ? [uses(where, run, "launch-template", launch.template.id, launch.template.tags)] : []),
@@ -366,6 +373,11 @@ class Judge {
           : { kind: "unknown", reason: `sts:${call.action} is not modelled` };
       case "s3":
         return this.s3(call);
+      case "servicequotas":
+        // The preflight's reads of the vCPU quotas (JSON protocol: the action is X-Amz-Target's operation).
+        return ["GetServiceQuota", "GetAWSDefaultServiceQuota"].includes(call.action)
+          ? { kind: "checks", checks: [{ action: `servicequotas:${call.action}`, resource: "*" }] }
+          : { kind: "unknown", reason: `servicequotas:${call.action} is not modelled` };
       default:
         return { kind: "unknown", reason: `service ${call.service} is not modelled` };
     }
@@ -538,6 +550,7 @@ class Judge {
     template: Template | undefined,
     tags: Map<string, Tags>,
     subnetsOverride: readonly string[],
+    spot: boolean,
   ): Launch | string {
     const data = template?.data ?? {};
     const pick = (key: string) => callParams[key] ?? data[key];
@@ -579,7 +592,9 @@ class Judge {
         volume: tags.get("volume"),
         "network-interface": tags.get("network-interface"),
         fleet: tags.get("fleet"),
+        "spot-instances-request": tags.get("spot-instances-request"),
       },
+      spot,
       subnets: subnets as Existing[],
       groups: groups as Existing[],
       template: template ? { id: template.id, tags: templateTags ?? {} } : undefined,
@@ -600,6 +615,9 @@ class Judge {
       template.kind === "found" ? template.template : undefined,
       tags.tags,
       [],
+      (call.params["InstanceMarketOptions.MarketType"] ??
+        (template.kind === "found" ? template.template.data["InstanceMarketOptions.MarketType"] : undefined)) ===
+        "spot",
     );
     return typeof launch === "string"
       ? { kind: "unknown", reason: launch }
@@ -626,7 +644,8 @@ class Judge {
       ),
     ];
     // The fleet's own parameters are not RunInstances'; only its overrides' subnets replace the template's.
-    const launch = this.launchOf("ec2:CreateFleet", {}, template.template, tags.tags, subnets);
+    const spot = p["TargetCapacitySpecification.DefaultTargetCapacityType"] === "spot";
+    const launch = this.launchOf("ec2:CreateFleet", {}, template.template, tags.tags, subnets, spot);
     return typeof launch === "string"
       ? { kind: "unknown", reason: launch }
       : { kind: "checks", checks: launchChecks(this.where, launch) };

@@ -1,10 +1,13 @@
 import { join } from "node:path";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { type CapacityAttempt, nextCapacityAttempt } from "../../../stacks/aws/capacity.ts";
+import { S3Client } from "@aws-sdk/client-s3";
+import { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
+import { type CapacityAttempt, nextCapacityAttempt, workersShortMessage } from "../../../stacks/aws/capacity.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
+import { runTags } from "../../../stacks/aws/tags.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
 import { newSparkAuthSecret } from "../../../stacks/shared/spark-conf.ts";
-import { infraError } from "../../errors.ts";
+import { describeError, infraError } from "../../errors.ts";
 import { writeKeyPair } from "../../remote/keys.ts";
 import { parseS3Uri } from "../../storage/s3.ts";
 import { destroyStack } from "../../terraform/destroy.ts";
@@ -14,10 +17,12 @@ import { awsBootHints } from "./boot-hints.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
 import { unknownCostHint, unknownCostReason } from "./cost-estimate.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
+import { decideAfterFailure, describeFleetErrors, type FleetError, fleetIdInState } from "./fleet-errors.ts";
 import { readConsoleOnce, readHostKeyFromConsole } from "./host-key.ts";
 import { type AddressLookup, ec2AddressLookup, pickMasterAddress } from "./master-address.ts";
 import { deliverSparkAuthSecret } from "./node-secrets.ts";
 import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
+import { formatPreflightLine, type PreflightInput, type PreflightReport, runPreflight } from "./preflight.ts";
 import { type AwsLeftoverOptions, awsLeftovers } from "./sweeper.ts";
 import { awsProviderEnv, awsTerraformProvider } from "./terraform-provider.ts";
 import { requireVpcOutputs } from "./vpc-outputs.ts";
@@ -36,6 +41,10 @@ export interface AwsTargetOptions {
   readonly hostKeyPollMs?: number;
   /** How the master's address is checked before apply; default: the EC2 API in the run's region. */
   readonly addressLookup?: (region: string) => { lookup: AddressLookup; close(): void };
+  /** What EC2 said for a fleet that came back short; default: DescribeFleets in the run's region. */
+  readonly fleetErrors?: (region: string, fleetId: string) => Promise<FleetError[]>;
+  /** The checks before apply (docs/aws.md, "Preflight"); default: AWS's APIs in the run's region. */
+  readonly preflight?: (input: PreflightInput) => Promise<PreflightReport>;
   /** How `burst gc` reaches EC2 (default: a client for the configured region) and how long it waits. */
   readonly leftovers?: AwsLeftoverOptions;
   /** How a destroyed run's instances are found and priced (default: a client for the run's region). */
@@ -64,18 +73,50 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
   // The stack app (CDKTF and the AWS provider bindings) loads for runs only: not for down or gc.
   const { synthSparkCluster } = await import("../../../stacks/aws/cluster-app.ts");
   const env = options.env ?? process.env;
-  const vpc = requireVpcOutputs(params);
+  const declaredVpc = requireVpcOutputs(params);
   const endpoints = awsEndpointsFromEnv(env);
   const caller = await resolveCallerCidr(mode, {
     env,
     detect: options.detectCallerCidr ?? (() => detectPublicIp()),
     sshAddress: params.aws.sshAddress,
   });
+  const worker = spec.cluster.worker;
+  // Seconds and $0 before anything is provisioned: a refusal stops the run here (docs/aws.md, "Preflight").
+  const preflightInput: PreflightInput = {
+    region: params.aws.region,
+    buckets: spec.buckets,
+    resultsBucket: parseS3Uri(spec.results).bucket,
+    masterInstanceType: spec.cluster.master.instanceType,
+    workerInstanceType: worker.instanceType,
+    workers: spec.cluster.workers,
+    spot: worker.spot,
+    spotFallback: worker.spotFallback,
+    subnetIds: declaredVpc.subnetIds,
+    securityGroupId: declaredVpc.securityGroupId,
+    instanceProfileName: declaredVpc.instanceProfileName,
+    imageId: params.aws.bakedAmi || params.aws.baseAmi || undefined,
+    tags: runTags(context.identity, spec.tags),
+  };
+  const preflightLines: string[] = [];
+  let subnetIds = declaredVpc.subnetIds;
+  if (mode === "launch" || hasCredentials(env)) {
+    const report = await (options.preflight ?? ((input) => awsPreflight(input, endpoints.s3 !== undefined)))(
+      preflightInput,
+    );
+    for (const line of report.lines) preflightLines.push(formatPreflightLine(line));
+    if (mode === "launch") for (const line of preflightLines) context.log(line);
+    if (report.refusal) throw report.refusal;
+    if (report.subnetIds.length > 0) subnetIds = report.subnetIds;
+  } else {
+    preflightLines.push(
+      "preflight: not run in this dry run: no AWS credentials in the environment (it runs at launch)",
+    );
+  }
+  const vpc = { ...declaredVpc, subnetIds };
   // The run's key: the private half 0600 in the run folder, only the public half reaches the stack.
   const key = await writeKeyPair(join(context.runDir, "keys"), "id_ed25519", `burst-${context.runId}`);
   // The run's Spark authentication secret: in memory only, handed to the nodes over SSH after boot.
   const sparkAuthSecret = newSparkAuthSecret();
-  const worker = spec.cluster.worker;
   const baseProps: SparkClusterProps = {
     ...context.identity,
     workers: spec.cluster.workers,
@@ -139,8 +180,21 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     }
   };
 
+  /** EC2's own errors for the run's fleet (its id from the run's state); none when they cannot be read. */
+  const readFleetErrors = async (stackDir: string | undefined): Promise<FleetError[]> => {
+    const fleetId = stackDir === undefined ? undefined : await fleetIdInState(stackDir);
+    if (fleetId === undefined) return [];
+    try {
+      return await (options.fleetErrors ?? ec2FleetErrors)(params.aws.region, fleetId);
+    } catch (error) {
+      context.log(`could not read the errors of fleet ${fleetId}: ${describeError(error)}`);
+      return [];
+    }
+  };
+
   let attempt: CapacityAttempt = await checkAddress({ spot: baseProps.spot, subnetIndex: 0 });
   let lastOutdir: string | undefined;
+  let lastStackDir: string | undefined;
   const propsFor = (next: CapacityAttempt): SparkClusterProps => ({
     ...baseProps,
     spot: next.spot,
@@ -151,14 +205,26 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
   return {
     synth(outdir: string) {
       lastOutdir = outdir;
-      return synthSparkCluster(propsFor(attempt), outdir);
+      const synthesized = synthSparkCluster(propsFor(attempt), outdir);
+      lastStackDir = synthesized.stackDir;
+      return synthesized;
     },
     async retryAfterApplyFailure(errorText: string) {
       if (lastOutdir === undefined) return false;
-      const next = nextCapacityAttempt(attempt, asCapacityFailure(errorText), {
-        spotFallback: baseProps.spotFallback,
-        subnetCount: vpc.subnetIds.length,
-      });
+      const fleetErrors = errorText.includes(workersShortMessage) ? await readFleetErrors(lastStackDir) : [];
+      const decision = decideAfterFailure(attempt, errorText, fleetErrors, baseProps.spotFallback);
+      if (decision.action === "stop") {
+        throw infraError(decision.message, { hint: decision.hint, cause: new Error(errorText) });
+      }
+      if (decision.action === "retry") context.log(decision.why);
+      else if (decision.reading) context.log(`EC2 said: ${decision.reading.summary}`);
+      const next =
+        decision.action === "retry"
+          ? decision.attempt
+          : nextCapacityAttempt(attempt, asCapacityFailure(errorText), {
+              spotFallback: baseProps.spotFallback,
+              subnetCount: vpc.subnetIds.length,
+            });
       if (next === undefined) return false;
       const nextCost = clusterCost(propsFor(next), basis);
       if (spec.maxCostUsd !== undefined && nextCost.totalUsd > spec.maxCostUsd) {
@@ -170,7 +236,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
       attempt = await checkAddress(next);
       synthSparkCluster(propsFor(attempt), lastOutdir);
       context.log(
-        `EC2 capacity is short; applying again with ${describeAttempt(attempt, vpc.subnetIds)} (estimate now ${usd(nextCost.totalUsd)})`,
+        `${decision.action === "retry" ? "" : "EC2 capacity is short; "}applying again with ${describeAttempt(attempt, vpc.subnetIds)} (estimate now ${usd(nextCost.totalUsd)})`,
       );
       return true;
     },
@@ -219,7 +285,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
       ? { costUsd: cost.totalUsd }
       : { costUnknown: unknownCostReason(cost), costUnknownHint: unknownCostHint }),
     view: {
-      plan: planLines(baseProps, caller, basis, cost),
+      plan: [...planLines(baseProps, caller, basis, cost), ...preflightLines],
       browse(uri: string) {
         try {
           const { bucket, key: prefix } = parseS3Uri(uri);
@@ -241,6 +307,34 @@ function asCapacityFailure(errorText: string): string {
   return /RunInstances|creating EC2 Instance/.test(errorText) && !/aws_instance\.master/.test(errorText)
     ? `aws_instance.master: ${errorText}`
     : errorText;
+}
+
+/** Credentials the SDK finds without asking the instance metadata service (a dry run must not wait on it). */
+function hasCredentials(env: Readonly<Record<string, string | undefined>>): boolean {
+  return Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE);
+}
+
+async function awsPreflight(input: PreflightInput, pathStyle: boolean): Promise<PreflightReport> {
+  const region = input.region;
+  const clients = {
+    ec2: new EC2Client({ region, maxAttempts: 2 }),
+    s3: new S3Client({ region, forcePathStyle: pathStyle, maxAttempts: 2 }),
+    quotas: new ServiceQuotasClient({ region, maxAttempts: 2 }),
+  };
+  try {
+    return await runPreflight(input, clients);
+  } finally {
+    for (const client of Object.values(clients)) client.destroy();
+  }
+}
+
+async function ec2FleetErrors(region: string, fleetId: string): Promise<FleetError[]> {
+  const client = new EC2Client({ region, maxAttempts: 3 });
+  try {
+    return await describeFleetErrors(client, fleetId);
+  } finally {
+    client.destroy();
+  }
 }
 
 function ec2Lookup(region: string): { lookup: AddressLookup; close(): void } {

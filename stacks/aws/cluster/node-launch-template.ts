@@ -23,6 +23,8 @@ export interface NodeLaunchTemplateProps {
   readonly userData: string;
   /** Security groups for the node's own interface; absent when it boots on a pre-made interface. */
   readonly securityGroupIds?: readonly string[];
+  /** Launched on spot capacity: the spot requests carry the run's tags too (the operator policy requires them). */
+  readonly spot?: boolean;
 }
 
 /**
@@ -59,7 +61,12 @@ export class NodeLaunchTemplate extends Construct {
         },
       ],
       // Provider default_tags cover the template itself, not what it launches.
-      tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({ resourceType, tags })),
+      tagSpecifications: [
+        "instance",
+        "volume",
+        "network-interface",
+        ...(props.spot ? ["spot-instances-request"] : []),
+      ].map((resourceType) => ({ resourceType, tags })),
       updateDefaultVersion: true,
     });
   }

@@ -1,5 +1,5 @@
 import { Ec2Fleet } from "@cdktf/provider-aws/lib/ec2-fleet/index.js";
-import { Fn, ref, TerraformStack, Token } from "cdktf";
+import { Fn, ref, type TerraformResource, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import type { NodeBootstrapInput } from "../bootstrap.ts";
 import { workersShortMessage } from "../capacity.ts";
@@ -19,6 +19,8 @@ export interface SparkWorkersProps {
   /** The master's private address (its interface's, not its instance's). */
   readonly masterHost: string;
   readonly bootstrap: Omit<NodeBootstrapInput, "role" | "masterHost">;
+  /** A change of this resource replaces the fleet (a new capacity attempt). */
+  readonly replacedBy?: TerraformResource;
 }
 
 /**
@@ -36,6 +38,7 @@ export class SparkWorkers extends Construct {
       node: props.node,
       role: "worker",
       securityGroupIds: props.securityGroupIds,
+      spot: props.spot,
       userData: nodeUserData(this, "user_data", { ...props.bootstrap, role: "worker" }, props.masterHost),
     });
     const capacityType = props.spot ? "spot" : "on-demand";
@@ -79,6 +82,11 @@ export class SparkWorkers extends Construct {
         ],
       },
     });
+    if (props.replacedBy) {
+      // A bare address: terraform's JSON syntax refuses the "${...}" CDKTF writes for replaceTriggeredBy.
+      const { terraformResourceType, friendlyUniqueId } = props.replacedBy;
+      fleet.addOverride("lifecycle.replace_triggered_by", [`${terraformResourceType}.${friendlyUniqueId}`]);
+    }
     const launched = ref(
       `${fleet.terraformResourceType}.${fleet.friendlyUniqueId}.fleet_instance_set[*].instance_ids`,
       TerraformStack.of(this),

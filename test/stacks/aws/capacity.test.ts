@@ -66,6 +66,11 @@ describe("nextCapacityAttempt", () => {
     assert.equal(nextCapacityAttempt({ ...spotAttempt, masterAddressAttempt: 2 }, inUse, options), undefined);
   });
 
+  it("does not count a quota as capacity: another AZ does not lift it", () => {
+    assert.equal(isCapacityFailure("Error: creating EC2 Instance: VcpuLimitExceeded: ..."), false);
+    assert.equal(isCapacityFailure("Error: MaxSpotInstanceCountExceeded: ..."), false);
+  });
+
   it("does not retry failures that are not about capacity", () => {
     const denied =
       "Error: creating EC2 Fleet: UnauthorizedOperation: You are not authorized to perform this operation.";
@@ -74,12 +79,7 @@ describe("nextCapacityAttempt", () => {
   });
 
   it("recognises EC2's capacity error codes", () => {
-    for (const code of [
-      "InsufficientInstanceCapacity",
-      "MaxSpotInstanceCountExceeded",
-      "SpotMaxPriceTooLow",
-      "UnfulfillableCapacity",
-    ]) {
+    for (const code of ["InsufficientInstanceCapacity", "SpotMaxPriceTooLow", "UnfulfillableCapacity"]) {
       assert.ok(isCapacityFailure(`Error: ${code}: ...`), code);
     }
   });

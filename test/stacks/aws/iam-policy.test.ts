@@ -203,6 +203,8 @@ const actionsByResourceType: Record<string, string[]> = {
   // Every taggable resource: default tags are applied in the create call and read back. Tags never
   // change after creation (a run's are fixed; the VPC stack's are its name), so no DeleteTags.
   tags: ["ec2:CreateTags", "ec2:DescribeTags"],
+  // terraform's own (the capacity attempt): no AWS call.
+  terraform_data: [],
 };
 
 /** Every kind of thing terraform manages for burst, over all stack variants. */
@@ -303,12 +305,23 @@ function launch(
     groups?: Tags[];
     template?: Tags;
     keyPair?: Tags;
+    spot?: boolean;
+    /** Tags of the spot requests (default: the launch's). */
+    spotRequest?: Tags;
   } = {},
 ): Check[] {
   const tags = "tags" in o ? o.tags : run;
+  const spotRequest = "spotRequest" in o ? o.spotRequest : tags;
   return model.launchChecks(where, {
     action: o.action ?? "ec2:RunInstances",
-    tags: { instance: tags, volume: tags, "network-interface": tags, fleet: tags },
+    tags: {
+      instance: tags,
+      volume: tags,
+      "network-interface": tags,
+      fleet: tags,
+      "spot-instances-request": spotRequest,
+    },
+    spot: o.spot,
     subnets: [{ id: "subnet-1", tags: o.subnet ?? vpc }],
     groups: (o.groups ?? [vpc, run]).map((groupTags, i) => ({ id: `sg-${i}`, tags: groupTags })),
     template: { id: "lt-1", tags: o.template ?? run },
@@ -329,6 +342,11 @@ const calls: readonly Call[] = [
   // What burst does for a run (terraform's cluster stack, the sweeper, the CLI).
   { what: "launch the master with the run's tags", checks: launch(), allowed: true },
   { what: "launch the workers as an EC2 fleet", checks: launch({ action: "ec2:CreateFleet" }), allowed: true },
+  {
+    what: "launch spot workers as an EC2 fleet, the spot requests tagged by the launch template",
+    checks: launch({ action: "ec2:CreateFleet", spot: true }),
+    allowed: true,
+  },
   {
     what: "create the run's launch template",
     checks: creates("ec2:CreateLaunchTemplate", "launch-template", run),
@@ -396,6 +414,33 @@ const calls: readonly Call[] = [
     allowed: true,
   },
   { what: "pass the node role to EC2", checks: [passRole("burst-main-node", "ec2.amazonaws.com")], allowed: true },
+  {
+    what: "preflight: buckets, type offerings, vCPU quotas",
+    checks: [
+      { action: "s3:ListBucket", resource: "arn:aws:s3:::acme-results" },
+      { action: "s3:ListBucket", resource: "arn:aws:s3:::acme-data" },
+      { action: "ec2:DescribeSubnets", resource: "*" },
+      { action: "ec2:DescribeInstanceTypeOfferings", resource: "*" },
+      { action: "ec2:DescribeInstanceTypes", resource: "*" },
+      { action: "servicequotas:GetServiceQuota", resource: "*" },
+      { action: "servicequotas:GetAWSDefaultServiceQuota", resource: "*" },
+    ],
+    allowed: true,
+  },
+  {
+    // The DryRun launches no key pair and no run security group (neither exists before apply).
+    what: "preflight: DryRun of a spot worker's launch with the run's tags into the VPC",
+    checks: model.launchChecks(where, {
+      action: "ec2:RunInstances",
+      tags: { instance: run, volume: run, "network-interface": run, "spot-instances-request": run },
+      spot: true,
+      subnets: [{ id: "subnet-1", tags: vpc }],
+      groups: [{ id: "sg-vpc", tags: vpc }],
+      image: "ami-0debian12",
+      role: "burst-main-node",
+    }),
+    allowed: true,
+  },
   // What the VPC stack does.
   { what: "create the VPC with its tag", checks: creates("ec2:CreateVpc", "vpc", vpc), allowed: true },
   {
@@ -485,6 +530,16 @@ const calls: readonly Call[] = [
   },
   { what: "remove tags from any resource", checks: [uses("ec2:DeleteTags", "instance", "i-run", run)], allowed: false },
   { what: "launch an instance without the run tag", checks: launch({ tags: undefined }), allowed: false },
+  {
+    what: "launch spot workers whose spot requests carry no run tag",
+    checks: launch({ action: "ec2:CreateFleet", spot: true, spotRequest: undefined }),
+    allowed: false,
+  },
+  {
+    what: "launch a spot instance without the run tag",
+    checks: launch({ spot: true, tags: undefined }),
+    allowed: false,
+  },
   { what: "launch into a subnet outside the burst VPC", checks: launch({ subnet: none }), allowed: false },
   { what: "launch with someone else's security group", checks: launch({ groups: [none] }), allowed: false },
   { what: "launch from someone else's launch template", checks: launch({ template: none }), allowed: false },

@@ -147,6 +147,19 @@ describe("SparkClusterStack: spot workers and capacity fallback", () => {
     ]);
   });
 
+  it("replaces the fleet whenever the capacity attempt changes: EC2 cannot modify an instant fleet", () => {
+    assert.deepEqual(fleet.lifecycle.replace_triggered_by, ["terraform_data.capacity_attempt"]);
+    const attemptOf = (c: Synthesized) => (c.resource.terraform_data?.capacity_attempt as Json).input.attempt;
+    const keys = [
+      synthCluster(),
+      synthCluster({ subnetIndex: 1 }),
+      synthCluster({ spot: false }),
+      synthCluster({ masterAddressAttempt: 1 }),
+    ].map(attemptOf);
+    assert.equal(keys[0], "spot subnet#0 address#0");
+    assert.equal(new Set(keys).size, keys.length, "every attempt writes a different key");
+  });
+
   it("asks for on-demand workers, without price caps, when spot is off", () => {
     const onDemand = only(synthCluster({ spot: false }), "aws_ec2_fleet") as Json;
     assert.deepEqual(onDemand.target_capacity_specification, {
@@ -348,13 +361,14 @@ describe("SparkClusterStack: identity, names and secrets", () => {
       ],
     );
     assert.equal(defaults.team, "data", "spec tags ride along");
-    for (const type of Object.keys(config.resource)) {
+    // terraform_data is terraform's own: it creates nothing in AWS, so there is nothing to tag.
+    for (const type of Object.keys(config.resource).filter((t) => t !== "terraform_data")) {
       const { taggable, defaultTagged } = await tagSupport(type);
       if (taggable) assert.ok(defaultTagged, `${type} takes tags but not the provider's default tags`);
     }
   });
 
-  it("tags what the launch templates launch: instances, volumes and interfaces", () => {
+  it("tags what the launch templates launch: instances, volumes and interfaces, and spot workers' spot requests", () => {
     for (const role of ["master", "worker"] as const) {
       const specs = launchTemplate(role).tag_specifications as {
         resource_type: string;
@@ -362,13 +376,27 @@ describe("SparkClusterStack: identity, names and secrets", () => {
       }[];
       assert.deepEqual(
         specs.map((s) => s.resource_type),
-        ["instance", "volume", "network-interface"],
+        // The operator policy lets a spot request be created only with the run tag (docs/iam-policy.json).
+        role === "worker"
+          ? ["instance", "volume", "network-interface", "spot-instances-request"]
+          : ["instance", "volume", "network-interface"],
       );
       for (const spec of specs) {
         for (const key of requiredRunTagKeys) assert.ok(spec.tags[key], `${role} ${spec.resource_type} lacks ${key}`);
         assert.equal(spec.tags["burst:role"], role);
       }
     }
+  });
+
+  it("tags no spot request when the workers are on-demand", () => {
+    const worker = Object.values(synthCluster({ spot: false }).resource.aws_launch_template ?? {}).find((t) =>
+      String(t.name).endsWith("-worker"),
+    );
+    const specs = (worker?.tag_specifications ?? []) as { resource_type: string }[];
+    assert.deepEqual(
+      specs.map((s) => s.resource_type),
+      ["instance", "volume", "network-interface"],
+    );
   });
 
   it("records 'unknown' when the commit is not known before launch", () => {

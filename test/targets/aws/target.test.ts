@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { BurstError, ExitCode } from "../../../src/errors.ts";
+import { BurstError, badInput, ExitCode } from "../../../src/errors.ts";
 import { estimateCost } from "../../../src/targets/aws/cost-estimate.ts";
+import type { PreflightInput } from "../../../src/targets/aws/preflight.ts";
 import { type AwsTargetOptions, createAwsTarget } from "../../../src/targets/aws/target.ts";
 import type { PreparedCluster, PrepareMode } from "../../../src/targets/contract.ts";
 import { workersShortMessage } from "../../../stacks/aws/capacity.ts";
@@ -34,6 +35,8 @@ const offline: AwsTargetOptions = {
   env: {},
   detectCallerCidr: () => assert.fail("the caller's address must not be detected here"),
   addressLookup: subnetHolding(),
+  // Every subnet fits and nothing is said (the preflight's own tests below and in preflight.test.ts).
+  preflight: async (input) => ({ lines: [], subnetIds: input.subnetIds }),
 };
 
 /** The master's address seed in a synthesized stack (the number terraform's expression hashes it to). */
@@ -322,6 +325,106 @@ describe("aws target: the caller's CIDR", () => {
   });
 });
 
+describe("aws target: preflight before apply", () => {
+  const refusedBucket = badInput("the run cannot reach bucket acme-results: it does not exist", { keyPath: "results" });
+
+  it("at launch: checks what the spec names, logs one line per check, and stops on a refusal before synthesizing", async () => {
+    const run = await testRun();
+    const logged: string[] = [];
+    const asked: PreflightInput[] = [];
+    try {
+      const context = { ...run.context, log: (line: string) => logged.push(line) };
+      const target = createAwsTarget({
+        ...offline,
+        env: { BURST_CALLER_CIDR: "198.51.100.7" },
+        preflight: async (input) => {
+          asked.push(input);
+          return {
+            lines: [{ check: "bucket acme-results", verdict: "refused", detail: "it does not exist" }],
+            refusal: refusedBucket,
+            subnetIds: input.subnetIds,
+          };
+        },
+      });
+      const error = await rejection(() => target.prepare(context, "launch"));
+      assert.equal(error, refusedBucket);
+      assert.equal(error.exitCode, ExitCode.badInput);
+      assert.deepEqual(logged, ["preflight: bucket acme-results: REFUSED (it does not exist)"]);
+      const [input] = asked;
+      assert.deepEqual(input?.buckets, run.context.spec.buckets);
+      assert.equal(input?.workerInstanceType, run.context.spec.cluster.worker.instanceType);
+      assert.equal(input?.spot, true);
+      assert.deepEqual(input?.subnetIds, consulVpc.subnetIds);
+      assert.equal(input?.tags["burst:run-id"], run.context.runId, "the DryRun launches carry the run's tags");
+    } finally {
+      await run.remove();
+    }
+  });
+
+  it("at launch: the cluster only tries the subnets whose AZ offers its instance types", async () => {
+    const run = await testRun();
+    const [, offered] = consulVpc.subnetIds;
+    try {
+      const prepared = await createAwsTarget({
+        ...offline,
+        env: { BURST_CALLER_CIDR: "198.51.100.7" },
+        preflight: async () => ({
+          lines: [{ check: "instance types offered", verdict: "ok", detail: "eu-west-1b" }],
+          subnetIds: [offered ?? ""],
+        }),
+      }).prepare(run.context, "launch");
+      const { config } = synthesized(prepared, run);
+      assert.equal(only(config, "aws_instance").subnet_id, offered);
+      assert.match(prepared.view.plan.join("\n"), /preflight: instance types offered: ok \(eu-west-1b\)/);
+      assert.equal(await prepared.retryAfterApplyFailure?.(`Error: ${workersShortMessage}`), true);
+      const again = JSON.parse(
+        readFileSync(join(run.context.runDir, "stack", "stacks", "cluster", "cdk.tf.json"), "utf8"),
+      ) as Json;
+      assert.equal(
+        only(again, "aws_instance").subnet_id,
+        offered,
+        "spot falls back to on-demand in the one AZ that offers the type",
+      );
+      assert.equal(
+        only(again, "aws_ec2_fleet").target_capacity_specification.default_target_capacity_type,
+        "on-demand",
+      );
+    } finally {
+      await run.remove();
+    }
+  });
+
+  it("in a dry run: runs only with credentials in the environment, and its lines join the plan", async () => {
+    const run = await testRun();
+    try {
+      const without = await prepare(run, "plan", {
+        ...offline,
+        preflight: () => assert.fail("no credentials: no AWS call"),
+      });
+      assert.match(without.view.plan.join("\n"), /preflight: not run in this dry run: no AWS credentials/);
+      const withProfile = await prepare(run, "plan", {
+        ...offline,
+        env: { AWS_PROFILE: "burst" },
+        preflight: async (input) => ({
+          lines: [{ check: "bucket acme-results", verdict: "ok", detail: "" }],
+          subnetIds: input.subnetIds,
+        }),
+      });
+      assert.match(withProfile.view.plan.join("\n"), /preflight: bucket acme-results: ok$/m);
+      const refused = await rejection(() =>
+        prepare(run, "plan", {
+          ...offline,
+          env: { AWS_ACCESS_KEY_ID: "AKIA..." },
+          preflight: async (input) => ({ lines: [], refusal: refusedBucket, subnetIds: input.subnetIds }),
+        }),
+      );
+      assert.equal(refused.exitCode, ExitCode.badInput, "a dry run with credentials refuses what a launch would");
+    } finally {
+      await run.remove();
+    }
+  });
+});
+
 describe("aws target: capacity fallback by re-synthesis", () => {
   const spotShort = `Error: Resource postcondition failed\n\n${workersShortMessage}`;
 
@@ -400,7 +503,7 @@ describe("aws target: capacity fallback by re-synthesis", () => {
       const prepared = await prepare(run);
       assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), false, "no synth yet");
       synthesized(prepared, run);
-      assert.equal(await prepared.retryAfterApplyFailure?.("Error: UnauthorizedOperation: not allowed"), false);
+      assert.equal(await prepared.retryAfterApplyFailure?.("Error: terraform failed: no such file"), false);
       const noFallback = await prepare(strict);
       synthesized(noFallback, strict);
       assert.equal(await noFallback.retryAfterApplyFailure?.(spotShort), true, "spot in the next AZ");
@@ -408,6 +511,64 @@ describe("aws target: capacity fallback by re-synthesis", () => {
     } finally {
       await run.remove();
       await strict.remove();
+    }
+  });
+
+  it("reads a short fleet's errors by the fleet id in the run's state, and stops on a permission EC2 refused (exit 3)", async () => {
+    const run = await testRun();
+    const asked: string[] = [];
+    try {
+      const prepared = await prepare(run, "plan", {
+        ...offline,
+        fleetErrors: async (region, fleetId) => {
+          asked.push(`${region} ${fleetId}`);
+          return [{ code: "UnauthorizedOperation", message: "You are not authorized to perform this operation." }];
+        },
+      });
+      const { stackDir } = synthesized(prepared, run);
+      const state = {
+        version: 4,
+        resources: [{ mode: "managed", type: "aws_ec2_fleet", instances: [{ attributes: { id: "fleet-0abc" } }] }],
+      };
+      writeFileSync(join(stackDir, "terraform.tfstate"), JSON.stringify(state));
+      const error = await rejection(async () => prepared.retryAfterApplyFailure?.(spotShort));
+      assert.equal(error.exitCode, ExitCode.infrastructure);
+      assert.match(
+        error.message,
+        /the worker fleet launched no workers: EC2 said UnauthorizedOperation: You are not authorized/,
+      );
+      assert.match(error.hint ?? "", /docs\/iam-policy\.json/);
+      assert.deepEqual(asked, [`${params().aws.region} fleet-0abc`]);
+    } finally {
+      await run.remove();
+    }
+  });
+
+  it("after a short fleet with EC2's capacity error, moves on and logs what EC2 said", async () => {
+    const run = await testRun();
+    try {
+      const prepared = await prepare(run, "plan", {
+        ...offline,
+        fleetErrors: async () => [
+          { code: "InsufficientInstanceCapacity", message: "no spot capacity", availabilityZone: "eu-west-1a" },
+        ],
+      });
+      const { stackDir } = synthesized(prepared, run);
+      const state = {
+        version: 4,
+        resources: [{ mode: "managed", type: "aws_ec2_fleet", instances: [{ attributes: { id: "fleet-0abc" } }] }],
+      };
+      writeFileSync(join(stackDir, "terraform.tfstate"), JSON.stringify(state));
+      assert.equal(await prepared.retryAfterApplyFailure?.(spotShort), true);
+      assert.match(run.logs.join("\n"), /EC2 said: InsufficientInstanceCapacity \(eu-west-1a\): no spot capacity/);
+      const again = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as Json;
+      assert.deepEqual(
+        again.resource.terraform_data.capacity_attempt.input,
+        { attempt: "spot subnet#1 address#0" },
+        "the new attempt is written into the stack, so terraform replaces the fleet",
+      );
+    } finally {
+      await run.remove();
     }
   });
 
