@@ -240,6 +240,11 @@ export function describeCall(incoming: IncomingMessage, body: Buffer | undefined
     status: 0,
     signed: service !== undefined,
   };
+  // JSON-protocol services (Service Quotas) name the operation in X-Amz-Target: "<Service>.<Operation>".
+  const target = incoming.headers["x-amz-target"];
+  if (typeof target === "string" && target.includes(".")) {
+    return { ...base, service: service ?? "unknown", action: target.slice(target.lastIndexOf(".") + 1), params: {} };
+  }
   const form = body !== undefined ? new URLSearchParams(body.toString("utf8")) : undefined;
   const action = form?.get("Action") ?? url.searchParams.get("Action");
   if (action) {

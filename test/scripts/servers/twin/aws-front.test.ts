@@ -107,6 +107,20 @@ describe("the twin's AWS front", () => {
     assert.deepEqual([get?.action, get?.signed], ["GetObject", false]);
   });
 
+  it("names a JSON-protocol call (Service Quotas) by its X-Amz-Target operation", async () => {
+    await fetch(front.endpoint("127.0.0.1"), {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": "ServiceQuotasV20190624.GetServiceQuota",
+        authorization: sign("servicequotas"),
+      },
+      body: JSON.stringify({ ServiceCode: "ec2", QuotaCode: "L-1216C47A" }),
+    });
+    const call = front.calls.at(-1);
+    assert.deepEqual([call?.service, call?.action], ["servicequotas", "GetServiceQuota"]);
+  });
+
   it("corrects moto's CompleteMultipartUpload root element to S3's", async () => {
     const response = await fetch(`${front.endpoint("127.0.0.1")}/b/k?uploadId=u1`, {
       method: "POST",
