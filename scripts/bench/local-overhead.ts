@@ -13,6 +13,7 @@ import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { jobLaunch } from "../../src/job/command.ts";
 import { resolveParams, storeFromEnv } from "../../src/params/index.ts";
 import { loadSpec } from "../../src/runspec/load.ts";
+import { namedBucketsOf } from "../../src/runspec/named-buckets.ts";
 import { ensureSpark } from "../../src/targets/local/spark.ts";
 import type { SparkRuntime } from "../../src/targets/local/spark-runtime.ts";
 import { run, type Started, start } from "../../src/util/exec.ts";
@@ -261,7 +262,7 @@ async function bareSpark(
   // Resolved as the burst side resolves it (no Consul: the config files' defaults).
   const env = { ...process.env, CONSUL_HTTP_ADDR: undefined };
   const params = await resolveParams({ store: storeFromEnv(env).store, env, target: "local" });
-  const spec = await loadSpec(specPath, { defaults: params.defaults });
+  const spec = await loadSpec(specPath, { defaults: params.defaults, namedBuckets: namedBucketsOf(params) });
   const step = spec.steps[0];
   if (!step) throw new Error(`${specPath} has no job`);
   const launch = jobLaunch(step, {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileStore, resolveParams } from "../../src/params/index.ts";
 import { parseSpec } from "../../src/runspec/load.ts";
+import { namedBucketsOf } from "../../src/runspec/named-buckets.ts";
 import { localTarget } from "../../src/targets/local/target.ts";
 import type { TerraformConfig } from "../../stacks/aws/bench.ts";
 import { type Sample, sample } from "./stats.ts";
@@ -92,7 +93,7 @@ async function localSynth(
     const spec = parseSpec(
       `name: bench\ntarget: local\ncode: { repo: ${runDir} }\njob: { type: shell, entrypoint: run.sh }\ncluster: { workers: ${workers} }\n`,
       join(runDir, "spark.yml"),
-      { defaults: params.defaults },
+      { defaults: params.defaults, namedBuckets: namedBucketsOf(params) },
     );
     const identity = {
       runId: "bench-run",
