@@ -82,8 +82,10 @@ export class TerraformDriver {
     }
   }
 
-  async apply(onEvent: TerraformEventSink, signal?: AbortSignal): Promise<void> {
-    await this.command(["apply", "-auto-approve", "-input=false", "-json"], { onEvent, signal });
+  /** `targets`: only those resources and what they depend on (terraform's -target). */
+  async apply(onEvent: TerraformEventSink, signal?: AbortSignal, targets: readonly string[] = []): Promise<void> {
+    const only = targets.map((address) => `-target=${address}`);
+    await this.command(["apply", "-auto-approve", "-input=false", "-json", ...only], { onEvent, signal });
   }
 
   /** Destroy is never cancelled: an interrupted destroy is what leaves clusters billing. */
