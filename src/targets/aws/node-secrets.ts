@@ -22,6 +22,8 @@ export interface SecretDelivery {
   readonly sshAddress: NodeAddress;
   /** The instance's pinned host key (read from its console). */
   readonly hostKeyOf: (instanceId: string) => Promise<string>;
+  /** How long a node may take to answer SSH: its boot deadline, as a node busy installing Spark answers slowly. */
+  readonly waitMs: number;
   readonly signal?: AbortSignal;
 }
 
@@ -37,7 +39,7 @@ export async function deliverSparkAuthSecret(delivery: SecretDelivery): Promise<
         { host, port: 22, user: delivery.sshUser, privateKeyPath: delivery.privateKeyPath, hostKey },
         nodeLayout.sparkAuthSecretFile,
         delivery.secret,
-        { waitMs: 120_000, signal: delivery.signal },
+        { waitMs: delivery.waitMs, signal: delivery.signal },
       );
     },
   );

@@ -263,6 +263,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         secret: sparkAuthSecret,
         sshAddress: params.aws.sshAddress,
         hostKeyOf: (instanceId) => hostKeyOf(instanceId, signal),
+        waitMs: (params.aws.bakedAmi ? params.aws.bakedBootMinutes : params.aws.bootMinutes) * 60_000,
         signal,
       });
     },
