@@ -368,7 +368,7 @@ results: s3://\${results}/runs/
     }
     const listed = await burst(["list"], { burstHome: home, env: cliEnv() });
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, new RegExp(`${runId}.* orphaned +up `));
+    assert.match(listed.stdout, new RegExp(`${runId}.* orphaned +expired `), "past its TTL: the nodes ended it");
     const gc = await burst(["gc"], { burstHome: home, env: cliEnv(), timeoutMs: minutes(10) });
     assert.equal(gc.code, 0, `${gc.stdout}\n${gc.stderr}`);
     const after = await burst(["list"], { burstHome: home, env: cliEnv() });
