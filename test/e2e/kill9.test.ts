@@ -99,10 +99,10 @@ describe("kill -9 of the CLI mid-run", () => {
         if (gc !== undefined || !line.includes("job started")) return;
         void (async () => {
           const [runDir = ""] = await runDirs(burstHome);
-          // The job's own `sleep 0.2` and the CLI's SSH sessions (each command it runs on the
-          // master) come and go; everything else must outlive gc.
+          // The job's own `sleep 0.2`, the TTL guard's polling `sleep 2` and the CLI's SSH sessions
+          // (each command it runs on the master) come and go; everything else must outlive gc.
           before = runProcesses(runDir)
-            .filter((found) => found.args !== "sleep 0.2" && !found.sshSession)
+            .filter((found) => !/^sleep (0\.2|2)$/.test(found.args) && !found.sshSession)
             .map((found) => found.pid);
           gc = await burst(["gc"], { burstHome, env });
           const alive = new Set(runProcesses(runDir).map((found) => found.pid));

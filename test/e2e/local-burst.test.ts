@@ -112,8 +112,14 @@ results: s3://e2e-results/runs/
       assert.ok(manifest.phases.some((p: { phase: string }) => p.phase === "run"));
       const stdout = await objectText(s3, "e2e-results", `${prefix}logs/job/attempt-1/stdout.log`);
       assert.match(stdout, /distinct words: 9/);
+      // Rolling event logs: one folder per application (eventlog_v2_<app>/), its events in parts.
       const uploaded = await keys(s3, "e2e-results", `${prefix}logs/eventlog/`);
-      assert.equal(uploaded.length, 1, "one Spark event log");
+      const applications = new Set(uploaded.map((key) => key.slice(`${prefix}logs/eventlog/`.length).split("/")[0]));
+      assert.equal(applications.size, 1, `one Spark event log: ${uploaded.join(", ")}`);
+      assert.ok(
+        uploaded.some((key) => /\/eventlog_v2_[^/]+\/events_\d+_/.test(key)),
+        uploaded.join(", "),
+      );
     });
     await assertNoLeftovers(runDir);
   });
