@@ -9,6 +9,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { eventLogsIn } from "../../src/job/decommissions.ts";
 import { run } from "../../src/util/exec.ts";
 import {
   assertNoLeftovers,
@@ -154,13 +155,13 @@ function workerUiPort(runDir: string, worker: string): number {
 // biome-ignore lint/suspicious/noExplicitAny: Spark's listener events, read by the field names Spark writes.
 type SparkEvent = Record<string, any>;
 
-/** The driver's Spark event log, collected with the results (one JSON event a line). */
-function sparkEventLog(runDir: string): SparkEvent[] {
+/** The driver's Spark event log, collected with the results (rolling: its parts in order; one JSON event a line). */
+async function sparkEventLog(runDir: string): Promise<SparkEvent[]> {
   const dir = join(runDir, "results", "logs", "eventlog");
-  const files = existsSync(dir) ? readdirSync(dir) : [];
-  assert.equal(files.length, 1, `one event log collected in ${dir} (found ${files.join(", ")})`);
-  return readFileSync(join(dir, files[0] ?? ""), "utf8")
-    .split("\n")
+  const logs = await eventLogsIn(dir);
+  assert.equal(logs.length, 1, `one event log collected in ${dir} (found ${logs.map((log) => log.appId).join(", ")})`);
+  return (logs[0]?.files ?? [])
+    .flatMap((file) => readFileSync(file, "utf8").split("\n"))
     .filter(Boolean)
     .map((line) => JSON.parse(line) as SparkEvent);
 }
@@ -170,8 +171,8 @@ function sparkEventLog(runDir: string): SparkEvent[] {
  * was running started again, as a later attempt (not a speculative copy), on the other worker's
  * executor, where it succeeded.
  */
-function assertTaskRerunOnOtherWorker(runDir: string): void {
-  const events = sparkEventLog(runDir);
+async function assertTaskRerunOnOtherWorker(runDir: string): Promise<void> {
+  const events = await sparkEventLog(runDir);
   const portOf = (executorId: string): number => {
     const added = events.find((e) => e.Event === "SparkListenerExecutorAdded" && e["Executor ID"] === executorId);
     const url = String(Object.values(added?.["Executor Info"]?.["Log Urls"] ?? {})[0] ?? "");
@@ -280,7 +281,7 @@ describe("fault matrix under a busy PySpark job (1 master + 2 workers)", { concu
       assert.ok(killed > 0);
       assert.equal(outcome.code, 0, explain(outcome));
       assert.ok(eventTexts(outcome.events, "job-log").includes("busy stage done: 1"), "the stage completed");
-      if (daemon === "worker") assertTaskRerunOnOtherWorker(outcome.runDir);
+      if (daemon === "worker") await assertTaskRerunOnOtherWorker(outcome.runDir);
       await assertSavedAndClean(outcome);
     });
   }
