@@ -260,7 +260,7 @@ results: s3://secrets/runs/
     seen(/CoarseGrainedExecutorBackend/, "an executor");
     seen(/sshd.*-f \S*sshd_config/, "the run's sshd");
     seen(/versitygw|posix/, "the S3 server");
-    seen(/sleep \d+; for node in/, "the TTL guard");
+    seen(/done; for node in .*stop-node\.sh/, "the TTL guard");
     assert.deepEqual(environLeaks(scans.job), []);
   });
 
