@@ -24,6 +24,10 @@ function vpc(args: string[], env: Record<string, string> = {}) {
   );
 }
 
+// These cases are about terraform and the provider, not the state: a local state file keeps them
+// from looking for the account's state bucket (which needs AWS credentials).
+const localState = ["--local-state", join(workDir, "state")];
+
 /** A stand-in terraform that fails `init` the way terraform does without access to the registry. */
 function offlineTerraform(): string {
   const file = join(workDir, "terraform-offline");
@@ -55,7 +59,7 @@ describe("npm run vpc", () => {
 
   for (const command of ["plan", "deploy", "destroy", "outputs"]) {
     it(`${command} exits 3 naming the unreachable provider registry, without a stack trace`, () => {
-      const result = vpc([command], { TERRAFORM_BINARY_NAME: offlineTerraform() });
+      const result = vpc([command, ...localState], { TERRAFORM_BINARY_NAME: offlineTerraform() });
       assert.equal(result.status, 3);
       assert.match(result.stderr, /provider registry \(registry\.terraform\.io\) is unreachable/);
       assert.match(result.stderr, /hint: .*BURST_TF_PLUGIN_MIRROR/);
@@ -64,13 +68,13 @@ describe("npm run vpc", () => {
   }
 
   it("exits 3 with a hint when terraform is not installed", () => {
-    const result = vpc(["plan"], { TERRAFORM_BINARY_NAME: "no-such-terraform" });
+    const result = vpc(["plan", ...localState], { TERRAFORM_BINARY_NAME: "no-such-terraform" });
     assert.equal(result.status, 3);
     assert.match(result.stderr, /TERRAFORM_BINARY_NAME=no-such-terraform is not on PATH[\s\S]*hint:/);
   });
 
   it("exits 2 naming BURST_TF_PLUGIN_MIRROR when it does not hold the pinned provider", () => {
-    const result = vpc(["plan"], { BURST_TF_PLUGIN_MIRROR: workDir });
+    const result = vpc(["plan", ...localState], { BURST_TF_PLUGIN_MIRROR: workDir });
     assert.equal(result.status, 2);
     assert.match(
       result.stderr,

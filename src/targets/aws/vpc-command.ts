@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { NodeArtifact } from "../../../stacks/aws/artifacts.ts";
 import { describeSupportedSparkVersions, SUPPORTED_SPARK_VERSIONS } from "../../../stacks/shared/spark-versions.ts";
-import { badInput, ExitCode } from "../../errors.ts";
+import { badInput, ExitCode, infraError } from "../../errors.ts";
 import { cacheRoot } from "../../home.ts";
 import { mavenRepo } from "../../install/maven.ts";
 import { resolveParams, storeFromEnv, vpcOutputEntries, writeParams } from "../../params/index.ts";
@@ -78,7 +78,8 @@ export async function vpcCommand(argv: string[]): Promise<number> {
   const config = { aws: { ...params.aws, stateBucket: state.bucket ?? "" }, vpcConfig: params.vpcConfig };
   // A plan against no state gets a folder of its own: terraform would refuse the real backend
   // in a folder initialised with another one.
-  const outdir = state.empty ? resolve("cdktf.out", "before-first-deploy") : resolve("cdktf.out");
+  const outdir =
+    state.empty && command !== "synth" ? resolve("cdktf.out", "before-first-deploy") : resolve("cdktf.out");
   mkdirSync(outdir, { recursive: true });
   const stackDir = synthVpcStack({
     ...config,
@@ -170,18 +171,25 @@ async function stateFor(params: Params, command: Command, yes: boolean, localSta
   if (localState !== undefined) return { localDir: resolve(localState) };
   const scratch = resolve("cdktf.out", "empty-state");
   if (params.aws.stateBucket) return { bucket: params.aws.stateBucket, localDir: scratch };
+  // synth writes the stack for reading: it asks AWS nothing (no credentials needed).
+  if (command === "synth") return { localDir: scratch, empty: true };
   const { createStateBucket, findStateBucket, stateBucketPrefix } = await import("./state-bucket.ts");
   const { vpcName, region } = params.aws;
   const s3 = await s3ClientFor(region);
   try {
-    const found = await findStateBucket(s3, vpcName, region);
+    const found = await findStateBucket(s3, vpcName, region).catch((error: unknown) => {
+      throw infraError(`could not look for the VPC's state bucket: ${(error as Error).message}`, {
+        hint: "check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID...), or set aws/stateBucket, or pass --local-state <dir>",
+        cause: error,
+      });
+    });
     if (found) return { bucket: found, localDir: scratch };
     if (command === "deploy" && yes) {
       const made = await createStateBucket(s3, vpcName, region);
       console.error(`Created the VPC's state bucket s3://${made}/ (versioned; every vpc command finds it again)`);
       return { bucket: made, localDir: scratch };
     }
-    if (command === "plan" || command === "deploy" || command === "synth") {
+    if (command === "plan" || command === "deploy") {
       console.error(`No state bucket ${stateBucketPrefix(vpcName, region)}* yet: planning against an empty state`);
       return { localDir: scratch, empty: true };
     }
