@@ -111,7 +111,8 @@ describe("announce-host-key.sh, run for real and read back by the parser", () =>
       const script = readFileSync(announceScript, "utf8")
         .replace("/etc/ssh/ssh_host_ed25519_key.pub", hostKeyFile)
         .replaceAll("/dev/console", consoleFile);
-      writeFileSync(join(dir, "announce.sh"), script);
+      // The part defines announce_host_key; the user data's main.sh calls it once the TTL is armed.
+      writeFileSync(join(dir, "announce.sh"), `${script}\nannounce_host_key\n`);
       const result = spawnSync("bash", [join(dir, "announce.sh")], { encoding: "utf8" });
       return { status: result.status, stdout: result.stdout, console: readFileSync(consoleFile, "utf8") };
     } finally {
