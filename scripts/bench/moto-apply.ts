@@ -6,13 +6,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  DescribeImagesCommand,
-} from "@aws-sdk/client-ec2";
-import { CreateInstanceProfileCommand } from "@aws-sdk/client-iam";
 import { cacheRoot } from "../../src/home.ts";
 import { newKeyPair } from "../../src/remote/keys.ts";
 import { awsProviderEnv, awsTerraformProvider } from "../../src/targets/aws/terraform-provider.ts";
@@ -20,7 +13,7 @@ import { ensureTerraform } from "../../src/terraform/binary.ts";
 import { TerraformDriver } from "../../src/terraform/driver.ts";
 import { providerInstallation } from "../../src/terraform/provider-installation.ts";
 import type { SparkClusterProps } from "../../stacks/aws/spark-cluster-stack.ts";
-import { type MotoServer, motoRegion, startMoto } from "../servers/moto.ts";
+import { type ClusterVpc, createClusterVpc, type MotoServer, motoRegion, startMoto } from "../servers/moto.ts";
 import { type Sample, sample, timeMs } from "./stats.ts";
 
 export interface MotoApplyPoint {
@@ -63,7 +56,11 @@ export async function measureMotoApply(
   const destroy: Map<number, number[]> = new Map(workerCounts.map((n) => [n, []]));
   const resources = new Map<number, number>();
   try {
-    const vpc = await motoVpc(moto);
+    const vpc = await createClusterVpc(moto, {
+      groupName: "burst-bench-cluster",
+      profileName: "burst-bench-node",
+      role: false,
+    });
     // One unmeasured apply and destroy first: the first against a fresh moto and provider took
     // nearly twice the others (54 s against 28-31 s on 2026-12-07) and would land on one size only.
     for (let repetition = warmUp ? -1 : 0; repetition < repetitions; repetition++) {
@@ -119,53 +116,10 @@ export async function measureMotoApply(
   };
 }
 
-interface MotoVpc {
-  readonly vpcId: string;
-  readonly subnetIds: string[];
-  readonly securityGroupId: string;
-  readonly instanceProfileName: string;
-  readonly imageId: string;
-}
-
-async function motoVpc(moto: MotoServer): Promise<MotoVpc> {
-  const ec2 = moto.client();
-  const iam = moto.iam();
-  try {
-    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.42.0.0/16" }));
-    const vpcId = vpc.Vpc?.VpcId ?? "";
-    const subnetIds: string[] = [];
-    for (const [index, zone] of ["a", "b"].entries()) {
-      const subnet = await ec2.send(
-        new CreateSubnetCommand({
-          VpcId: vpcId,
-          CidrBlock: `10.42.${index * 16}.0/20`,
-          AvailabilityZone: `${motoRegion}${zone}`,
-        }),
-      );
-      subnetIds.push(subnet.Subnet?.SubnetId ?? "");
-    }
-    const group = await ec2.send(
-      new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: "burst-bench-cluster", Description: "bench" }),
-    );
-    const images = await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: "name", Values: ["*xenial*"] }] }));
-    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: "burst-bench-node" }));
-    return {
-      vpcId,
-      subnetIds,
-      securityGroupId: group.GroupId ?? "",
-      instanceProfileName: "burst-bench-node",
-      imageId: images.Images?.[0]?.ImageId ?? "",
-    };
-  } finally {
-    ec2.destroy();
-    iam.destroy();
-  }
-}
-
 function clusterProps(
   example: SparkClusterProps,
   repetition: number,
-  vpc: MotoVpc,
+  vpc: ClusterVpc,
   moto: MotoServer,
 ): SparkClusterProps {
   const workers = example.workers;

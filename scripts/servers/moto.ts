@@ -28,7 +28,12 @@ import {
   RunInstancesCommand,
   type Tag,
 } from "@aws-sdk/client-ec2";
-import { IAMClient } from "@aws-sdk/client-iam";
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  IAMClient,
+} from "@aws-sdk/client-iam";
 import { S3Client } from "@aws-sdk/client-s3";
 import { type Started, start } from "../../src/util/exec.ts";
 import { tagKeys } from "../../stacks/aws/tags.ts";
@@ -163,6 +168,65 @@ export async function createNetwork(ec2: EC2Client): Promise<Network> {
   const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.42.0.0/20" }));
   const images = await ec2.send(new DescribeImagesCommand({}));
   return { vpcId, subnetId: subnet.Subnet?.SubnetId ?? "", imageId: images.Images?.[0]?.ImageId ?? "" };
+}
+
+/** What a VPC deploy would give a cluster stack: a VPC, two subnets in two AZs, a group, a node profile and an image. */
+export interface ClusterVpc {
+  readonly vpcId: string;
+  readonly subnetIds: string[];
+  readonly securityGroupId: string;
+  readonly instanceProfileName: string;
+  readonly imageId: string;
+}
+
+/**
+ * A hand-made cluster VPC on moto. `role`: the profile holds a role of its name (moto checks the
+ * profile a launch names, even in a DryRun); without it the profile is empty.
+ */
+export async function createClusterVpc(
+  moto: MotoServer,
+  options: { readonly groupName: string; readonly profileName: string; readonly role: boolean },
+): Promise<ClusterVpc> {
+  const ec2 = moto.client();
+  const iam = moto.iam();
+  try {
+    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.42.0.0/16" }))).Vpc?.VpcId ?? "";
+    const subnetIds: string[] = [];
+    for (const [index, zone] of ["a", "b"].entries()) {
+      const subnet = await ec2.send(
+        new CreateSubnetCommand({
+          VpcId: vpcId,
+          CidrBlock: `10.42.${index * 16}.0/20`,
+          AvailabilityZone: `${motoRegion}${zone}`,
+        }),
+      );
+      subnetIds.push(subnet.Subnet?.SubnetId ?? "");
+    }
+    const group = await ec2.send(
+      new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: options.groupName, Description: options.groupName }),
+    );
+    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: options.profileName }));
+    if (options.role) {
+      await iam.send(new CreateRoleCommand({ RoleName: options.profileName, AssumeRolePolicyDocument: "{}" }));
+      await iam.send(
+        new AddRoleToInstanceProfileCommand({
+          InstanceProfileName: options.profileName,
+          RoleName: options.profileName,
+        }),
+      );
+    }
+    const images = await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: "name", Values: ["*xenial*"] }] }));
+    return {
+      vpcId,
+      subnetIds,
+      securityGroupId: group.GroupId ?? "",
+      instanceProfileName: options.profileName,
+      imageId: images.Images?.[0]?.ImageId ?? "",
+    };
+  } finally {
+    ec2.destroy();
+    iam.destroy();
+  }
 }
 
 /** Ids of one run's resources, by kind (the kinds the sweeper reports). */

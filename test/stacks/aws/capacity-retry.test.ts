@@ -12,16 +12,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
+import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import {
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  DescribeImagesCommand,
-  DescribeInstancesCommand,
-  type EC2Client,
-} from "@aws-sdk/client-ec2";
-import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand } from "@aws-sdk/client-iam";
-import { type MotoServer, motoRegion, startMoto, useMotoEnvironment } from "../../../scripts/servers/moto.ts";
+  createClusterVpc,
+  type MotoServer,
+  motoRegion,
+  startMoto,
+  useMotoEnvironment,
+} from "../../../scripts/servers/moto.ts";
 import { writeKeyPair } from "../../../src/remote/keys.ts";
 import { awsEndpointsFromEnv } from "../../../src/targets/aws/endpoints.ts";
 import type { TerraformDriver } from "../../../src/terraform/driver.ts";
@@ -48,30 +46,17 @@ before(async () => {
   moto = await startMoto();
   environment = useMotoEnvironment({ AWS_ENDPOINT_URL: moto.endpoint });
   ec2 = moto.client();
-  const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.42.0.0/16" }))).Vpc?.VpcId ?? "";
-  const subnetIds: string[] = [];
-  for (const [index, zone] of ["a", "b"].entries()) {
-    const subnet = await ec2.send(
-      new CreateSubnetCommand({
-        VpcId: vpcId,
-        CidrBlock: `10.42.${index * 16}.0/20`,
-        AvailabilityZone: `${motoRegion}${zone}`,
-      }),
-    );
-    subnetIds.push(subnet.Subnet?.SubnetId ?? "");
-  }
-  const group = await ec2.send(
-    new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: "cluster", Description: "cluster" }),
-  );
-  const iam = moto.iam();
-  await iam.send(new CreateRoleCommand({ RoleName: "burst-main-node", AssumeRolePolicyDocument: "{}" }));
-  await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: "burst-main-node" }));
-  await iam.send(
-    new AddRoleToInstanceProfileCommand({ InstanceProfileName: "burst-main-node", RoleName: "burst-main-node" }),
-  );
-  iam.destroy();
-  const image = (await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: "name", Values: ["*xenial*"] }] })))
-    .Images?.[0]?.ImageId;
+  const {
+    vpcId,
+    subnetIds,
+    securityGroupId,
+    instanceProfileName,
+    imageId: image,
+  } = await createClusterVpc(moto, {
+    groupName: "cluster",
+    profileName: "burst-main-node",
+    role: true,
+  });
   assert.ok(image, "moto ships an Ubuntu image");
   props = clusterProps({
     workers: 2,
@@ -82,8 +67,8 @@ before(async () => {
     vpc: {
       vpcId,
       subnetIds,
-      securityGroupId: group.GroupId ?? "",
-      instanceProfileName: "burst-main-node",
+      securityGroupId,
+      instanceProfileName,
       artifactsBucket: "burst-artifacts",
     },
     endpoints: awsEndpointsFromEnv(moto.env()),

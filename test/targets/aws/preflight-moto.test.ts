@@ -9,18 +9,10 @@
 
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import {
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  DescribeImagesCommand,
-  DescribeInstancesCommand,
-  type EC2Client,
-} from "@aws-sdk/client-ec2";
-import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand } from "@aws-sdk/client-iam";
+import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
-import { type MotoServer, motoRegion, startMoto } from "../../../scripts/servers/moto.ts";
+import { createClusterVpc, type MotoServer, motoRegion, startMoto } from "../../../scripts/servers/moto.ts";
 import { ExitCode } from "../../../src/errors.ts";
 import { formatPreflightLine, type PreflightInput, runPreflight } from "../../../src/targets/aws/preflight.ts";
 
@@ -40,34 +32,20 @@ before(async () => {
     credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
     maxAttempts: 1,
   });
-  const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.42.0.0/16" }))).Vpc?.VpcId ?? "";
-  const subnetIds: string[] = [];
-  for (const [index, zone] of ["a", "b"].entries()) {
-    const subnet = await ec2.send(
-      new CreateSubnetCommand({
-        VpcId: vpcId,
-        CidrBlock: `10.42.${index * 16}.0/20`,
-        AvailabilityZone: `${motoRegion}${zone}`,
-      }),
-    );
-    subnetIds.push(subnet.Subnet?.SubnetId ?? "");
-  }
-  const group = await ec2.send(
-    new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: "cluster", Description: "cluster" }),
-  );
-  // The VPC's node role and profile (moto checks the profile a launch names, even in a DryRun).
-  const iam = moto.iam();
-  await iam.send(new CreateRoleCommand({ RoleName: "burst-main-node", AssumeRolePolicyDocument: "{}" }));
-  await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: "burst-main-node" }));
-  await iam.send(
-    new AddRoleToInstanceProfileCommand({ InstanceProfileName: "burst-main-node", RoleName: "burst-main-node" }),
-  );
-  iam.destroy();
+  // The VPC's node role and profile too: moto checks the profile a launch names, even in a DryRun.
+  const {
+    subnetIds,
+    securityGroupId,
+    instanceProfileName,
+    imageId: image,
+  } = await createClusterVpc(moto, {
+    groupName: "cluster",
+    profileName: "burst-main-node",
+    role: true,
+  });
   await s3.send(
     new CreateBucketCommand({ Bucket: "acme-results", CreateBucketConfiguration: { LocationConstraint: motoRegion } }),
   );
-  const image = (await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: "name", Values: ["*xenial*"] }] })))
-    .Images?.[0]?.ImageId;
   assert.ok(image, "moto ships an Ubuntu image");
   input = {
     region: motoRegion,
@@ -78,8 +56,8 @@ before(async () => {
     spot: true,
     spotFallback: true,
     subnetIds,
-    securityGroupId: group.GroupId ?? "",
-    instanceProfileName: "burst-main-node",
+    securityGroupId,
+    instanceProfileName,
     imageId: image,
     tags: { "burst:run-id": "20250101-0200-wordcount-ab12" },
   };
