@@ -4,6 +4,7 @@
 // variable a part reads must be given, and the header holds exactly those. Plain TS, no CDKTF:
 // tests render and shellcheck it.
 
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { shellQuote } from "../../src/util/shell.ts";
@@ -77,8 +78,61 @@ export const bootstrapParts = [
 ] as const;
 
 export function renderNodeBootstrap(input: NodeBootstrapInput): string {
+  return renderScript(`burst ${input.role} bootstrap`, bootstrapParts, nodeVariables(input));
+}
+
+/** The parts of an image builder's user data: the role (in its bake mode) on the AWS platform. */
+export const bakeParts = ["shared/node/role.sh", "aws/bootstrap/platform.sh", "aws/bootstrap/bake.sh"] as const;
+
+/** What a builder's boot needs: where the install steps download from, and when it stops itself. */
+export interface BakeBootstrapInput {
+  readonly sparkVersion: string;
+  readonly region: string;
+  readonly s3Endpoint?: string;
+  readonly downloads: NodeDownloads;
+  readonly sshUser: string;
+  /** The builder powers itself off this long after boot, whatever happens to the CLI. */
+  readonly ttlMinutes: number;
+}
+
+/** An image builder's user data: the same role and platform as a node's boot, run in bake mode. */
+export function renderBakeBootstrap(input: BakeBootstrapInput): string {
+  // A run's settings (master, worker sizing, conf) are read by parts of the role bake mode never runs.
+  const variables = nodeVariables({
+    ...input,
+    role: "worker",
+    bakedAmi: false,
+    expiresAt: new Date(0).toISOString(),
+    masterHost: "127.0.0.1",
+    workerCores: 0,
+    workerMemory: "",
+    sparkConf: {},
+  });
+  return renderScript("burst image builder", bakeParts, { ...variables, NODE_ROLE: "builder", NODE_NAME: "builder" });
+}
+
+/** The files whose content decides what a baked image holds and how its nodes boot. */
+export const roleFiles = [
+  ...new Set([...bootstrapParts, ...bakeParts]),
+  "aws/bootstrap/debian-packages.txt",
+  "shared/node/python-packages.txt",
+  "aws/artifacts/python.txt",
+  "aws/artifacts/jars.txt",
+] as const;
+
+/**
+ * The node role's content hash (16 hex digits of SHA-256 over roleFiles, names and contents): a
+ * baked image carries it as a tag; a burst whose role hashes otherwise boots from the base image.
+ */
+export function nodeRoleHash(): string {
+  const hash = createHash("sha256");
+  for (const file of roleFiles) hash.update(`${file}\0${readFileSync(`${stacksDir}${file}`, "utf8")}\0`);
+  return hash.digest("hex").slice(0, 16);
+}
+
+function nodeVariables(input: NodeBootstrapInput): Record<string, string> {
   const pythonExec = `${nodeLayout.pythonVenv}/bin/python`;
-  const variables: Record<string, string> = {
+  return {
     NODE_ROLE: input.role,
     NODE_NAME: input.role,
     STATE_DIR: nodeLayout.stateDir,
@@ -119,7 +173,6 @@ export function renderNodeBootstrap(input: NodeBootstrapInput): string {
     SPARK_AUTH_SECRET_FILE: nodeLayout.sparkAuthSecretFile,
     SECRET_WAIT_SECONDS: String(secretWaitSeconds),
   };
-  return renderScript(`burst ${input.role} bootstrap`, bootstrapParts, variables);
 }
 
 /** Header of the variables the parts read, then the parts (shebang and `set` lines dropped). */

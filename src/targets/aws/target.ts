@@ -3,6 +3,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { S3Client } from "@aws-sdk/client-s3";
 import { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
 import { type CapacityAttempt, nextCapacityAttempt, workersShortMessage } from "../../../stacks/aws/capacity.ts";
+import { instanceArchitecture } from "../../../stacks/aws/node-image-lookup.ts";
 import type { SparkClusterProps } from "../../../stacks/aws/spark-cluster-stack.ts";
 import { runTags } from "../../../stacks/aws/tags.ts";
 import type { ClusterOutputs } from "../../../stacks/contract.ts";
@@ -13,6 +14,7 @@ import { parseS3Uri } from "../../storage/s3.ts";
 import { destroyStack } from "../../terraform/destroy.ts";
 import type { PreparedCluster, PrepareMode, RunContext, Target } from "../contract.ts";
 import { type AwsActualCostOptions, awsActualCost } from "./actual-cost.ts";
+import { withBakedImage } from "./baked-image.ts";
 import { awsBootHints } from "./boot-hints.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
 import { unknownCostHint, unknownCostReason } from "./cost-estimate.ts";
@@ -81,6 +83,19 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     sshAddress: params.aws.sshAddress,
   });
   const worker = spec.cluster.worker;
+  // The image `npm run vpc -- image` recorded for this Spark and architecture, if its node role is this one.
+  const imageLines: string[] = [];
+  const aws = await withBakedImage(
+    params.aws,
+    {
+      env,
+      prefix: params.prefix,
+      sparkVersion: spec.cluster.spark,
+      architecture: instanceArchitecture(spec.cluster.master.instanceType),
+      askAws: mode === "launch" || hasCredentials(env),
+    },
+    (line) => (mode === "launch" ? context.log(line) : imageLines.push(`  ${line}`)),
+  );
   // Seconds and $0 before anything is provisioned: a refusal stops the run here (docs/aws.md, "Preflight").
   const preflightInput: PreflightInput = {
     region: params.aws.region,
@@ -94,7 +109,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     subnetIds: declaredVpc.subnetIds,
     securityGroupId: declaredVpc.securityGroupId,
     instanceProfileName: declaredVpc.instanceProfileName,
-    imageId: params.aws.bakedAmi || params.aws.baseAmi || undefined,
+    imageId: aws.bakedAmi || aws.baseAmi || undefined,
     tags: runTags(context.identity, spec.tags),
   };
   const preflightLines: string[] = [];
@@ -131,7 +146,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     // 0 and "" let Spark offer all of an instance's cores and memory.
     workerCores: worker.cores ?? 0,
     workerMemory: worker.memory ?? "",
-    params: params.aws,
+    params: aws,
     vpc,
     sshPublicKey: key.publicKey,
     callerCidr: caller.cidr,
@@ -263,7 +278,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         secret: sparkAuthSecret,
         sshAddress: params.aws.sshAddress,
         hostKeyOf: (instanceId) => hostKeyOf(instanceId, signal),
-        waitMs: (params.aws.bakedAmi ? params.aws.bakedBootMinutes : params.aws.bootMinutes) * 60_000,
+        waitMs: (aws.bakedAmi ? aws.bakedBootMinutes : aws.bootMinutes) * 60_000,
         signal,
       });
     },
@@ -275,7 +290,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         read: () => (options.readConsole ?? readConsoleOnce)(params.aws.region, instanceId),
       }));
     },
-    readyTimeoutMs: (params.aws.bakedAmi ? params.aws.bakedBootMinutes : params.aws.bootMinutes) * 60_000,
+    readyTimeoutMs: (aws.bakedAmi ? aws.bakedBootMinutes : aws.bootMinutes) * 60_000,
     // Credentials and endpoint come from the SDK's default chain (profile, environment, instance
     // role; AWS_ENDPOINT_URL_S3); an endpoint other than AWS's is addressed by path, as the provider does.
     objectStore: { region: params.aws.region, forcePathStyle: endpoints.s3 !== undefined },
@@ -286,7 +301,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
       ? { costUsd: cost.totalUsd }
       : { costUnknown: unknownCostReason(cost), costUnknownHint: unknownCostHint }),
     view: {
-      plan: [...planLines(baseProps, caller, basis, cost), ...preflightLines],
+      plan: [...planLines(baseProps, caller, basis, cost), ...imageLines, ...preflightLines],
       browse(uri: string) {
         try {
           const { bucket, key: prefix } = parseS3Uri(uri);

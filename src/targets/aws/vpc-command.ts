@@ -1,4 +1,4 @@
-// `npm run vpc -- synth|plan|deploy|destroy|outputs|stage`: the long-lived VPC stack, for ops.
+// `npm run vpc -- synth|plan|deploy|destroy|outputs|stage|image`: the long-lived VPC stack, for ops.
 // Synthesizes stacks/aws/vpc-stack.ts and drives the terraform CLI on it; scripts/vpc.ts is its entry.
 
 import { mkdirSync } from "node:fs";
@@ -21,6 +21,7 @@ import { awsEndpointsFromEnv } from "./endpoints.ts";
 import { awsProviderEnv, awsTerraformProvider } from "./terraform-provider.ts";
 
 const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>] [--local-state <dir>]
+       npm run vpc -- image [--spark <version>] [--arch x86_64|arm64] [--instance-type <type>] [--prune [--yes]]
        npm run vpc -- stage [--spark <version>]... [--arch x86_64|arm64] [--from <file|folder|url>]... [--config <dir>]
 
   synth     write the VPC stack to cdktf.out/stacks/vpc and print where
@@ -33,6 +34,13 @@ const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>] [--local
             (stacks/aws/artifacts/); what is already there is skipped. --spark: the versions
             (default: defaults/spark); --arch: only the wheels of that CPU architecture (default:
             both); --from: where the files are (matched by file name; default: PyPI and Maven Central)
+  image     bake a node image: one builder instance runs the node role's install steps (Java,
+            pyspark, its Python packages, the s3a jars), CreateImage makes an image of it, tagged
+            with the role's hash, recorded in Consul for the Spark version and architecture, and
+            the builder is terminated. Bursts of that Spark and architecture boot from it while
+            their role's hash matches. --spark (default: defaults/spark), --arch, --instance-type.
+            --prune lists the VPC's images; with --yes deregisters those not recorded (and their
+            snapshots)
 
 State: in aws/stateBucket when set; else in the account's own bucket burst-<vpcName>-<region>-state-*,
 which the first deploy --yes creates (versioned, encrypted, private) and every command finds again.
@@ -41,7 +49,7 @@ which the first deploy --yes creates (versioned, encrypted, private) and every c
 Environment: TERRAFORM_BINARY_NAME (terraform or tofu), BURST_TF_PLUGIN_MIRROR (a local mirror of
 hashicorp/aws 5.100.0), AWS credentials and AWS_ENDPOINT_URL[_<SERVICE>] as for the AWS CLI.`;
 
-const commands = ["synth", "plan", "deploy", "destroy", "outputs", "stage"] as const;
+const commands = ["synth", "plan", "deploy", "destroy", "outputs", "stage", "image"] as const;
 type Command = (typeof commands)[number];
 
 /** `npm run vpc -- <argv>`: its exit code; bad input and failures are thrown as BurstErrors. */
@@ -55,6 +63,8 @@ export async function vpcCommand(argv: string[]): Promise<number> {
       spark: { type: "string", multiple: true, default: [] },
       from: { type: "string", multiple: true, default: [] },
       arch: { type: "string" },
+      "instance-type": { type: "string" },
+      prune: { type: "boolean", default: false },
       "local-state": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -65,6 +75,21 @@ export async function vpcCommand(argv: string[]): Promise<number> {
     return values.help ? ExitCode.ok : ExitCode.badInput;
   }
 
+  if (command === "image") {
+    // No terraform: the builder and the image are made through EC2's API.
+    const { imageCommand } = await import("./image-command.ts");
+    const choice = storeFromEnv(process.env, { configDir: resolve(values.config) });
+    const params = await resolveParams({ store: choice.store, env: process.env });
+    return imageCommand({
+      params,
+      consul: choice.consul,
+      spark: values.spark[0],
+      arch: values.arch,
+      instanceType: values["instance-type"],
+      prune: values.prune,
+      yes: values.yes,
+    });
+  }
   // CDKTF and the AWS bindings load only here, not for --help.
   const [{ synthVpcStack }, { vpcOutputNames }] = await Promise.all([
     import("../../../stacks/aws/vpc-app.ts"),

@@ -177,18 +177,32 @@ start_worker() {
 
 # ---- the role, in order ----
 
-run_node_role() {
-  mkdir -p "$STATE_DIR"
-  rm -f "$STATE_DIR/bootstrap.ready" "$STATE_DIR/bootstrap.failed"
-  trap role_finish EXIT
-  role_step ttl-guard
-  platform_arm_ttl
+# The install steps: skipped on a node whose image already holds them (a baked image).
+install_node() {
   if [ ! -x "$SPARK_HOME/bin/spark-class" ] || [ ! -x "$PYSPARK_PYTHON" ]; then
     role_step install-packages
     platform_install_packages
     role_step install-spark
     install_spark
   fi
+}
+
+# The role's bake mode (an image builder, `npm run vpc -- image`): the install steps a base-image
+# node runs at boot, the same code, and nothing of a run (no TTL on disk, secret, conf or service).
+bake_node_role() {
+  mkdir -p "$STATE_DIR"
+  trap role_finish EXIT
+  install_node
+  role_step baked
+}
+
+run_node_role() {
+  mkdir -p "$STATE_DIR"
+  rm -f "$STATE_DIR/bootstrap.ready" "$STATE_DIR/bootstrap.failed"
+  trap role_finish EXIT
+  role_step ttl-guard
+  platform_arm_ttl
+  install_node
   role_step await-secret
   await_auth_secret
   role_step configure-spark

@@ -11,8 +11,10 @@ import { ensureTerraform } from "../../../src/terraform/binary.ts";
 import { shellQuote } from "../../../src/util/shell.ts";
 import { artifactsBucketUrl, mavenCentral, nodeArtifacts, nodeDownloads } from "../../../stacks/aws/artifacts.ts";
 import {
+  bakeParts,
   bootstrapParts,
   type NodeBootstrapInput,
+  renderBakeBootstrap,
   renderNodeBootstrap,
   systemdCalendar,
   variablesRead,
@@ -97,6 +99,7 @@ describe("node scripts (the role, the AWS and the local platform)", () => {
   it("are real files, each passing shellcheck", () => {
     assert.deepEqual(scripts.sort(), [
       "aws/bootstrap/announce-host-key.sh",
+      "aws/bootstrap/bake.sh",
       "aws/bootstrap/main.sh",
       "aws/bootstrap/platform.sh",
       "local/scripts/common.sh",
@@ -114,7 +117,7 @@ describe("node scripts (the role, the AWS and the local platform)", () => {
   });
 
   it("declare in a header comment every variable the user-data parts read", () => {
-    for (const part of bootstrapParts) {
+    for (const part of new Set([...bootstrapParts, ...bakeParts])) {
       const text = readFileSync(join(stacksDir, part), "utf8");
       const declared = /^# Reads: (.*)$/m.exec(text)?.[1]?.split(" ") ?? [];
       assert.deepEqual(variablesRead(text).sort(), declared.filter(Boolean).sort(), part);
@@ -251,6 +254,49 @@ describe("renderNodeBootstrap", () => {
   it("turns the run's expiry into a systemd calendar time in UTC", () => {
     assert.equal(systemdCalendar("2025-01-01T23:59:59+02:00"), "2025-01-01 21:59:59 UTC");
     assert.throws(() => systemdCalendar("tomorrow"), /ISO-8601/);
+  });
+});
+
+describe("renderBakeBootstrap (an image builder's user data)", () => {
+  const bake = renderBakeBootstrap({
+    sparkVersion: input.sparkVersion,
+    region: input.region,
+    downloads: input.downloads,
+    sshUser: input.sshUser,
+    ttlMinutes: 45,
+  });
+
+  it("passes shellcheck and stays under EC2's 16 KB user-data limit once gzipped", () => {
+    assert.equal(shellcheckText(bake), "");
+    assert.ok(gzipSync(bake).length < 16 * 1024);
+  });
+
+  it("is the node role's own code in bake mode, on the AWS platform: install, clean, power off", () => {
+    assert.deepEqual(
+      [...bake.matchAll(/^# ---- ((?:aws|shared)\/\S+) ----$/gm)].map((match) => match[1]),
+      ["shared/node/role.sh", "aws/bootstrap/platform.sh", "aws/bootstrap/bake.sh"],
+    );
+    const entry = bake.slice(bake.indexOf("# ---- aws/bootstrap/bake.sh ----"));
+    const order = [
+      '--on-active="${TTL_MINUTES}min"',
+      "bake_node_role",
+      'rm -rf "$STATE_DIR"',
+      "burst-baked:",
+      "systemctl poweroff",
+    ];
+    const positions = order.map((text) => entry.lastIndexOf(text));
+    assert.ok(
+      positions.every((at) => at > 0),
+      `each of ${order.join(", ")} in the entry point`,
+    );
+    assert.deepEqual(
+      [...positions].sort((a, b) => a - b),
+      positions,
+      "in that order",
+    );
+    assert.doesNotMatch(entry, /run_node_role|platform_arm_ttl|announce_host_key/, "nothing of a run in the image");
+    assert.match(bake, /^TTL_MINUTES='45'$/m);
+    assert.match(bake, /^NODE_NAME='builder'$/m);
   });
 });
 

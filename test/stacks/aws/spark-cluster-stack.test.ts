@@ -413,7 +413,11 @@ describe("SparkClusterStack: bootstrap and outputs", () => {
       assert.match(script, /systemd-run --quiet --unit=burst-ttl-boot --on-active="\$\{TTL_MINUTES\}min"/);
       // Not shutdown -h +N, whose /run/nologin locks the SSH user out for the TTL's last five minutes.
       assert.doesNotMatch(script, /^\s*shutdown -h/m);
-      assert.ok(script.indexOf("role_step ttl-guard") < script.indexOf("role_step install-packages"));
+      const boot = script.slice(script.indexOf("run_node_role() {"));
+      assert.ok(
+        boot.indexOf("role_step ttl-guard") < boot.indexOf("install_node"),
+        "the TTL guard, then the install steps",
+      );
     }
   });
 
