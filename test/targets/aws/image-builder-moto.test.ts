@@ -32,8 +32,10 @@ import { ConsulStore } from "../../../src/params/index.ts";
 import { burstImage, imageKey, imageTagKeys, recordImage } from "../../../src/targets/aws/baked-image.ts";
 import { ec2ConsoleReader } from "../../../src/targets/aws/host-key.ts";
 import { type BuildImageInput, buildNodeImage, pruneNodeImages } from "../../../src/targets/aws/image-builder.ts";
+import { createAwsTarget } from "../../../src/targets/aws/target.ts";
 import { artifactsBucketUrl, mavenCentral, nodeArtifacts, nodeDownloads } from "../../../stacks/aws/artifacts.ts";
 import { nodeRoleHash, renderBakeBootstrap } from "../../../stacks/aws/bootstrap.ts";
+import { testRun } from "./fixtures.ts";
 
 let moto: MotoServer;
 let consul: ConsulAgent;
@@ -282,5 +284,52 @@ describe("a burst's image", () => {
       choice.warning ?? "",
       /^baked image ami-0123456789abcdef0 no longer exists: booting from the base image/,
     );
+  });
+});
+
+describe("a burst's dry run on aws (the target's plan)", () => {
+  /** The dry run of the docs' first burst (Spark 3.5.3 on m5 instances), with credentials: it asks moto and Consul. */
+  const dryRun = async () => {
+    const run = await testRun();
+    try {
+      const target = createAwsTarget({
+        env: { ...consul.env(), AWS_ACCESS_KEY_ID: "testing", BURST_CALLER_CIDR: "198.51.100.7/32" },
+        preflight: async (input) => ({ lines: [], subnetIds: input.subnetIds }),
+      });
+      return await target.prepare(run.context, "plan");
+    } finally {
+      await run.remove();
+    }
+  };
+
+  it("boots from the baked image: the plan names it, no downloads, and waits aws/bakedBootMinutes", async () => {
+    const builder = stopBuilderOnceBaked();
+    const image = await buildNodeImage({ ...build, log: () => {} });
+    await builder.seen;
+    const prepared = await dryRun();
+    const plan = prepared.view.plan.join("\n");
+    assert.match(
+      plan,
+      new RegExp(`^  baked image ${image.imageId} \\(Java 17 \\+ Spark 3\\.5\\.3 already installed\\)$`, "m"),
+    );
+    assert.doesNotMatch(plan, /installed at boot|warning/);
+    assert.doesNotMatch(plan, /numpy\/pandas\/pyarrow/, "a baked node downloads nothing");
+    assert.equal(prepared.readyTimeoutMs, 3 * 60_000, "aws/bakedBootMinutes");
+  });
+
+  it("boots from the base image and says why when the baked image's role hash is stale", async () => {
+    const builder = stopBuilderOnceBaked();
+    const image = await buildNodeImage({ ...build, roleHash: "0123456789abcdef", log: () => {} });
+    await builder.seen;
+    const prepared = await dryRun();
+    const plan = prepared.view.plan.join("\n");
+    assert.match(plan, /^ {2}image ami-0base000000000000 \(Java 17 \+ Spark 3\.5\.3 installed at boot\)$/m);
+    assert.ok(
+      prepared.view.plan.includes(
+        `  warning: baked image ${image.imageId} holds node role 0123456789abcdef, this burst runs role ${nodeRoleHash()}: booting from the base image (bake it again: npm run vpc -- image)`,
+      ),
+      plan,
+    );
+    assert.equal(prepared.readyTimeoutMs, 15 * 60_000, "aws/bootMinutes");
   });
 });
