@@ -133,6 +133,13 @@ export interface BootOptions {
   readonly instanceId?: string;
   /** The node's hostname; default: its name. */
   readonly hostname?: string;
+  /**
+   * A disk that outlives a poweroff (an instance whose shutdown behaviour is "stop", which an
+   * image can be made of): writes go to an overlay upper folder on disk (`diskLayer`), not tmpfs.
+   */
+  readonly disk?: boolean;
+  /** Folders of a baked image stacked over the root, topmost first (the image's own changes). */
+  readonly layers?: readonly string[];
 }
 
 /** A booted container: systemd as PID 1, its console captured to a file. */
@@ -142,6 +149,9 @@ export class NodeContainer {
     private readonly process: ChildProcess,
     private readonly dir: string,
     readonly consoleFile: string,
+    /** With `disk` or `layers`: the folder holding every change the node made to its root. */
+    readonly diskLayer?: string,
+    private readonly mounted?: string,
   ) {}
 
   static async boot(options: BootOptions): Promise<NodeContainer> {
@@ -156,6 +166,26 @@ export class NodeContainer {
     await writeFile(join(seed, "user-data"), options.userData);
     const consoleFile = join(dir, "console.log");
     const out = openSync(consoleFile, "a");
+    // A disk of its own: the root (under any image layers) overlaid on the host with an upper
+    // folder on disk; otherwise nspawn's tmpfs overlay keeps the cached root pristine.
+    const onDisk = options.disk === true || (options.layers?.length ?? 0) > 0;
+    let root = options.root;
+    let diskLayer: string | undefined;
+    if (onDisk) {
+      diskLayer = join(dir, "disk");
+      const work = join(dir, "work");
+      root = join(dir, "root");
+      for (const folder of [diskLayer, work, root]) mkdirSync(folder);
+      const lower = [...(options.layers ?? []), options.root].join(":");
+      execFileSync("mount", [
+        "-t",
+        "overlay",
+        "overlay",
+        "-o",
+        `lowerdir=${lower},upperdir=${diskLayer},workdir=${work}`,
+        root,
+      ]);
+    }
     const child = spawn(
       "systemd-nspawn",
       [
@@ -164,17 +194,20 @@ export class NodeContainer {
         "--keep-unit",
         "--console=read-only",
         // The cached root stays pristine: every write goes to a tmpfs layer, gone at exit.
-        "--volatile=overlay",
+        ...(onDisk ? [] : ["--volatile=overlay"]),
         `--network-namespace-path=/run/netns/${options.namespace}`,
         `--machine=${options.name}`,
         `--bind-ro=${seed}:/var/lib/cloud/seed/nocloud`,
         ...(options.pipConfig ? [`--bind-ro=${options.pipConfig}:/etc/pip.conf`] : []),
         "-D",
-        options.root,
+        root,
       ],
       { stdio: ["ignore", out, out] },
     );
-    return new NodeContainer(options.name, child, dir, consoleFile);
+    const container = new NodeContainer(options.name, child, dir, consoleFile, diskLayer, onDisk ? root : undefined);
+    // Powered off, the disk stays (in diskLayer) but nothing is mounted any more.
+    child.once("exit", () => container.unmount());
+    return container;
   }
 
   /** A command inside the container, entered from the host (its systemd is nspawn's direct child). */
@@ -239,7 +272,7 @@ export class NodeContainer {
     });
   }
 
-  /** Orderly poweroff (nspawn turns SIGTERM into one), SIGKILL if it hangs; removes the seed. */
+  /** Orderly poweroff (nspawn turns SIGTERM into one), SIGKILL if it hangs; removes the seed and any disk. */
   async stop(): Promise<void> {
     if (this.running) {
       this.process.kill("SIGTERM");
@@ -248,7 +281,20 @@ export class NodeContainer {
         await this.exited(10_000);
       }
     }
+    this.unmount();
     await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private unmount(): void {
+    if (this.mounted === undefined) return;
+    try {
+      execFileSync("umount", [this.mounted], { stdio: "pipe" });
+    } catch {
+      // Already unmounted (a second call), or busy for a moment: a lazy unmount finishes it.
+      try {
+        execFileSync("umount", ["-l", this.mounted], { stdio: "pipe" });
+      } catch {}
+    }
   }
 }
 

@@ -34,6 +34,8 @@ export interface AwsFrontOptions {
   readonly hosts: readonly string[];
   /** The console text of the container playing `instanceId`, or undefined to let moto answer. */
   readonly consoleOf: (instanceId: string) => string | undefined;
+  /** Runs once moto has answered a query-protocol call, before the caller gets the answer (CreateImage saves a root). */
+  readonly onAnswer?: (call: RecordedCall) => Promise<void>;
 }
 
 export interface AwsFront {
@@ -96,6 +98,7 @@ export async function startAwsFront(options: AwsFrontOptions): Promise<AwsFront>
                   call.status = status;
                 }
                 call.response = bytes.toString("utf8");
+                await options.onAnswer?.(call);
                 outgoing.writeHead(status, wholeBody(headers, bytes.length)).end(bytes);
               },
               (error: Error) => outgoing.destroy(error),

@@ -2,8 +2,15 @@
 // system container, booted by cloud-init with that instance's own user data and key, at its own
 // private address, on a bridge for the subnet moto placed it in. The loop keeps the two in step:
 // an instance moto terminates loses its container; a container that powers itself off (the TTL
-// guard; the launch templates' shutdown behaviour is "terminate") terminates its instance.
+// guard; the launch templates' shutdown behaviour is "terminate") terminates its instance. An
+// instance launched without a template whose shutdown behaviour is "stop" (an image builder) has
+// a disk on the host: powered off it is stopped, and CreateImage keeps a copy of its changes, which
+// instances of that image boot from (over the same Debian root).
 
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   DescribeFleetsCommand,
   DescribeInstanceAttributeCommand,
@@ -13,6 +20,7 @@ import {
   DescribeSubnetsCommand,
   type EC2Client,
   type Instance,
+  StopInstancesCommand,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { GetInstanceProfileCommand, type IAMClient } from "@aws-sdk/client-iam";
@@ -25,6 +33,10 @@ export interface TwinMachine {
   readonly container: NodeContainer;
   /** Why it ended, once it has: "terminated by moto" or "powered off (terminated in moto)". */
   ended?: string;
+  /** Its shutdown behaviour is "stop": powered off, it is stopped and its disk kept. */
+  readonly keepsDisk: boolean;
+  /** The image layers it booted from (a baked image's), topmost first. */
+  readonly layers: readonly string[];
 }
 
 export interface MachinesOptions {
@@ -52,8 +64,33 @@ export class Machines {
   private stopped = false;
   private ticking: Promise<void> = Promise.resolve();
   private readonly failures: string[] = [];
+  /** Images made with CreateImage: their layers over the Debian root, topmost first. */
+  private readonly images = new Map<string, readonly string[]>();
+  private imagesDir: string | undefined;
 
   constructor(private readonly options: MachinesOptions) {}
+
+  /** CreateImage of a stopped machine: a copy of its disk's changes becomes the image's top layer. */
+  async saveImage(instanceId: string, imageId: string): Promise<void> {
+    const machine = this.all.get(instanceId);
+    const disk = machine?.container.diskLayer;
+    if (machine === undefined || disk === undefined || machine.container.running) {
+      const why =
+        machine === undefined
+          ? "it never booted here"
+          : disk === undefined
+            ? "it has no disk of its own (shutdown behaviour terminate)"
+            : "it is still running (the twin images stopped instances only)";
+      this.failures.push(`CreateImage ${imageId} of ${instanceId}: ${why}`);
+      this.options.log(`twin: cannot make image ${imageId} of ${instanceId}: ${why}`);
+      return;
+    }
+    this.imagesDir ??= mkdtempSync(join(tmpdir(), "burst-twin-images-"));
+    const layer = join(this.imagesDir, imageId);
+    execFileSync("cp", ["-a", disk, layer]);
+    this.images.set(imageId, [layer, ...machine.layers]);
+    this.options.log(`twin: image ${imageId} made of ${instanceId}'s disk (${layer})`);
+  }
 
   start(): void {
     const loop = () => {
@@ -102,6 +139,7 @@ export class Machines {
     await Promise.all([...this.all.values()].map((machine) => machine.container.stop()));
     for (const { bridge, name } of this.namespaces.values()) bridge.removeNamespace(name);
     this.namespaces.clear();
+    if (this.imagesDir !== undefined) rmSync(this.imagesDir, { recursive: true, force: true });
   }
 
   private async liveInstanceIds(): Promise<Set<string>> {
@@ -138,8 +176,9 @@ export class Machines {
     }
   }
 
-  private async release(machine: TwinMachine): Promise<void> {
-    await machine.container.stop();
+  /** `keepDisk`: stopped, not terminated: the container's disk stays for CreateImage. */
+  private async release(machine: TwinMachine, keepDisk = false): Promise<void> {
+    if (!keepDisk) await machine.container.stop();
     this.options.imds.forget(machine.privateIp);
     const namespace = this.namespaces.get(machine.instanceId);
     if (namespace) namespace.bridge.removeNamespace(namespace.name);
@@ -162,6 +201,8 @@ export class Machines {
       ? await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [instance.KeyName], IncludePublicKey: true }))
       : undefined;
     const publicKey = keys?.KeyPairs?.[0]?.PublicKey?.trim() ?? "";
+    const keepsDisk = await this.keepsDisk(instance);
+    const layers = this.images.get(instance.ImageId ?? "") ?? [];
     const identity: InstanceIdentity = {
       instanceId,
       privateIp,
@@ -186,14 +227,25 @@ export class Machines {
       pipConfig: this.options.pipConfig,
       instanceId,
       hostname: `ip-${privateIp.replaceAll(".", "-")}`,
+      disk: keepsDisk,
+      layers,
     });
-    const machine: TwinMachine = { instanceId, privateIp, container };
+    const machine: TwinMachine = { instanceId, privateIp, container, keepsDisk, layers };
     this.all.set(instanceId, machine);
     this.options.log(
-      `twin: ${instanceId} booting at ${privateIp} (${cidr}), role ${identity.role?.name ?? "none"}, console ${container.consoleFile}`,
+      `twin: ${instanceId} booting at ${privateIp} (${cidr}) from ${layers.length > 0 ? `baked image ${instance.ImageId}` : "the Debian root"}, role ${identity.role?.name ?? "none"}, console ${container.consoleFile}`,
     );
     container.onExit(() => {
       if (this.stopped || machine.ended !== undefined) return;
+      if (keepsDisk) {
+        machine.ended = "powered off (stopped in moto)";
+        this.options.log(`twin: ${instanceId} powered off: stopping it in moto (shutdown behaviour stop)`);
+        ec2
+          .send(new StopInstancesCommand({ InstanceIds: [instanceId] }))
+          .then(() => this.release(machine, true))
+          .catch((error: Error) => this.options.log(`twin: stopping ${instanceId}: ${error.message}`));
+        return;
+      }
       // Powered off from inside: the launch template says shutdown means terminate.
       machine.ended = "powered off (terminated in moto)";
       this.options.log(`twin: ${instanceId} powered off: terminating it in moto`);
@@ -202,6 +254,19 @@ export class Machines {
         .then(() => this.release(machine))
         .catch((error: Error) => this.options.log(`twin: terminating ${instanceId}: ${error.message}`));
     });
+  }
+
+  /** Launched on its own (no template) with shutdown behaviour "stop": EC2 keeps its disk when it powers off. */
+  private async keepsDisk(instance: Instance): Promise<boolean> {
+    const tagged = instance.Tags?.some((tag) => tag.Key === "aws:ec2launchtemplate:id");
+    if (tagged || (await this.templateProfile(instance)) !== undefined) return false;
+    const answer = await this.options.ec2.send(
+      new DescribeInstanceAttributeCommand({
+        InstanceId: instance.InstanceId ?? "",
+        Attribute: "instanceInitiatedShutdownBehavior",
+      }),
+    );
+    return answer.InstanceInitiatedShutdownBehavior?.Value === "stop";
   }
 
   /** moto does not copy a launch template's instance profile onto the instance; EC2 does. */

@@ -100,6 +100,12 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       moto: moto.endpoint,
       hosts: ["127.0.0.1"],
       consoleOf: (instanceId) => machinesRef.current?.byId(instanceId)?.container.console(),
+      // EC2 makes an image of the instance's disk: the twin keeps a copy of the container's changes under the new id.
+      onAnswer: async (call) => {
+        const imageId = /<imageId>(ami-[0-9a-f]+)<\/imageId>/.exec(call.response ?? "")?.[1];
+        if (call.action !== "CreateImage" || call.status !== 200 || imageId === undefined) return;
+        await machinesRef.current?.saveImage(call.params.InstanceId ?? "", imageId);
+      },
     });
     cleanups.push(() => front.stop());
     const ec2 = moto.client();

@@ -172,12 +172,7 @@ async function waitForBake(input: BuildImageInput, builderId: string): Promise<v
   const shown = new Set<string>();
   for (;;) {
     if (input.signal?.aborted) throw new BurstError("interrupted", "interrupted while the builder installs");
-    const answer = await input.ec2.send(new DescribeInstancesCommand({ InstanceIds: [builderId] }));
-    const state = answer.Reservations?.[0]?.Instances?.[0]?.State?.Name ?? "";
-    if (state === "stopped") return;
-    if (state === "terminated" || state === "shutting-down") {
-      throw infraError(`builder ${builderId} was ${state} before the bake finished`);
-    }
+    // The console before the state: the last steps are shown before the stop ends the wait.
     const consoleText = await input.readConsole(builderId).catch(() => "");
     const lines = consoleText.split(/\r?\n/);
     for (const line of lines.filter((candidate) => candidate.includes(stepPrefix))) {
@@ -195,15 +190,19 @@ async function waitForBake(input: BuildImageInput, builderId: string): Promise<v
         },
       );
     }
+    const answer = await input.ec2.send(new DescribeInstancesCommand({ InstanceIds: [builderId] }));
+    const state = answer.Reservations?.[0]?.Instances?.[0]?.State?.Name ?? "";
+    if (state === "stopped") return;
+    if (state === "terminated" || state === "shutting-down") {
+      throw infraError(`builder ${builderId} was ${state} before the bake finished`);
+    }
     if (Date.now() > deadline) {
       throw infraError(
         `builder ${builderId} did not finish its install steps within ${Math.round(input.waitMs / 60_000)} min`,
-        {
-          hint: "its console (aws ec2 get-console-output) shows the last step",
-        },
+        { hint: "its console (aws ec2 get-console-output) shows the last step" },
       );
     }
-    await sleep(input.pollMs ?? 10_000, input.signal).catch(() => {});
+    await sleep(input.pollMs ?? 10_000, input.signal);
   }
 }
 
@@ -218,7 +217,7 @@ async function waitForImage(input: BuildImageInput, imageId: string): Promise<Im
     }
     if (Date.now() > deadline) throw infraError(`image ${imageId} was not available within 60 min`);
     if (input.signal?.aborted) throw new BurstError("interrupted", `interrupted while image ${imageId} is made`);
-    await sleep(input.pollMs ?? 10_000, input.signal).catch(() => {});
+    await sleep(input.pollMs ?? 10_000, input.signal);
   }
 }
 
