@@ -7,6 +7,7 @@
 //   npm run bench -- --quick            one repetition, smaller sizes (CI)
 //   npm run bench -- --only upload,startup
 //   npm run bench -- --only awsTwin     the aws burst on the AWS twin (root; not in the default set)
+//   npm run bench -- --only bakedImage  boot to ready on the twin, base image vs baked (root; not in the default set)
 //   npm run bench -- --json             the report as JSON on stdout
 // Progress goes to stderr. The sections live in scripts/bench/.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -17,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { run } from "../src/util/exec.ts";
 import { measureAwsTwin } from "./bench/aws-twin.ts";
+import { measureBakedImage } from "./bench/baked-image.ts";
 import { checkDocs, writeDocs, writeSections } from "./bench/docs.ts";
 import { modelLaunch } from "./bench/launch-model.ts";
 import { measureLocalOverhead } from "./bench/local-overhead.ts";
@@ -36,7 +38,7 @@ import { buildIfStale } from "./build.mjs";
 
 const sections = Object.keys(sectionTitles) as Section[];
 /** Sections a plain `npm run bench` runs: the twin boots system containers (root) and only runs when named. */
-export const defaultSections = sections.filter((section) => section !== "awsTwin");
+export const defaultSections = sections.filter((section) => section !== "awsTwin" && section !== "bakedImage");
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -115,6 +117,10 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
   if (wants("awsTwin")) {
     log(`# ${sectionTitles.awsTwin}`);
     report.awsTwin = await measureAwsTwin(options.quick ? 1 : repetitions, log);
+  }
+  if (wants("bakedImage")) {
+    log(`# ${sectionTitles.bakedImage}`);
+    report.bakedImage = await measureBakedImage(options.quick ? 1 : repetitions, log);
   }
   report.machine = { ...report.machine, loadAverageAtEnd: loadavg()[0] ?? 0 };
   const measured = comparisons(sectionsOf(report));

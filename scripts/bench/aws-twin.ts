@@ -30,7 +30,7 @@ export interface AwsTwinResult {
   readonly twinStartSeconds: number;
 }
 
-interface Event {
+export interface Event {
   readonly ts: string;
   readonly type: string;
   readonly phase?: string;
@@ -75,7 +75,7 @@ export async function measureAwsTwin(runs: number, log: (line: string) => void):
   };
 }
 
-async function burstEvents(args: string[], home: string, env: Record<string, string>): Promise<Event[]> {
+export async function burstEvents(args: string[], home: string, env: Record<string, string>): Promise<Event[]> {
   const result = await run(process.execPath, [cliEntry, "burst", ...args, "--json"], {
     cwd: repoRoot,
     env: { BURST_HOME: home, NO_COLOR: "1", CONSUL_HTTP_ADDR: undefined, ...env },
@@ -92,7 +92,7 @@ async function burstEvents(args: string[], home: string, env: Record<string, str
   return events;
 }
 
-function phaseSeconds(events: readonly Event[]): Record<string, number> {
+export function phaseSeconds(events: readonly Event[]): Record<string, number> {
   const seconds: Record<string, number> = {};
   for (const event of events) {
     if (event.type === "phase-end" && event.phase) seconds[event.phase] = event.seconds ?? 0;
@@ -102,7 +102,7 @@ function phaseSeconds(events: readonly Event[]): Record<string, number> {
 }
 
 /** wait-ready's parts: from its start to the master's steps, as the console lines arrived. */
-function readySplit(events: readonly Event[]): Record<string, number> {
+export function readySplit(events: readonly Event[]): Record<string, number> {
   const at = (predicate: (event: Event) => boolean) => {
     const found = events.find(predicate);
     return found ? Date.parse(found.ts) : Number.NaN;

@@ -3,6 +3,7 @@
 // and the marked regions of README.md and docs/aws.md (scripts/bench/docs.ts).
 
 import type { AwsTwinResult } from "./aws-twin.ts";
+import type { BakedImageResult } from "./baked-image.ts";
 import { afterCreate, type LaunchModel, type Range, resourceTimes } from "./launch-model.ts";
 import type { OverheadResult } from "./local-overhead.ts";
 import type { MotoApplyResult } from "./moto-apply.ts";
@@ -52,6 +53,7 @@ export interface SectionData {
   readonly motoApply: MotoApplyResult;
   readonly launchModel: readonly LaunchModel[];
   readonly awsTwin: AwsTwinResult;
+  readonly bakedImage: BakedImageResult;
 }
 
 export interface BenchReport extends Omit<RunInfo, "source"> {
@@ -66,6 +68,7 @@ export interface BenchReport extends Omit<RunInfo, "source"> {
   readonly launchModel?: readonly LaunchModel[];
   readonly motoApply?: MotoApplyResult;
   readonly awsTwin?: AwsTwinResult;
+  readonly bakedImage?: BakedImageResult;
 }
 
 /** One committed section: docs/bench/<section>.json. */
@@ -86,6 +89,7 @@ export const sectionTitles = {
   motoApply: "AWS cluster apply and destroy by worker count: real provider against moto",
   launchModel: "AWS launch time by worker count (a model, not a measurement)",
   awsTwin: "The whole aws burst on the AWS twin, beside the same job on the local target",
+  bakedImage: "Boot to ready on the AWS twin: the base image vs a baked image (npm run vpc -- image)",
 } as const;
 
 export type Section = keyof typeof sectionTitles;
@@ -102,6 +106,7 @@ export function sectionsOf(report: BenchReport): Sections {
     launchModel,
     motoApply,
     awsTwin,
+    bakedImage,
     ...run
   } = report;
   const data: { [S in Section]?: SectionData[S] } = {
@@ -112,6 +117,7 @@ export function sectionsOf(report: BenchReport): Sections {
     motoApply,
     launchModel,
     awsTwin,
+    bakedImage,
   };
   const out: Record<string, SectionReport> = {};
   for (const section of Object.keys(sectionTitles) as Section[]) {
@@ -208,6 +214,14 @@ export function comparisons(sections: Sections): Comparison[] {
       name: "aws burst on the twin / local burst, total time",
       value: (twin.aws.total?.median ?? 0) / (twin.local.total?.median ?? 1),
     });
+  const bakedImage = sections.bakedImage?.data;
+  if (bakedImage)
+    out.push({
+      name: "wait-ready on the twin, baked image / base image",
+      value: bakedImage.readyRatio.median,
+      spread: bakedImage.readyRatio,
+      goal: { bound: 1 / 3, atMost: true },
+    });
   return out;
 }
 
@@ -291,6 +305,7 @@ export function renderMarkdown(sections: Sections): string {
   if (sections.motoApply) body("motoApply", renderMotoApply(sections.motoApply.data));
   if (sections.launchModel) body("launchModel", renderLaunchModel(sections.launchModel.data));
   if (sections.awsTwin) body("awsTwin", renderAwsTwin(sections.awsTwin.data));
+  if (sections.bakedImage) body("bakedImage", renderBakedImage(sections.bakedImage.data));
   return `${out.join("\n").trimEnd()}\n`;
 }
 
@@ -620,6 +635,33 @@ function renderAwsTwin(result: AwsTwinResult): string[] {
     "waits on the fleet, so the first node step shows right after it. On a base image every node",
     "unpacks Spark and builds its Python runtime before it starts Spark; EC2's own boot and",
     "downloads over a real network are not in these figures.",
+    "",
+  ];
+}
+
+function renderBakedImage(result: BakedImageResult): string[] {
+  const seconds = (value: Sample | undefined) => (value ? formatSample(value, "s") : "—");
+  return [
+    `## ${sectionTitles.bakedImage}`,
+    "",
+    "`examples/wordcount/spark.yml` (1 master + 2 workers) with `--target aws` on the AWS twin, alternately",
+    "from the base image (the Debian 12 root: every node installs pyspark, its wheels and the s3a jars",
+    "from the staged artifacts bucket) and from the image `npm run vpc -- image` baked once in the same",
+    "run (the builder's disk over that root: nodes skip the install steps). The base-image runs set the",
+    "image's Consul record aside, so the burst picks the base image as it does when nothing is baked.",
+    `${result.runs} pair(s); median (range). The bake itself took ${result.bakeSeconds.toFixed(0)} s; the twin's start`,
+    `${result.twinStartSeconds.toFixed(0)} s, once.`,
+    "",
+    "| Part | base image | baked image |",
+    "| --- | --- | --- |",
+    ...Object.keys(result.base).map(
+      (part) => `| ${part} | ${seconds(result.base[part])} | ${seconds(result.baked[part])} |`,
+    ),
+    "",
+    `wait-ready, baked / base, per pair: ${formatSample(result.readyRatio, "×", 2)}. \`wait-ready\` starts when`,
+    "apply returns and ends when every node is ready; `install-spark` is the master's step as the CLI read",
+    "its console (polled every 5 s; 0 when the step never ran). On the twin the nodes' downloads come",
+    "from a bucket on the same host and EC2's own boot is not in these figures (docs/aws.md).",
     "",
   ];
 }
