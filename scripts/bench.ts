@@ -92,7 +92,10 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     if (wants("launchModel")) {
       // A model, not a measurement: it has its own section and never enters the summary.
       log(`# ${sectionTitles.launchModel}`);
-      report.launchModel = [...synthesis.awsConfigs].map(([workers, config]) => modelLaunch(workers, config));
+      // Largest first, whatever order the rounds happened to fill the map in.
+      report.launchModel = [...synthesis.awsConfigs]
+        .sort(([a], [b]) => b - a)
+        .map(([workers, config]) => modelLaunch(workers, config));
     }
   }
   if (wants("motoApply")) {
