@@ -93,6 +93,20 @@ describe("npm run vpc", () => {
     assert.match(unknown.stderr, /--spark 9\.9\.9 is not a Spark version burst supports/);
   });
 
+  it("image: refuses an unknown Spark version, architecture or a type of the other architecture with exit 2, before any AWS call", () => {
+    // No credentials and an endpoint nothing listens on: a call to AWS would fail with exit 3, not 2.
+    const offline = { AWS_ENDPOINT_URL: "http://127.0.0.1:9", AWS_ACCESS_KEY_ID: "", CONSUL_HTTP_ADDR: "" };
+    const spark = vpc(["image", "--spark", "9.9.9"], offline);
+    assert.equal(spark.status, 2, spark.stderr);
+    assert.match(spark.stderr, /--spark 9\.9\.9 is not a Spark version burst supports/);
+    const arch = vpc(["image", "--arch", "riscv64"], offline);
+    assert.equal(arch.status, 2, arch.stderr);
+    assert.match(arch.stderr, /--arch riscv64 is not an architecture burst bakes for/);
+    const type = vpc(["image", "--arch", "arm64", "--instance-type", "m5.large"], offline);
+    assert.equal(type.status, 2, type.stderr);
+    assert.match(type.stderr, /--instance-type m5\.large is not an arm64 type/);
+  });
+
   it("prints usage and exits 2 on an unknown command", () => {
     const result = vpc(["launch"]);
     assert.equal(result.status, 2);
