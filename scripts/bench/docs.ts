@@ -7,6 +7,7 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  committerCostRegion,
   motoApplyRegion,
   overheadRegion,
   renderMarkdown,
@@ -22,7 +23,13 @@ export const benchDir = join("docs", "bench");
 /** The pages with generated figures, and the generator of each region they mark. */
 const regionPages: Readonly<Record<string, Readonly<Record<string, (sections: Sections) => string>>>> = {
   "README.md": { "local-overhead": (sections) => overheadRegion(need(sections, "localOverhead", "README.md")) },
-  "docs/aws.md": { "moto-apply": (sections) => motoApplyRegion(need(sections, "motoApply", "docs/aws.md")) },
+  "docs/aws.md": {
+    "moto-apply": (sections) => motoApplyRegion(need(sections, "motoApply", "docs/aws.md")),
+    "committer-cost": (sections) => committerCostRegion(need(sections, "committerCost", "docs/aws.md")),
+  },
+  "docs/reliability.md": {
+    "committer-cost": (sections) => committerCostRegion(need(sections, "committerCost", "docs/reliability.md")),
+  },
 };
 
 function need<S extends Section>(sections: Sections, section: S, page: string): SectionReport<S> {

@@ -3,6 +3,7 @@
 // and the marked regions of README.md and docs/aws.md (scripts/bench/docs.ts).
 
 import type { AwsTwinResult } from "./aws-twin.ts";
+import type { CommitterCostResult } from "./committer-cost.ts";
 import { afterCreate, type LaunchModel, type Range, resourceTimes } from "./launch-model.ts";
 import type { OverheadResult } from "./local-overhead.ts";
 import type { MotoApplyResult } from "./moto-apply.ts";
@@ -52,6 +53,7 @@ export interface SectionData {
   readonly motoApply: MotoApplyResult;
   readonly launchModel: readonly LaunchModel[];
   readonly awsTwin: AwsTwinResult;
+  readonly committerCost: CommitterCostResult;
 }
 
 export interface BenchReport extends Omit<RunInfo, "source"> {
@@ -66,6 +68,7 @@ export interface BenchReport extends Omit<RunInfo, "source"> {
   readonly launchModel?: readonly LaunchModel[];
   readonly motoApply?: MotoApplyResult;
   readonly awsTwin?: AwsTwinResult;
+  readonly committerCost?: CommitterCostResult;
 }
 
 /** One committed section: docs/bench/<section>.json. */
@@ -86,6 +89,7 @@ export const sectionTitles = {
   motoApply: "AWS cluster apply and destroy by worker count: real provider against moto",
   launchModel: "AWS launch time by worker count (a model, not a measurement)",
   awsTwin: "The whole aws burst on the AWS twin, beside the same job on the local target",
+  committerCost: "S3A magic committer vs FileOutputCommitter v2: parquet to s3a://",
 } as const;
 
 export type Section = keyof typeof sectionTitles;
@@ -102,6 +106,7 @@ export function sectionsOf(report: BenchReport): Sections {
     launchModel,
     motoApply,
     awsTwin,
+    committerCost,
     ...run
   } = report;
   const data: { [S in Section]?: SectionData[S] } = {
@@ -112,6 +117,7 @@ export function sectionsOf(report: BenchReport): Sections {
     motoApply,
     launchModel,
     awsTwin,
+    committerCost,
   };
   const out: Record<string, SectionReport> = {};
   for (const section of Object.keys(sectionTitles) as Section[]) {
@@ -202,6 +208,13 @@ export function comparisons(sections: Sections): Comparison[] {
       spread: overhead.ratio,
       goal: { bound: 1.1, atMost: true },
     });
+  const committer = sections.committerCost?.data;
+  if (committer)
+    out.push({
+      name: "magic committer / FileOutputCommitter v2, write time",
+      value: committer.ratio.median,
+      spread: committer.ratio,
+    });
   const twin = sections.awsTwin?.data;
   if (twin)
     out.push({
@@ -290,6 +303,7 @@ export function renderMarkdown(sections: Sections): string {
   if (sections.startup) body("startup", renderStartup(sections.startup.data));
   if (sections.motoApply) body("motoApply", renderMotoApply(sections.motoApply.data));
   if (sections.launchModel) body("launchModel", renderLaunchModel(sections.launchModel.data));
+  if (sections.committerCost) body("committerCost", renderCommitterCost(sections.committerCost.data));
   if (sections.awsTwin) body("awsTwin", renderAwsTwin(sections.awsTwin.data));
   return `${out.join("\n").trimEnd()}\n`;
 }
@@ -502,6 +516,48 @@ export function motoApplyRegion(report: SectionReport<"motoApply">): string {
   const table = lines.indexOf("| Workers | Resources | Apply | Destroy |");
   const what = lines.slice(0, table).findIndex((line) => / workers, (once|\d+ repetitions)/.test(line));
   return [describeRun(report.run), ...lines.slice(what, table), ...lines.slice(table)].join("\n").trimEnd();
+}
+
+/** "1.31× (1.23-1.51)": a per-round ratio's median and range. */
+const times = (ratio: Sample) =>
+  ratio.values.length === 1
+    ? `${fixed(ratio.median)}×`
+    : `${fixed(ratio.median)}× (${fixed(ratio.min)}-${fixed(ratio.max)})`;
+
+function renderCommitterCost(result: CommitterCostResult): string[] {
+  const rounds = result.ratio.values.length;
+  return [
+    `## ${sectionTitles.committerCost}`,
+    "",
+    `The same ${result.rows.toLocaleString("en")}-row DataFrame written as ${result.files} parquet files to \`s3a://\` on versitygw from one`,
+    "Spark session (local[2]), alternately with the FileOutputCommitter (algorithm 2, what burst used",
+    "before) and the S3A magic committer (what burst configures: files stay pending multipart uploads",
+    `until the job commits), timed in the driver; ${rounds === 1 ? "one round" : `${rounds} rounds`} after one unmeasured round of each.`,
+    "What burst chose it for is correctness (no partial output after a lost executor), not speed. On AWS",
+    "S3 a rename is a server-side copy of every byte, which the magic committer avoids; that is not",
+    "measured here (no AWS account).",
+    "",
+    "| Committer | Write time |",
+    "| --- | --- |",
+    `| FileOutputCommitter v2 | ${formatSample(result.fileV2, "s", 2)} |`,
+    `| S3A magic committer | ${formatSample(result.magic, "s", 2)} |`,
+    `| magic / file-v2, per round | ${times(result.ratio)} |`,
+  ];
+}
+
+/** docs/aws.md's and docs/reliability.md's sentence on the committer's cost, with the run it comes from. */
+export function committerCostRegion(report: SectionReport<"committerCost">): string {
+  const { data, run } = report;
+  const { machine } = run;
+  const load = Math.max(machine.loadAverage, machine.loadAverageAtEnd ?? 0);
+  const rounds = data.ratio.values.length;
+  return (
+    `\`npm run bench -- --only committerCost\` writes the same ${data.rows.toLocaleString("en")}-row, ${data.files}-file parquet DataFrame to\n` +
+    `\`s3a://\` on versitygw from one Spark session (local[2]), alternating committers, ${rounds === 1 ? "one round" : `${rounds} rounds`} after an\n` +
+    `unmeasured warm-up (${run.generatedAt.slice(0, 10)}, load average ${fixed(load, 1)} on ${machine.cpus} cores): FileOutputCommitter v2\n` +
+    `${formatSample(data.fileV2, "s", 2)}, magic committer ${formatSample(data.magic, "s", 2)}, magic / file-v2 ${times(data.ratio)}\n` +
+    `per round: the magic committer is ${data.ratio.median > 1 ? "slower" : "faster"} here (docs/benchmarks.md).`
+  );
 }
 
 /** README's sentence on the local overhead: the median, every pair's spread, the goal and the load. */
