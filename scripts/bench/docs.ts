@@ -15,6 +15,8 @@ import {
   type SectionReport,
   type Sections,
   sectionTitles,
+  twinReadyFigure,
+  twinRunsRegion,
 } from "./report.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -26,6 +28,11 @@ const regionPages: Readonly<Record<string, Readonly<Record<string, (sections: Se
   "docs/aws.md": {
     "moto-apply": (sections) => motoApplyRegion(need(sections, "motoApply", "docs/aws.md")),
     "committer-cost": (sections) => committerCostRegion(need(sections, "committerCost", "docs/aws.md")),
+    "twin-runs": (sections) => twinRunsRegion(need(sections, "awsTwin", "docs/aws.md")),
+    "twin-first-step": (sections) => twinReadyFigure(need(sections, "awsTwin", "docs/aws.md"), "to first step"),
+    "twin-install-spark": (sections) => twinReadyFigure(need(sections, "awsTwin", "docs/aws.md"), "install-spark"),
+    "twin-start-to-ready": (sections) => twinReadyFigure(need(sections, "awsTwin", "docs/aws.md"), "start to ready"),
+    "twin-wait-ready": (sections) => twinReadyFigure(need(sections, "awsTwin", "docs/aws.md"), "wait-ready"),
   },
   "docs/reliability.md": {
     "committer-cost": (sections) => committerCostRegion(need(sections, "committerCost", "docs/reliability.md")),

@@ -560,6 +560,24 @@ export function committerCostRegion(report: SectionReport<"committerCost">): str
   );
 }
 
+/** docs/aws.md's node-role table: one part of the twin's wait-ready (a step of the master, or the whole). */
+export function twinReadyFigure(report: SectionReport<"awsTwin">, part: string): string {
+  const value = part === "wait-ready" ? report.data.aws["wait-ready"] : report.data.awsReady[part];
+  if (!value)
+    throw new Error(`docs/bench/awsTwin.json has no ${part}: run \`npm run bench -- --only awsTwin --write\``);
+  return formatSample(value, "s");
+}
+
+/** ... and which runs those figures come from. */
+export function twinRunsRegion(report: SectionReport<"awsTwin">): string {
+  const { machine } = report.run;
+  const load = Math.max(machine.loadAverage, machine.loadAverageAtEnd ?? 0);
+  return (
+    `median (range) of ${report.data.runs} run(s) of \`npm run bench -- --only awsTwin\`, ` +
+    `${report.run.generatedAt.slice(0, 10)}, load average ${fixed(load, 1)} on ${machine.cpus} cores`
+  );
+}
+
 /** README's sentence on the local overhead: the median, every pair's spread, the goal and the load. */
 export function overheadRegion(report: SectionReport<"localOverhead">): string {
   const { ratio } = report.data;
@@ -674,8 +692,9 @@ function renderAwsTwin(result: AwsTwinResult): string[] {
     "Where the time goes: `apply` and `destroy` are terraform and the provider against moto (the same",
     "half-minute whatever the size: see the moto section); the containers boot while apply still",
     "waits on the fleet, so the first node step shows right after it. On a base image every node",
-    "unpacks Spark and builds its Python runtime before it starts Spark; EC2's own boot and",
-    "downloads over a real network are not in these figures.",
+    "installs pyspark, its Python packages and the s3a jars (`install-spark`, from the staged",
+    "artifacts) before it starts Spark; EC2's own boot and downloads over a real network are not in",
+    "these figures.",
     "",
   ];
 }
