@@ -2,7 +2,7 @@
 // target is a folder under src/targets/ that fulfils it, a folder under stacks/ that synthesizes
 // its cluster, and one line in the registry (./index.ts); docs/architecture.md says what else
 // (its parameters) it touches.
-import type { ClusterOutputs, RunIdentity } from "../../stacks/contract.ts";
+import type { ClusterOutputs, ClusterPlacement, RunIdentity } from "../../stacks/contract.ts";
 import type { EventSink } from "../lifecycle/events.ts";
 import type { NodeBootHints, NodeConsole } from "../lifecycle/node-bootstrap.ts";
 import type { Params } from "../params/types.ts";
@@ -99,8 +99,8 @@ export interface Target {
   readonly leftovers?: LeftoverSweeper;
   /** Bring the nodes' TTL guard forward to `deadline` (a cluster kept after a failure); absent: the spec's TTL ends it. */
   endClusterBy?(stack: AppliedStack, deadline: Date): Promise<void>;
-  /** Copy `<resultsUri><prefix>` of a run whose cluster is gone into `localDir`; false when nothing is there. */
-  fetchResults?(resultsUri: string, prefix: string, localDir: string): Promise<boolean>;
+  /** Copy `<resultsUri><prefix>` of a run whose cluster is gone into `localDir` (from where the run's record placed it); false when nothing is there. */
+  fetchResults?(resultsUri: string, prefix: string, localDir: string, placement?: ClusterPlacement): Promise<boolean>;
   /** SPARK_HOME of the Spark this machine runs burst's own tools with (`burst ui`'s History Server). */
   toolSpark?(version: string, log: (message: string) => void): Promise<string>;
   /** What a destroyed run's nodes cost, from their actual lifetimes (absent: the target records no cost). */

@@ -17,6 +17,7 @@ import { awsBootHints } from "./boot-hints.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
 import { unknownCostHint, unknownCostReason } from "./cost-estimate.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
+import { fetchRunResults } from "./fetch-results.ts";
 import { decideAfterFailure, describeFleetErrors, type FleetError, fleetIdInState } from "./fleet-errors.ts";
 import { readConsoleOnce, readHostKeyFromConsole } from "./host-key.ts";
 import { type AddressLookup, ec2AddressLookup, pickMasterAddress } from "./master-address.ts";
@@ -63,6 +64,8 @@ export function createAwsTarget(options: AwsTargetOptions = {}): Target {
     destroy: (stack, onEvent) => destroyStack(stack, terraform, onEvent),
     leftovers: awsLeftovers(options.leftovers),
     actualCost: (request) => awsActualCost(request, options.actualCost),
+    fetchResults: (resultsUri, prefix, localDir, placement) =>
+      fetchRunResults(resultsUri, prefix, localDir, placement, { env: options.env }),
   };
 }
 
