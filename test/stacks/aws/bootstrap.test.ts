@@ -97,6 +97,7 @@ describe("node scripts (the role, the AWS and the local platform)", () => {
   it("are real files, each passing shellcheck", () => {
     assert.deepEqual(scripts.sort(), [
       "aws/bootstrap/announce-host-key.sh",
+      "aws/bootstrap/end-by.sh",
       "aws/bootstrap/main.sh",
       "aws/bootstrap/platform.sh",
       "local/scripts/common.sh",
@@ -153,6 +154,7 @@ describe("renderNodeBootstrap", () => {
   it("renders the host-key announcement, the shared node role, the AWS platform and the entry point", () => {
     assert.deepEqual(bootstrapParts, [
       "aws/bootstrap/announce-host-key.sh",
+      "aws/bootstrap/end-by.sh",
       "shared/node/role.sh",
       "aws/bootstrap/platform.sh",
       "aws/bootstrap/main.sh",

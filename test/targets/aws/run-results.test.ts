@@ -1,14 +1,15 @@
 // component: moto
-// The aws target copies a finished run's results back from S3 (moto_server on loopback) once their
-// local copy is gone: what `burst ui` does with the event log collect uploaded.
+// A finished aws run's results in S3 (moto_server on loopback): copied back once their local copy is
+// gone (what `burst ui` does with the event log collect uploaded), and the manifest replaced after
+// destroy with the one that holds the actual cost.
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { type MotoServer, motoRegion, startMoto, useMotoEnvironment } from "../../../scripts/servers/moto.ts";
 import { BurstError, ExitCode } from "../../../src/errors.ts";
 import { awsTarget } from "../../../src/targets/aws/target.ts";
@@ -86,5 +87,19 @@ describe("fetchResults on aws", () => {
         return true;
       },
     );
+  });
+});
+
+describe("replaceResult on aws", () => {
+  test("writes the local manifest over the one collect uploaded, leaving the run's other results as they were", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "burst-manifest-"));
+    const manifest = join(dir, "manifest.json");
+    const withCost = `${JSON.stringify({ runId, costEstimateUsd: 0.05, actualCost: { totalUsd: 0.0123 } }, null, 2)}\n`;
+    await writeFile(manifest, withCost);
+    await awsTarget.replaceResult?.(resultsUri, "manifest.json", manifest, placement);
+    const read = async (key: string) =>
+      (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString()) ?? "";
+    assert.equal(await read(`runs/wordcount/${runId}/manifest.json`), withCost);
+    assert.equal(await read(`runs/wordcount/${runId}/logs/attempt-1/stdout`), "counted 1000\n");
   });
 });

@@ -1,19 +1,20 @@
-// A finished aws run's results, copied back from S3 once their local copy is gone (`burst ui`
-// reads the event log collect uploaded under <results>/logs/eventlog/). The bucket is asked in
-// the run's region; the SDK follows S3's redirect when the bucket lives elsewhere.
+// A finished aws run's results in S3: copied back once their local copy is gone (`burst ui` reads
+// the event log collect uploaded under <results>/logs/eventlog/), and one file replaced after
+// destroy (the manifest, with the actual cost). The bucket is asked in the run's region; the SDK
+// follows S3's redirect when the bucket lives elsewhere.
 
 import { createWriteStream } from "node:fs";
-import { mkdir, rename } from "node:fs/promises";
+import { mkdir, readFile, rename } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { GetObjectCommand, paginateListObjectsV2, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, S3Client } from "@aws-sdk/client-s3";
 import type { ClusterPlacement } from "../../../stacks/contract.ts";
 import { describeError, infraError } from "../../errors.ts";
 import { joinKey, parseS3Uri } from "../../storage/s3.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
 
-export interface FetchResultsOptions {
+export interface RunResultsOptions {
   /** The CLI's environment (region, endpoints); default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -24,18 +25,11 @@ export async function fetchRunResults(
   prefix: string,
   localDir: string,
   placement: ClusterPlacement | undefined,
-  options: FetchResultsOptions = {},
+  options: RunResultsOptions = {},
 ): Promise<boolean> {
-  const env = options.env ?? process.env;
   const { bucket, key } = parseS3Uri(resultsUri);
   const under = `${joinKey(key, prefix)}/`;
-  const endpoint = awsEndpointsFromEnv(env).s3;
-  const client = new S3Client({
-    region: resultsRegion(placement, env),
-    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-    followRegionRedirects: true,
-    maxAttempts: 3,
-  });
+  const client = resultsClient(placement, options.env ?? process.env);
   const target = resolve(localDir);
   let copied = 0;
   try {
@@ -63,6 +57,41 @@ export async function fetchRunResults(
     client.destroy();
   }
   return copied > 0;
+}
+
+/** Writes `localFile` over `<resultsUri><name>` (a JSON file: the manifest). */
+export async function replaceRunResult(
+  resultsUri: string,
+  name: string,
+  localFile: string,
+  placement: ClusterPlacement | undefined,
+  options: RunResultsOptions = {},
+): Promise<void> {
+  const { bucket, key } = parseS3Uri(resultsUri);
+  const client = resultsClient(placement, options.env ?? process.env);
+  try {
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: joinKey(key, name),
+        Body: await readFile(localFile),
+        ContentType: "application/json",
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Credentials from the SDK's chain; the endpoint a test or site gives (AWS_ENDPOINT_URL_S3), addressed by path as the provider does. */
+function resultsClient(placement: ClusterPlacement | undefined, env: Readonly<Record<string, string | undefined>>) {
+  const endpoint = awsEndpointsFromEnv(env).s3;
+  return new S3Client({
+    region: resultsRegion(placement, env),
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    followRegionRedirects: true,
+    maxAttempts: 3,
+  });
 }
 
 /** The cluster's region (from its AZ), else the SDK's own variables; S3 redirects a wrong guess. */
