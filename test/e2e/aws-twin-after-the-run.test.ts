@@ -17,7 +17,7 @@ import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { motoRegion } from "../../scripts/servers/moto.ts";
 import { startTwin, type Twin } from "../../scripts/servers/twin/twin.ts";
 import { tagKeys } from "../../stacks/aws/tags.ts";
-import { burst, makeRepo, runDirs, startBurst, tempBurstHome, writeSpec } from "../helpers/burst.ts";
+import { burst, makeRepo, repoRoot, runDirs, startBurst, tempBurstHome, writeSpec } from "../helpers/burst.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const minutes = (n: number) => n * 60_000;
@@ -107,6 +107,18 @@ results: s3://\${results}/runs/
       assert.ok(timer.stdout.trim().endsWith(String(Math.floor(keptUntil / 1000))), timer.stdout);
     }
 
+    // Only ever earlier: the same script with a later deadline leaves the node's end where it is.
+    const master = nodes.find((node) => node.Tags?.some((tag) => tag.Key === tagKeys.role && tag.Value === "master"));
+    const later = master && twin.machines.byId(master.InstanceId ?? "");
+    assert.ok(later, "the master's container");
+    const script = readFileSync(join(repoRoot, "stacks", "aws", "bootstrap", "end-by.sh"), "utf8");
+    const again = later.container.exec(
+      `bash -s -- ${Math.floor(keptUntil / 1000) + 3600} <<'END_BY'\n${script}\nEND_BY\ncat /etc/systemd/system/burst-keep.deadline`,
+    );
+    assert.equal(again.code, 0, again.stdout);
+    assert.match(again.stdout, /this node already ends at/);
+    assert.ok(again.stdout.trim().endsWith(String(Math.floor(keptUntil / 1000))), again.stdout);
+
     // `burst ssh` reaches the kept master with the run's key and pinned host key.
     const ssh = await burst(["ssh", runId, "--", "echo on-master; systemctl is-active burst-keep.timer"], {
       burstHome: home,
@@ -134,7 +146,7 @@ results: s3://\${results}/runs/
       assert.equal(twin.machines.byId(node.InstanceId ?? "")?.ended, "powered off (terminated in moto)");
     }
     const listed = await burst(["list"], { burstHome: home, env: cliEnv() });
-    assert.match(listed.stdout, new RegExp(`${runId}.* kept +expired `));
+    assert.match(listed.stdout, new RegExp(`${runId}.* failed +expired `));
 
     // What is left is terraform state: down clears it, and the manifest in S3 gets the actual cost.
     const down = await burst(["down", runId], { burstHome: home, env: cliEnv(), timeoutMs: minutes(10) });
