@@ -40,7 +40,8 @@ export async function endAwsClusterBy(
   const { master } = cluster;
   if (!master) throw infraError(`run ${cluster.runId}: its master never answered, so its end cannot be set`);
   const env = options.env ?? process.env;
-  const region = cluster.placement?.availabilityZone.replace(/[a-z]$/, "") ?? env.BURST_AWS_REGION ?? env.AWS_REGION;
+  const region =
+    cluster.placement?.availabilityZone.replace(/[a-z]$/, "") || env.BURST_AWS_REGION || env.AWS_REGION || undefined;
   const script = await readFile(endByScript, "utf8");
   const seconds = Math.floor(deadline.getTime() / 1000);
   const waitMs = options.nodeWaitMs ?? 60_000;

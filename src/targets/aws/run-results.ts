@@ -97,10 +97,10 @@ function resultsClient(placement: ClusterPlacement | undefined, env: Readonly<Re
 /** The cluster's region (from its AZ), else the SDK's own variables; S3 redirects a wrong guess. */
 function resultsRegion(placement: ClusterPlacement | undefined, env: Readonly<Record<string, string | undefined>>) {
   return (
-    placement?.availabilityZone.replace(/[a-z]$/, "") ??
-    env.BURST_AWS_REGION ??
-    env.AWS_REGION ??
-    env.AWS_DEFAULT_REGION ??
+    placement?.availabilityZone.replace(/[a-z]$/, "") ||
+    env.BURST_AWS_REGION ||
+    env.AWS_REGION ||
+    env.AWS_DEFAULT_REGION ||
     "us-east-1"
   );
 }
