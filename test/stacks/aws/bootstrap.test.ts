@@ -154,7 +154,6 @@ describe("renderNodeBootstrap", () => {
   it("renders the host-key announcement, the shared node role, the AWS platform and the entry point", () => {
     assert.deepEqual(bootstrapParts, [
       "aws/bootstrap/announce-host-key.sh",
-      "aws/bootstrap/end-by.sh",
       "shared/node/role.sh",
       "aws/bootstrap/platform.sh",
       "aws/bootstrap/main.sh",
