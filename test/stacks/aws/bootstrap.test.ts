@@ -97,6 +97,7 @@ describe("node scripts (the role, the AWS and the local platform)", () => {
   it("are real files, each passing shellcheck", () => {
     assert.deepEqual(scripts.sort(), [
       "aws/bootstrap/announce-host-key.sh",
+      "aws/bootstrap/end-by.sh",
       "aws/bootstrap/main.sh",
       "aws/bootstrap/platform.sh",
       "local/scripts/common.sh",
