@@ -89,6 +89,3 @@ function at(node: unknown, lines: LineCounter, file: string): SourceLocation {
   const position = lines.linePos(range[0]);
   return { file, line: position.line, column: position.col };
 }
-
-/** The command that creates the VPC and publishes its outputs (burst/vpc/<name>/...). */
-export const VPC_DEPLOY_COMMAND = "npm run vpc -- deploy";
