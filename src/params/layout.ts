@@ -36,7 +36,7 @@ export function prefixFromEnv(env: Readonly<Record<string, string | undefined>>)
 export function flattenDocument(root: unknown, lines: LineCounter, file: string): FlatEntry[] {
   if (root === null || root === undefined) return [];
   if (!isMap(root)) {
-    throw badInput("a config file must be a map of sections (aws:, defaults:, ...)", {
+    throw badInput("a config file must be a map of sections (defaults:, ...)", {
       location: at(root, lines, file),
     });
   }

@@ -4,7 +4,7 @@
 import type { TargetName } from "../targets/names.ts";
 import { maskValue } from "./mask.ts";
 import type { PushPlan } from "./push.ts";
-import { sectionsOf, valueOfKey } from "./schema.ts";
+import { publisherNames, sectionsOf, valueOfKey } from "./schema.ts";
 import { type AnyLeaf, leavesOf } from "./section.ts";
 import type { ParamProvenance, Params } from "./types.ts";
 
@@ -22,7 +22,7 @@ export function formatPlan(plan: PushPlan, prefix: string): string {
   }
   if (plan.protected.length > 0) {
     lines.push(
-      "  left alone (written by the VPC stack or an operator, not by these files):",
+      `  left alone (written by ${[...publisherNames(), "an operator"].join(" or ")}, not by these files):`,
       ...plan.protected.map((key) => `    ${prefix}${key}`),
     );
   }

@@ -62,6 +62,9 @@ const fixedByKey = new Map(
 );
 const published = declared.flatMap(({ section }) => (section.kind === "published" ? [section] : []));
 
+/** Who writes the published sections, for messages: "the VPC stack". */
+export const publisherNames = (): readonly string[] => [...new Set(published.map((section) => section.publisher.name))];
+
 /** Every fixed key, and each published one with <name> for its instance: for "did you mean" and documentation. */
 export const knownKeys = (): readonly string[] => [
   ...fixedByKey.keys(),

@@ -12,9 +12,11 @@ import type { Codec } from "./codecs.ts";
  */
 export type KeyOwner = "files" | "stack" | "operator";
 
-/** A long-lived stack that writes a published section: "the VPC outputs", by "npm run vpc -- deploy". */
+/** A long-lived stack that writes a published section: "the VPC stack" writes "the VPC outputs" by "npm run vpc -- deploy". */
 export interface Publisher {
-  /** What people call what it writes, in messages: "the VPC outputs". */
+  /** What people call the stack, in messages: "the VPC stack". */
+  readonly name: string;
+  /** What people call what it writes: "the VPC outputs". */
   readonly what: string;
   readonly command: string;
 }

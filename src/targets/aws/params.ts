@@ -146,7 +146,7 @@ const vpcSection = publishedSection<VpcOutputs>(
     file: "vpc.yml",
     nameKey: awsLeaves.vpcName.key,
     names: VPC_OUTPUT_NAMES,
-    publisher: { what: "the VPC outputs", command: VPC_DEPLOY_COMMAND },
+    publisher: { name: "the VPC stack", what: "the VPC outputs", command: VPC_DEPLOY_COMMAND },
     missingHint: `run \`${VPC_DEPLOY_COMMAND}\` to create the VPC and publish its outputs`,
   },
   ({ need, maybe }, vpcName) => {
