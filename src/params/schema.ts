@@ -39,7 +39,7 @@ export interface DeclaredSection {
   readonly target?: TargetName;
 }
 
-/** Every section once: a second declaration of a name would make two values fight over one Params field. */
+/** Every section, in the order people read them (defaults, each target's, notify); each declared once (test/params/schema.test.ts). */
 const declared: readonly DeclaredSection[] = [
   { property: "defaults", section: defaultsSection },
   ...(Object.entries(targetParamSections) as [TargetName, Record<string, AnySection>][]).flatMap(([target, sections]) =>
@@ -82,7 +82,7 @@ export function leafForKey(key: string): AnyLeaf | undefined {
   return Object.hasOwn(leaves, leaf) ? leaves[leaf] : undefined;
 }
 
-/** The published section whose instance folder `key` is in: "vpc/main/vpcId" -> ("vpc/main/", the vpc section). */
+/** The folder of the published instance `key` is in: "vpc/main/vpcId" -> "vpc/main/"; undefined for other keys. */
 export function publishedFolderOf(key: string): string | undefined {
   const [root, name, ...rest] = key.split("/");
   return published.some((section) => section.key === root) && name && rest.length > 0 ? `${root}/${name}/` : undefined;
