@@ -2,8 +2,8 @@
 // name, so an example runs unchanged on a fresh account (aws: the VPC's own, named with the
 // account and region) and on this machine (local: the local S3 server's, which it creates).
 
-import { VPC_DEPLOY_COMMAND } from "../params/layout.ts";
 import type { Params } from "../params/types.ts";
+import { targetParamSections } from "../targets/names.ts";
 import type { NamedBuckets, TargetName } from "./types.ts";
 
 /** The target's named buckets, from the resolved parameters. */
@@ -22,7 +22,7 @@ export function namedBucketsOf(params: Params): (target: TargetName) => NamedBuc
       data: params.vpc?.dataBucket,
       results: params.vpc?.resultsBucket,
       params: { data: `${vpc}/dataBucket`, results: `${vpc}/resultsBucket` },
-      hint: `run \`${VPC_DEPLOY_COMMAND} --yes\` (it creates the buckets and publishes them), or write the bucket's name`,
+      hint: `run \`${targetParamSections.aws.vpc.publisher.command} --yes\` (it creates the buckets and publishes them), or write the bucket's name`,
     };
   };
 }
