@@ -36,7 +36,12 @@ export interface Leaf<T, Required extends boolean = boolean> {
   /** For a stack's key: what the stack publishes and the command that writes it. */
   readonly publisher?: Publisher;
   readonly secret: boolean;
+  /** The bucket a spec on this leaf's target names as s3://${data}/ or s3://${results}/. */
+  readonly names?: NamedBucket;
 }
+
+/** The buckets a spec names without knowing them: s3://${data}/, s3://${results}/. */
+export type NamedBucket = "data" | "results";
 
 // biome-ignore lint/suspicious/noExplicitAny: a leaf of any value type.
 export type AnyLeaf = Leaf<any>;
@@ -65,6 +70,7 @@ export interface LeafOptions<T> {
   readonly owner?: KeyOwner;
   readonly publisher?: Publisher;
   readonly secret?: boolean;
+  readonly names?: NamedBucket;
 }
 
 /** The leaf constructors of one config file: `need` a required leaf, `maybe` an optional one. */
@@ -80,6 +86,7 @@ export function leavesIn(file: string) {
       owner: options.owner ?? "files",
       publisher: options.publisher,
       secret: options.secret ?? isSecretKey(key),
+      ...(options.names ? { names: options.names } : {}),
     };
   }
   return {

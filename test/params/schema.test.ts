@@ -39,6 +39,21 @@ describe("parameter sections", () => {
     assert.ok(declarations.some(([declarer]) => declarer === "local"));
   });
 
+  it("each target marks exactly one bucket as the spec's ${data} and one as its ${results}, and no shared section does", () => {
+    for (const target of targetNames) {
+      const marked = Object.values(targetParamSections[target])
+        .flatMap(leavesOfSection)
+        .flatMap((leaf) => (leaf.names ? [leaf.names] : []))
+        .sort();
+      assert.deepEqual(marked, ["data", "results"], `target ${target}`);
+    }
+    const shared = Object.values(sharedSections).flatMap(leavesOfSection);
+    assert.deepEqual(
+      shared.filter((leaf) => leaf.names).map((leaf) => leaf.key),
+      [],
+    );
+  });
+
   it("every key is declared by exactly one section, lives under that section's key and in its config file", () => {
     for (const key of knownKeys()) {
       const concrete = key.replace("<name>", "main");

@@ -160,8 +160,8 @@ const vpcSection = publishedSection<VpcOutputs>(
       // Optional: a VPC made by hand (config/vpc.yml) may have none; aws/downloads: bucket then refuses.
       artifactsBucket: maybe(key("artifactsBucket"), bucketName, env("artifactsBucket")),
       // The account's own buckets a spec names as ${data} and ${results} (optional for the same reason).
-      dataBucket: maybe(key("dataBucket"), bucketName, env("dataBucket")),
-      resultsBucket: maybe(key("resultsBucket"), bucketName, env("resultsBucket")),
+      dataBucket: maybe(key("dataBucket"), bucketName, { ...env("dataBucket"), names: "data" }),
+      resultsBucket: maybe(key("resultsBucket"), bucketName, { ...env("resultsBucket"), names: "results" }),
     };
   },
 );

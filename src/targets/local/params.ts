@@ -17,8 +17,8 @@ const localSection = fixedSection<LocalParams>("local", "local.yml", ({ need }) 
   workerCores: need("local/workerCores", integer(1, 256), { fallback: 1 }),
   workerMemory: need("local/workerMemory", sparkMemory, { fallback: "1g" }),
   // The local S3 server's buckets a spec names as ${data} and ${results}; it creates them.
-  dataBucket: need("local/dataBucket", bucketName, { fallback: "burst-data" }),
-  resultsBucket: need("local/resultsBucket", bucketName, { fallback: "burst-results" }),
+  dataBucket: need("local/dataBucket", bucketName, { fallback: "burst-data", names: "data" }),
+  resultsBucket: need("local/resultsBucket", bucketName, { fallback: "burst-results", names: "results" }),
 }));
 export const localLeaves = localSection.leaves;
 
