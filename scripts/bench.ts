@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { run } from "../src/util/exec.ts";
 import { measureAwsTwin } from "./bench/aws-twin.ts";
 import { measureBakedImage } from "./bench/baked-image.ts";
+import { fullCommitterSize, measureCommitterCost, quickCommitterSize } from "./bench/committer-cost.ts";
 import { checkDocs, writeDocs, writeSections } from "./bench/docs.ts";
 import { modelLaunch } from "./bench/launch-model.ts";
 import { measureLocalOverhead } from "./bench/local-overhead.ts";
@@ -116,6 +117,10 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     log(`# ${sectionTitles.localOverhead}`);
     // At least five pairs: one pair's ratio moves by tenths with the machine's other work.
     report.localOverhead = await measureLocalOverhead(options.quick ? 1 : Math.max(5, repetitions), log);
+  }
+  if (wants("committerCost")) {
+    log(`# ${sectionTitles.committerCost}`);
+    report.committerCost = await measureCommitterCost(options.quick ? quickCommitterSize : fullCommitterSize, log);
   }
   if (wants("awsTwin")) {
     log(`# ${sectionTitles.awsTwin}`);

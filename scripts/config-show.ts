@@ -5,10 +5,9 @@
 import { configDirOf, parseConfigArgs, prefixOf } from "../src/cli/config-command.ts";
 import { runEntry } from "../src/cli/entry.ts";
 import { badInput, ExitCode } from "../src/errors.ts";
-import { resolveParams, storeFromEnv } from "../src/params/index.ts";
+import { readsPublished, requirePublished, resolveParams, storeFromEnv } from "../src/params/index.ts";
 import { formatRows, paramRows } from "../src/params/report.ts";
-import { requireVpcOutputs } from "../src/targets/aws/vpc-outputs.ts";
-import { isTargetName, type TargetName, targetNameList, targetNames, targetReadsParams } from "../src/targets/index.ts";
+import { isTargetName, type TargetName, targetNameList, targetNames } from "../src/targets/index.ts";
 
 const usage = `Usage: npm run config:show -- [options]
   --target ${targetNames.join("|")}  only the parameters that target uses (aws also requires the VPC outputs)
@@ -27,10 +26,10 @@ async function main(argv: string[]): Promise<number> {
   const target = parseTarget(values.target);
   const prefix = prefixOf(values.prefix, process.env);
   const { store } = storeFromEnv(process.env, { configDir: configDirOf(values["config-dir"], process.env) });
-  // A target that reads the VPC outputs (aws): print everything first, then say what is missing
-  // (requireVpcOutputs below).
-  const needsVpc = target !== undefined && targetReadsParams(target, "vpc");
-  const params = await resolveParams({ store, env: process.env, prefix, target: needsVpc ? undefined : target });
+  // A target that reads what a stack publishes (aws: the VPC outputs): print everything first, then
+  // say what is missing (requirePublished below).
+  const needsPublished = target !== undefined && readsPublished(target);
+  const params = await resolveParams({ store, env: process.env, prefix, target: needsPublished ? undefined : target });
   const rows = paramRows(params, target);
   if (values.json) {
     console.log(JSON.stringify({ prefix, target: target ?? null, store: store.description, params: rows }, null, 2));
@@ -38,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`prefix ${prefix || "(root)"} · ${store.description}`);
     console.log(formatRows(rows));
   }
-  if (needsVpc) requireVpcOutputs(params);
+  if (target !== undefined) requirePublished(params, target);
   return ExitCode.ok;
 }
 

@@ -1,19 +1,16 @@
 // What the S3A magic committer costs against the FileOutputCommitter (algorithm 2) burst used
 // before, on the local target's real parts: versitygw and the cached Spark (local[2]), one
 // Spark session writing the same DataFrame to s3a:// alternately with each, timed in the driver.
-//   node --import tsx scripts/bench/committer-cost.ts [--files 16] [--rows 400000] [--repetitions 3]
-// Heavy (starts Spark): run it under the shared lock on shared machines.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
+// The bench's committerCost section (`npm run bench -- --only committerCost`).
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { ensureSpark } from "../../src/targets/local/spark.ts";
 import { run } from "../../src/util/exec.ts";
 import { renderSparkDefaults, renderSparkEnv } from "../../stacks/shared/spark-conf.ts";
 import { startS3Server } from "../servers/s3server.ts";
+import { type Sample, sample } from "./stats.ts";
 
 const JOB_PY = `
 import json, sys, time
@@ -43,17 +40,29 @@ print("BURST_COMMITTER_COST=" + json.dumps(times))
 spark.stop()
 `;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+export interface CommitterCostResult {
+  readonly files: number;
+  readonly rows: number;
+  /** Seconds per write, one per measured round (the first round warms both paths up, unmeasured). */
+  readonly fileV2: Sample;
+  readonly magic: Sample;
+  /** magic / file-v2, per round. */
+  readonly ratio: Sample;
+}
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      files: { type: "string", default: "16" },
-      rows: { type: "string", default: "400000" },
-      repetitions: { type: "string", default: "3" },
-    },
-  });
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+export interface CommitterCostSize {
+  readonly files: number;
+  readonly rows: number;
+  readonly rounds: number;
+}
+
+export const fullCommitterSize: CommitterCostSize = { files: 16, rows: 400_000, rounds: 3 };
+export const quickCommitterSize: CommitterCostSize = { files: 4, rows: 40_000, rounds: 1 };
+
+export async function measureCommitterCost(
+  size: CommitterCostSize,
+  log: (line: string) => void,
+): Promise<CommitterCostResult> {
   const spark = await ensureSpark("3.5.3", log);
   const s3 = await startS3Server({ log: () => {} });
   const work = await mkdtemp(join(tmpdir(), "burst-committer-cost-"));
@@ -77,9 +86,9 @@ async function main(): Promise<void> {
         "spark.ui.enabled=false",
         join(work, "job.py"),
         "s3a://bench",
-        values.files,
-        values.rows,
-        values.repetitions,
+        String(size.files),
+        String(size.rows),
+        String(size.rounds),
       ],
       {
         cwd: work,
@@ -99,16 +108,19 @@ async function main(): Promise<void> {
     const line = result.stdout.split("\n").find((l) => l.startsWith("BURST_COMMITTER_COST="));
     if (result.code !== 0 || !line) throw new Error(`spark-submit failed:\n${result.stderr.slice(-3000)}`);
     const times = JSON.parse(line.slice("BURST_COMMITTER_COST=".length)) as Record<"magic" | "file-v2", number[]>;
-    const fmt = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
-    const [magic, file] = [median(times.magic), median(times["file-v2"])];
-    console.log(`${values.files} files, ${values.rows} rows of parquet to s3a:// on versitygw, local[2]:`);
-    console.log(`  FileOutputCommitter v2: median ${file.toFixed(2)} s  (${fmt(times["file-v2"])})`);
-    console.log(`  S3A magic committer:    median ${magic.toFixed(2)} s  (${fmt(times.magic)})`);
-    console.log(`  magic / file-v2 = ${(magic / file).toFixed(2)}x`);
+    const fileV2 = times["file-v2"];
+    log(
+      `  file-v2 ${fileV2.map((x) => x.toFixed(2)).join(", ")} s; magic ${times.magic.map((x) => x.toFixed(2)).join(", ")} s`,
+    );
+    return {
+      files: size.files,
+      rows: size.rows,
+      fileV2: sample(fileV2),
+      magic: sample(times.magic),
+      ratio: sample(times.magic.map((magic, round) => magic / (fileV2[round] ?? Number.NaN))),
+    };
   } finally {
     await s3.stop();
     await rm(work, { recursive: true, force: true });
   }
 }
-
-await main();

@@ -7,6 +7,7 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  committerCostRegion,
   motoApplyRegion,
   overheadRegion,
   renderMarkdown,
@@ -14,6 +15,8 @@ import {
   type SectionReport,
   type Sections,
   sectionTitles,
+  twinReadyFigure,
+  twinRunsRegion,
 } from "./report.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -22,7 +25,18 @@ export const benchDir = join("docs", "bench");
 /** The pages with generated figures, and the generator of each region they mark. */
 const regionPages: Readonly<Record<string, Readonly<Record<string, (sections: Sections) => string>>>> = {
   "README.md": { "local-overhead": (sections) => overheadRegion(need(sections, "localOverhead", "README.md")) },
-  "docs/aws.md": { "moto-apply": (sections) => motoApplyRegion(need(sections, "motoApply", "docs/aws.md")) },
+  "docs/aws.md": {
+    "moto-apply": (sections) => motoApplyRegion(need(sections, "motoApply", "docs/aws.md")),
+    "committer-cost": (sections) => committerCostRegion(need(sections, "committerCost", "docs/aws.md")),
+    "twin-runs": (sections) => twinRunsRegion(need(sections, "awsTwin", "docs/aws.md")),
+    "twin-first-step": (sections) => twinReadyFigure(need(sections, "awsTwin", "docs/aws.md"), "to first step"),
+    "twin-install-spark": (sections) => twinReadyFigure(need(sections, "awsTwin", "docs/aws.md"), "install-spark"),
+    "twin-start-to-ready": (sections) => twinReadyFigure(need(sections, "awsTwin", "docs/aws.md"), "start to ready"),
+    "twin-wait-ready": (sections) => twinReadyFigure(need(sections, "awsTwin", "docs/aws.md"), "wait-ready"),
+  },
+  "docs/reliability.md": {
+    "committer-cost": (sections) => committerCostRegion(need(sections, "committerCost", "docs/reliability.md")),
+  },
 };
 
 function need<S extends Section>(sections: Sections, section: S, page: string): SectionReport<S> {

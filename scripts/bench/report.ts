@@ -4,6 +4,7 @@
 
 import type { AwsTwinResult } from "./aws-twin.ts";
 import type { BakedImageResult } from "./baked-image.ts";
+import type { CommitterCostResult } from "./committer-cost.ts";
 import { afterCreate, type LaunchModel, type Range, resourceTimes } from "./launch-model.ts";
 import type { OverheadResult } from "./local-overhead.ts";
 import type { MotoApplyResult } from "./moto-apply.ts";
@@ -54,6 +55,7 @@ export interface SectionData {
   readonly launchModel: readonly LaunchModel[];
   readonly awsTwin: AwsTwinResult;
   readonly bakedImage: BakedImageResult;
+  readonly committerCost: CommitterCostResult;
 }
 
 export interface BenchReport extends Omit<RunInfo, "source"> {
@@ -69,6 +71,7 @@ export interface BenchReport extends Omit<RunInfo, "source"> {
   readonly motoApply?: MotoApplyResult;
   readonly awsTwin?: AwsTwinResult;
   readonly bakedImage?: BakedImageResult;
+  readonly committerCost?: CommitterCostResult;
 }
 
 /** One committed section: docs/bench/<section>.json. */
@@ -90,6 +93,7 @@ export const sectionTitles = {
   launchModel: "AWS launch time by worker count (a model, not a measurement)",
   awsTwin: "The whole aws burst on the AWS twin, beside the same job on the local target",
   bakedImage: "Boot to ready on the AWS twin: the base image vs a baked image (npm run vpc -- image)",
+  committerCost: "S3A magic committer vs FileOutputCommitter v2: parquet to s3a://",
 } as const;
 
 export type Section = keyof typeof sectionTitles;
@@ -107,6 +111,7 @@ export function sectionsOf(report: BenchReport): Sections {
     motoApply,
     awsTwin,
     bakedImage,
+    committerCost,
     ...run
   } = report;
   const data: { [S in Section]?: SectionData[S] } = {
@@ -118,6 +123,7 @@ export function sectionsOf(report: BenchReport): Sections {
     launchModel,
     awsTwin,
     bakedImage,
+    committerCost,
   };
   const out: Record<string, SectionReport> = {};
   for (const section of Object.keys(sectionTitles) as Section[]) {
@@ -207,6 +213,13 @@ export function comparisons(sections: Sections): Comparison[] {
       value: overhead.ratio.median,
       spread: overhead.ratio,
       goal: { bound: 1.1, atMost: true },
+    });
+  const committer = sections.committerCost?.data;
+  if (committer)
+    out.push({
+      name: "magic committer / FileOutputCommitter v2, write time",
+      value: committer.ratio.median,
+      spread: committer.ratio,
     });
   const twin = sections.awsTwin?.data;
   if (twin)
@@ -304,6 +317,7 @@ export function renderMarkdown(sections: Sections): string {
   if (sections.startup) body("startup", renderStartup(sections.startup.data));
   if (sections.motoApply) body("motoApply", renderMotoApply(sections.motoApply.data));
   if (sections.launchModel) body("launchModel", renderLaunchModel(sections.launchModel.data));
+  if (sections.committerCost) body("committerCost", renderCommitterCost(sections.committerCost.data));
   if (sections.awsTwin) body("awsTwin", renderAwsTwin(sections.awsTwin.data));
   if (sections.bakedImage) body("bakedImage", renderBakedImage(sections.bakedImage.data));
   return `${out.join("\n").trimEnd()}\n`;
@@ -519,6 +533,66 @@ export function motoApplyRegion(report: SectionReport<"motoApply">): string {
   return [describeRun(report.run), ...lines.slice(what, table), ...lines.slice(table)].join("\n").trimEnd();
 }
 
+/** "1.31× (1.23-1.51)": a per-round ratio's median and range. */
+const times = (ratio: Sample) =>
+  ratio.values.length === 1
+    ? `${fixed(ratio.median)}×`
+    : `${fixed(ratio.median)}× (${fixed(ratio.min)}-${fixed(ratio.max)})`;
+
+function renderCommitterCost(result: CommitterCostResult): string[] {
+  const rounds = result.ratio.values.length;
+  return [
+    `## ${sectionTitles.committerCost}`,
+    "",
+    `The same ${result.rows.toLocaleString("en")}-row DataFrame written as ${result.files} parquet files to \`s3a://\` on versitygw from one`,
+    "Spark session (local[2]), alternately with the FileOutputCommitter (algorithm 2, what burst used",
+    "before) and the S3A magic committer (what burst configures: files stay pending multipart uploads",
+    `until the job commits), timed in the driver; ${rounds === 1 ? "one round" : `${rounds} rounds`} after one unmeasured round of each.`,
+    "What burst chose it for is correctness (no partial output after a lost executor), not speed. On AWS",
+    "S3 a rename is a server-side copy of every byte, which the magic committer avoids; that is not",
+    "measured here (no AWS account).",
+    "",
+    "| Committer | Write time |",
+    "| --- | --- |",
+    `| FileOutputCommitter v2 | ${formatSample(result.fileV2, "s", 2)} |`,
+    `| S3A magic committer | ${formatSample(result.magic, "s", 2)} |`,
+    `| magic / file-v2, per round | ${times(result.ratio)} |`,
+  ];
+}
+
+/** docs/aws.md's and docs/reliability.md's sentence on the committer's cost, with the run it comes from. */
+export function committerCostRegion(report: SectionReport<"committerCost">): string {
+  const { data, run } = report;
+  const { machine } = run;
+  const load = Math.max(machine.loadAverage, machine.loadAverageAtEnd ?? 0);
+  const rounds = data.ratio.values.length;
+  return (
+    `\`npm run bench -- --only committerCost\` writes the same ${data.rows.toLocaleString("en")}-row, ${data.files}-file parquet DataFrame to\n` +
+    `\`s3a://\` on versitygw from one Spark session (local[2]), alternating committers, ${rounds === 1 ? "one round" : `${rounds} rounds`} after an\n` +
+    `unmeasured warm-up (${run.generatedAt.slice(0, 10)}, load average ${fixed(load, 1)} on ${machine.cpus} cores): FileOutputCommitter v2\n` +
+    `${formatSample(data.fileV2, "s", 2)}, magic committer ${formatSample(data.magic, "s", 2)}, magic / file-v2 ${times(data.ratio)}\n` +
+    `per round: the magic committer is ${data.ratio.median > 1 ? "slower" : "faster"} here (docs/benchmarks.md).`
+  );
+}
+
+/** docs/aws.md's node-role table: one part of the twin's wait-ready (a step of the master, or the whole). */
+export function twinReadyFigure(report: SectionReport<"awsTwin">, part: string): string {
+  const value = part === "wait-ready" ? report.data.aws["wait-ready"] : report.data.awsReady[part];
+  if (!value)
+    throw new Error(`docs/bench/awsTwin.json has no ${part}: run \`npm run bench -- --only awsTwin --write\``);
+  return formatSample(value, "s");
+}
+
+/** ... and which runs those figures come from. */
+export function twinRunsRegion(report: SectionReport<"awsTwin">): string {
+  const { machine } = report.run;
+  const load = Math.max(machine.loadAverage, machine.loadAverageAtEnd ?? 0);
+  return (
+    `median (range) of ${report.data.runs} run(s) of \`npm run bench -- --only awsTwin\`, ` +
+    `${report.run.generatedAt.slice(0, 10)}, load average ${fixed(load, 1)} on ${machine.cpus} cores`
+  );
+}
+
 /** README's sentence on the local overhead: the median, every pair's spread, the goal and the load. */
 export function overheadRegion(report: SectionReport<"localOverhead">): string {
   const { ratio } = report.data;
@@ -633,8 +707,9 @@ function renderAwsTwin(result: AwsTwinResult): string[] {
     "Where the time goes: `apply` and `destroy` are terraform and the provider against moto (the same",
     "half-minute whatever the size: see the moto section); the containers boot while apply still",
     "waits on the fleet, so the first node step shows right after it. On a base image every node",
-    "unpacks Spark and builds its Python runtime before it starts Spark; EC2's own boot and",
-    "downloads over a real network are not in these figures.",
+    "installs pyspark, its Python packages and the s3a jars (`install-spark`, from the staged",
+    "artifacts) before it starts Spark; EC2's own boot and downloads over a real network are not in",
+    "these figures.",
     "",
   ];
 }

@@ -115,7 +115,7 @@ async function eventLogOf(burstHome: string, runId: string, stderr: NodeJS.Writa
   let logs = await eventLogsIn(dir);
   if (logs.length === 0) {
     const target = await loadTarget(record.target);
-    if (await target.fetchResults?.(record.resultsUri, "logs/eventlog/", dir)) {
+    if (await target.fetchResults?.(record.resultsUri, "logs/eventlog/", dir, record.placement)) {
       stderr.write(`run ${runId}: event log fetched from ${record.resultsUri}logs/eventlog/\n`);
       logs = await eventLogsIn(dir);
     }

@@ -74,7 +74,8 @@ async function costOf(target: Target, record: RunRecord, options: DestroyOptions
       type: "info",
       message: `cost: ${usd(cost.totalUsd)}${lower} for ${cost.nodes.length} node(s), ${hours.toFixed(3)} node-hours${estimate}`,
     });
-    await addToManifest(join(record.runDir, "results", "manifest.json"), cost);
+    const manifest = join(record.runDir, "results", "manifest.json");
+    if (await addToManifest(manifest, cost)) await replaceInResults(target, record, manifest, options.sink);
     return cost;
   } catch (error) {
     options.sink({ type: "warning", message: `the run's actual cost is unknown: ${describeError(error)}` });
@@ -83,11 +84,25 @@ async function costOf(target: Target, record: RunRecord, options: DestroyOptions
 }
 
 /** The local copy of the manifest gets the actual cost beside the estimate (the upload happened before destroy). */
-async function addToManifest(file: string, cost: ActualCost): Promise<void> {
-  if (!existsSync(file)) return;
+async function addToManifest(file: string, cost: ActualCost): Promise<boolean> {
+  if (!existsSync(file)) return false;
   const manifest = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
   await writeFile(`${file}.tmp`, `${JSON.stringify({ ...manifest, actualCost: cost }, null, 2)}\n`);
   await rename(`${file}.tmp`, file);
+  return true;
+}
+
+/** The results' copy too, where the target can replace it: best effort, a warning at worst. */
+async function replaceInResults(target: Target, record: RunRecord, file: string, sink: EventSink): Promise<void> {
+  if (!target.replaceResult) return;
+  try {
+    await target.replaceResult(record.resultsUri, "manifest.json", file, record.placement);
+  } catch (error) {
+    sink({
+      type: "warning",
+      message: `${record.resultsUri}manifest.json keeps the estimate only: ${describeError(error)}`,
+    });
+  }
 }
 
 function usd(amount: number): string {

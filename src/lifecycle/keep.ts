@@ -20,7 +20,8 @@ export function parseKeepDuration(given: string): number {
 
 /**
  * Keep a failed run's cluster until `now + keepMs`, capped by its TTL: the target's TTL guard is
- * brought forward to that deadline where it can be (local), so the nodes end it even if nobody does.
+ * brought forward to that deadline where it can be, so the nodes end it even if nobody does; a node
+ * the target could not reach is named, with the TTL that still ends it.
  * Returns the record as kept and the lines telling the user how to look at it and end it.
  */
 export async function keepFailedCluster(
@@ -32,8 +33,9 @@ export async function keepFailedCluster(
   const asked = new Date(now.getTime() + keepMs);
   let until = asked < ttlEnd ? asked : ttlEnd;
   const target = await loadTarget(record.target);
-  if (target.endClusterBy) await target.endClusterBy(record, until);
-  else until = ttlEnd;
+  // A master whose guard cannot be moved throws: the run then destroys the cluster instead.
+  const unreached = target.endClusterBy ? (await target.endClusterBy(record, until)).unreached : [];
+  if (!target.endClusterBy) until = ttlEnd;
   const capped = until.getTime() < asked.getTime() ? ` (capped by the cluster's TTL)` : "";
   const id = record.runId;
   return {
@@ -43,6 +45,11 @@ export async function keepFailedCluster(
       `  a shell on the master:  ${burstCommand(`ssh ${id}`)}   (one command: ${burstCommand(`ssh ${id} -- <command>`)})`,
       `  the job's Spark UI:     ${burstCommand(`ui ${id}`)}`,
       `  end it now:             ${burstCommand(`down ${id}`)}`,
+      // Their own TTL guard still ends them; `down` (or `gc` once the keep is over) ends them sooner.
+      ...unreached.map(
+        (node) =>
+          `  not reached: ${node}; that node runs until the TTL, ${ttlEnd.toISOString()}, unless you end it now`,
+      ),
     ],
   };
 }

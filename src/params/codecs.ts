@@ -113,24 +113,14 @@ export function list(item: Codec<string>, minItems = 0): Codec<readonly string[]
 
 // ---- formats ------------------------------------------------------------------------------
 
-// Partition-aware: eu-west-1, us-gov-west-1, cn-north-1, us-isob-east-1.
-export const awsRegion = pattern("an AWS region like eu-west-1", /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/);
-
-const awsId = (kind: string) =>
-  pattern(`an id like ${kind}-0123456789abcdef0`, new RegExp(`^${kind}-([0-9a-f]{8}|[0-9a-f]{17})$`));
-export const amiId = awsId("ami");
-export const vpcId = awsId("vpc");
-export const subnetId = awsId("subnet");
-export const securityGroupId = awsId("sg");
+// A target's own names and ids (AWS regions, AMI ids) are its codecs, beside its parameters.
 
 export const instanceType = pattern("an EC2 instance type like m5.xlarge", /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/);
 export const sparkVersion = pattern("a Spark version like 3.5.3", /^\d+\.\d+\.\d+$/);
 export const unixUser = pattern("a unix user name like admin", /^[a-z_][a-z0-9_-]{0,31}$/);
-/** A name used as a Consul key segment and in AWS resource names. */
+/** A name used as a Consul key segment and in cloud resource names. */
 export const simpleName = pattern("a name of lowercase letters, digits and dashes", /^[a-z0-9][a-z0-9-]{0,62}$/);
 export const sparkMemory = pattern("a Spark memory size like 512m or 2g", /^\d+[kmgt]$/i);
-export const dynamoTable = pattern("a DynamoDB table name", /^[a-zA-Z0-9_.-]{3,255}$/);
-export const instanceProfileName = pattern("an IAM instance profile name", /^[\w+=,.@-]{1,128}$/);
 
 // S3 bucket naming rules, minus the rarely met ones (no "xn--" prefix etc.).
 const bucketRule = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;

@@ -47,7 +47,7 @@ export class FileStore implements ParamStore {
     } catch (cause) {
       throw badInput(`cannot read the config folder ${displayPath(this.configDir, this.cwd)}`, {
         cause,
-        hint: "point BURST_CONFIG_DIR (or --config-dir of config:push / config:show) at a folder with aws.yml, defaults.yml, ...",
+        hint: "point BURST_CONFIG_DIR (or --config-dir of config:push / config:show) at a folder of *.yml files (defaults.yml, one per target)",
       });
     }
     const byKey = new Map<string, FlatEntry>();

@@ -1,5 +1,7 @@
 // Parameters: what ops configure once (config/*.yml -> Consul KV) and every burst reads.
-// Pick the store with storeFromEnv, then resolveParams; the VPC stack publishes with writeParams.
+// Pick the store with storeFromEnv, then resolveParams; a stack (the VPC's) publishes with writeParams.
+// Which sections exist is declared by the shared schema (./schema.ts) and each target's own
+// src/targets/<name>/params.ts, listed by src/targets/names.ts.
 
 import { ConsulStore } from "./consul-store.ts";
 import { FileStore } from "./file-store.ts";
@@ -9,15 +11,17 @@ import { LayeredStore, type ParamStore } from "./store.ts";
 export { type ConsulConnection, consulConnectionFromEnv } from "./consul-http.ts";
 export { ConsulStore, type KvBackend, type KvEntry, MAX_TXN_OPS } from "./consul-store.ts";
 export { defaultConfigDir, FileStore } from "./file-store.ts";
-export { DEFAULT_PREFIX, normalizePrefix, prefixFromEnv, VPC_DEPLOY_COMMAND } from "./layout.ts";
+export { DEFAULT_PREFIX, normalizePrefix, prefixFromEnv } from "./layout.ts";
 export { maskValue } from "./mask.ts";
-export { type ParamValue, type PushPlan, type PushResult, pushParams, vpcOutputEntries, writeParams } from "./push.ts";
+export { type ParamValue, type PushPlan, type PushResult, pushParams, writeParams } from "./push.ts";
 export {
   CONFIG_PUSH_COMMAND,
   type Env,
   type ParamOverride,
   type ParamOverrides,
   type ResolveOptions,
+  readsPublished,
+  requirePublished,
   resolveParams,
 } from "./resolve.ts";
 export { envNameFor, isSecretParam } from "./schema.ts";

@@ -36,7 +36,7 @@ export function prefixFromEnv(env: Readonly<Record<string, string | undefined>>)
 export function flattenDocument(root: unknown, lines: LineCounter, file: string): FlatEntry[] {
   if (root === null || root === undefined) return [];
   if (!isMap(root)) {
-    throw badInput("a config file must be a map of sections (aws:, defaults:, ...)", {
+    throw badInput("a config file must be a map of sections (defaults:, ...)", {
       location: at(root, lines, file),
     });
   }
@@ -89,6 +89,3 @@ function at(node: unknown, lines: LineCounter, file: string): SourceLocation {
   const position = lines.linePos(range[0]);
   return { file, line: position.line, column: position.col };
 }
-
-/** The command that creates the VPC and publishes its outputs (burst/vpc/<name>/...). */
-export const VPC_DEPLOY_COMMAND = "npm run vpc -- deploy";

@@ -9,8 +9,7 @@ import { retry } from "../util/retry.ts";
 import type { KvBackend, KvEntry, KvOperation } from "./consul-store.ts";
 import { MAX_TXN_OPS } from "./consul-store.ts";
 import { DEFAULT_PREFIX, normalizePrefix } from "./layout.ts";
-import { knownKeys, leafForKey } from "./schema.ts";
-import type { VpcOutputs } from "./types.ts";
+import { knownKeys, leafForKey, publishedFolderOf } from "./schema.ts";
 
 export type ChangeKind = "add" | "change" | "remove";
 
@@ -55,12 +54,12 @@ export interface PushResult {
 const MAX_TXN_BYTES = 256 * 1024;
 
 /**
- * Keys `--prune` never removes unless the desired set owns them: the VPC stack's outputs
+ * Keys `--prune` never removes unless the desired set owns them: what a stack publishes
  * (vpc/<name>/...; owned when the files declare that vpc/<name>/) and operator-set secrets.
  */
 export function isProtectedKey(key: string, desired: ReadonlyMap<string, string>): boolean {
-  const vpc = /^vpc\/([^/]+)\//.exec(key);
-  if (vpc) return ![...desired.keys()].some((wanted) => wanted.startsWith(vpc[0]));
+  const folder = publishedFolderOf(key);
+  if (folder) return ![...desired.keys()].some((wanted) => wanted.startsWith(folder));
   const owner = leafForKey(key)?.owner;
   return owner === "operator" && !desired.has(key);
 }
@@ -163,19 +162,6 @@ export async function writeParams(
     desired.set(key, leaf.codec.encode(decoded.value));
   }
   return pushParams(backend, prefix, desired, { prune: false, dryRun: false, maxAttempts: options.maxAttempts });
-}
-
-/** The entries the VPC stack publishes for `vpcName`: vpc/<name>/vpcId, subnetIds, ... */
-export function vpcOutputEntries(vpcName: string, outputs: VpcOutputs): Record<string, ParamValue> {
-  return {
-    [`vpc/${vpcName}/vpcId`]: outputs.vpcId,
-    [`vpc/${vpcName}/subnetIds`]: outputs.subnetIds,
-    [`vpc/${vpcName}/securityGroupId`]: outputs.securityGroupId,
-    [`vpc/${vpcName}/instanceProfileName`]: outputs.instanceProfileName,
-    ...(outputs.artifactsBucket ? { [`vpc/${vpcName}/artifactsBucket`]: outputs.artifactsBucket } : {}),
-    ...(outputs.dataBucket ? { [`vpc/${vpcName}/dataBucket`]: outputs.dataBucket } : {}),
-    ...(outputs.resultsBucket ? { [`vpc/${vpcName}/resultsBucket`]: outputs.resultsBucket } : {}),
-  };
 }
 
 export function unknownKeyError(key: string, where: string, location?: { file: string; line?: number }) {

@@ -1,19 +1,11 @@
 // Text people read: a push's diff and the effective parameters with their provenance.
 // Secret values are masked here, the one place values are rendered.
 
-import type { TargetName } from "../runspec/types.ts";
-import { type TargetParamSection, targetReadsParams } from "../targets/index.ts";
+import type { TargetName } from "../targets/names.ts";
 import { maskValue } from "./mask.ts";
 import type { PushPlan } from "./push.ts";
-import {
-  type AnyLeaf,
-  awsLeaves,
-  defaultsLeaves,
-  localLeaves,
-  notifyLeaves,
-  vpcConfigLeaves,
-  vpcOutputLeaves,
-} from "./schema.ts";
+import { publisherNames, sectionsOf, valueOfKey } from "./schema.ts";
+import { type AnyLeaf, leavesOf } from "./section.ts";
 import type { ParamProvenance, Params } from "./types.ts";
 
 const quote = (key: string, value: string): string => JSON.stringify(maskValue(key, value));
@@ -30,7 +22,7 @@ export function formatPlan(plan: PushPlan, prefix: string): string {
   }
   if (plan.protected.length > 0) {
     lines.push(
-      "  left alone (written by the VPC stack or an operator, not by these files):",
+      `  left alone (written by ${[...publisherNames(), "an operator"].join(" or ")}, not by these files):`,
       ...plan.protected.map((key) => `    ${prefix}${key}`),
     );
   }
@@ -52,20 +44,17 @@ export interface ParamRow {
 
 /** The effective parameters a target uses, each with its provenance. */
 export function paramRows(params: Params, target?: TargetName): ParamRow[] {
-  const sections: Array<[Record<string, AnyLeaf>, object | undefined]> = [[defaultsLeaves, params.defaults]];
-  const reads = (section: TargetParamSection) => target === undefined || targetReadsParams(target, section);
-  if (reads("aws")) sections.push([awsLeaves, params.aws]);
-  if (reads("vpcConfig")) sections.push([vpcConfigLeaves, params.vpcConfig]);
-  if (reads("vpc")) sections.push([vpcOutputLeaves(params.aws.vpcName), params.vpc]);
-  if (reads("local")) sections.push([localLeaves, params.local]);
-  sections.push([notifyLeaves, { webhook: params.notifyWebhook }]);
-
   const rows: ParamRow[] = [];
-  for (const [leaves, values] of sections) {
-    for (const [name, leaf] of Object.entries(leaves)) {
+  for (const { property, section } of sectionsOf(target)) {
+    // A published section's instance is the one its name key picked (vpc/<aws/vpcName>/...).
+    const name = section.kind === "published" ? valueOfKey(params, section.nameKey) : "";
+    if (typeof name !== "string") continue;
+    const values =
+      property === "notify" ? { webhook: params.notifyWebhook } : (params as Record<string, unknown>)[property];
+    for (const [leafName, leaf] of Object.entries(leavesOf(section, name))) {
       const provenance = params.provenance.get(leaf.key);
       if (!provenance) continue;
-      const value = (values as Record<string, unknown> | undefined)?.[name];
+      const value = (values as Record<string, unknown> | undefined)?.[leafName];
       rows.push({ key: leaf.key, value: maskTyped(leaf, value), source: provenance.source, where: provenance.where });
     }
   }

@@ -4,23 +4,12 @@
 
 import { type BurstError, badInput, type SourceLocation } from "../errors.ts";
 import { didYouMean } from "../runspec/suggest.ts";
-import type { TargetName } from "../runspec/types.ts";
-import { targetReadsParams } from "../targets/index.ts";
-import { normalizePrefix, prefixFromEnv, VPC_DEPLOY_COMMAND } from "./layout.ts";
-import {
-  type AnyLeaf,
-  awsLeaves,
-  defaultsLeaves,
-  knownKeys,
-  type LeafValue,
-  leafForKey,
-  localLeaves,
-  notifyLeaves,
-  vpcConfigLeaves,
-  vpcOutputLeaves,
-} from "./schema.ts";
+import type { TargetName } from "../targets/names.ts";
+import { normalizePrefix, prefixFromEnv } from "./layout.ts";
+import { knownKeys, leafForKey, sectionsOf, valueOfKey } from "./schema.ts";
+import type { AnyLeaf, AnyPublishedSection } from "./section.ts";
 import type { ParamStore, StoredParams } from "./store.ts";
-import type { ParamProvenance, ParamSourceKind, Params, VpcOutputs } from "./types.ts";
+import type { ParamProvenance, ParamSourceKind, Params, SpecDefaults, TargetParams } from "./types.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -41,7 +30,11 @@ export interface ResolveOptions {
   readonly spec?: ParamOverrides;
   /** Defaults to BURST_CONSUL_PREFIX, else "burst/". */
   readonly prefix?: string;
-  /** A target that reads the VPC outputs (aws) requires them, one that does not ignores them; without a target they are read when present. */
+  /**
+   * Only this target's sections and the shared ones are required; a published section (the VPC
+   * outputs) is required by the target that declares it and ignored by the others. Without a
+   * target, every section is read, published ones when present.
+   */
   readonly target?: TargetName;
 }
 
@@ -66,36 +59,56 @@ export async function resolveParams(options: ResolveOptions): Promise<Params> {
   const stored = await options.store.read(prefix);
   const resolution = new Resolution(prefix, stored, options);
 
-  const defaults = resolution.section(defaultsLeaves);
-  const aws = resolution.section(awsLeaves);
-  const vpcConfig = resolution.section(vpcConfigLeaves);
-  const local = resolution.section(localLeaves);
-  const notify = resolution.section(notifyLeaves);
-  // A target that reads no VPC outputs (local) ignores them: a half-written VPC must not block its
-  // runs. One that reads them requires them; without a target they are read when present.
+  // Every fixed section is resolved, whatever the target (a run's params carry them all); the
+  // published ones after, since another section's value names their instance.
+  const values: Record<string, unknown> = {};
+  const sections = sectionsOf();
+  for (const { property, section } of sections) {
+    if (section.kind === "fixed") values[property] = resolution.section(section.leaves);
+  }
   const target = options.target;
-  const vpc =
-    aws.vpcName === undefined || (target !== undefined && !targetReadsParams(target, "vpc"))
-      ? undefined
-      : resolution.vpcOutputs(aws.vpcName, target !== undefined);
+  const read = new Set(sectionsOf(target).map(({ property }) => property));
+  for (const { property, section } of sections) {
+    if (section.kind !== "published" || !read.has(property)) continue;
+    values[property] = resolution.published(section, target !== undefined);
+  }
   resolution.unknownFileKeys();
 
   resolution.throwProblems();
+  const { defaults, notify, ...targetValues } = values;
   return {
+    ...(targetValues as TargetParams),
     prefix,
-    defaults,
-    aws,
-    vpcConfig,
-    vpc,
-    local,
-    notifyWebhook: notify.webhook,
+    defaults: defaults as SpecDefaults,
+    notifyWebhook: (notify as { webhook?: string }).webhook,
     provenance: resolution.provenance,
   };
 }
 
+/**
+ * Throws what resolveParams({ target }) says when a published section the target needs is missing
+ * (the VPC outputs for aws), for parameters resolved without a target (config:show prints them first).
+ */
+export function requirePublished(params: Params, target: TargetName): void {
+  for (const { property, section } of sectionsOf(target)) {
+    if (section.kind !== "published" || (params as Record<string, unknown>)[property] !== undefined) continue;
+    const name = String(valueOfKey(params, section.nameKey));
+    throw badInput(`${section.publisher.what} for "${name}" are missing (${params.prefix}${section.key}/${name}/...)`, {
+      keyPath: `${section.key}/${name}`,
+      hint: section.missingHint,
+    });
+  }
+}
+
+/** Whether `target` reads a section a stack publishes (the VPC outputs), which it requires when it runs. */
+export const readsPublished = (target: TargetName): boolean =>
+  sectionsOf(target).some(({ section }) => section.kind === "published");
+
 class Resolution {
   readonly provenance = new Map<string, ParamProvenance>();
   private readonly problems: Problem[] = [];
+  /** Every resolved value by key, for the key that names a published section's instance. */
+  private readonly resolved = new Map<string, unknown>();
 
   constructor(
     private readonly prefix: string,
@@ -104,21 +117,24 @@ class Resolution {
   ) {}
 
   /** Resolves each leaf of a section; missing or invalid ones are collected, not thrown one by one. */
-  section<S extends Record<string, AnyLeaf>>(leaves: S): { [K in keyof S]: LeafValue<S[K]> } {
+  section(leaves: Readonly<Record<string, AnyLeaf>>): Record<string, unknown> {
     const values: Record<string, unknown> = {};
     for (const [name, leaf] of Object.entries(leaves)) values[name] = this.value(leaf);
-    return values as { [K in keyof S]: LeafValue<S[K]> };
+    return values;
   }
 
-  vpcOutputs(vpcName: string, required: boolean): VpcOutputs | undefined {
-    const leaves = vpcOutputLeaves(vpcName);
+  /** The instance of a published section that its name key picks, if any of it is there; `required`: missing is a problem. */
+  published(section: AnyPublishedSection, required: boolean): Record<string, unknown> | undefined {
+    const name = this.resolved.get(section.nameKey);
+    if (typeof name !== "string") return undefined;
+    const leaves = section.leaves(name);
     const anyPresent = Object.values(leaves).some((leaf) => this.candidate(leaf) !== undefined);
     if (!anyPresent) {
       if (required) {
         this.problems.push({
-          key: `vpc/${vpcName}`,
-          message: `the VPC outputs for "${vpcName}" are missing (looked for ${this.prefix}vpc/${vpcName}/... in ${this.options.store.description})`,
-          hint: `run \`${VPC_DEPLOY_COMMAND}\` to create the VPC and publish its outputs`,
+          key: `${section.key}/${name}`,
+          message: `${section.publisher.what} for "${name}" are missing (looked for ${this.prefix}${section.key}/${name}/... in ${this.options.store.description})`,
+          hint: section.missingHint,
         });
       }
       return undefined;
@@ -167,7 +183,10 @@ class Resolution {
     this.provenance.set(leaf.key, { source: candidate.source, where: candidate.where });
     if (!leaf.required && typeof candidate.raw === "string" && candidate.raw.trim() === "") return undefined;
     const decoded = leaf.codec.decode(candidate.raw);
-    if (decoded.ok) return decoded.value;
+    if (decoded.ok) {
+      this.resolved.set(leaf.key, decoded.value);
+      return decoded.value;
+    }
     this.problems.push({
       key: leaf.key,
       message: `${decoded.problem} (from ${candidate.where})`,
@@ -206,7 +225,7 @@ function fixHint(leaf: AnyLeaf, candidate: Candidate, prefix: string): string {
         ? `fix ${candidate.where}, then run \`${CONFIG_PUSH_COMMAND}\``
         : `fix ${candidate.where}`;
     case "consul":
-      if (leaf.owner === "vpc-stack") return `run \`${VPC_DEPLOY_COMMAND}\` to rewrite the VPC outputs`;
+      if (leaf.publisher) return `run \`${leaf.publisher.command}\` to rewrite ${leaf.publisher.what}`;
       if (leaf.owner === "operator") return `consul kv put ${prefix}${leaf.key} <value>, or set ${leaf.env}`;
       return `fix ${yamlPath(leaf.key)} in config/${leaf.file}, then run \`${CONFIG_PUSH_COMMAND}\``;
     case "default":
@@ -215,7 +234,7 @@ function fixHint(leaf: AnyLeaf, candidate: Candidate, prefix: string): string {
 }
 
 function missingHint(leaf: AnyLeaf, prefix: string): string {
-  if (leaf.owner === "vpc-stack") return `run \`${VPC_DEPLOY_COMMAND}\` to publish the VPC outputs`;
+  if (leaf.publisher) return `run \`${leaf.publisher.command}\` to publish ${leaf.publisher.what}`;
   if (leaf.owner === "operator") return `consul kv put ${prefix}${leaf.key} <value>, or set ${leaf.env}`;
   return `set ${yamlPath(leaf.key)} in config/${leaf.file} and run \`${CONFIG_PUSH_COMMAND}\`, or set ${leaf.env}`;
 }

@@ -1,28 +1,52 @@
 // What s3://${data}/ and s3://${results}/ stand for on each target: a bucket the user need not
 // name, so an example runs unchanged on a fresh account (aws: the VPC's own, named with the
 // account and region) and on this machine (local: the local S3 server's, which it creates).
+// Which parameters those are, each target's sections say (a leaf marked `names`).
 
-import { VPC_DEPLOY_COMMAND } from "../params/layout.ts";
+import { type AnyLeaf, type AnySection, leavesOf, type NamedBucket } from "../params/section.ts";
 import type { Params } from "../params/types.ts";
+import { targetParamSections } from "../targets/names.ts";
 import type { NamedBuckets, TargetName } from "./types.ts";
+
+interface Found {
+  readonly value?: string;
+  readonly leaf: AnyLeaf;
+}
 
 /** The target's named buckets, from the resolved parameters. */
 export function namedBucketsOf(params: Params): (target: TargetName) => NamedBuckets {
+  const values = params as unknown as Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
   return (target) => {
-    if (target === "local") {
-      return {
-        data: params.local.dataBucket,
-        results: params.local.resultsBucket,
-        params: { data: "local/dataBucket", results: "local/resultsBucket" },
-        hint: "set them in config/local.yml",
-      };
+    const sections: Readonly<Record<string, AnySection>> = targetParamSections[target];
+    // A published section's instance is named by another of the target's leaves (aws/vpcName).
+    const valueOfKey = (key: string): string => {
+      for (const [name, section] of Object.entries(sections)) {
+        if (section.kind !== "fixed") continue;
+        for (const [field, leaf] of Object.entries(section.leaves)) {
+          if (leaf.key === key) return String(values[name]?.[field] ?? "");
+        }
+      }
+      return "";
+    };
+    const found: Partial<Record<NamedBucket, Found>> = {};
+    for (const [name, section] of Object.entries(sections)) {
+      const instance = section.kind === "published" ? valueOfKey(section.nameKey) : "";
+      for (const [field, leaf] of Object.entries(leavesOf(section, instance))) {
+        if (!leaf.names) continue;
+        const value = values[name]?.[field];
+        found[leaf.names] = { leaf, value: typeof value === "string" && value !== "" ? value : undefined };
+      }
     }
-    const vpc = `vpc/${params.aws.vpcName}`;
+    const { data, results } = found;
+    if (!data || !results) throw new Error(`target ${target} declares no \${data} and \${results} buckets`);
+    const publisher = data.leaf.publisher ?? results.leaf.publisher;
     return {
-      data: params.vpc?.dataBucket,
-      results: params.vpc?.resultsBucket,
-      params: { data: `${vpc}/dataBucket`, results: `${vpc}/resultsBucket` },
-      hint: `run \`${VPC_DEPLOY_COMMAND} --yes\` (it creates the buckets and publishes them), or write the bucket's name`,
+      data: data.value,
+      results: results.value,
+      params: { data: data.leaf.key, results: results.leaf.key },
+      hint: publisher
+        ? `run \`${publisher.command} --yes\` (it creates the buckets and publishes them), or write the bucket's name`
+        : `set them in config/${data.leaf.file}`,
     };
   };
 }

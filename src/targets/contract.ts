@@ -2,7 +2,7 @@
 // target is a folder under src/targets/ that fulfils it, a folder under stacks/ that synthesizes
 // its cluster, and one line in the registry (./index.ts); docs/architecture.md says what else
 // (its parameters) it touches.
-import type { ClusterOutputs, RunIdentity } from "../../stacks/contract.ts";
+import type { ClusterOutputs, ClusterPlacement, RunIdentity } from "../../stacks/contract.ts";
 import type { EventSink } from "../lifecycle/events.ts";
 import type { NodeBootHints, NodeConsole } from "../lifecycle/node-bootstrap.ts";
 import type { Params } from "../params/types.ts";
@@ -85,6 +85,21 @@ export interface AppliedStack {
   readonly logFile?: string;
 }
 
+/** A kept run's cluster, as its record knows it: its stack, where it ran, how the run reached its master. */
+export interface KeptCluster extends AppliedStack {
+  readonly runId: string;
+  /** Where the cluster ran (aws: the AZ, and so the region, of its nodes). */
+  readonly placement?: ClusterPlacement;
+  /** The run's own key and the master's pinned host key, once the master answered. */
+  readonly master?: SshEndpoint;
+}
+
+/** What endClusterBy could not do. */
+export interface ClusterEndReport {
+  /** Nodes whose TTL guard still stands at the spec's TTL, each with why ("worker i-0abc: could not SSH to …"). */
+  readonly unreached: readonly string[];
+}
+
 export interface Target {
   readonly name: TargetName;
   /** Prefixes of the CLI's environment variables its stack's providers read; terraform gets no other. */
@@ -97,10 +112,16 @@ export interface Target {
   destroy(stack: AppliedStack, onEvent: (event: TerraformEvent) => void): Promise<void>;
   /** Resources of this target that no run record on this machine accounts for (absent: the target leaves none beyond its runs' state). */
   readonly leftovers?: LeftoverSweeper;
-  /** Bring the nodes' TTL guard forward to `deadline` (a cluster kept after a failure); absent: the spec's TTL ends it. */
-  endClusterBy?(stack: AppliedStack, deadline: Date): Promise<void>;
-  /** Copy `<resultsUri><prefix>` of a run whose cluster is gone into `localDir`; false when nothing is there. */
-  fetchResults?(resultsUri: string, prefix: string, localDir: string): Promise<boolean>;
+  /**
+   * Bring the nodes' TTL guard forward to `deadline` (a cluster kept after a failure), only ever
+   * earlier; absent: the spec's TTL ends it. Throws when the master's cannot be moved (the cluster
+   * is then destroyed rather than kept); other nodes it could not reach are reported.
+   */
+  endClusterBy?(cluster: KeptCluster, deadline: Date): Promise<ClusterEndReport>;
+  /** Copy `<resultsUri><prefix>` of a run whose cluster is gone into `localDir` (from where the run's record placed it); false when nothing is there. */
+  fetchResults?(resultsUri: string, prefix: string, localDir: string, placement?: ClusterPlacement): Promise<boolean>;
+  /** Replace `<resultsUri><name>` with `localFile` once the cluster is gone (the manifest with its actual cost); absent: the copy uploaded at collect stays. */
+  replaceResult?(resultsUri: string, name: string, localFile: string, placement?: ClusterPlacement): Promise<void>;
   /** SPARK_HOME of the Spark this machine runs burst's own tools with (`burst ui`'s History Server). */
   toolSpark?(version: string, log: (message: string) => void): Promise<string>;
   /** What a destroyed run's nodes cost, from their actual lifetimes (absent: the target records no cost). */

@@ -1,7 +1,7 @@
 // What a run's Spark cluster on EC2 is made from: the spec's shape, the parameters, the VPC, the
 // run's key and address. Plain types, no CDKTF: the CLI builds them, the stack reads them.
 
-import type { AwsParams, VpcOutputs } from "../../src/params/types.ts";
+import type { AwsParams, VpcOutputs } from "../../src/targets/aws/params.ts";
 import type { ClusterShape, RunIdentity } from "../contract.ts";
 import type { AwsApiEndpoints } from "./api-endpoints.ts";
 

@@ -1,5 +1,5 @@
 import { LocalBackend, S3Backend, type TerraformStack } from "cdktf";
-import type { AwsParams } from "../../src/params/types.ts";
+import type { AwsParams } from "../../src/targets/aws/params.ts";
 import { type AwsApiEndpoints, hasCustomEndpoints } from "./api-endpoints.ts";
 
 export type StateLocation =

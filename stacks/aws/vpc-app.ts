@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { App } from "cdktf";
-import type { AwsParams, VpcConfig } from "../../src/params/types.ts";
+import type { AwsParams, VpcConfig } from "../../src/targets/aws/params.ts";
 import type { AwsApiEndpoints } from "./api-endpoints.ts";
 import { VpcStack } from "./vpc-stack.ts";
 

@@ -1,6 +1,6 @@
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import type { AwsParams, VpcConfig, VpcOutputs } from "../../src/params/types.ts";
+import type { AwsParams, VpcConfig, VpcOutputs } from "../../src/targets/aws/params.ts";
 import { type AwsApiEndpoints, awsProvider } from "./provider.ts";
 import { stateLocation, useStateBackend } from "./state-backend.ts";
 import { tagKeys } from "./tags.ts";

@@ -1,9 +1,10 @@
 // The layering, checked on the import lines of every file of src/, stacks/ and scripts/ (static,
 // re-exports and dynamic `import()`): the engine reaches a target only through the registry and
 // the contract, targets do not know each other, a target's code is imported only by its own two
-// folders, scripts/ and the registry (a target is its folders), nothing that ships or runs as a
-// script depends on the tests, CDKTF loads only where a stack is synthesized, and no file imports
-// itself in a circle.
+// folders, scripts/ and the registry (a target is its folders), a target's parameter sections are
+// plain data the parameter layer reaches through the registry's names.ts alone, nothing that ships
+// or runs as a script depends on the tests, CDKTF loads only where a stack is synthesized, and no
+// file imports itself in a circle.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
@@ -83,13 +84,15 @@ const rules: readonly Rule[] = [
     },
   },
   {
-    name: "a target's code is imported only by its own folders (src/targets/<name>/, stacks/<name>/), scripts/ and the registry (by import())",
+    name: "a target's code is imported only by its own folders (src/targets/<name>/, stacks/<name>/), scripts/ and the registry (its code by import(), its parameter sections by names.ts)",
     broken: (i) => {
       const to = i.resolved && targetOf(i.resolved);
       if (!to) return undefined;
       const own = targetOf(i.file) === to || i.file.startsWith(`stacks/${to}/`) || i.file.startsWith("scripts/");
       const registry = i.file === "src/targets/index.ts" && i.dynamic;
-      return own || registry ? undefined : `${i.resolved} belongs to target "${to}"`;
+      // Every command that reads parameters needs every target's sections, without loading the target.
+      const sections = i.file === "src/targets/names.ts" && i.resolved === `src/targets/${to}/params.ts`;
+      return own || registry || sections ? undefined : `${i.resolved} belongs to target "${to}"`;
     },
   },
   {
@@ -111,7 +114,25 @@ const rules: readonly Rule[] = [
         ? `${i.resolved} loads CDKTF with it; import plain TS, or this one with import()`
         : undefined,
   },
+  {
+    name: "a target's parameter sections (src/targets/<name>/params.ts) are plain data: they import only src/params/section.ts and codecs.ts",
+    broken: (i) =>
+      /^src\/targets\/[^/]+\/params\.ts$/.test(i.file) && !sectionImports.has(i.resolved ?? i.specifier)
+        ? "every command that reads parameters loads this file"
+        : undefined,
+  },
+  {
+    name: "src/params/ reaches the targets only through their declarations, src/targets/names.ts",
+    broken: (i) =>
+      i.file.startsWith("src/params/") &&
+      i.resolved?.startsWith("src/targets/") &&
+      i.resolved !== "src/targets/names.ts"
+        ? "the parameter layer is below the targets: it knows their names and sections, not their code"
+        : undefined,
+  },
 ];
+
+const sectionImports = new Set(["src/params/section.ts", "src/params/codecs.ts"]);
 
 const outsideStacks = (path: string) => path.startsWith("src/") || path.startsWith("scripts/");
 const isCdktf = (specifier: string) =>
@@ -298,6 +319,13 @@ describe("layers: each rule catches what it forbids", () => {
     [2, "src/targets/index.ts", `import { awsTarget } from "./aws/target.ts";`],
     [2, "src/targets/contract.ts", `import type { AwsTargetOptions } from "./aws/target.ts";`],
     [2, "stacks/local/cluster-app.ts", `const { vpcCommand } = await import("../../src/targets/aws/vpc-command.ts");`],
+    [2, "src/targets/names.ts", `import { awsTarget } from "./aws/target.ts";`],
+    [2, "src/targets/index.ts", `import { awsParamSections } from "./aws/params.ts";`],
+    [7, "src/targets/aws/params.ts", `import { EC2Client } from "@aws-sdk/client-ec2";`],
+    [7, "src/targets/aws/params.ts", `import { awsEndpointsFromEnv } from "./endpoints.ts";`],
+    [7, "src/targets/local/params.ts", `import { resolveParams } from "../../params/resolve.ts";`],
+    [8, "src/params/resolve.ts", `import { loadTarget } from "../targets/index.ts";`],
+    [8, "src/params/report.ts", `import type { Target } from "../targets/contract.ts";`],
   ];
   for (const [index, file, text] of cases) {
     const rule = rules[index] as Rule;
@@ -333,6 +361,9 @@ describe("layers: each rule catches what it forbids", () => {
       planted("stacks/aws/cluster-app.ts", `import { App } from "cdktf";`),
       planted("scripts/vpc.ts", `import { vpcCommand } from "../src/targets/aws/vpc-command.ts";`),
       planted("stacks/aws/vpc-app.ts", `import type { AwsApiEndpoints } from "../../src/targets/aws/endpoints.ts";`),
+      planted("src/targets/names.ts", `import { awsParamSections } from "./aws/params.ts";`),
+      planted("src/targets/aws/params.ts", `import { fixedSection } from "../../params/section.ts";`),
+      planted("src/params/schema.ts", `import { targetParamSections } from "../targets/names.ts";`),
     ].flat();
     for (const rule of rules) assert.deepEqual(violations(allowed, rule), [], rule.name);
   });

@@ -1,7 +1,7 @@
 // `npm run bench -- --quick` end to end: every section runs for real (a local burst and bare Spark
 // daemons, uploads to a real S3 server, synthesis, CLI start-up, the cluster stack applied with the
-// real provider against moto, the launch model) and reports
-// numeric ratios. Timings are never asserted: this machine's speed is not the code's behaviour.
+// real provider against moto, the launch model, both s3a committers writing parquet through a real
+// Spark) and reports numeric ratios. Timings are never asserted: this machine's speed is not the code's behaviour.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -53,6 +53,7 @@ describe("npm run bench -- --quick", () => {
         /^burst validate \/ node -e 0$/m,
         /^aws apply time against moto, \d+ \/ 1 workers$/m,
         /^aws destroy time against moto, \d+ \/ 1 workers$/m,
+        /^magic committer \/ FileOutputCommitter v2, write time$/m,
       ]) {
         assert.match(names, expected);
       }

@@ -7,7 +7,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type ConsulAgent, startConsulAgent } from "../../scripts/servers/consul.ts";
-import { ConsulStore, vpcOutputEntries, writeParams } from "../../src/params/index.ts";
+import { ConsulStore, writeParams } from "../../src/params/index.ts";
+import { vpcOutputEntries } from "../../src/targets/aws/params.ts";
 import { run } from "../../src/util/exec.ts";
 import { burst, makeRepo, repoRoot, runDirs, tempBurstHome, writeSpec } from "../helpers/burst.ts";
 

@@ -11,8 +11,6 @@ import { createServer as createTcpServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { type S3Server, startS3Server } from "../../scripts/servers/s3server.ts";
 import { ensureSpark } from "../../src/targets/local/spark.ts";
 import { run } from "../../src/util/exec.ts";
 import {
@@ -25,31 +23,12 @@ import {
   tempBurstHome,
   writeSpec,
 } from "../helpers/burst.ts";
+import { keys, objectText, withResults } from "../helpers/local-results.ts";
 import { buildWheel } from "../helpers/wheel.ts";
 
 type Event = Record<string, unknown>;
 
 const exampleFile = (path: string) => readFileSync(join(repoRoot, "examples", path), "utf8");
-
-/** Serve a finished run's S3 data folder again, to read results back through the S3 API. */
-async function withResults<T>(burstHome: string, action: (s3: S3Server) => Promise<T>): Promise<T> {
-  const s3 = await startS3Server({ dataDir: join(burstHome, "local", "s3") });
-  try {
-    return await action(s3);
-  } finally {
-    await s3.stop();
-  }
-}
-
-async function objectText(s3: S3Server, bucket: string, key: string): Promise<string> {
-  const object = await s3.client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return (await object.Body?.transformToString()) ?? "";
-}
-
-async function keys(s3: S3Server, bucket: string, prefix: string): Promise<string[]> {
-  const listed = await s3.client().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-  return (listed.Contents ?? []).map((object) => object.Key ?? "").sort();
-}
 
 /** The run's results prefix (bucket and key) from its `results` event. */
 function resultsOf(events: readonly Event[]): { bucket: string; prefix: string } {

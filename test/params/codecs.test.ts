@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { amiId, awsRegion, boolean, cidr, integer, list, s3Uri, subnetId } from "../../src/params/codecs.ts";
+import { boolean, cidr, integer, list, pattern, s3Uri } from "../../src/params/codecs.ts";
 
 const accepts = <T>(codec: { decode(raw: unknown): { ok: boolean } }, ...values: T[]) => {
   for (const value of values) assert.equal(codec.decode(value).ok, true, `${JSON.stringify(value)} should be accepted`);
@@ -16,20 +16,6 @@ const rejects = (
 };
 
 describe("parameter codecs", () => {
-  it("accepts AWS regions of every partition and rejects other shapes", () => {
-    accepts(awsRegion, "eu-west-1", "us-east-2", "ap-southeast-4", "us-gov-west-1", "cn-north-1", "il-central-1");
-    for (const bad of ["eu-west", "EU-WEST-1", "euwest1", "eu-west-1a", "mars"])
-      rejects(awsRegion, bad, /AWS region like eu-west-1/);
-  });
-
-  it("accepts 8- and 17-digit AMI and subnet ids only", () => {
-    accepts(amiId, "ami-12345678", "ami-0123456789abcdef0");
-    rejects(amiId, "ami-xyz", /ami-0123456789abcdef0/);
-    rejects(amiId, "subnet-12345678");
-    accepts(subnetId, "subnet-0123456789abcdef0");
-    rejects(subnetId, "subnet-123");
-  });
-
   it("checks CIDR syntax, prefix range and host bits", () => {
     const vpc = cidr({ ipv6: false, minPrefix: 16, maxPrefix: 24 });
     accepts(vpc, "10.42.0.0/16", "172.16.8.0/24");
@@ -57,7 +43,7 @@ describe("parameter codecs", () => {
   });
 
   it("reads lists from JSON (as stored) or comma-separated text (as typed in env)", () => {
-    const subnets = list(subnetId, 1);
+    const subnets = list(pattern("a subnet id", /^subnet-[0-9a-f]{8}$/), 1);
     assert.deepEqual(subnets.decode('["subnet-12345678"]'), { ok: true, value: ["subnet-12345678"] });
     assert.deepEqual(subnets.decode("subnet-12345678, subnet-87654321"), {
       ok: true,

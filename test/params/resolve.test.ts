@@ -11,9 +11,9 @@ import {
   LayeredStore,
   resolveParams,
   storeFromEnv,
-  vpcOutputEntries,
   writeParams,
 } from "../../src/params/index.ts";
+import { vpcOutputEntries } from "../../src/targets/aws/params.ts";
 import { requireVpcOutputs } from "../../src/targets/aws/vpc-outputs.ts";
 import { type ConfigDir, cleanEnv, copyOfRepoConfig } from "./fixtures.ts";
 

@@ -38,10 +38,12 @@ describe("setup's versitygw prefetch (scripts/setup/go-prefetch.sh)", () => {
     mkdirSync(fakeBin);
     writeFileSync(
       go,
-      `#!/bin/bash\necho "$$ $GOBIN $CGO_ENABLED $*" > "${dir}/go.call"\nwhile [ ! -e "${dir}/release" ]; do sleep 0.05; done\n`,
+      `#!/bin/bash\necho "$$ $GOBIN $CGO_ENABLED $*" > "${dir}/go.call"\nwhile [ ! -e "${dir}/release" ] && [ -d "${dir}" ]; do sleep 0.05; done\n`,
     );
     chmodSync(go, 0o755);
   });
+  // A failed assertion must not leave the stand-in go (and the shell waiting for it) running: the
+  // test file would never end.
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   /** A bash that sources lib.sh and go-prefetch.sh, starts the prefetch, then runs `then`. */
@@ -76,7 +78,10 @@ describe("setup's versitygw prefetch (scripts/setup/go-prefetch.sh)", () => {
     const owner = JSON.parse(readFileSync(join(lock, "owner"), "utf8"));
     assert.equal(owner.host, hostname());
     assert.ok(processAlive(owner.pid), "the lock's owner is a live process");
-    assert.match(shell.output.stderr, /building versitygw v[\d.]+ in the background/);
+    // The message and go's start race each other on a busy machine.
+    await waitUntil("the prefetch's message", () =>
+      /building versitygw v[\d.]+ in the background/.test(shell.output.stderr),
+    );
 
     // What goInstall does: it waits while the prefetch holds the lock, then takes it.
     const order: string[] = [];

@@ -5,9 +5,9 @@
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { nodeLayout } from "../../../stacks/aws/bootstrap.ts";
 import { infraError } from "../../errors.ts";
-import type { NodeAddress } from "../../params/types.ts";
 import { writeSecretFile } from "../../remote/secret-file.ts";
 import { chunks, mapLimit } from "../../util/concurrency.ts";
+import type { NodeAddress } from "./params.ts";
 
 /** Nodes handed the secret at once: SSH handshakes are cheap, console reads are rate-limited. */
 const deliveryConcurrency = 16;

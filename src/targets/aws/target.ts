@@ -18,6 +18,7 @@ import { withBakedImage } from "./baked-image.ts";
 import { awsBootHints } from "./boot-hints.ts";
 import { detectPublicIp, resolveCallerCidr } from "./caller-cidr.ts";
 import { unknownCostHint, unknownCostReason } from "./cost-estimate.ts";
+import { endAwsClusterBy } from "./end-cluster-by.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
 import { decideAfterFailure, describeFleetErrors, type FleetError, fleetIdInState } from "./fleet-errors.ts";
 import { readConsoleOnce, readHostKeyFromConsole } from "./host-key.ts";
@@ -25,6 +26,7 @@ import { type AddressLookup, ec2AddressLookup, pickMasterAddress } from "./maste
 import { deliverSparkAuthSecret } from "./node-secrets.ts";
 import { clusterCost, costBasis, planLines, usd } from "./plan.ts";
 import { formatPreflightLine, type PreflightInput, type PreflightReport, runPreflight } from "./preflight.ts";
+import { fetchRunResults, replaceRunResult } from "./run-results.ts";
 import { type AwsLeftoverOptions, awsLeftovers } from "./sweeper.ts";
 import { awsProviderEnv, awsTerraformProvider } from "./terraform-provider.ts";
 import { requireVpcOutputs } from "./vpc-outputs.ts";
@@ -65,6 +67,11 @@ export function createAwsTarget(options: AwsTargetOptions = {}): Target {
     destroy: (stack, onEvent) => destroyStack(stack, terraform, onEvent),
     leftovers: awsLeftovers(options.leftovers),
     actualCost: (request) => awsActualCost(request, options.actualCost),
+    endClusterBy: (cluster, deadline) => endAwsClusterBy(cluster, deadline, { env: options.env }),
+    fetchResults: (resultsUri, prefix, localDir, placement) =>
+      fetchRunResults(resultsUri, prefix, localDir, placement, { env: options.env }),
+    replaceResult: (resultsUri, name, localFile, placement) =>
+      replaceRunResult(resultsUri, name, localFile, placement, { env: options.env }),
   };
 }
 

@@ -11,13 +11,14 @@ import { describeSupportedSparkVersions, SUPPORTED_SPARK_VERSIONS } from "../../
 import { badInput, ExitCode, infraError } from "../../errors.ts";
 import { cacheRoot } from "../../home.ts";
 import { mavenRepo } from "../../install/maven.ts";
-import { resolveParams, storeFromEnv, vpcOutputEntries, writeParams } from "../../params/index.ts";
-import type { Params, VpcOutputs } from "../../params/types.ts";
+import { resolveParams, storeFromEnv, writeParams } from "../../params/index.ts";
+import type { Params } from "../../params/types.ts";
 import { ensureTerraform } from "../../terraform/binary.ts";
 import { TerraformDriver } from "../../terraform/driver.ts";
 import type { TerraformEvent } from "../../terraform/events.ts";
 import { providerInstallation } from "../../terraform/provider-installation.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
+import { type VpcOutputs, vpcOutputEntries } from "./params.ts";
 import { awsProviderEnv, awsTerraformProvider } from "./terraform-provider.ts";
 
 const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>] [--local-state <dir>]

@@ -1,6 +1,6 @@
 import { badInput } from "../../errors.ts";
-import { VPC_DEPLOY_COMMAND } from "../../params/layout.ts";
-import type { Params, VpcOutputs } from "../../params/types.ts";
+import type { Params } from "../../params/types.ts";
+import { VPC_DEPLOY_COMMAND, type VpcOutputs } from "./params.ts";
 
 /** The VPC outputs the aws target needs, or the error that says how to produce them. */
 export function requireVpcOutputs(params: Params): VpcOutputs {

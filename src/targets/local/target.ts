@@ -13,7 +13,7 @@ import { freePorts } from "../../util/ports.ts";
 import type {
   ActualCost,
   ActualCostRequest,
-  AppliedStack,
+  KeptCluster,
   PreparedCluster,
   PrepareMode,
   RunContext,
@@ -37,14 +37,15 @@ export const localTarget: Target = {
   // Only terraform's built-in resources: no provider reads the CLI's environment.
   terraformEnv: [],
   destroy: (stack, onEvent) => destroyStack(stack, { terraformEnv: [] }, onEvent),
-  async endClusterBy(stack: AppliedStack, deadline: Date) {
+  async endClusterBy(cluster: KeptCluster, deadline: Date) {
     // The ttl_guard node's deadline file (stacks/local/scripts/start-ttl-guard.sh); only ever earlier.
-    const file = join(stack.runDir, "nodes", "ttl-guard", "deadline");
+    const file = join(cluster.runDir, "nodes", "ttl-guard", "deadline");
     const current = Number((await readFile(file, "utf8").catch(() => "")).trim());
     const wanted = Math.floor(deadline.getTime() / 1000);
-    if (Number.isFinite(current) && current > 0 && current <= wanted) return;
+    if (Number.isFinite(current) && current > 0 && current <= wanted) return { unreached: [] };
     await writeFile(`${file}.tmp`, `${wanted}\n`);
     await rename(`${file}.tmp`, file);
+    return { unreached: [] };
   },
   async fetchResults(resultsUri: string, prefix: string, localDir: string) {
     // The S3 server stores objects as plain files, readable with no server running.

@@ -11,7 +11,7 @@ import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint/index.js";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { badInput } from "../../../src/errors.ts";
-import type { VpcConfig } from "../../../src/params/types.ts";
+import type { VpcConfig } from "../../../src/targets/aws/params.ts";
 import { parseIpv4Cidr, subnetCidr } from "../cidr.ts";
 
 export interface NetworkProps extends VpcConfig {

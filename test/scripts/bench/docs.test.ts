@@ -11,15 +11,28 @@ import { sample } from "../../../scripts/bench/stats.ts";
 import { repoRoot } from "../../helpers/burst.ts";
 
 describe("benchmark docs from the committed report", () => {
-  test("docs/benchmarks.md, README.md and docs/aws.md are what docs/bench/*.json generates (npm run bench:docs)", async () => {
+  test("docs/benchmarks.md, README.md, docs/aws.md and docs/reliability.md are what docs/bench/*.json generates (npm run bench:docs)", async () => {
     const pages = await renderDocs(repoRoot);
-    assert.deepEqual([...pages.keys()].sort(), ["README.md", "docs/aws.md", "docs/benchmarks.md"]);
+    assert.deepEqual([...pages.keys()].sort(), [
+      "README.md",
+      "docs/aws.md",
+      "docs/benchmarks.md",
+      "docs/reliability.md",
+    ]);
     assert.deepEqual(await checkDocs(repoRoot), [], "run `npm run bench:docs` and commit the pages");
   });
 
   test("every committed section records its samples, machine, load, date and command", async () => {
     const sections = await readSections(repoRoot);
-    for (const required of ["localOverhead", "upload", "synthesis", "startup", "motoApply", "launchModel"] as const) {
+    for (const required of [
+      "localOverhead",
+      "upload",
+      "synthesis",
+      "startup",
+      "motoApply",
+      "launchModel",
+      "committerCost",
+    ] as const) {
       assert.ok(sections[required], `${join(benchDir, `${required}.json`)} is missing`);
     }
     for (const report of Object.values(sections)) {
@@ -38,7 +51,7 @@ describe("benchmark docs from the committed report", () => {
   test("a changed sample shows as drift in every page that shows it", async () => {
     const root = await mkdtemp(join(tmpdir(), "burst-bench-docs-"));
     try {
-      for (const path of [benchDir, "docs/benchmarks.md", "docs/aws.md", "README.md"]) {
+      for (const path of [benchDir, "docs/benchmarks.md", "docs/aws.md", "docs/reliability.md", "README.md"]) {
         await mkdir(dirname(join(root, path)), { recursive: true });
         await cp(join(repoRoot, path), join(root, path), { recursive: true });
       }
@@ -48,6 +61,17 @@ describe("benchmark docs from the committed report", () => {
       report.data.ratio = sample(values);
       await writeFile(file, JSON.stringify(report));
       assert.deepEqual((await checkDocs(root)).sort(), ["README.md", "docs/benchmarks.md"]);
+      // The committer's figures are on three pages.
+      const committer = join(root, benchDir, "committerCost.json");
+      const cost = JSON.parse(await readFile(committer, "utf8"));
+      cost.data.magic = sample([...cost.data.magic.values.slice(1), 9.99]);
+      await writeFile(committer, JSON.stringify(cost));
+      assert.deepEqual((await checkDocs(root)).sort(), [
+        "README.md",
+        "docs/aws.md",
+        "docs/benchmarks.md",
+        "docs/reliability.md",
+      ]);
     } finally {
       await rm(root, { recursive: true, force: true });
     }

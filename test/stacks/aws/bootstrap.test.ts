@@ -100,6 +100,7 @@ describe("node scripts (the role, the AWS and the local platform)", () => {
     assert.deepEqual(scripts.sort(), [
       "aws/bootstrap/announce-host-key.sh",
       "aws/bootstrap/bake.sh",
+      "aws/bootstrap/end-by.sh",
       "aws/bootstrap/main.sh",
       "aws/bootstrap/platform.sh",
       "local/scripts/common.sh",

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TerraformStack } from "cdktf";
 import { Testing } from "cdktf";
-import type { AwsParams, VpcConfig } from "../../../src/params/types.ts";
+import type { AwsParams, VpcConfig } from "../../../src/targets/aws/params.ts";
 import { ensureTerraform } from "../../../src/terraform/binary.ts";
 import { type SparkClusterProps, SparkClusterStack } from "../../../stacks/aws/spark-cluster-stack.ts";
 import { VpcStack, type VpcStackProps } from "../../../stacks/aws/vpc-stack.ts";

@@ -68,3 +68,38 @@ test("stop-node stops what left the job's group but carries its sshd's marker, a
     for (const pid of [stray, unrelated]) if (running(pid)) process.kill(pid, "SIGKILL");
   }
 });
+
+test("stop-node stops a daemon's descendants in other sessions and what appears while it stops them", async () => {
+  const node = await mkdtemp(join(tmpdir(), "burst-stop-node-"));
+  // The daemon forks into a new session, as sshd does per connection, a command that carries no
+  // marker yet (sshd's child before it execs the user's shell). Another marked process, when
+  // stopped, starts a new marked one: what a session's shell forks at the moment it is stopped.
+  const started = await run("bash", [
+    "-c",
+    `setsid bash -c 'setsid bash -c "sleep 300 & echo \\$! > ${node}/grandchild; wait" & wait' >/dev/null 2>&1 </dev/null &
+     echo $! > ${node}/daemon.pid
+     BURST_SSHD_NODE='${node}' setsid bash -c 'trap "setsid sleep 300 & echo \\$! > ${node}/late; exit" TERM; while :; do sleep 0.1; done' >/dev/null 2>&1 </dev/null &
+     echo $! > ${node}-dying
+     for _ in $(seq 50); do [ -s ${node}/grandchild ] && break; sleep 0.1; done`,
+  ]);
+  assert.equal(started.code, 0, started.stderr);
+  const grandchild = Number(readFileSync(join(node, "grandchild"), "utf8"));
+  const dying = Number(readFileSync(`${node}-dying`, "utf8"));
+  const late = () => (existsSync(join(node, "late")) ? Number(readFileSync(join(node, "late"), "utf8")) : undefined);
+  try {
+    assert.ok(running(grandchild), `the daemon's descendant in its own session runs (state ${state(grandchild)})`);
+    assert.ok(running(dying), `the marked process runs (state ${state(dying)})`);
+    const stopped = await run("bash", [join(scripts, "stop-node.sh")], {
+      env: { ...process.env, NODE_DIR: node },
+      timeoutMs: 20_000,
+    });
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.ok(!running(grandchild), "the descendant in another session is stopped");
+    assert.ok(!running(dying), "the marked process is stopped");
+    const spawned = late();
+    assert.ok(spawned !== undefined, "the marked process started another while being stopped");
+    assert.ok(!running(spawned), "what it started while being stopped is stopped too");
+  } finally {
+    for (const pid of [grandchild, dying, late() ?? 0]) if (pid > 0 && running(pid)) process.kill(pid, "SIGKILL");
+  }
+});

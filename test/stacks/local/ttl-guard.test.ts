@@ -54,7 +54,12 @@ test("a deadline brought forward (a cluster kept after a failure) stops the node
     check: true,
   });
   const guardPid = Number(await readFile(join(guardDir, "ttl-guard.pid"), "utf8"));
-  const stack = { runDir, stackDir: join(runDir, "stack"), terraformBinary: "terraform" };
+  const stack = {
+    runId: "20261207-101500-a1b2",
+    runDir,
+    stackDir: join(runDir, "stack"),
+    terraformBinary: "terraform",
+  };
   try {
     await new Promise((r) => setTimeout(r, 2_500));
     assert.ok(processAlive(daemon), "the node runs before the deadline");

@@ -4,8 +4,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Params, SpecDefaults, VpcOutputs } from "../../../src/params/types.ts";
+import type { Params, SpecDefaults } from "../../../src/params/types.ts";
 import type { Spec } from "../../../src/runspec/types.ts";
+import type { VpcOutputs } from "../../../src/targets/aws/params.ts";
 import type { RunContext } from "../../../src/targets/contract.ts";
 
 const defaults: SpecDefaults = {
