@@ -19,17 +19,6 @@ export interface VpcStackProps {
   readonly endpoints?: AwsApiEndpoints;
 }
 
-/** Terraform output names of the VPC stack: the VpcOutputs keys, plus what ops may want to see. */
-export const vpcOutputNames = [
-  "vpcId",
-  "subnetIds",
-  "securityGroupId",
-  "instanceProfileName",
-  "artifactsBucket",
-  "dataBucket",
-  "resultsBucket",
-] as const satisfies readonly (keyof VpcOutputs)[];
-
 /**
  * The long-lived network every burst cluster in a region launches into, managed by ops: a VPC
  * across `azCount` zones, the cluster security baseline, the nodes' instance profile and the

@@ -24,6 +24,7 @@ import { BurstError, badInput, describeError, infraError } from "../../errors.ts
 import type { KvBackend } from "../../params/consul-store.ts";
 import { sleep } from "../../util/concurrency.ts";
 import { imageTagKeys, type RecordedImage, readRecordedImages, recordImage } from "./baked-image.ts";
+import { newestDebianImage } from "./debian-image.ts";
 
 /** The console lines the role prints (stacks/shared/node/role.sh). */
 const stepPrefix = "burst-step:";
@@ -148,18 +149,9 @@ async function baseImage(input: BuildImageInput): Promise<Image> {
       throw badInput(`aws/baseAmi ${input.baseImageId} does not exist in this region`, { keyPath: "aws/baseAmi" });
     return image;
   }
-  const arch = input.architecture === "arm64" ? "arm64" : "amd64";
-  const answer = await input.ec2.send(
-    new DescribeImagesCommand({
-      Owners: [debianOwnerId],
-      Filters: [{ Name: "name", Values: [`debian-12-${arch}-*`] }],
-    }),
-  );
-  const newest = [...(answer.Images ?? [])].sort((a, b) =>
-    String(b.CreationDate).localeCompare(String(a.CreationDate)),
-  )[0];
+  const newest = await newestDebianImage(input.ec2, input.architecture);
   if (!newest?.ImageId) {
-    throw infraError(`no official Debian 12 ${arch} image found (owner ${debianOwnerId})`, {
+    throw infraError(`no official Debian 12 ${input.architecture} image found (owner ${debianOwnerId})`, {
       hint: "set aws/baseAmi to a Debian 12 image of the region",
     });
   }

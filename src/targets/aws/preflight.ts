@@ -7,7 +7,6 @@
 
 import {
   type _InstanceType,
-  DescribeImagesCommand,
   DescribeInstanceTypeOfferingsCommand,
   DescribeInstanceTypesCommand,
   DescribeSubnetsCommand,
@@ -22,9 +21,10 @@ import {
   GetServiceQuotaCommand,
   type ServiceQuotasClient,
 } from "@aws-sdk/client-service-quotas";
-import { debianOwnerId, instanceArchitecture } from "../../../stacks/aws/node-image-lookup.ts";
+import { instanceArchitecture } from "../../../stacks/aws/node-image-lookup.ts";
 import { tagKeys } from "../../../stacks/aws/tags.ts";
 import { type BurstError, badInput, describeError, infraError } from "../../errors.ts";
+import { newestDebianImage } from "./debian-image.ts";
 
 export interface PreflightInput {
   readonly region: string;
@@ -384,15 +384,5 @@ async function quotaValue(quotas: ServiceQuotasClient, code: string): Promise<{ 
 
 /** Debian 12's newest official image for the master's architecture, as the stack's lookup finds it. */
 async function newestDebian(ec2: EC2Client, instanceType: string): Promise<string | undefined> {
-  const arch = instanceArchitecture(instanceType) === "arm64" ? "arm64" : "amd64";
-  const answer = await ec2.send(
-    new DescribeImagesCommand({
-      Owners: [debianOwnerId],
-      Filters: [{ Name: "name", Values: [`debian-12-${arch}-*`] }],
-    }),
-  );
-  const newest = [...(answer.Images ?? [])].sort((a, b) =>
-    String(b.CreationDate).localeCompare(String(a.CreationDate)),
-  )[0];
-  return newest?.ImageId;
+  return (await newestDebianImage(ec2, instanceArchitecture(instanceType)))?.ImageId;
 }

@@ -18,7 +18,7 @@ import { TerraformDriver } from "../../terraform/driver.ts";
 import type { TerraformEvent } from "../../terraform/events.ts";
 import { providerInstallation } from "../../terraform/provider-installation.ts";
 import { awsEndpointsFromEnv } from "./endpoints.ts";
-import { type VpcOutputs, vpcOutputEntries } from "./params.ts";
+import { VPC_OUTPUT_NAMES, type VpcOutputs, vpcOutputEntries } from "./params.ts";
 import { awsProviderEnv, awsTerraformProvider } from "./terraform-provider.ts";
 
 const usage = `Usage: npm run vpc -- <command> [--yes] [--config <dir>] [--local-state <dir>]
@@ -92,10 +92,7 @@ export async function vpcCommand(argv: string[]): Promise<number> {
     });
   }
   // CDKTF and the AWS bindings load only here, not for --help.
-  const [{ synthVpcStack }, { vpcOutputNames }] = await Promise.all([
-    import("../../../stacks/aws/vpc-app.ts"),
-    import("../../../stacks/aws/vpc-stack.ts"),
-  ]);
+  const { synthVpcStack } = await import("../../../stacks/aws/vpc-app.ts");
   const choice = storeFromEnv(process.env, { configDir: resolve(values.config) });
   const params = await resolveParams({ store: choice.store, env: process.env });
   // What stage would upload is settled (and refused when unpinned) before terraform runs.
@@ -133,11 +130,11 @@ export async function vpcCommand(argv: string[]): Promise<number> {
   });
   await driver.init();
   if (command === "outputs") {
-    console.log(JSON.stringify(await deployedOutputs(driver, vpcOutputNames), null, 2));
+    console.log(JSON.stringify(await deployedOutputs(driver, VPC_OUTPUT_NAMES), null, 2));
     return ExitCode.ok;
   }
   if (command === "stage") {
-    const bucket = String((await deployedOutputs(driver, vpcOutputNames)).artifactsBucket);
+    const bucket = String((await deployedOutputs(driver, VPC_OUTPUT_NAMES)).artifactsBucket);
     await stage(bucket, config.aws.region, toStage, values.from);
     return ExitCode.ok;
   }
@@ -153,8 +150,8 @@ export async function vpcCommand(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   await driver.apply(showEvent);
-  const outputs = await deployedOutputs(driver, vpcOutputNames);
-  await publishVpcOutputs(config.aws.vpcName, params.prefix, outputs, vpcOutputNames, choice.consul);
+  const outputs = await deployedOutputs(driver, VPC_OUTPUT_NAMES);
+  await publishVpcOutputs(config.aws.vpcName, params.prefix, outputs, VPC_OUTPUT_NAMES, choice.consul);
   console.log(
     "Next, once per region: npm run vpc -- stage (pyspark, its Python packages and the s3a jars nodes download)",
   );

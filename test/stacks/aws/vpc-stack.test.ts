@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BurstError } from "../../../src/errors.ts";
+import { VPC_OUTPUT_NAMES } from "../../../src/targets/aws/params.ts";
 import { bucketActions, objectActions } from "../../../stacks/aws/node-access-policy.ts";
 import { jobBucketName } from "../../../stacks/aws/vpc/job-buckets.ts";
 import { iamRoleNameLimit, nodeRoleName } from "../../../stacks/aws/vpc/node-instance-profile.ts";
-import { vpcOutputNames } from "../../../stacks/aws/vpc-stack.ts";
 import { blocks, type Json, only, params, referencesOf, synthVpc } from "./helpers.ts";
 
 const config = synthVpc();
@@ -267,7 +267,7 @@ describe("VpcStack: the data and results buckets a spec names as ${data} and ${r
 
 describe("VpcStack: outputs and state", () => {
   it("outputs what burst/vpc/<name>/... holds", () => {
-    for (const name of vpcOutputNames) assert.ok(config.output[name], `missing output ${name}`);
+    for (const name of VPC_OUTPUT_NAMES) assert.ok(config.output[name], `missing output ${name}`);
     assert.equal(config.output.vpcId?.value, ref("aws_vpc"));
     assert.equal((config.output.subnetIds?.value as string[]).length, 3);
     assert.equal(config.output.securityGroupId?.value, ref("aws_security_group"));
