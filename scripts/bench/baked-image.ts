@@ -7,8 +7,8 @@ import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { run } from "../../src/util/exec.ts";
 import { startTwin } from "../servers/twin/twin.ts";
+import { runVpcScript } from "../servers/vpc-script.ts";
 import { burstEvents, phaseSeconds, readySplit } from "./aws-twin.ts";
 import { type Sample, sample } from "./stats.ts";
 
@@ -41,18 +41,11 @@ export async function measureBakedImage(runs: number, log: (line: string) => voi
   let bakeSeconds = 0;
   try {
     const bakeStarted = Date.now();
-    const made = await run(
-      process.execPath,
-      [
-        "--import",
-        import.meta.resolve("tsx"),
-        join(repoRoot, "scripts", "vpc.ts"),
-        "image",
-        "--config",
-        join(repoRoot, "config"),
-      ],
-      { cwd: scratch, env: { ...process.env, ...twin.env() }, timeoutMs: 30 * 60_000 },
-    );
+    const made = await runVpcScript(["image"], {
+      cwd: scratch,
+      env: { ...process.env, ...twin.env() },
+      timeoutMs: 30 * 60_000,
+    });
     if (made.code !== 0) throw new Error(`vpc image failed:\n${made.stdout.slice(-2000)}\n${made.stderr.slice(-2000)}`);
     bakeSeconds = (Date.now() - bakeStarted) / 1000;
     log(`baked in ${bakeSeconds.toFixed(1)} s`);

@@ -13,6 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { ListBucketsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { type ConsulAgent, startConsulAgent } from "../../scripts/servers/consul.ts";
 import { type MotoServer, motoRegion, startMoto } from "../../scripts/servers/moto.ts";
+import { runVpcScript } from "../../scripts/servers/vpc-script.ts";
 import { run } from "../../src/util/exec.ts";
 import { burst, repoRoot, tempBurstHome } from "../helpers/burst.ts";
 import { realProviderInstallation } from "../helpers/terraform.ts";
@@ -46,19 +47,7 @@ describe("a fresh account: vpc deploy, then the README's example as written", ()
     await moto?.stop();
   });
 
-  const vpc = (args: string[]) =>
-    run(
-      process.execPath,
-      [
-        "--import",
-        import.meta.resolve("tsx"),
-        join(repoRoot, "scripts", "vpc.ts"),
-        ...args,
-        "--config",
-        join(repoRoot, "config"),
-      ],
-      { cwd: vpcWorkDir, env, timeoutMs: 600_000 },
-    );
+  const vpc = (args: string[]) => runVpcScript(args, { cwd: vpcWorkDir, env, timeoutMs: 600_000 });
 
   test("the example's ${data} and ${results} are the buckets vpc deploy made; its dry run exits 0", async () => {
     const exampleBefore = readFileSync(example);

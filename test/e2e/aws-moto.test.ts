@@ -49,6 +49,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { type ConsulAgent, startConsulAgent } from "../../scripts/servers/consul.ts";
 import { type MotoServer, motoRegion, startMoto } from "../../scripts/servers/moto.ts";
+import { runVpcScript } from "../../scripts/servers/vpc-script.ts";
 import { hostArchitecture, wheelhouseDir, wheelhouseFiles } from "../../scripts/setup/node-wheelhouse.ts";
 import { cacheRoot } from "../../src/home.ts";
 import { run } from "../../src/util/exec.ts";
@@ -126,23 +127,7 @@ results: s3://burst-results/runs/
     await moto?.stop();
   });
 
-  const vpc = (args: string[]) =>
-    run(
-      process.execPath,
-      [
-        "--import",
-        import.meta.resolve("tsx"),
-        join(repoRoot, "scripts", "vpc.ts"),
-        ...args,
-        "--config",
-        join(repoRoot, "config"),
-      ],
-      {
-        cwd: vpcWorkDir,
-        env,
-        timeoutMs: 600_000,
-      },
-    );
+  const vpc = (args: string[]) => runVpcScript(args, { cwd: vpcWorkDir, env, timeoutMs: 600_000 });
 
   test("npm run vpc: plan, deploy (state in S3 with a lock file, outputs to Consul), outputs", async () => {
     const plan = await vpc(["plan"]);

@@ -14,8 +14,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DescribeImagesCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { startTwin, type Twin } from "../../scripts/servers/twin/twin.ts";
+import { runVpcScript } from "../../scripts/servers/vpc-script.ts";
 import { imageTagKeys } from "../../src/targets/aws/baked-image.ts";
-import { run } from "../../src/util/exec.ts";
 import { nodeRoleHash } from "../../stacks/aws/bootstrap.ts";
 import { tagKeys } from "../../stacks/aws/tags.ts";
 import { burst, parseEvents, repoRoot, runDirs, tempBurstHome } from "../helpers/burst.ts";
@@ -55,18 +55,11 @@ describe("a baked node image on the twin", { timeout: minutes(60), concurrency: 
   test("npm run vpc -- image: the builder installs, is imaged once it powers off, the image is recorded, the builder terminated", async () => {
     const scratch = await mkdtemp(join(tmpdir(), "burst-twin-image-"));
     const started = Date.now();
-    const result = await run(
-      process.execPath,
-      [
-        "--import",
-        import.meta.resolve("tsx"),
-        join(repoRoot, "scripts", "vpc.ts"),
-        "image",
-        "--config",
-        join(repoRoot, "config"),
-      ],
-      { cwd: scratch, env: { ...process.env, ...twin.env() }, timeoutMs: minutes(30) },
-    );
+    const result = await runVpcScript(["image"], {
+      cwd: scratch,
+      env: { ...process.env, ...twin.env() },
+      timeoutMs: minutes(30),
+    });
     console.log(`vpc image: ${((Date.now() - started) / 1000).toFixed(1)} s\n${result.stdout}\n${result.stderr}`);
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
     imageId = /^Baked (ami-[0-9a-f]+)\./m.exec(result.stdout)?.[1] ?? "";

@@ -24,6 +24,7 @@ import { hostArchitecture, wheelhouseFiles } from "../../setup/node-wheelhouse.t
 import { type ConsulAgent, startConsulAgent } from "../consul.ts";
 import { type MotoServer, motoRegion, startMoto } from "../moto.ts";
 import { BridgeNetwork, ensureNodeRoot, serveDirectory } from "../node-container.ts";
+import { runVpcScript } from "../vpc-script.ts";
 import { type AwsFront, startAwsFront } from "./aws-front.ts";
 import { type Imds, imdsAddress, startImds } from "./imds.ts";
 import { Machines } from "./instances.ts";
@@ -158,23 +159,12 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       for (const [key, value] of Object.entries(options.params ?? {})) await put(key, value);
     });
     const vpc = (args: string[]) =>
-      run(
-        process.execPath,
-        [
-          "--import",
-          import.meta.resolve("tsx"),
-          join(repoRoot, "scripts", "vpc.ts"),
-          ...args,
-          "--config",
-          join(repoRoot, "config"),
-        ],
-        {
-          // vpc.ts writes cdktf.out/ in its working folder: the twin's scratch, not the checkout.
-          cwd: scratch,
-          env: operatorEnv,
-          timeoutMs: 15 * 60_000,
-        },
-      );
+      runVpcScript(args, {
+        // vpc.ts writes cdktf.out/ in its working folder: the twin's scratch, not the checkout.
+        cwd: scratch,
+        env: operatorEnv,
+        timeoutMs: 15 * 60_000,
+      });
     await step("VPC deployed with the real provider (npm run vpc -- deploy --yes)", async () => {
       const deployed = await vpc(["deploy", "--yes"]);
       if (deployed.code !== 0)
