@@ -23,8 +23,11 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** `bake_node_role` (or run_node_role's install part) with a recording platform; the calls, in order. */
-async function bake(home: string): Promise<{ code: number; calls: string[]; stderr: string }> {
+/**
+ * `bake_node_role` (or run_node_role's install part) with a recording platform; the calls, in order.
+ * `overrides`: shell functions defined after the recorders, replacing them (a failing step).
+ */
+async function bake(home: string, overrides = ""): Promise<{ code: number; calls: string[]; stderr: string }> {
   const calls = join(home, "calls");
   const script = `
 set -euo pipefail
@@ -41,6 +44,7 @@ install_spark() {
   printf '#!/bin/sh\\n' >"$PYSPARK_PYTHON"
   chmod +x "$SPARK_HOME/bin/spark-class" "$PYSPARK_PYTHON"
 }
+${overrides}
 bake_node_role
 `;
   const result = await run("bash", ["-c", script], {
@@ -84,31 +88,12 @@ describe("the node role's bake mode", () => {
 
   it("leaves the failed marker and the burst-failed console line when an install step fails", async () => {
     const home = join(dir, "failing");
-    const calls = join(home, "calls");
-    const result = await run(
-      "bash",
-      [
-        "-c",
-        `set -euo pipefail; . "$ROLE"
-platform_console() { echo "console $1" >>"$CALLS"; }
-platform_on_failure() { :; }
-platform_install_packages() { echo "apt failed" >&2; return 100; }
-bake_node_role`,
-      ],
-      {
-        env: {
-          PATH: process.env.PATH ?? "",
-          ROLE: role,
-          CALLS: calls,
-          NODE_NAME: "builder",
-          STATE_DIR: join(home, "state"),
-          SPARK_HOME: join(home, "spark"),
-          PYSPARK_PYTHON: join(home, "venv", "bin", "python"),
-        },
-      },
-    );
+    const result = await bake(home, 'platform_install_packages() { echo "apt failed" >&2; return 100; }');
     assert.equal(result.code, 100);
     assert.equal((await readFile(join(home, "state", "bootstrap.failed"), "utf8")).trim(), "install-packages 100");
-    assert.match(await readFile(calls, "utf8"), /^console burst-failed: builder install-packages \(exit 100\)$/m);
+    assert.ok(
+      result.calls.includes("console burst-failed: builder install-packages (exit 100)"),
+      result.calls.join("\n"),
+    );
   });
 });
