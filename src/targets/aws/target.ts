@@ -103,6 +103,8 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
     },
     (line) => (mode === "launch" ? context.log(line) : imageLines.push(`  ${line}`)),
   );
+  // How long nodes may take to boot and run the role: a baked image skips the install steps.
+  const bootMs = (aws.bakedAmi ? aws.bakedBootMinutes : aws.bootMinutes) * 60_000;
   // Seconds and $0 before anything is provisioned: a refusal stops the run here (docs/aws.md, "Preflight").
   const preflightInput: PreflightInput = {
     region: params.aws.region,
@@ -285,7 +287,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         secret: sparkAuthSecret,
         sshAddress: params.aws.sshAddress,
         hostKeyOf: (instanceId) => hostKeyOf(instanceId, signal),
-        waitMs: (aws.bakedAmi ? aws.bakedBootMinutes : aws.bootMinutes) * 60_000,
+        waitMs: bootMs,
         signal,
       });
     },
@@ -297,7 +299,7 @@ async function prepareAws(context: RunContext, mode: PrepareMode, options: AwsTa
         read: () => (options.readConsole ?? readConsoleOnce)(params.aws.region, instanceId),
       }));
     },
-    readyTimeoutMs: (aws.bakedAmi ? aws.bakedBootMinutes : aws.bootMinutes) * 60_000,
+    readyTimeoutMs: bootMs,
     // Credentials and endpoint come from the SDK's default chain (profile, environment, instance
     // role; AWS_ENDPOINT_URL_S3); an endpoint other than AWS's is addressed by path, as the provider does.
     objectStore: { region: params.aws.region, forcePathStyle: endpoints.s3 !== undefined },
