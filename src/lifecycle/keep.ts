@@ -33,9 +33,10 @@ export async function keepFailedCluster(
   const asked = new Date(now.getTime() + keepMs);
   let until = asked < ttlEnd ? asked : ttlEnd;
   const target = await loadTarget(record.target);
+  let unreached: readonly string[] = [];
   // A master whose guard cannot be moved throws: the run then destroys the cluster instead.
-  const unreached = target.endClusterBy ? (await target.endClusterBy(record, until)).unreached : [];
-  if (!target.endClusterBy) until = ttlEnd;
+  if (target.endClusterBy) unreached = (await target.endClusterBy(record, until)).unreached;
+  else until = ttlEnd;
   const capped = until.getTime() < asked.getTime() ? ` (capped by the cluster's TTL)` : "";
   const id = record.runId;
   return {
