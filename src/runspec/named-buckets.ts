@@ -3,9 +3,9 @@
 // account and region) and on this machine (local: the local S3 server's, which it creates).
 // Which parameters those are, each target's sections say (a leaf marked `names`).
 
-import { type AnyLeaf, type AnySection, leavesOf, type NamedBucket } from "../params/section.ts";
+import { sectionsOf, valueOfKey } from "../params/schema.ts";
+import { type AnyLeaf, leavesOf, type NamedBucket } from "../params/section.ts";
 import type { Params } from "../params/types.ts";
-import { targetParamSections } from "../targets/names.ts";
 import type { NamedBuckets, TargetName } from "./types.ts";
 
 interface Found {
@@ -17,23 +17,13 @@ interface Found {
 export function namedBucketsOf(params: Params): (target: TargetName) => NamedBuckets {
   const values = params as unknown as Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
   return (target) => {
-    const sections: Readonly<Record<string, AnySection>> = targetParamSections[target];
-    // A published section's instance is named by another of the target's leaves (aws/vpcName).
-    const valueOfKey = (key: string): string => {
-      for (const [name, section] of Object.entries(sections)) {
-        if (section.kind !== "fixed") continue;
-        for (const [field, leaf] of Object.entries(section.leaves)) {
-          if (leaf.key === key) return String(values[name]?.[field] ?? "");
-        }
-      }
-      return "";
-    };
     const found: Partial<Record<NamedBucket, Found>> = {};
-    for (const [name, section] of Object.entries(sections)) {
-      const instance = section.kind === "published" ? valueOfKey(section.nameKey) : "";
+    for (const { property, section } of sectionsOf(target)) {
+      // A published section's instance is named by another leaf (aws/vpcName).
+      const instance = section.kind === "published" ? String(valueOfKey(params, section.nameKey) ?? "") : "";
       for (const [field, leaf] of Object.entries(leavesOf(section, instance))) {
         if (!leaf.names) continue;
-        const value = values[name]?.[field];
+        const value = values[property]?.[field];
         found[leaf.names] = { leaf, value: typeof value === "string" && value !== "" ? value : undefined };
       }
     }
