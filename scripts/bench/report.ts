@@ -259,10 +259,13 @@ export function judge(comparison: Comparison): string {
   return `${bound} (**not met**: median ${fixed(value)}×, worst ${fixed(worst)}×)`;
 }
 
+/** The higher of the run's load averages at its start and end: what the figures were measured beside. */
+const peakLoad = ({ machine }: RunInfo): number => Math.max(machine.loadAverage, machine.loadAverageAtEnd ?? 0);
+
 /** "Measured ... at commit ... by `command` on ...; load ..." for one section's run. */
 export function describeRun(run: RunInfo): string {
   const { machine } = run;
-  const load = Math.max(machine.loadAverage, machine.loadAverageAtEnd ?? 0);
+  const load = peakLoad(run);
   const commit = run.commit
     ? `commit \`${run.commit.slice(0, 10)}\`${run.dirty ? " (with uncommitted changes)" : ""}`
     : "an unrecorded commit";
@@ -564,7 +567,7 @@ function renderCommitterCost(result: CommitterCostResult): string[] {
 export function committerCostRegion(report: SectionReport<"committerCost">): string {
   const { data, run } = report;
   const { machine } = run;
-  const load = Math.max(machine.loadAverage, machine.loadAverageAtEnd ?? 0);
+  const load = peakLoad(run);
   const rounds = data.ratio.values.length;
   return (
     `\`npm run bench -- --only committerCost\` writes the same ${data.rows.toLocaleString("en")}-row, ${data.files}-file parquet DataFrame to\n` +
@@ -586,7 +589,7 @@ export function twinReadyFigure(report: SectionReport<"awsTwin">, part: string):
 /** ... and which runs those figures come from. */
 export function twinRunsRegion(report: SectionReport<"awsTwin">): string {
   const { machine } = report.run;
-  const load = Math.max(machine.loadAverage, machine.loadAverageAtEnd ?? 0);
+  const load = peakLoad(report.run);
   return (
     `median (range) of ${report.data.runs} run(s) of \`npm run bench -- --only awsTwin\`, ` +
     `${report.run.generatedAt.slice(0, 10)}, load average ${fixed(load, 1)} on ${machine.cpus} cores`
@@ -600,7 +603,7 @@ export function overheadRegion(report: SectionReport<"localOverhead">): string {
   return (
     `The local burst's overhead over bare Spark daemons running the same s3a job is ${fixed(ratio.median)}× per pair, ` +
     `median of ${ratio.values.length} (${fixed(ratio.min)}-${fixed(ratio.max)}×; load average ` +
-    `${fixed(Math.max(machine.loadAverage, machine.loadAverageAtEnd ?? 0), 1)} on ${machine.cpus} cores, ${report.run.generatedAt.slice(0, 10)}), goal ` +
+    `${fixed(peakLoad(report.run), 1)} on ${machine.cpus} cores, ${report.run.generatedAt.slice(0, 10)}), goal ` +
     judge({ name: "", value: ratio.median, spread: ratio, goal: { bound: 1.1, atMost: true } })
   );
 }
