@@ -37,8 +37,15 @@ describe("key writer", () => {
     assert.equal((await stat(`${files.privateKeyPath}.pub`)).mode & 0o777, 0o644);
   });
 
-  test("every key it makes parses: 1000 in a row (ssh2's own generator fails about 1 in 200)", () => {
-    for (let i = 0; i < 1000; i++) parsed(newKeyPair(`burst-run-${i}`).privateKey);
+  test("every key it makes parses and is a full 32-byte ed25519 key: 1000 in a row (ssh2's own generator fails about 1 in 200)", () => {
+    for (let i = 0; i < 1000; i++) {
+      const pair = newKeyPair(`burst-run-${i}`);
+      parsed(pair.privateKey);
+      // The wire form: string "ssh-ed25519" then a 32-byte string. ssh2's bad keys are 31 bytes.
+      const blob = Buffer.from(pair.publicKey.split(" ")[1] ?? "", "base64");
+      assert.equal(blob.length, 4 + 11 + 4 + 32, pair.publicKey);
+      assert.equal(blob.readUInt32BE(15), 32, pair.publicKey);
+    }
   });
 
   test("a private key file that already existed with looser modes ends up 0600", async () => {
