@@ -1,7 +1,7 @@
 // The whole aws burst on the AWS twin (scripts/servers/twin/), phase by phase, beside the same
 // word count on the local target, alternating, in one bench run. The phases come from the CLI's
 // own --json events; wait-ready is split at the master's node-role steps as the CLI saw them on
-// its console (polled every 5 s, so a step's start is known to within that).
+// its console (read every second for 3 nodes, so a step's start is known to within that).
 
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -48,10 +48,11 @@ export const resourceTimes: Readonly<Record<string, Assumption>> = {
   },
   aws_instance: {
     what: "master instance (terraform waits for `running`)",
-    seconds: { low: 30, high: 60 },
+    seconds: { low: 7, high: 25 },
     basis:
-      "instance pending→running ~30-60 s: the EC2 User Guide's instance lifecycle (pending while the host is " +
-      "prepared) and commonly published launch-time measurements for current Nitro instance types",
+      "the RunInstances call (about 1.5 s) and pending→running: 4.9 s on a c5.xlarge in Colin Percival's " +
+      "ec2-boot-bench (daemonology.net, 2021), 16.4-16.6 s on t3, m6i, m7i, c7i and r7i in brevdev's " +
+      "ec2-coldboot-research (2025); plus the provider's state polling",
   },
   aws_ec2_fleet: {
     what: "worker fleet (CreateFleet type instant)",
@@ -66,13 +67,16 @@ export const resourceTimes: Readonly<Record<string, Assumption>> = {
 export const afterCreate = {
   pendingToRunning: {
     what: "fleet workers: pending→running (terraform does not wait for it)",
-    seconds: { low: 30, high: 60 },
-    basis: "as for aws_instance above",
+    seconds: { low: 5, high: 20 },
+    basis: "the same measurements as for aws_instance above (4.9 s; 16.4-16.6 s)",
   },
   osBoot: {
     what: "OS boot until cloud-init runs the user data",
-    seconds: { low: 15, high: 30 },
-    basis: "typical Debian / Amazon Linux boot to cloud-init on Nitro instances in published boot-time measurements",
+    seconds: { low: 5, high: 25 },
+    basis:
+      "running → SSH port open: 3.2 s in brevdev's ec2-coldboot-research (2025, cloud-init kept), about 23 s " +
+      "(17 s to the port answering, 5.6 s more to sshd) in Percival's sample run (2021); the user data runs in " +
+      "cloud-init's last stage, about when sshd starts",
   },
   bootstrapBaseAmi: {
     what:
@@ -85,9 +89,11 @@ export const afterCreate = {
       "through the VPC's S3 endpoint; a baked image (npm run vpc -- image) skips this",
   },
   startDaemons: {
-    what: "start the Spark daemon; the worker registers with the master",
+    what: "the run's secret over SSH, start the Spark daemon; the worker registers with the master",
     seconds: { low: 5, high: 15 },
-    basis: "JVM start-up of a Spark standalone daemon (measured locally: a few seconds)",
+    basis:
+      "within the baked image's wait-ready on the AWS twin (bakedImage section below), which is this step and " +
+      "the host key's read; a JVM start-up of a few seconds on an idle machine",
   },
 } satisfies Record<string, Assumption>;
 

@@ -701,7 +701,7 @@ function renderAwsTwin(result: AwsTwinResult): string[] {
     ),
     "",
     "wait-ready on the twin, split at the master's node-role steps as the CLI read them from its",
-    "console (polled every 5 s):",
+    "console (read every second for 3 nodes: `consolePollMs` in src/lifecycle/node-bootstrap.ts):",
     "",
     "| Part of wait-ready | seconds |",
     "| --- | --- |",
@@ -738,8 +738,9 @@ function renderBakedImage(result: BakedImageResult): string[] {
     "",
     `wait-ready, baked / base, per pair: ${formatSample(result.readyRatio, "×", 2)}. \`wait-ready\` starts when`,
     "apply returns and ends when every node is ready; `install-spark` is the master's step as the CLI read",
-    "its console (polled every 5 s; 0 when the step never ran). On the twin the nodes' downloads come",
-    "from a bucket on the same host and EC2's own boot is not in these figures (docs/aws.md).",
+    "its console (read every second for 3 nodes; 0 when the step never ran). On the twin the nodes'",
+    "downloads come from a bucket on the same host, names from the twin's VPC resolver, and EC2's own",
+    "boot is not in these figures (docs/aws.md).",
     "",
   ];
 }

@@ -129,6 +129,8 @@ export interface BootOptions {
   readonly publicKey: string;
   /** A pip.conf for the node (the site's package index: here, the test's mirror). */
   readonly pipConfig?: string;
+  /** The node's /etc/resolv.conf (what DHCP gives an EC2 node); default: nspawn's copy of the host's. */
+  readonly resolvConf?: string;
   /** The instance id cloud-init sees (EC2's); default: one made from the container's folder. */
   readonly instanceId?: string;
   /** The node's hostname; default: its name. */
@@ -199,6 +201,7 @@ export class NodeContainer {
         `--machine=${options.name}`,
         `--bind-ro=${seed}:/var/lib/cloud/seed/nocloud`,
         ...(options.pipConfig ? [`--bind-ro=${options.pipConfig}:/etc/pip.conf`] : []),
+        ...(options.resolvConf ? ["--resolv-conf=off", `--bind-ro=${options.resolvConf}:/etc/resolv.conf`] : []),
         "-D",
         root,
       ],

@@ -48,8 +48,19 @@ export function bootstrapState(consoleText: string): BootstrapState {
   return { kind: "booting", step };
 }
 
+/**
+ * How often the consoles are read while the nodes boot: every second for a small cluster (a node
+ * that is ready is seen at most a second later), slower as nodes are added so the reads stay at
+ * about 4 a second (EC2 refills its bucket of read-only API calls at 20 a second, per account),
+ * and never slower than every 5 s (about 20 reads a second from 100 nodes on).
+ */
+export function consolePollMs(nodes: number): number {
+  return Math.min(5000, Math.max(1000, nodes * 250));
+}
+
 export interface BootstrapWaitOptions {
   readonly timeoutMs: number;
+  /** Default: consolePollMs(the number of consoles). */
   readonly pollMs?: number;
   readonly signal?: AbortSignal;
   /** Called when a node moves to another step ("worker-1: install-spark"). */
@@ -90,7 +101,7 @@ export async function waitForBootstrap(consoles: readonly NodeConsole[], options
     if ([...states.values()].filter((state) => state.kind === "ready").length === consoles.length) return;
     if (Date.now() > deadline) break;
     // A signal ends the wait at once; the loop's first line then says the run was interrupted.
-    await sleep(options.pollMs ?? 5000, options.signal);
+    await sleep(options.pollMs ?? consolePollMs(consoles.length), options.signal);
   }
   const late = [...states].filter(([, state]) => state.kind === "booting");
   throw infraError(

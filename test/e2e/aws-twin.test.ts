@@ -178,6 +178,13 @@ describe("the whole aws burst on the twin", { timeout: minutes(75), concurrency:
     const [masterId, ...workerIds] = nodeIds;
     assert.ok(fetchedCredentials(masterId ?? ""), "the master (the driver) fetched role credentials");
     assert.ok(workerIds.some(fetchedCredentials), "a worker (the tasks) fetched role credentials");
+    // Spark's JVMs asked the VPC's resolver for their own canonical name, and had an answer (dns.ts).
+    const privateIps = (await instancesOf(runId, "master")).map((instance) => instance.PrivateIpAddress ?? "");
+    const reverseOf = (ip: string) => `PTR ${ip.split(".").reverse().join(".")}.in-addr.arpa`;
+    assert.ok(
+      privateIps.some((ip) => twin.dns.questions.includes(reverseOf(ip))),
+      `the master asked for its name: ${twin.dns.questions.slice(-20).join(", ")}`,
+    );
     await assertNothingLeft(runId);
     assertAllowed(twin.front.calls, calls);
   });

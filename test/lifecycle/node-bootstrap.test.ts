@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { bootstrapState, waitForBootstrap } from "../../src/lifecycle/node-bootstrap.ts";
+import { bootstrapState, consolePollMs, waitForBootstrap } from "../../src/lifecycle/node-bootstrap.ts";
 import { awsBootHints } from "../../src/targets/aws/boot-hints.ts";
 
 const booting =
@@ -89,5 +89,17 @@ describe("waitForBootstrap", () => {
       /interrupted while the nodes were booting/,
     );
     assert.ok(Date.now() - began < 5_000, `took ${Date.now() - began} ms`);
+  });
+});
+
+describe("consolePollMs: how often the consoles are read", () => {
+  it("every second up to 4 nodes, then about 4 reads a second, never slower than every 5 s", () => {
+    assert.equal(consolePollMs(1), 1000);
+    assert.equal(consolePollMs(3), 1000);
+    assert.equal(consolePollMs(4), 1000);
+    assert.equal(consolePollMs(12), 3000);
+    assert.equal(consolePollMs(20), 5000);
+    assert.equal(consolePollMs(101), 5000);
+    for (const nodes of [1, 3, 8, 20]) assert.ok(nodes / (consolePollMs(nodes) / 1000) <= 4, `${nodes} nodes`);
   });
 });

@@ -52,6 +52,8 @@ export interface MachinesOptions {
   readonly bridgeFor: (cidr: string) => BridgeNetwork;
   /** A pip.conf every node gets (the site's package index). */
   readonly pipConfig?: string;
+  /** The resolv.conf every node gets (the VPC's resolver, as EC2's DHCP options give it). */
+  readonly resolvConf?: string;
   readonly log: (line: string) => void;
   readonly pollMs?: number;
 }
@@ -225,6 +227,7 @@ export class Machines {
       userData,
       publicKey,
       pipConfig: this.options.pipConfig,
+      resolvConf: this.options.resolvConf,
       instanceId,
       hostname: `ip-${privateIp.replaceAll(".", "-")}`,
       disk: keepsDisk,

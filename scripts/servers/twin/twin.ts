@@ -26,6 +26,7 @@ import { type MotoServer, motoRegion, startMoto } from "../moto.ts";
 import { BridgeNetwork, ensureNodeRoot, serveDirectory } from "../node-container.ts";
 import { runVpcScript } from "../vpc-script.ts";
 import { type AwsFront, startAwsFront } from "./aws-front.ts";
+import { dnsAddress, privateDomain, startVpcDns, type VpcDns } from "./dns.ts";
 import { type Imds, imdsAddress, startImds } from "./imds.ts";
 import { Machines } from "./instances.ts";
 
@@ -56,7 +57,9 @@ export interface Twin {
   env(): Record<string, string>;
   /** An EC2 client on moto itself (not recorded by the front). */
   ec2(): EC2Client;
-  /** Whether an address belongs to the twin: loopback, the VPC, or the metadata service. */
+  /** The VPC's resolver: what the nodes asked it. */
+  readonly dns: VpcDns;
+  /** Whether an address belongs to the twin: loopback, the VPC, the metadata service or the resolver. */
   owns(address: string): boolean;
   stop(): Promise<void>;
 }
@@ -184,6 +187,12 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     first.addHostAddress(`${imdsAddress}/32`);
     const imds = await startImds();
     cleanups.push(() => imds.stop());
+    // The VPC's resolver at the address EC2 documents for it, reached the same way (dns.ts).
+    first.addHostAddress(`${dnsAddress}/32`);
+    const dns = await startVpcDns({ vpcCidr, region: motoRegion });
+    cleanups.push(() => dns.stop());
+    const resolvConf = join(scratch, "resolv.conf");
+    await writeFile(resolvConf, `nameserver ${dnsAddress}\nsearch ${privateDomain(motoRegion)}\n`);
     await front.addHost(first.hostAddress);
     const nodeS3 = front.endpoint(first.hostAddress);
     const mirror = await serveDirectory(mirrorDir, first.hostAddress);
@@ -226,6 +235,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         return bridge;
       },
       pipConfig,
+      resolvConf,
       log,
     });
     machinesRef.current = machines;
@@ -238,6 +248,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       consul,
       front,
       imds,
+      dns,
       machines,
       vpcCidr,
       bridges,
@@ -249,7 +260,11 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       }),
       ec2: () => moto.client(),
       owns: (address) =>
-        address.startsWith("127.") || address === "::1" || address.startsWith(`${vpcBase}.`) || address === imdsAddress,
+        address.startsWith("127.") ||
+        address === "::1" ||
+        address.startsWith(`${vpcBase}.`) ||
+        address === imdsAddress ||
+        address === dnsAddress,
       stop,
     };
   } catch (error) {
