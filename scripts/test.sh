@@ -3,7 +3,8 @@
 # in test/job/code.test.ts (stacks/ in test/stacks/, scripts/ in test/scripts/); end-to-end runs
 # are in test/e2e, benchmarks in test/bench, shared test parts in test/helpers.
 #
-#   bash scripts/test.sh            every test (`npm test`): unit, component, then e2e. Needs
+#   bash scripts/test.sh            every test (`npm test`): unit (3 files at a time), then component
+#                                   and e2e (one at a time). Needs
 #                                   `bash scripts/setup.sh` once (README); installs the tests' own
 #                                   parts (scripts/setup-tests.sh: Consul, moto, shellcheck, aws CLI)
 #                                   when missing.
@@ -52,10 +53,18 @@ if [ "${1-}" = "--unit" ]; then
 fi
 bash scripts/setup-tests.sh
 if [ "$#" -gt 0 ]; then
-  files=("$@")
-else
-  mapfile -t unit < <(find test -name '*.test.ts' -not -path 'test/e2e/*' | sort)
-  mapfile -t e2e < <(find test/e2e -name '*.test.ts' | sort)
-  files=("${unit[@]}" "${e2e[@]}")
+  exec node --import tsx --test --test-reporter=spec --test-concurrency=1 "$@"
 fi
-exec node --import tsx --test --test-reporter=spec --test-concurrency=1 "${files[@]}"
+# Every test: the unit lane three files at a time, as `--unit` runs it; then the component files
+# and the end-to-end runs one at a time (they start servers, Spark, containers: on two cores, two
+# at once would slow both and make their timeouts a matter of luck). A failure in the first part
+# does not skip the second: CI shows every failure of one run.
+mapfile -t unit < <(unit_files)
+mapfile -t others < <(
+  find test -name '*.test.ts' -not -path 'test/e2e/*' | LC_ALL=C sort | LC_ALL=C comm -23 - <(unit_files)
+)
+mapfile -t e2e < <(find test/e2e -name '*.test.ts' | LC_ALL=C sort)
+status=0
+node --import tsx --test --test-reporter=spec --test-concurrency=3 "${unit[@]}" || status=1
+node --import tsx --test --test-reporter=spec --test-concurrency=1 "${others[@]}" "${e2e[@]}" || status=1
+exit "$status"

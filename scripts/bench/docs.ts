@@ -7,6 +7,7 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  bakedImageRegion,
   committerCostRegion,
   motoApplyRegion,
   overheadRegion,
@@ -33,6 +34,9 @@ const regionPages: Readonly<Record<string, Readonly<Record<string, (sections: Se
     "twin-install-spark": (sections) => twinReadyFigure(need(sections, "awsTwin", "docs/aws.md"), "install-spark"),
     "twin-start-to-ready": (sections) => twinReadyFigure(need(sections, "awsTwin", "docs/aws.md"), "start to ready"),
     "twin-wait-ready": (sections) => twinReadyFigure(need(sections, "awsTwin", "docs/aws.md"), "wait-ready"),
+  },
+  "docs/operations.md": {
+    "baked-image": (sections) => bakedImageRegion(need(sections, "bakedImage", "docs/operations.md")),
   },
   "docs/reliability.md": {
     "committer-cost": (sections) => committerCostRegion(need(sections, "committerCost", "docs/reliability.md")),

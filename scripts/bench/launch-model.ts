@@ -84,9 +84,9 @@ export const afterCreate = {
       "jars from the artifacts bucket, each checked, pip-installed into the venv",
     seconds: { low: 50, high: 150 },
     basis:
-      "install-spark measured on the AWS twin: 50.5-76.0 s, median 60.5 s (bakedImage section below; a bucket on the " +
-      "same host, Java pre-installed); a real node adds apt-get of a JRE (~1 min on a fresh image) and the download " +
-      "through the VPC's S3 endpoint; a baked image (npm run vpc -- image) skips this",
+      "install-spark as measured on the AWS twin (bakedImage section below: a bucket on the same host, Java " +
+      "pre-installed); a real node adds apt-get of a JRE (~1 min on a fresh image) and the download through the " +
+      "VPC's S3 endpoint; a baked image (npm run vpc -- image) skips this",
   },
   startDaemons: {
     what: "the run's secret over SSH, start the Spark daemon; the worker registers with the master",

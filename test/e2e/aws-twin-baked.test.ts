@@ -144,4 +144,43 @@ describe("a baked node image on the twin", { timeout: minutes(60), concurrency: 
     );
     assert.deepEqual(twin.machines.bootFailures, []);
   });
+
+  test("npm run vpc -- image --prune as typed: keeps the recorded image; once its record is gone, --yes deregisters it", async () => {
+    assert.ok(imageId, "the image of the first test");
+    const scratch = await mkdtemp(join(tmpdir(), "burst-twin-prune-"));
+    const prune = (args: string[]) =>
+      runVpcScript(["image", "--prune", ...args], { cwd: scratch, env: { ...process.env, ...twin.env() } });
+    const imageOf = async () => {
+      const ec2 = twin.ec2();
+      try {
+        return (await ec2.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images ?? [];
+      } finally {
+        ec2.destroy();
+      }
+    };
+
+    const recorded = await prune(["--yes"]);
+    assert.equal(recorded.code, 0, `${recorded.stdout}\n${recorded.stderr}`);
+    assert.match(recorded.stdout, new RegExp(`^keep +${imageId}`, "m"));
+    assert.ok(
+      (await imageOf()).some((image) => image.ImageId === imageId),
+      "the recorded image stays",
+    );
+
+    // As after a bake of another Spark version or a new role: this image is no longer recorded.
+    await twin.consul.api("DELETE", "/kv/burst/vpc/main/images/3.5.3/x86_64");
+    const listed = await prune([]);
+    assert.equal(listed.code, 0, `${listed.stdout}\n${listed.stderr}`);
+    assert.match(listed.stdout, new RegExp(`^old +${imageId}`, "m"));
+    assert.match(listed.stdout, /--yes/);
+    assert.ok(
+      (await imageOf()).some((image) => image.ImageId === imageId),
+      "without --yes nothing is removed",
+    );
+
+    const pruned = await prune(["--yes"]);
+    assert.equal(pruned.code, 0, `${pruned.stdout}\n${pruned.stderr}`);
+    assert.match(pruned.stdout, new RegExp(`^pruned +${imageId}`, "m"));
+    assert.ok(!(await imageOf()).some((image) => image.ImageId === imageId), "the image is deregistered");
+  });
 });

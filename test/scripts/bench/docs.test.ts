@@ -11,12 +11,13 @@ import { sample } from "../../../scripts/bench/stats.ts";
 import { repoRoot } from "../../helpers/burst.ts";
 
 describe("benchmark docs from the committed report", () => {
-  test("docs/benchmarks.md, README.md, docs/aws.md and docs/reliability.md are what docs/bench/*.json generates (npm run bench:docs)", async () => {
+  test("docs/benchmarks.md, README.md, docs/aws.md, docs/operations.md and docs/reliability.md are what docs/bench/*.json generates (npm run bench:docs)", async () => {
     const pages = await renderDocs(repoRoot);
     assert.deepEqual([...pages.keys()].sort(), [
       "README.md",
       "docs/aws.md",
       "docs/benchmarks.md",
+      "docs/operations.md",
       "docs/reliability.md",
     ]);
     assert.deepEqual(await checkDocs(repoRoot), [], "run `npm run bench:docs` and commit the pages");
@@ -51,7 +52,8 @@ describe("benchmark docs from the committed report", () => {
   test("a changed sample shows as drift in every page that shows it", async () => {
     const root = await mkdtemp(join(tmpdir(), "burst-bench-docs-"));
     try {
-      for (const path of [benchDir, "docs/benchmarks.md", "docs/aws.md", "docs/reliability.md", "README.md"]) {
+      const pages = ["docs/benchmarks.md", "docs/aws.md", "docs/operations.md", "docs/reliability.md", "README.md"];
+      for (const path of [benchDir, ...pages]) {
         await mkdir(dirname(join(root, path)), { recursive: true });
         await cp(join(repoRoot, path), join(root, path), { recursive: true });
       }
@@ -70,6 +72,18 @@ describe("benchmark docs from the committed report", () => {
         "README.md",
         "docs/aws.md",
         "docs/benchmarks.md",
+        "docs/reliability.md",
+      ]);
+      // What baking saves is in docs/operations.md too.
+      const baked = join(root, benchDir, "bakedImage.json");
+      const bake = JSON.parse(await readFile(baked, "utf8"));
+      bake.data.readyRatio = sample([...bake.data.readyRatio.values.slice(1), 0.5]);
+      await writeFile(baked, JSON.stringify(bake));
+      assert.deepEqual((await checkDocs(root)).sort(), [
+        "README.md",
+        "docs/aws.md",
+        "docs/benchmarks.md",
+        "docs/operations.md",
         "docs/reliability.md",
       ]);
     } finally {
