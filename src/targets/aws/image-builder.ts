@@ -60,6 +60,11 @@ export interface BuildImageInput {
   readonly now?: () => Date;
 }
 
+/** The Name tag of a VPC's image builders (what `--prune` finds a dead bake's builder by). */
+export function builderName(vpcName: string): string {
+  return `burst-image-builder-${vpcName}`;
+}
+
 /** Builds, tags and records the image; the builder is terminated however this ends. */
 export async function buildNodeImage(input: BuildImageInput): Promise<RecordedImage> {
   const { ec2, log } = input;
@@ -70,7 +75,7 @@ export async function buildNodeImage(input: BuildImageInput): Promise<RecordedIm
     [imageTagKeys.arch]: input.architecture,
     [imageTagKeys.vpc]: input.vpcName,
   };
-  const builderTags = { ...tags, Name: `burst-image-builder-${input.vpcName}` };
+  const builderTags = { ...tags, Name: builderName(input.vpcName) };
   const launched = await ec2.send(
     new RunInstancesCommand({
       ImageId: base.ImageId,
@@ -232,9 +237,17 @@ export interface PruneInput {
   readonly log: (line: string) => void;
 }
 
-/** The VPC's baked images: those a record points at are kept, the others deregistered with their snapshots. */
-export async function pruneNodeImages(input: PruneInput): Promise<{ kept: string[]; removed: string[] }> {
+/**
+ * The VPC's baked images: those a record points at are kept, the others deregistered with their
+ * snapshots. And its builders: one a dead bake left stopped (its disk still billed) is terminated;
+ * one still running may be a bake under way, so it is only named (a builder whose CLI died powers
+ * itself off on its timer, and the next prune finds it stopped).
+ */
+export async function pruneNodeImages(
+  input: PruneInput,
+): Promise<{ kept: string[]; removed: string[]; leftBuilders: string[] }> {
   const { ec2, log } = input;
+  const leftBuilders = await pruneBuilders(input);
   const recorded = input.consul ? await readRecordedImages(input.consul, input.prefix, input.vpcName) : new Map();
   const current = new Set([...recorded.values()].map((image) => image.imageId));
   const answer = await ec2.send(
@@ -266,12 +279,47 @@ export async function pruneNodeImages(input: PruneInput): Promise<{ kept: string
     for (const snapshot of snapshotIds(image)) await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshot }));
     log(`pruned ${what} (and snapshots ${snapshotIds(image).join(", ") || "none"})`);
   }
-  if (!input.yes && removed.length > 0)
-    log(
-      `\nNothing changed. Re-run with --yes to deregister ${removed.length} old image(s) and delete their snapshots.`,
-    );
   if (images.length === 0) log(`no baked images of VPC "${input.vpcName}"`);
-  return { kept, removed };
+  if (!input.yes && removed.length + leftBuilders.length > 0) {
+    const what = [
+      removed.length > 0 ? `deregister ${removed.length} old image(s) and delete their snapshots` : "",
+      leftBuilders.length > 0 ? `terminate ${leftBuilders.length} stopped builder(s)` : "",
+    ].filter(Boolean);
+    log(`\nNothing changed. Re-run with --yes to ${what.join(" and ")}.`);
+  }
+  return { kept, removed, leftBuilders };
+}
+
+/** The VPC's builders that outlived their bake: stopped ones terminated (with --yes), running ones named. */
+async function pruneBuilders(input: PruneInput): Promise<string[]> {
+  const { ec2, log } = input;
+  const answer = await ec2.send(
+    new DescribeInstancesCommand({
+      Filters: [
+        { Name: "tag:Name", Values: [builderName(input.vpcName)] },
+        { Name: `tag:${imageTagKeys.vpc}`, Values: [input.vpcName] },
+        { Name: "instance-state-name", Values: ["pending", "running", "stopping", "stopped"] },
+      ],
+    }),
+  );
+  const builders = (answer.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []);
+  const left: string[] = [];
+  for (const builder of builders) {
+    const id = builder.InstanceId ?? "";
+    const state = builder.State?.Name ?? "?";
+    if (state !== "stopped") {
+      log(`busy   builder ${id} ${state} (a bake under way, or one whose CLI died: it powers itself off on its timer)`);
+      continue;
+    }
+    left.push(id);
+    if (!input.yes) {
+      log(`left   builder ${id} stopped (a bake that did not finish; its disk is still billed)`);
+      continue;
+    }
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    log(`terminated builder ${id} (a bake that did not finish)`);
+  }
+  return left;
 }
 
 function snapshotIds(image: Image): string[] {

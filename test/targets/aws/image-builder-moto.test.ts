@@ -17,6 +17,7 @@ import {
   DescribeInstancesCommand,
   DescribeSnapshotsCommand,
   type EC2Client,
+  RunInstancesCommand,
   StopInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { type ConsulAgent, startConsulAgent } from "../../../scripts/servers/consul.ts";
@@ -31,7 +32,12 @@ import { ExitCode } from "../../../src/errors.ts";
 import { ConsulStore } from "../../../src/params/index.ts";
 import { burstImage, imageKey, imageTagKeys, recordImage } from "../../../src/targets/aws/baked-image.ts";
 import { ec2ConsoleReader } from "../../../src/targets/aws/host-key.ts";
-import { type BuildImageInput, buildNodeImage, pruneNodeImages } from "../../../src/targets/aws/image-builder.ts";
+import {
+  type BuildImageInput,
+  builderName,
+  buildNodeImage,
+  pruneNodeImages,
+} from "../../../src/targets/aws/image-builder.ts";
 import { createAwsTarget } from "../../../src/targets/aws/target.ts";
 import { artifactsBucketUrl, mavenCentral, nodeArtifacts, nodeDownloads } from "../../../stacks/aws/artifacts.ts";
 import { nodeRoleHash, renderBakeBootstrap } from "../../../stacks/aws/bootstrap.ts";
@@ -220,7 +226,7 @@ describe("vpc image: the builder, the image, the record", () => {
       yes: false,
       log: (l) => listed.push(l),
     });
-    assert.deepEqual(dry, { kept: [current.imageId], removed: [old.imageId] });
+    assert.deepEqual(dry, { kept: [current.imageId], removed: [old.imageId], leftBuilders: [] });
     assert.match(listed.join("\n"), /Re-run with --yes/);
     assert.equal((await ec2.send(new DescribeImagesCommand({ ImageIds: [old.imageId] }))).Images?.length, 1);
 
@@ -234,6 +240,59 @@ describe("vpc image: the builder, the image, the record", () => {
     for (const snapshot of oldSnapshots ?? []) {
       assert.ok(!snapshots.Snapshots?.some((candidate) => candidate.SnapshotId === snapshot), `${snapshot} deleted`);
     }
+  });
+
+  it("--prune terminates a builder a dead bake left stopped (only with --yes), and leaves a running one alone", async () => {
+    // What a bake whose CLI died leaves: its builder, named and tagged as buildNodeImage names it,
+    // powered off by its own timer (stopped: its disk still billed); and a bake still under way.
+    const launch = async () => {
+      const answer = await ec2.send(
+        new RunInstancesCommand({
+          ImageId: build.baseImageId,
+          InstanceType: "m5.large",
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: build.subnetId,
+          TagSpecifications: [
+            {
+              ResourceType: "instance",
+              Tags: [
+                { Key: "Name", Value: builderName("main") },
+                { Key: imageTagKeys.vpc, Value: "main" },
+              ],
+            },
+          ],
+        }),
+      );
+      return answer.Instances?.[0]?.InstanceId ?? "";
+    };
+    const dead = await launch();
+    const busy = await launch();
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [dead] }));
+    const stateOf = async (id: string) =>
+      (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.State
+        ?.Name;
+
+    const listed: string[] = [];
+    const dry = await pruneNodeImages({
+      ec2,
+      consul: store,
+      prefix,
+      vpcName: "main",
+      yes: false,
+      log: (l) => listed.push(l),
+    });
+    assert.deepEqual(dry.leftBuilders, [dead]);
+    assert.match(listed.join("\n"), new RegExp(`left +builder ${dead} stopped`));
+    assert.match(listed.join("\n"), new RegExp(`busy +builder ${busy} running`));
+    assert.match(listed.join("\n"), /Re-run with --yes to terminate 1 stopped builder/);
+    assert.equal(await stateOf(dead), "stopped", "without --yes nothing changes");
+
+    const done: string[] = [];
+    await pruneNodeImages({ ec2, consul: store, prefix, vpcName: "main", yes: true, log: (l) => done.push(l) });
+    assert.match(done.join("\n"), new RegExp(`terminated builder ${dead}`));
+    assert.equal(await stateOf(dead), "terminated");
+    assert.equal(await stateOf(busy), "running", "a builder still running may be a bake under way");
   });
 });
 
