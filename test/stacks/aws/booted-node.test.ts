@@ -27,6 +27,7 @@ import {
   serveDirectory,
 } from "../../../scripts/servers/node-container.ts";
 import { type S3Server, startS3Server } from "../../../scripts/servers/s3server.ts";
+import { privateDomain, startVpcDns, type VpcDns } from "../../../scripts/servers/twin/dns.ts";
 import { hostArchitecture, wheelhouseDir, wheelhouseFiles } from "../../../scripts/setup/node-wheelhouse.ts";
 import { infraError } from "../../../src/errors.ts";
 import { bundleLocalCode, type ResolvedCode } from "../../../src/job/code.ts";
@@ -89,6 +90,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
   const scratch = mkdtempSync(join(tmpdir(), "burst-booted-"));
   const containers: NodeContainer[] = [];
   let network: BridgeNetwork | undefined;
+  let dns: VpcDns | undefined;
   let closeMirror = async () => {};
   let artifactsServer: S3Server | undefined;
   const artifactsBucket = "burst-main-artifacts-booted";
@@ -126,6 +128,12 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
       pipConfig,
       `[global]\nno-index = true\nfind-links = ${mirror.url}/wheels/\ntrusted-host = ${network.hostAddress}\n`,
     );
+
+    // The subnet's resolver, as the AWS twin's (scripts/servers/twin/dns.ts), on the bridge's address:
+    // without one a node keeps the host's, which it cannot reach, and every JVM waits 10 s for its name.
+    dns = await startVpcDns({ vpcCidr: network.cidr, region: "eu-west-1", host: network.hostAddress, port: 53 });
+    const resolvConf = join(scratch, "resolv.conf");
+    writeFileSync(resolvConf, `nameserver ${network.hostAddress}\nsearch ${privateDomain("eu-west-1")}\n`);
 
     const pair = newKeyPair("burst-booted-test");
     const key = { private: pair.privateKey, public: pair.publicKey };
@@ -194,7 +202,15 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
       boot("burst-broken", namespaces[2] ?? "", await evaluatedUserData(failing, "worker", masterIp));
 
     const boot = async (name: string, namespace: string, userData: Buffer) => {
-      const container = await NodeContainer.boot({ root, name, namespace, userData, publicKey: key.public, pipConfig });
+      const container = await NodeContainer.boot({
+        root,
+        name,
+        namespace,
+        userData,
+        publicKey: key.public,
+        pipConfig,
+        resolvConf,
+      });
       containers.push(container);
       return container;
     };
@@ -280,6 +296,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     for (const container of containers) await container.stop();
     await closeMirror();
     await artifactsServer?.stop();
+    await dns?.stop();
     network?.delete();
     rmSync(scratch, { recursive: true, force: true });
     if (steps.length > 0) console.log(`node steps (since launch):\n  ${steps.join("\n  ")}`);
