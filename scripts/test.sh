@@ -61,7 +61,7 @@ fi
 # does not skip the second: CI shows every failure of one run.
 mapfile -t unit < <(unit_files)
 mapfile -t others < <(
-  find test -name '*.test.ts' -not -path 'test/e2e/*' | LC_ALL=C sort | LC_ALL=C comm -23 - <(unit_files)
+  find test -name '*.test.ts' -not -path 'test/e2e/*' | LC_ALL=C sort | LC_ALL=C comm -23 - <(printf '%s\n' "${unit[@]}")
 )
 mapfile -t e2e < <(find test/e2e -name '*.test.ts' | LC_ALL=C sort)
 status=0

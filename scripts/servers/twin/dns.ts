@@ -21,6 +21,16 @@ export interface VpcDns {
   stop(): Promise<void>;
 }
 
+/** EC2's hostname of a private address: ip-10-1-2-3 for 10.1.2.3. */
+export function ec2HostName(address: string): string {
+  return `ip-${address.replaceAll(".", "-")}`;
+}
+
+/** A node's /etc/resolv.conf naming the resolver at `nameserver`, with the region's search domain, as EC2's DHCP gives it. */
+export function resolvConfText(nameserver: string, region: string): string {
+  return `nameserver ${nameserver}\nsearch ${privateDomain(region)}\n`;
+}
+
 /** EC2's private DNS domain for a region. */
 export function privateDomain(region: string): string {
   return region === "us-east-1" ? "ec2.internal" : `${region}.compute.internal`;
@@ -34,7 +44,6 @@ const notImplemented = 4;
 interface Question {
   readonly name: string;
   readonly type: number;
-  readonly klass: number;
   /** The question section's bytes, echoed in the answer. */
   readonly bytes: Buffer;
 }
@@ -48,26 +57,26 @@ export async function startVpcDns(options: {
   const vpc = parseIpv4Cidr(options.vpcCidr, "VPC CIDR");
   const size = 2 ** (32 - vpc.prefix);
   const domain = privateDomain(options.region);
-  const inVpc = (address: number) => address >= vpc.base && address < vpc.base + size;
   const questions: string[] = [];
 
+  /** The address of four octets, when it is one of the VPC's. */
+  const vpcAddress = (octets: readonly number[]): number | undefined => {
+    if (octets.some((octet) => octet > 255)) return undefined;
+    const address = octets.reduce((sum, octet) => sum * 256 + octet, 0);
+    return address >= vpc.base && address < vpc.base + size ? address : undefined;
+  };
   /** The address a name stands for, when it is one of the VPC's: ip-a-b-c-d, bare or in the domain. */
   const addressOf = (name: string): number | undefined => {
     const match = /^ip-(\d+)-(\d+)-(\d+)-(\d+)(?:\.(.+))?$/.exec(name.toLowerCase());
     if (match === null || (match[5] !== undefined && match[5] !== domain)) return undefined;
-    const octets = match.slice(1, 5).map(Number);
-    if (octets.some((octet) => octet > 255)) return undefined;
-    const address = octets.reduce((sum, octet) => sum * 256 + octet, 0);
-    return inVpc(address) ? address : undefined;
+    return vpcAddress(match.slice(1, 5).map(Number));
   };
   /** The name of a reverse-lookup question (d.c.b.a.in-addr.arpa), when the address is the VPC's. */
   const nameOfReverse = (name: string): string | undefined => {
     const match = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\.in-addr\.arpa$/.exec(name.toLowerCase());
     if (match === null) return undefined;
-    const octets = match.slice(1, 5).map(Number).reverse();
-    if (octets.some((octet) => octet > 255)) return undefined;
-    const address = octets.reduce((sum, octet) => sum * 256 + octet, 0);
-    return inVpc(address) ? `ip-${formatIpv4(address).replaceAll(".", "-")}.${domain}` : undefined;
+    const address = vpcAddress(match.slice(1, 5).map(Number).reverse());
+    return address === undefined ? undefined : `${ec2HostName(formatIpv4(address))}.${domain}`;
   };
 
   const answer = (query: Buffer): Buffer | undefined => {
@@ -148,7 +157,6 @@ function readQuestion(query: Buffer): Question | undefined {
   return {
     name: labels.join("."),
     type: query.readUInt16BE(at),
-    klass: query.readUInt16BE(at + 2),
     bytes: query.subarray(12, at + 4),
   };
 }

@@ -25,6 +25,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { GetInstanceProfileCommand, type IAMClient } from "@aws-sdk/client-iam";
 import { type BridgeNetwork, NodeContainer } from "../node-container.ts";
+import { ec2HostName } from "./dns.ts";
 import type { Imds, InstanceIdentity, RoleCredentials } from "./imds.ts";
 
 export interface TwinMachine {
@@ -229,7 +230,7 @@ export class Machines {
       pipConfig: this.options.pipConfig,
       resolvConf: this.options.resolvConf,
       instanceId,
-      hostname: `ip-${privateIp.replaceAll(".", "-")}`,
+      hostname: ec2HostName(privateIp),
       disk: keepsDisk,
       layers,
     });

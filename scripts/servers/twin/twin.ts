@@ -26,7 +26,7 @@ import { type MotoServer, motoRegion, startMoto } from "../moto.ts";
 import { BridgeNetwork, ensureNodeRoot, serveDirectory } from "../node-container.ts";
 import { runVpcScript } from "../vpc-script.ts";
 import { type AwsFront, startAwsFront } from "./aws-front.ts";
-import { dnsAddress, privateDomain, startVpcDns, type VpcDns } from "./dns.ts";
+import { dnsAddress, resolvConfText, startVpcDns, type VpcDns } from "./dns.ts";
 import { type Imds, imdsAddress, startImds } from "./imds.ts";
 import { Machines } from "./instances.ts";
 
@@ -192,7 +192,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const dns = await startVpcDns({ vpcCidr, region: motoRegion });
     cleanups.push(() => dns.stop());
     const resolvConf = join(scratch, "resolv.conf");
-    await writeFile(resolvConf, `nameserver ${dnsAddress}\nsearch ${privateDomain(motoRegion)}\n`);
+    await writeFile(resolvConf, resolvConfText(dnsAddress, motoRegion));
     await front.addHost(first.hostAddress);
     const nodeS3 = front.endpoint(first.hostAddress);
     const mirror = await serveDirectory(mirrorDir, first.hostAddress);

@@ -27,7 +27,7 @@ import {
   serveDirectory,
 } from "../../../scripts/servers/node-container.ts";
 import { type S3Server, startS3Server } from "../../../scripts/servers/s3server.ts";
-import { privateDomain, startVpcDns, type VpcDns } from "../../../scripts/servers/twin/dns.ts";
+import { resolvConfText, startVpcDns, type VpcDns } from "../../../scripts/servers/twin/dns.ts";
 import { hostArchitecture, wheelhouseDir, wheelhouseFiles } from "../../../scripts/setup/node-wheelhouse.ts";
 import { infraError } from "../../../src/errors.ts";
 import { bundleLocalCode, type ResolvedCode } from "../../../src/job/code.ts";
@@ -133,7 +133,7 @@ describe("the synthesized user data, booted in Debian 12 system containers", { t
     // without one a node keeps the host's, which it cannot reach, and every JVM waits 10 s for its name.
     dns = await startVpcDns({ vpcCidr: network.cidr, region: "eu-west-1", host: network.hostAddress, port: 53 });
     const resolvConf = join(scratch, "resolv.conf");
-    writeFileSync(resolvConf, `nameserver ${network.hostAddress}\nsearch ${privateDomain("eu-west-1")}\n`);
+    writeFileSync(resolvConf, resolvConfText(network.hostAddress, "eu-west-1"));
 
     const pair = newKeyPair("burst-booted-test");
     const key = { private: pair.privateKey, public: pair.publicKey };

@@ -110,6 +110,13 @@ after(async () => {
   await moto?.stop();
 });
 
+/** `--prune` (with --yes or not) of the VPC "main", with what it printed. */
+async function prune(yes: boolean) {
+  const lines: string[] = [];
+  const result = await pruneNodeImages({ ec2, consul: store, prefix, vpcName: "main", yes, log: (l) => lines.push(l) });
+  return { ...result, printed: lines.join("\n") };
+}
+
 /** Plays the builder's poweroff: once an instance carries exactly the bake user data, stop it. */
 function stopBuilderOnceBaked(): { seen: Promise<string> } {
   const seen = (async () => {
@@ -217,20 +224,12 @@ describe("vpc image: the builder, the image, the record", () => {
     ).Images?.[0]?.BlockDeviceMappings?.map((mapping) => mapping.Ebs?.SnapshotId ?? "");
     assert.ok(oldSnapshots?.length, "the image has a snapshot");
 
-    const listed: string[] = [];
-    const dry = await pruneNodeImages({
-      ec2,
-      consul: store,
-      prefix,
-      vpcName: "main",
-      yes: false,
-      log: (l) => listed.push(l),
-    });
+    const { printed, ...dry } = await prune(false);
     assert.deepEqual(dry, { kept: [current.imageId], removed: [old.imageId], leftBuilders: [] });
-    assert.match(listed.join("\n"), /Re-run with --yes/);
+    assert.match(printed, /Re-run with --yes/);
     assert.equal((await ec2.send(new DescribeImagesCommand({ ImageIds: [old.imageId] }))).Images?.length, 1);
 
-    await pruneNodeImages({ ec2, consul: store, prefix, vpcName: "main", yes: true, log: () => {} });
+    await prune(true);
     const left = await ec2.send(new DescribeImagesCommand({ Owners: ["self"] }));
     assert.deepEqual(
       left.Images?.map((image) => image.ImageId),
@@ -273,24 +272,15 @@ describe("vpc image: the builder, the image, the record", () => {
       (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.State
         ?.Name;
 
-    const listed: string[] = [];
-    const dry = await pruneNodeImages({
-      ec2,
-      consul: store,
-      prefix,
-      vpcName: "main",
-      yes: false,
-      log: (l) => listed.push(l),
-    });
+    const dry = await prune(false);
     assert.deepEqual(dry.leftBuilders, [dead]);
-    assert.match(listed.join("\n"), new RegExp(`left +builder ${dead} stopped`));
-    assert.match(listed.join("\n"), new RegExp(`busy +builder ${busy} running`));
-    assert.match(listed.join("\n"), /Re-run with --yes to terminate 1 stopped builder/);
+    assert.match(dry.printed, new RegExp(`left +builder ${dead} stopped`));
+    assert.match(dry.printed, new RegExp(`busy +builder ${busy} running`));
+    assert.match(dry.printed, /Re-run with --yes to terminate 1 stopped builder/);
     assert.equal(await stateOf(dead), "stopped", "without --yes nothing changes");
 
-    const done: string[] = [];
-    await pruneNodeImages({ ec2, consul: store, prefix, vpcName: "main", yes: true, log: (l) => done.push(l) });
-    assert.match(done.join("\n"), new RegExp(`terminated builder ${dead}`));
+    const done = await prune(true);
+    assert.match(done.printed, new RegExp(`terminated builder ${dead}`));
     assert.equal(await stateOf(dead), "terminated");
     assert.equal(await stateOf(busy), "running", "a builder still running may be a bake under way");
   });
